@@ -1,0 +1,32 @@
+package dev.mai.operator.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * One client company's mAI instance: its organization, spending limit and the OpenRouter key the
+ * operator keeps for it.
+ */
+@Group("mai.dev")
+@Version("v1alpha1")
+@Plural("maiclients")
+@ShortNames("mc")
+@AdditionalPrinterColumn(name = "Organization", jsonPath = ".spec.organizationName", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Limit", jsonPath = ".spec.spendingLimit", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Usage", jsonPath = ".status.usage", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Secret", jsonPath = ".status.secretName", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "External User", jsonPath = ".status.externalUser", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Key Valid", jsonPath = ".status.conditions[?(@.type==\"KeyValid\")].status", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+public class MaiClient extends CustomResource<MaiClientSpec, MaiClientStatus> implements Namespaced {
+
+    /** Finalizer held while the OpenRouter key may still need to be deleted or retained. */
+    public static final String FINALIZER = "mai.dev/key-cleanup";
+}

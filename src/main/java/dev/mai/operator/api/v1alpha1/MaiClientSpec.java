@@ -1,0 +1,118 @@
+package dev.mai.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.IntOrString;
+
+/**
+ * What a client company gets. Every rule here is also enforced by
+ * {@link dev.mai.operator.reconciler.SpecValidator}, because not every API server enforces the
+ * schema. Unknown fields (a newer CRD installed before the operator) are ignored, never fatal.
+ * No schema defaults: the operator applies defaults, so GitOps tools see no drift.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MaiClientSpec {
+
+    @JsonPropertyDescription("Client company name, 3-200 characters, no control or line-breaking characters. "
+            + "Written to ORGANIZATION_NAME and used in the OpenRouter key name.")
+    @Required
+    @Size(min = 3, max = 200)
+    @Pattern("^[^\\p{Cc}\\p{Zl}\\p{Zp}]*$")
+    @ValidationRule(value = "!(self.contains(\"'\") && (self.contains('\"') || self.contains('$') || self.contains('`') || self.contains('\\\\')))",
+            message = "a name containing ' may not also contain \", $, ` or \\ (no .env quoting carries it through every reader)")
+    @ValidationRule(value = "!((self.contains('\\\\\\\\') || self.endsWith('\\\\')) && (self.contains('$') || self.contains('`')))",
+            message = "a name with a doubled or trailing backslash may not also contain $ or ` (no .env quoting carries it through every reader)")
+    @ValidationRule(value = "!self.matches('[$][{][^}:]*(:-[^}]*)?}')",
+            message = "must not contain a ${NAME} reference (python-dotenv expands it inside any quotes)")
+    private String organizationName;
+
+    @JsonPropertyDescription("USD spending limit of the client's OpenRouter key: \"unlimited\" or a positive amount "
+            + "with at most 2 decimals, e.g. 1000 or \"12.50\".")
+    @Required
+    @ValidationRule(value = "type(self) == int ? self > 0 : (self == 'unlimited' || (self.matches('^[0-9]{1,12}([.][0-9]{1,2})?$') && !self.matches('^0+([.]0*)?$')))",
+            message = "must be \"unlimited\" or a positive USD amount with at most 2 decimals")
+    private IntOrString spendingLimit;
+
+    @JsonPropertyDescription("When the limit resets: daily, weekly or monthly (00:00 UTC; weeks start Monday). Absent: never.")
+    @Pattern("^(daily|weekly|monthly)$")
+    private String limitReset;
+
+    @JsonPropertyDescription("Value of OPENROUTER_EXTERNAL_USER, [A-Za-z0-9_.-]{1,64}. "
+            + "Default: mai_client_ + first 8 hex of MD5(organizationName), computed once and kept in status.")
+    @Pattern("^[A-Za-z0-9_.-]{1,64}$")
+    private String externalUser;
+
+    @JsonPropertyDescription("Output Secret name and extra labels/annotations.")
+    private SecretSpec secret;
+
+    @JsonPropertyDescription("What happens to the OpenRouter key and its Secret when this MaiClient is deleted: "
+            + "Delete (default) or Retain.")
+    @Pattern("^(Delete|Retain)$")
+    private String deletionPolicy;
+
+    @JsonPropertyDescription("true disables the key on OpenRouter without deleting anything (the billing brake); "
+            + "false enables it again.")
+    private Boolean disableKey;
+
+    public String getOrganizationName() {
+        return organizationName;
+    }
+
+    public void setOrganizationName(String organizationName) {
+        this.organizationName = organizationName;
+    }
+
+    public IntOrString getSpendingLimit() {
+        return spendingLimit;
+    }
+
+    public void setSpendingLimit(IntOrString spendingLimit) {
+        this.spendingLimit = spendingLimit;
+    }
+
+    public String getLimitReset() {
+        return limitReset;
+    }
+
+    public void setLimitReset(String limitReset) {
+        this.limitReset = limitReset;
+    }
+
+    public String getExternalUser() {
+        return externalUser;
+    }
+
+    public void setExternalUser(String externalUser) {
+        this.externalUser = externalUser;
+    }
+
+    public SecretSpec getSecret() {
+        return secret;
+    }
+
+    public void setSecret(SecretSpec secret) {
+        this.secret = secret;
+    }
+
+    public String getDeletionPolicy() {
+        return deletionPolicy;
+    }
+
+    public void setDeletionPolicy(String deletionPolicy) {
+        this.deletionPolicy = deletionPolicy;
+    }
+
+    public Boolean getDisableKey() {
+        return disableKey;
+    }
+
+    public void setDisableKey(Boolean disableKey) {
+        this.disableKey = disableKey;
+    }
+}

@@ -1,0 +1,141 @@
+package dev.mai.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** What the operator observed and did. Never holds the key, nor any part of it beyond OpenRouter's masked label. */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MaiClientStatus {
+
+    @JsonPropertyDescription("The metadata.generation this status describes.")
+    private Long observedGeneration;
+
+    @JsonPropertyDescription("KeyProvisioned, SecretSynced, KeyValid and Ready.")
+    private List<Condition> conditions = new ArrayList<>();
+
+    @JsonPropertyDescription("OpenRouter's identifier (hash) of the current key.")
+    private String keyHash;
+
+    @JsonPropertyDescription("OpenRouter's masked label of the current key.")
+    private String keyLabel;
+
+    @JsonPropertyDescription("When OpenRouter created the current key.")
+    private String keyCreatedAt;
+
+    @JsonPropertyDescription("Name of the Secret holding the client's environment.")
+    private String secretName;
+
+    @JsonPropertyDescription("OPENROUTER_EXTERNAL_USER in effect; the default is computed once and kept here.")
+    private String externalUser;
+
+    @JsonPropertyDescription("Lifetime usage in USD of all keys of this client.")
+    private String usage;
+
+    public MaiClientStatus() {
+    }
+
+    /** A deep enough copy to build the next status without touching the cached resource. */
+    public MaiClientStatus(MaiClientStatus other) {
+        this.observedGeneration = other.observedGeneration;
+        this.conditions = new ArrayList<>(other.conditions == null ? List.of() : other.conditions);
+        this.keyHash = other.keyHash;
+        this.keyLabel = other.keyLabel;
+        this.keyCreatedAt = other.keyCreatedAt;
+        this.secretName = other.secretName;
+        this.externalUser = other.externalUser;
+        this.usage = other.usage;
+    }
+
+    public Long getObservedGeneration() {
+        return observedGeneration;
+    }
+
+    public void setObservedGeneration(Long observedGeneration) {
+        this.observedGeneration = observedGeneration;
+    }
+
+    public List<Condition> getConditions() {
+        return conditions;
+    }
+
+    public void setConditions(List<Condition> conditions) {
+        this.conditions = conditions;
+    }
+
+    public String getKeyHash() {
+        return keyHash;
+    }
+
+    public void setKeyHash(String keyHash) {
+        this.keyHash = keyHash;
+    }
+
+    public String getKeyLabel() {
+        return keyLabel;
+    }
+
+    public void setKeyLabel(String keyLabel) {
+        this.keyLabel = keyLabel;
+    }
+
+    public String getKeyCreatedAt() {
+        return keyCreatedAt;
+    }
+
+    public void setKeyCreatedAt(String keyCreatedAt) {
+        this.keyCreatedAt = keyCreatedAt;
+    }
+
+    public String getSecretName() {
+        return secretName;
+    }
+
+    public void setSecretName(String secretName) {
+        this.secretName = secretName;
+    }
+
+    public String getExternalUser() {
+        return externalUser;
+    }
+
+    public void setExternalUser(String externalUser) {
+        this.externalUser = externalUser;
+    }
+
+    public String getUsage() {
+        return usage;
+    }
+
+    public void setUsage(String usage) {
+        this.usage = usage;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof MaiClientStatus s)) {
+            return false;
+        }
+        return Objects.equals(observedGeneration, s.observedGeneration)
+                && Objects.equals(conditions, s.conditions)
+                && Objects.equals(keyHash, s.keyHash)
+                && Objects.equals(keyLabel, s.keyLabel)
+                && Objects.equals(keyCreatedAt, s.keyCreatedAt)
+                && Objects.equals(secretName, s.secretName)
+                && Objects.equals(externalUser, s.externalUser)
+                && Objects.equals(usage, s.usage);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage);
+    }
+}

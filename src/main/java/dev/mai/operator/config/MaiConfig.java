@@ -1,0 +1,45 @@
+package dev.mai.operator.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.math.BigDecimal;
+import java.util.Optional;
+
+/**
+ * The operator's MAI_* settings (SPEC section 6). Each method maps to an environment variable:
+ * {@code mai.openrouter-url} is {@code MAI_OPENROUTER_URL}, and so on.
+ */
+@ConfigMapping(prefix = "mai")
+public interface MaiConfig {
+
+    /** Where the operator calls OpenRouter. */
+    @WithName("openrouter-url")
+    @WithDefault("https://openrouter.ai/api/v1")
+    String openrouterUrl();
+
+    /** What is written as OPENROUTER_HOST; defaults to {@link #openrouterUrl()}. */
+    @WithName("openrouter-host")
+    Optional<String> openrouterHost();
+
+    /** Operator-wide management key, as a value. Prefer {@link #provisioningKeyFile()}. */
+    @WithName("provisioning-key")
+    Optional<String> provisioningKey();
+
+    /** File holding the operator-wide management key; re-read when it changes. */
+    @WithName("provisioning-key-file")
+    Optional<String> provisioningKeyFile();
+
+    /** Largest spending limit a MaiClient may ask for, in USD. */
+    @WithName("max-spending-limit")
+    Optional<BigDecimal> maxSpendingLimit();
+
+    /** Marks this installation's keys on OpenRouter; generated once into a ConfigMap when absent. */
+    @WithName("installation-id")
+    Optional<String> installationId();
+
+    /** The value written as OPENROUTER_HOST. */
+    default String effectiveOpenrouterHost() {
+        return openrouterHost().filter(h -> !h.isBlank()).orElse(openrouterUrl());
+    }
+}

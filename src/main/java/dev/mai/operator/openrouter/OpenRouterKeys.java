@@ -1,0 +1,23 @@
+package dev.mai.operator.openrouter;
+
+import java.util.Optional;
+
+/**
+ * OpenRouter's key-management API, as the reconciler needs it. Every call takes the management
+ * key to use, because tenants may be billed to different OpenRouter accounts. Failures are thrown
+ * as {@link OpenRouterException}, which says whether a retry can help.
+ */
+public interface OpenRouterKeys {
+
+    /** {@code POST /keys}: creates a key with the name, limit and reset of {@code settings}. */
+    CreatedKey create(ApiKey managementKey, KeySettings settings);
+
+    /** {@code GET /keys/{hash}}; empty when OpenRouter answers 404. */
+    Optional<KeyInfo> get(ApiKey managementKey, String hash);
+
+    /** {@code PATCH /keys/{hash}} with only the fields of {@code patch} that are set. */
+    KeyInfo update(ApiKey managementKey, String hash, KeyPatch patch);
+
+    /** {@code DELETE /keys/{hash}}; false when the key was already gone (404), which callers treat as success. */
+    boolean delete(ApiKey managementKey, String hash);
+}

@@ -1,0 +1,200 @@
+package dev.mai.operator.openrouter;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mai.operator.config.MaiConfig;
+import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.core.Response;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * {@link OpenRouterKeys} over HTTP with the Quarkus REST client. Maps every answer to a value or
+ * an {@link OpenRouterException}; tolerant of fields OpenRouter adds or leaves out, and of a
+ * create answered with any 2xx and the key at top level or (as an OpenRouter doc shows) in
+ * {@code data.key}.
+ */
+@ApplicationScoped
+public class RestOpenRouterKeys implements OpenRouterKeys {
+
+    /** Longest pause a Retry-After can impose (SPEC 5 "Errors"). */
+    static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+
+    private final OpenRouterApi api;
+    private final ObjectMapper json;
+    private final ObjectReader reader;
+
+    @Inject
+    public RestOpenRouterKeys(MaiConfig config, ObjectMapper json) {
+        this(QuarkusRestClientBuilder.newBuilder()
+                .baseUri(URI.create(config.openrouterUrl()))
+                .connectTimeout(5, TimeUnit.SECONDS)
+                .readTimeout(30, TimeUnit.SECONDS)
+                // status codes are mapped below; the default mapper would throw before we see the body
+                .property("microprofile.rest.client.disable.default.mapper", true)
+                .build(OpenRouterApi.class), json);
+    }
+
+    RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json) {
+        this.api = api;
+        this.json = json;
+        // money arrives as JSON numbers: read them as BigDecimal, never through a double
+        this.reader = json.readerFor(JsonNode.class).with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    }
+
+    @Override
+    public CreatedKey create(ApiKey managementKey, KeySettings settings) {
+        ObjectNode body = json.createObjectNode();
+        body.put("name", settings.name());
+        if (settings.limit() != null) {
+            body.put("limit", settings.limit());
+        }
+        if (settings.limitReset() != null) {
+            body.put("limit_reset", settings.limitReset());
+        }
+        String op = "POST /keys";
+        JsonNode answer = call(op, () -> api.createKey(bearer(managementKey), write(body)));
+        JsonNode data = answer.path("data");
+        JsonNode key = answer.hasNonNull("key") ? answer.get("key") : data.get("key");
+        if (key == null || !key.isTextual() || data.path("hash").asText("").isEmpty()) {
+            throw new OpenRouterException(op, 200, "answer without a key or hash", null, null);
+        }
+        return new CreatedKey(keyInfo(data), ApiKey.of(key.asText()));
+    }
+
+    @Override
+    public Optional<KeyInfo> get(ApiKey managementKey, String hash) {
+        try {
+            return Optional.of(keyInfo(call("GET /keys/{hash}", () -> api.getKey(bearer(managementKey), hash)).path("data")));
+        } catch (OpenRouterException e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public KeyInfo update(ApiKey managementKey, String hash, KeyPatch patch) {
+        String body = write(json.valueToTree(patch.fields()));
+        return keyInfo(call("PATCH /keys/{hash}", () -> api.updateKey(bearer(managementKey), hash, body)).path("data"));
+    }
+
+    @Override
+    public boolean delete(ApiKey managementKey, String hash) {
+        try {
+            call("DELETE /keys/{hash}", () -> api.deleteKey(bearer(managementKey), hash));
+            return true;
+        } catch (OpenRouterException e) {
+            if (e.status() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private JsonNode call(String operation, Supplier<Response> request) {
+        Response response;
+        try {
+            response = request.get();
+        } catch (ProcessingException e) {
+            // connection refused, reset, timeout: no answer at all; the cause's message names no key
+            throw new OpenRouterException(operation, OpenRouterException.NO_RESPONSE, e.getClass().getSimpleName(), null, null);
+        }
+        try (response) {
+            String text = response.hasEntity() ? response.readEntity(String.class) : "";
+            int status = response.getStatus();
+            if (status >= 200 && status < 300) {
+                return text.isBlank() ? json.createObjectNode() : reader.readTree(text);
+            }
+            throw new OpenRouterException(operation, status, errorMessage(text),
+                    retryAfter(response.getHeaderString("Retry-After"), Instant.now()), null);
+        } catch (JsonProcessingException e) {
+            throw new OpenRouterException(operation, 502, "unreadable answer", null, null);
+        } catch (ProcessingException e) {
+            throw new OpenRouterException(operation, OpenRouterException.NO_RESPONSE, e.getClass().getSimpleName(), null, null);
+        }
+    }
+
+    private String errorMessage(String text) {
+        try {
+            JsonNode error = reader.readTree(text).path("error");
+            return error.path("message").asText("");
+        } catch (JsonProcessingException e) {
+            return "";
+        }
+    }
+
+    /** Retry-After as seconds or an HTTP date, clamped to [0, 10 minutes]; null when absent or unreadable. */
+    static Duration retryAfter(String header, Instant now) {
+        if (header == null || header.isBlank()) {
+            return null;
+        }
+        Duration wait;
+        try {
+            wait = Duration.ofSeconds(Long.parseLong(header.strip()));
+        } catch (NumberFormatException notSeconds) {
+            try {
+                wait = Duration.between(now, ZonedDateTime.parse(header.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+            } catch (DateTimeParseException notADate) {
+                return null;
+            }
+        }
+        if (wait.isNegative()) {
+            return Duration.ZERO;
+        }
+        return wait.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : wait;
+    }
+
+    private static KeyInfo keyInfo(JsonNode data) {
+        return new KeyInfo(
+                data.path("hash").asText(null),
+                data.path("name").asText(null),
+                data.path("label").asText(null),
+                data.path("disabled").asBoolean(false),
+                money(data.get("limit")),
+                money(data.get("limit_remaining")),
+                data.hasNonNull("limit_reset") ? data.get("limit_reset").asText() : null,
+                Optional.ofNullable(money(data.get("usage"))).orElse(BigDecimal.ZERO),
+                data.hasNonNull("created_at") ? data.get("created_at").asText() : null);
+    }
+
+    /** Exact decimal from a JSON number (read as BigDecimal) or a numeric string. */
+    private static BigDecimal money(JsonNode node) {
+        if (node == null || node.isNull() || !node.isNumber() && !node.isTextual()) {
+            return null;
+        }
+        try {
+            return new BigDecimal(node.asText());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private String write(JsonNode body) {
+        try {
+            return json.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise request body", e);
+        }
+    }
+
+    private static String bearer(ApiKey key) {
+        return "Bearer " + key.reveal();
+    }
+}

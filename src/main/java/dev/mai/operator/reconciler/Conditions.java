@@ -1,0 +1,120 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The status conditions of SPEC 2.2, built purely from the previous status and what the reconcile
+ * observed. A condition keeps its {@code lastTransitionTime} unless its status, reason or message
+ * changed, so an unchanged observation yields an equal status and no write.
+ */
+public final class Conditions {
+
+    public static final String KEY_PROVISIONED = "KeyProvisioned";
+    public static final String SECRET_SYNCED = "SecretSynced";
+    public static final String KEY_VALID = "KeyValid";
+    public static final String READY = "Ready";
+    /** The conditions Ready is the conjunction of, in the order their reasons are reported. */
+    static final List<String> READY_PARTS = List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID);
+
+    public static final String TRUE = "True";
+    public static final String FALSE = "False";
+    public static final String UNKNOWN = "Unknown";
+
+    /** Reasons (CamelCase constants, SPEC 2.2). */
+    public static final class Reason {
+        public static final String PROVISIONED = "Provisioned";
+        public static final String PENDING = "Pending";
+        public static final String SYNCED = "Synced";
+        public static final String VALID = "Valid";
+        public static final String INVALID_SPEC = "InvalidSpec";
+        public static final String PROVISIONING_KEY_MISSING = "ProvisioningKeyMissing";
+        public static final String PROVISIONING_KEY_REJECTED = "ProvisioningKeyRejected";
+        public static final String OPENROUTER_UNAVAILABLE = "OpenRouterUnavailable";
+        public static final String OPENROUTER_REJECTED = "OpenRouterRejected";
+        public static final String RATE_LIMITED = "RateLimited";
+        public static final String INSUFFICIENT_CREDITS = "InsufficientCredits";
+        public static final String KEY_DISABLED = "KeyDisabled";
+        public static final String KEY_DISABLED_OUTSIDE = "KeyDisabledOutside";
+        public static final String SECRET_CONFLICT = "SecretConflict";
+
+        private Reason() {
+        }
+    }
+
+    private Conditions() {
+    }
+
+    /** The condition of that type, if the status has it. */
+    public static Optional<Condition> find(MaiClientStatus status, String type) {
+        if (status == null || status.getConditions() == null) {
+            return Optional.empty();
+        }
+        return status.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
+    }
+
+    /** True when the status has that condition with status True for this generation. */
+    public static boolean isTrueFor(MaiClientStatus status, String type, Long generation) {
+        return find(status, type)
+                .filter(c -> TRUE.equals(c.getStatus()) && Objects.equals(c.getObservedGeneration(), generation))
+                .isPresent();
+    }
+
+    /** Sets one condition on {@code status}, keeping its transition time when nothing about it changed. */
+    public static void set(MaiClientStatus status, String type, String value, String reason, String message,
+            Long generation, Instant now) {
+        List<Condition> conditions = new ArrayList<>(status.getConditions() == null ? List.of() : status.getConditions());
+        Optional<Condition> previous = conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+        String transition = previous
+                .filter(p -> value.equals(p.getStatus()) && reason.equals(p.getReason()) && message.equals(p.getMessage()))
+                .map(Condition::getLastTransitionTime)
+                .orElse(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        Condition next = new ConditionBuilder()
+                .withType(type)
+                .withStatus(value)
+                .withReason(reason)
+                .withMessage(message)
+                .withObservedGeneration(generation)
+                .withLastTransitionTime(transition)
+                .build();
+        previous.ifPresentOrElse(p -> conditions.set(conditions.indexOf(p), next), () -> conditions.add(next));
+        status.setConditions(conditions);
+    }
+
+    /** Sets every condition that is not there yet to Unknown (the first visit). */
+    public static void initialise(MaiClientStatus status, Long generation, Instant now) {
+        for (String type : List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID, READY)) {
+            if (find(status, type).isEmpty()) {
+                set(status, type, UNKNOWN, Reason.PENDING, "Not reconciled yet", generation, now);
+            }
+        }
+    }
+
+    /**
+     * Ready from its parts: False with the reason of the first False part, else Unknown with the
+     * first Unknown part's, else True.
+     */
+    public static void deriveReady(MaiClientStatus status, Long generation, Instant now) {
+        for (String wanted : List.of(FALSE, UNKNOWN)) {
+            for (String part : READY_PARTS) {
+                Optional<Condition> c = find(status, part).filter(x -> wanted.equals(x.getStatus()));
+                if (c.isPresent()) {
+                    set(status, READY, wanted, c.get().getReason(), c.get().getMessage(), generation, now);
+                    return;
+                }
+            }
+        }
+        if (READY_PARTS.stream().allMatch(p -> find(status, p).isPresent())) {
+            set(status, READY, TRUE, Reason.PROVISIONED, "Key provisioned, Secret synced and key valid", generation, now);
+        } else {
+            set(status, READY, UNKNOWN, Reason.PENDING, "Not reconciled yet", generation, now);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.SecretSpec;
+import dev.mai.operator.openrouter.ApiKey;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The client's environment Secret, built from the spec and the key (SPEC section 3). Pure: the
+ * same inputs give the same Secret, so the reconciler can compare it with what is stored and write
+ * only when they differ.
+ */
+public final class EnvSecret {
+
+    public static final String API_KEY = "OPENROUTER_API_KEY";
+    public static final String HOST = "OPENROUTER_HOST";
+    public static final String EXTERNAL_USER = "OPENROUTER_EXTERNAL_USER";
+    public static final String ORGANIZATION_NAME = "ORGANIZATION_NAME";
+    public static final String SPENDING_LIMIT = "SPENDING_LIMIT";
+    public static final String KEY_HASH = "OPENROUTER_KEY_HASH";
+    public static final String DOTENV = ".env";
+
+    /** Everything the Secret holds besides the spec: the key and what is known about it. */
+    public record Inputs(ApiKey key, String keyHash, String keyCreatedAt, String externalUser, String openrouterHost) {
+    }
+
+    private EnvSecret() {
+    }
+
+    /** The Secret as it should be. */
+    public static Secret desired(MaiClient client, Inputs in) {
+        var spec = client.getSpec();
+        Map<String, String> variables = variables(client, in);
+        Map<String, String> data = new LinkedHashMap<>();
+        variables.forEach((k, v) -> data.put(k, base64(v)));
+        data.put(DOTENV, base64(DotEnv.render(header(client, in), variables)));
+
+        Map<String, String> labels = new HashMap<>();
+        SecretSpec secretSpec = spec.getSecret();
+        if (secretSpec != null && secretSpec.getLabels() != null) {
+            labels.putAll(secretSpec.getLabels());
+        }
+        labels.putAll(Labels.child(client.getMetadata().getName()));
+        Map<String, String> annotations = new HashMap<>();
+        if (secretSpec != null && secretSpec.getAnnotations() != null) {
+            annotations.putAll(secretSpec.getAnnotations());
+        }
+        annotations.put(Labels.KEY_HASH, in.keyHash());
+        annotations.put(Labels.KEY_DIGEST, keyDigest(client.getMetadata().getUid(), in.key()));
+        annotations.put(Labels.ENV_REVISION, revision(variables));
+
+        return new SecretBuilder()
+                .withNewMetadata()
+                .withName(Names.secretName(client))
+                .withNamespace(client.getMetadata().getNamespace())
+                .withLabels(labels)
+                .withAnnotations(annotations)
+                .withOwnerReferences(ownerReference(client))
+                .endMetadata()
+                .withType("Opaque")
+                .withData(data)
+                .build();
+    }
+
+    /** The six variables, in the order the {@code .env} file lists them. */
+    static Map<String, String> variables(MaiClient client, Inputs in) {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put(API_KEY, in.key().reveal());
+        v.put(HOST, in.openrouterHost());
+        v.put(EXTERNAL_USER, in.externalUser());
+        v.put(ORGANIZATION_NAME, client.getSpec().getOrganizationName());
+        v.put(SPENDING_LIMIT, Money.format(Money.limit(client.getSpec().getSpendingLimit())));
+        v.put(KEY_HASH, in.keyHash());
+        return v;
+    }
+
+    private static List<String> header(MaiClient client, Inputs in) {
+        var spec = client.getSpec();
+        List<String> lines = new ArrayList<>();
+        lines.add("mAI client environment, written by mai-operator for "
+                + client.getMetadata().getNamespace() + "/" + client.getMetadata().getName() + "; edits are overwritten");
+        lines.add("Organization: " + spec.getOrganizationName());
+        lines.add("Spending limit: " + Money.format(Money.limit(spec.getSpendingLimit()))
+                + (Money.limit(spec.getSpendingLimit()).isPresent() ? " USD" : "")
+                + (spec.getLimitReset() == null ? "" : ", resets " + spec.getLimitReset()));
+        lines.add("Key created: " + Optional.ofNullable(in.keyCreatedAt()).orElse("unknown"));
+        return lines;
+    }
+
+    /** The controller owner reference to the MaiClient; with it the Secret goes when its MaiClient goes. */
+    public static OwnerReference ownerReference(MaiClient client) {
+        return new OwnerReferenceBuilder()
+                .withApiVersion(client.getApiVersion())
+                .withKind(client.getKind())
+                .withName(client.getMetadata().getName())
+                .withUid(client.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build();
+    }
+
+    /**
+     * A digest of the key keyed with the MaiClient's UID: lets the operator notice an edited key
+     * without calling OpenRouter. It reveals nothing about a 256-bit random key.
+     */
+    public static String keyDigest(String uid, ApiKey key) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(("mai-operator:" + uid).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(key.reveal().getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is required of every JVM", e);
+        }
+    }
+
+    /**
+     * The environment's revision: a digest of every variable except the key itself (the key's
+     * OpenRouter hash stands for it), so the value is stable across restarts and reveals nothing.
+     */
+    static String revision(Map<String, String> variables) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            variables.entrySet().stream()
+                    .filter(e -> !API_KEY.equals(e.getKey()))
+                    .sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> sha.update((e.getKey() + "=" + e.getValue() + "\n").getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
+    /** True when {@code actual} holds what {@code desired} says: data, type, our labels, annotations and owner. */
+    public static boolean inSync(Secret actual, Secret desired) {
+        var meta = actual.getMetadata();
+        return desired.getData().equals(actual.getData())
+                && "Opaque".equals(actual.getType())
+                && containsAll(meta.getLabels(), desired.getMetadata().getLabels())
+                && containsAll(meta.getAnnotations(), desired.getMetadata().getAnnotations())
+                && meta.getOwnerReferences() != null
+                && meta.getOwnerReferences().contains(desired.getMetadata().getOwnerReferences().get(0));
+    }
+
+    /**
+     * What to write over {@code actual}: the desired data, labels and annotations, keeping what
+     * others added to its metadata and its resourceVersion (the write is optimistic-locked).
+     */
+    public static Secret merge(Secret actual, Secret desired) {
+        Map<String, String> labels = new HashMap<>(Optional.ofNullable(actual.getMetadata().getLabels()).orElse(Map.of()));
+        labels.putAll(desired.getMetadata().getLabels());
+        Map<String, String> annotations = new HashMap<>(Optional.ofNullable(actual.getMetadata().getAnnotations()).orElse(Map.of()));
+        annotations.putAll(desired.getMetadata().getAnnotations());
+        OwnerReference owner = desired.getMetadata().getOwnerReferences().get(0);
+        List<OwnerReference> owners = new ArrayList<>();
+        Optional.ofNullable(actual.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
+                .filter(o -> !owner.getUid().equals(o.getUid()))
+                .forEach(owners::add);
+        owners.add(owner);
+        return new SecretBuilder(actual)
+                .editMetadata()
+                .withLabels(labels)
+                .withAnnotations(annotations)
+                .withOwnerReferences(owners)
+                .endMetadata()
+                .withData(desired.getData())
+                .withStringData(null)
+                .build();
+    }
+
+    /** The key stored in a Secret, if any. */
+    public static Optional<ApiKey> storedKey(Secret secret) {
+        return Optional.ofNullable(secret.getData())
+                .map(d -> d.get(API_KEY))
+                .map(EnvSecret::decode)
+                .filter(k -> !k.isBlank())
+                .map(ApiKey::of);
+    }
+
+    private static boolean containsAll(Map<String, String> actual, Map<String, String> wanted) {
+        return actual != null && actual.entrySet().containsAll(wanted.entrySet());
+    }
+
+    private static String base64(String value) {
+        return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String decode(String base64) {
+        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+    }
+}

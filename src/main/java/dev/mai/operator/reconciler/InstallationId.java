@@ -1,0 +1,88 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.config.MaiConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * Which installation this operator is: the id every key name it writes carries, so that an
+ * operator never revokes another installation's keys. From MAI_INSTALLATION_ID, or else generated
+ * once and kept in a ConfigMap in the operator's own namespace (a restored or cloned cluster must
+ * be given a new id before its operator starts: README, "Disaster recovery").
+ */
+@ApplicationScoped
+public class InstallationId {
+
+    public static final String CONFIG_MAP = "mai-operator-installation";
+    public static final String DATA_KEY = "installation-id";
+
+    private final MaiConfig config;
+    private final KubernetesClient client;
+    private volatile String id;
+
+    public InstallationId(MaiConfig config, KubernetesClient client) {
+        this.config = config;
+        this.client = client;
+    }
+
+    /** The id, read or created on first use. */
+    public String get() {
+        String known = id;
+        if (known == null) {
+            synchronized (this) {
+                if (id == null) {
+                    id = resolve();
+                }
+                known = id;
+            }
+        }
+        return known;
+    }
+
+    private String resolve() {
+        Optional<String> configured = config.installationId().filter(s -> !s.isBlank());
+        if (configured.isPresent()) {
+            return checked(configured.get(), "MAI_INSTALLATION_ID");
+        }
+        String namespace = Optional.ofNullable(client.getNamespace()).orElse("default");
+        var resource = client.configMaps().inNamespace(namespace).withName(CONFIG_MAP);
+        ConfigMap existing = resource.get();
+        if (existing == null) {
+            ConfigMap fresh = new ConfigMapBuilder()
+                    .withNewMetadata().withName(CONFIG_MAP).withNamespace(namespace)
+                    .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE).endMetadata()
+                    .addToData(DATA_KEY, randomHex(6))
+                    .build();
+            try {
+                existing = client.resource(fresh).create();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e;
+                }
+                existing = resource.require(); // another replica created it first: use theirs
+            }
+        }
+        String value = existing.getData() == null ? null : existing.getData().get(DATA_KEY);
+        return checked(value, "ConfigMap " + namespace + "/" + CONFIG_MAP);
+    }
+
+    private static String checked(String value, String source) {
+        if (value == null || !Names.INSTALLATION_ID.matcher(value).matches()) {
+            throw new IllegalStateException("installation id from " + source
+                    + " must be 1-32 lower-case letters, digits and '-' (not at either end)");
+        }
+        return value;
+    }
+
+    private static String randomHex(int bytes) {
+        byte[] b = new byte[bytes];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.CreatedKey;
+import dev.mai.operator.openrouter.KeyInfo;
+import dev.mai.operator.openrouter.KeyPatch;
+import dev.mai.operator.openrouter.KeySettings;
+import dev.mai.operator.openrouter.OpenRouterKeys;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The OpenRouter side of a client's key (SPEC section 5): create, bring in line with the spec,
+ * revoke, retain. Each action is an event on the MaiClient; none logs or returns the key except
+ * {@link #create}, whose caller must store it at once.
+ */
+@ApplicationScoped
+public class KeyLifecycle {
+
+    private static final Logger LOG = Logger.getLogger(KeyLifecycle.class);
+
+    private final OpenRouterKeys keys;
+    private final InstallationId installation;
+    private final Events events;
+
+    public KeyLifecycle(OpenRouterKeys keys, InstallationId installation, Events events) {
+        this.keys = keys;
+        this.installation = installation;
+        this.events = events;
+    }
+
+    /** What the spec asks of the key. */
+    public KeySettings desired(MaiClient client) {
+        var spec = client.getSpec();
+        return new KeySettings(
+                Names.keyName(client, installation.get(), false),
+                Money.limit(spec.getSpendingLimit()).orElse(null),
+                spec.getLimitReset(),
+                Boolean.TRUE.equals(spec.getDisableKey()));
+    }
+
+    /** {@code POST /keys} with the spec's name, limit and reset. The answer holds the key, once. */
+    public CreatedKey create(MaiClient client, ApiKey managementKey) {
+        KeySettings settings = desired(client);
+        CreatedKey created = keys.create(managementKey, settings);
+        LOG.infof("created OpenRouter key %s for %s/%s", created.info().hash(),
+                client.getMetadata().getNamespace(), client.getMetadata().getName());
+        events.normal(client, Events.KEY_CREATED, "Created OpenRouter key " + created.info().label()
+                + " (limit " + Money.format(Optional.ofNullable(settings.limit())) + ", reset "
+                + Optional.ofNullable(settings.limitReset()).orElse("never") + ")");
+        return created;
+    }
+
+    /** {@code GET /keys/{hash}}; empty when OpenRouter no longer has the key. */
+    public Optional<KeyInfo> read(ApiKey managementKey, String hash) {
+        return keys.get(managementKey, hash);
+    }
+
+    /** The outcome of bringing a key in line with the spec. */
+    public record Sync(KeyInfo key, boolean disabledOutside) {
+    }
+
+    /**
+     * PATCHes the key where it differs from the spec (name, limit at cent precision, reset,
+     * disabled) and only there. A key that is disabled although the spec does not ask for it is
+     * left disabled unless this operator disabled it ({@code disabledByOperator}): a person may
+     * have pulled the brake on a leaked key.
+     */
+    public Sync sync(MaiClient client, ApiKey managementKey, KeyInfo actual, boolean disabledByOperator) {
+        KeySettings want = desired(client);
+        KeyPatch patch = new KeyPatch();
+        if (!want.name().equals(actual.name())) {
+            patch.name(want.name());
+        }
+        if (!Money.sameCents(want.limit(), actual.limit())) {
+            patch.limit(want.limit());
+        }
+        if (!java.util.Objects.equals(want.limitReset(), actual.limitReset())) {
+            patch.limitReset(want.limitReset());
+        }
+        boolean disabledOutside = false;
+        if (want.disabled() && !actual.disabled()) {
+            patch.disabled(true);
+        } else if (!want.disabled() && actual.disabled()) {
+            if (disabledByOperator) {
+                patch.disabled(false);
+            } else {
+                disabledOutside = true;
+            }
+        }
+        if (patch.isEmpty()) {
+            return new Sync(actual, disabledOutside);
+        }
+        KeyInfo updated = keys.update(managementKey, actual.hash(), patch);
+        events.normal(client, Events.KEY_UPDATED, "Updated OpenRouter key " + actual.label() + ": " + patch.describe());
+        return new Sync(updated, disabledOutside);
+    }
+
+    /** Deletes a key; a key OpenRouter no longer has counts as deleted. */
+    public void revoke(MaiClient client, ApiKey managementKey, String hash, String reason, String why) {
+        boolean existed = keys.delete(managementKey, hash);
+        LOG.infof("revoked OpenRouter key %s of %s/%s (%s)", hash, client.getMetadata().getNamespace(),
+                client.getMetadata().getName(), existed ? "deleted" : "already gone");
+        events.normal(client, reason, "Deleted OpenRouter key " + hash.substring(0, Math.min(12, hash.length()))
+                + "... " + why + (existed ? "" : " (it was already gone)"));
+    }
+
+    /**
+     * Keeps a key past its MaiClient: renames it to carry the retained marker, which sweeps and
+     * orphan collection skip.
+     */
+    public void retain(MaiClient client, ApiKey managementKey, String hash) {
+        Optional<KeyInfo> key = keys.get(managementKey, hash);
+        if (key.isEmpty()) {
+            events.warning(client, Events.KEY_RETAINED, "Retain asked, but OpenRouter no longer has key "
+                    + hash.substring(0, Math.min(12, hash.length())) + "...");
+            return;
+        }
+        String retained = Names.retainedKeyName(key.get().name(), installation.get(), client.getMetadata().getUid());
+        if (!retained.equals(key.get().name())) {
+            keys.update(managementKey, hash, new KeyPatch().name(retained));
+        }
+        events.normal(client, Events.KEY_RETAINED, "Kept OpenRouter key " + key.get().label()
+                + " and its Secret (deletionPolicy Retain)");
+    }
+}

@@ -1,0 +1,33 @@
+package dev.mai.operator.reconciler;
+
+import java.util.Map;
+
+/** Labels and annotations the operator owns on the objects it creates. */
+public final class Labels {
+
+    public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+    public static final String MANAGED_BY_VALUE = "mai-operator";
+    /** On a child: the name of the MaiClient it belongs to (same namespace). */
+    public static final String CLIENT = "mai.dev/client";
+    /** Label selector of every informer on children: only what this operator manages is cached. */
+    public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + MANAGED_BY_VALUE;
+
+    public static final String KEY_HASH = "mai.dev/key-hash";
+    public static final String KEY_DIGEST = "mai.dev/key-digest";
+    public static final String ENV_REVISION = "mai.dev/env-revision";
+
+    private static final String RESERVED_PREFIX = "mai.dev/";
+
+    private Labels() {
+    }
+
+    /** The labels every child of {@code clientName} carries; nothing is copied from the MaiClient itself. */
+    public static Map<String, String> child(String clientName) {
+        return Map.of(MANAGED_BY, MANAGED_BY_VALUE, CLIENT, clientName);
+    }
+
+    /** Keys that users may not set through {@code spec.secret.labels} or {@code annotations}. */
+    public static boolean reserved(String key) {
+        return MANAGED_BY.equals(key) || key.startsWith(RESERVED_PREFIX);
+    }
+}

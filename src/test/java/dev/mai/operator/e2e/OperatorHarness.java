@@ -1,0 +1,113 @@
+package dev.mai.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.reconciler.InstallationId;
+import dev.mai.operator.testing.LeakScan;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.SimulatorResource;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+
+/** What the operator-in-the-loop tests share: reading the cluster and the simulator, waiting, leak scans. */
+abstract class OperatorHarness {
+
+    static final Duration PATIENCE = Duration.ofSeconds(45);
+    static final Path TEST_LOG = Path.of("target/quarkus-test.log");
+
+    abstract KubernetesClient client();
+
+    OpenRouterSimulator simulator() {
+        return SimulatorResource.simulator();
+    }
+
+    MaiClient create(MaiClient client) {
+        return client().resource(client).create();
+    }
+
+    MaiClient get(String namespace, String name) {
+        return client().resources(MaiClient.class).inNamespace(namespace).withName(name).get();
+    }
+
+    MaiClient edit(String namespace, String name, java.util.function.Consumer<MaiClient> change) {
+        return client().resources(MaiClient.class).inNamespace(namespace).withName(name).edit(mc -> {
+            change.accept(mc);
+            return mc;
+        });
+    }
+
+    Optional<Condition> condition(MaiClient mc, String type) {
+        if (mc == null || mc.getStatus() == null || mc.getStatus().getConditions() == null) {
+            return Optional.empty();
+        }
+        return mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
+    }
+
+    /** Waits until Ready=True for the current generation (what {@code kubectl wait --for=condition=Ready} checks). */
+    MaiClient awaitReady(String namespace, String name) {
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            MaiClient mc = get(namespace, name);
+            assertThat(mc.getStatus()).as("status of %s/%s", namespace, name).isNotNull();
+            assertThat(mc.getStatus().getObservedGeneration()).isEqualTo(mc.getMetadata().getGeneration());
+            Condition ready = condition(mc, "Ready").orElseThrow(() -> new AssertionError("no Ready condition"));
+            assertThat(ready.getStatus()).as("Ready of %s/%s: %s %s", namespace, name, ready.getReason(), ready.getMessage())
+                    .isEqualTo("True");
+            assertThat(ready.getObservedGeneration()).isEqualTo(mc.getMetadata().getGeneration());
+        });
+        return get(namespace, name);
+    }
+
+    Secret secret(String namespace, String name) {
+        return client().secrets().inNamespace(namespace).withName(name).get();
+    }
+
+    static String data(Secret secret, String key) {
+        return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+    }
+
+    String installationId() {
+        String namespace = Optional.ofNullable(client().getNamespace()).orElse("default");
+        return client().configMaps().inNamespace(namespace).withName(InstallationId.CONFIG_MAP).require()
+                .getData().get(InstallationId.DATA_KEY);
+    }
+
+    /** The simulator's live keys that belong to this MaiClient (by the UID in the key name's suffix). */
+    List<OpenRouterSimulator.Key> keysOf(MaiClient mc) {
+        return simulator().keysNamed(":" + mc.getMetadata().getUid() + "]");
+    }
+
+    List<Event> events(String namespace, String name) {
+        return client().v1().events().inNamespace(namespace).list().getItems().stream()
+                .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+    }
+
+    /** Every log line, event and MaiClient the run produced so far, scanned for every secret the simulator issued. */
+    void assertNoSecretLeaked() throws IOException {
+        List<String> secrets = simulator().issuedSecrets();
+        assertThat(secrets).isNotEmpty();
+        List<String> hits = new ArrayList<>();
+        assertThat(TEST_LOG).exists();
+        String log = Files.readString(TEST_LOG, StandardCharsets.UTF_8);
+        assertThat(log).contains("reconcile ");
+        hits.addAll(LeakScan.find("the operator log", log, secrets));
+        String events = Serialization.asJson(client().v1().events().inAnyNamespace().list());
+        hits.addAll(LeakScan.find("events", events, secrets));
+        String clients = Serialization.asJson(client().resources(MaiClient.class).inAnyNamespace().list());
+        hits.addAll(LeakScan.find("MaiClients", clients, secrets));
+        assertThat(hits).isEmpty();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.mai.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.DotEnvReaders;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EnvSecretTest {
+
+    private static final String KEY = "sk-or-v1-" + "0123456789abcdef".repeat(4);
+    private static final String HASH = "f".repeat(64);
+
+    private static MaiClient client() {
+        MaiClient c = Clients.maiClient("tenant-abc", "abc", "ABC Company Sp. z o.o.", "1000.0");
+        c.getMetadata().setUid("8f3f4c52-2a57-4bde-9d7b-0e1f0a6b1c2d");
+        c.getMetadata().setLabels(Map.of("app.kubernetes.io/instance", "argo-app"));
+        c.getMetadata().setAnnotations(Map.of("argocd.argoproj.io/sync-wave", "1"));
+        c.getSpec().setLimitReset("monthly");
+        return c;
+    }
+
+    private static EnvSecret.Inputs inputs() {
+        return new EnvSecret.Inputs(ApiKey.of(KEY), HASH, "2026-11-26T10:00:00.000000+00:00", "mai_client_12345678",
+                "https://openrouter.ai/api/v1");
+    }
+
+    private static String data(Secret s, String key) {
+        return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void holdsTheSixVariablesAndTheDotEnvFile() {
+        Secret s = EnvSecret.desired(client(), inputs());
+        assertThat(s.getData()).containsOnlyKeys("OPENROUTER_API_KEY", "OPENROUTER_HOST", "OPENROUTER_EXTERNAL_USER",
+                "ORGANIZATION_NAME", "SPENDING_LIMIT", "OPENROUTER_KEY_HASH", ".env");
+        assertThat(data(s, "OPENROUTER_API_KEY")).isEqualTo(KEY);
+        assertThat(data(s, "SPENDING_LIMIT")).isEqualTo("1000.00");
+        assertThat(data(s, "ORGANIZATION_NAME")).isEqualTo("ABC Company Sp. z o.o.");
+        assertThat(data(s, "OPENROUTER_KEY_HASH")).isEqualTo(HASH);
+        assertThat(s.getType()).isEqualTo("Opaque");
+        assertThat(s.getStringData()).isNullOrEmpty();
+
+        Path env = DotEnvReaders.write(data(s, ".env"));
+        for (String name : new String[] {"OPENROUTER_API_KEY", "OPENROUTER_HOST", "OPENROUTER_EXTERNAL_USER",
+                "ORGANIZATION_NAME", "SPENDING_LIMIT", "OPENROUTER_KEY_HASH"}) {
+            assertThat(DotEnvReaders.pythonDotenv(env, name)).isEqualTo(data(s, name));
+        }
+        assertThat(data(s, ".env")).startsWith("# mAI client environment").contains("# Organization: ABC Company Sp. z o.o.\n")
+                .contains("# Spending limit: 1000.00 USD, resets monthly\n").contains("# Key created: 2026-11-26T10:00:00");
+    }
+
+    @Test
+    void metadataIsTheOperatorsAndNothingOfTheMaiClients() {
+        MaiClient c = client();
+        c.getSpec().setSecret(Clients.secret("custom-env", Map.of("team", "sales"), Map.of("note", "hi")));
+        Secret s = EnvSecret.desired(c, inputs());
+        assertThat(s.getMetadata().getName()).isEqualTo("custom-env");
+        assertThat(s.getMetadata().getLabels()).containsOnly(Map.entry("app.kubernetes.io/managed-by", "mai-operator"),
+                Map.entry("mai.dev/client", "abc"), Map.entry("team", "sales"));
+        assertThat(s.getMetadata().getAnnotations()).containsKeys("mai.dev/key-hash", "mai.dev/key-digest", "mai.dev/env-revision", "note")
+                .doesNotContainKey("argocd.argoproj.io/sync-wave");
+        assertThat(s.getMetadata().getAnnotations().get("mai.dev/key-hash")).isEqualTo(HASH);
+        assertThat(s.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+            assertThat(o.getUid()).isEqualTo(c.getMetadata().getUid());
+            assertThat(o.getController()).isTrue();
+            assertThat(o.getKind()).isEqualTo("MaiClient");
+        });
+        assertThat(s.getMetadata().getAnnotations().values()).noneMatch(v -> v.contains(KEY));
+    }
+
+    @Test
+    void revisionIgnoresTheKeyButFollowsEverythingElse() {
+        MaiClient c = client();
+        String r1 = EnvSecret.desired(c, inputs()).getMetadata().getAnnotations().get(Labels.ENV_REVISION);
+        String r2 = EnvSecret.desired(c, inputs()).getMetadata().getAnnotations().get(Labels.ENV_REVISION);
+        assertThat(r1).isEqualTo(r2);
+        c.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("2000"));
+        assertThat(EnvSecret.desired(c, inputs()).getMetadata().getAnnotations().get(Labels.ENV_REVISION)).isNotEqualTo(r1);
+    }
+
+    @Test
+    void inSyncIgnoresForeignMetadataAndMergeKeepsIt() {
+        Secret desired = EnvSecret.desired(client(), inputs());
+        Secret actual = new SecretBuilder(desired).editMetadata().addToLabels("someone", "else")
+                .addToAnnotations("kubectl.kubernetes.io/last-applied-configuration", "{}").withResourceVersion("7").endMetadata().build();
+        assertThat(EnvSecret.inSync(actual, desired)).isTrue();
+
+        Secret edited = new SecretBuilder(actual).addToData("ORGANIZATION_NAME", "ZWRpdGVk").build();
+        assertThat(EnvSecret.inSync(edited, desired)).isFalse();
+        Secret merged = EnvSecret.merge(edited, desired);
+        assertThat(merged.getData()).isEqualTo(desired.getData());
+        assertThat(merged.getMetadata().getLabels()).containsEntry("someone", "else");
+        assertThat(merged.getMetadata().getResourceVersion()).isEqualTo("7");
+        assertThat(EnvSecret.inSync(merged, desired)).isTrue();
+    }
+
+    @Test
+    void storedKeyReadsTheKeyBack() {
+        assertThat(EnvSecret.storedKey(EnvSecret.desired(client(), inputs()))).contains(ApiKey.of(KEY));
+        assertThat(EnvSecret.storedKey(new SecretBuilder().build())).isEmpty();
+    }
+}

@@ -1,0 +1,82 @@
+package dev.mai.operator.testing;
+
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Invalid specs and the field each must be reported on: one table for the validator's unit test
+ * and for the operator-in-the-loop test that proves no request reaches OpenRouter.
+ */
+public final class InvalidSpecs {
+
+    /** A broken spec: what is wrong, how to break a valid spec that way, and the field to name. */
+    public record Case(String description, Consumer<MaiClientSpec> breakIt, String field) {
+        @Override
+        public String toString() {
+            return description;
+        }
+    }
+
+    private InvalidSpecs() {
+    }
+
+    public static List<Case> all() {
+        return List.of(
+                c("missing organization name", s -> s.setOrganizationName(null), "spec.organizationName"),
+                c("empty organization name", s -> s.setOrganizationName(""), "spec.organizationName"),
+                c("2-code-point name", s -> s.setOrganizationName("AB"), "spec.organizationName"),
+                c("2 code points outside the BMP", s -> s.setOrganizationName("\uD83D\uDE00\uD83D\uDE00"), "spec.organizationName"),
+                c("201-code-point name", s -> s.setOrganizationName("A".repeat(201)), "spec.organizationName"),
+                c("newline in name", s -> s.setOrganizationName("ABC\nEVIL=1"), "spec.organizationName"),
+                c("carriage return in name", s -> s.setOrganizationName("ABC\rCo"), "spec.organizationName"),
+                c("tab in name", s -> s.setOrganizationName("ABC\tCo"), "spec.organizationName"),
+                c("NUL in name", s -> s.setOrganizationName("ABC\0Co"), "spec.organizationName"),
+                c("U+0085 in name", s -> s.setOrganizationName("ABC\u0085Co"), "spec.organizationName"),
+                c("U+2028 in name", s -> s.setOrganizationName("ABC\u2028Co"), "spec.organizationName"),
+                c("U+2029 in name", s -> s.setOrganizationName("ABC\u2029Co"), "spec.organizationName"),
+                c("' and $ in name", s -> s.setOrganizationName("O'Brien $HOME"), "spec.organizationName"),
+                c("' and \" in name", s -> s.setOrganizationName("O'Brien \"Ltd\""), "spec.organizationName"),
+                c("' and backquote in name", s -> s.setOrganizationName("O'Brien `id`"), "spec.organizationName"),
+                c("' and backslash in name", s -> s.setOrganizationName("O'Brien\\Ltd"), "spec.organizationName"),
+                c("${NAME} reference in name", s -> s.setOrganizationName("ACME ${HOME}"), "spec.organizationName"),
+                c("missing limit", s -> s.setSpendingLimit(null), "spec.spendingLimit"),
+                c("limit 0", s -> s.setSpendingLimit(new IntOrString("0")), "spec.spendingLimit"),
+                c("limit 0.00", s -> s.setSpendingLimit(new IntOrString("0.00")), "spec.spendingLimit"),
+                c("integer limit 0", s -> s.setSpendingLimit(new IntOrString(0)), "spec.spendingLimit"),
+                c("limit -5", s -> s.setSpendingLimit(new IntOrString("-5")), "spec.spendingLimit"),
+                c("integer limit -5", s -> s.setSpendingLimit(new IntOrString(-5)), "spec.spendingLimit"),
+                c("limit 1.234", s -> s.setSpendingLimit(new IntOrString("1.234")), "spec.spendingLimit"),
+                c("limit abc", s -> s.setSpendingLimit(new IntOrString("abc")), "spec.spendingLimit"),
+                c("limit 1e3", s -> s.setSpendingLimit(new IntOrString("1e3")), "spec.spendingLimit"),
+                c("limit with a leading space", s -> s.setSpendingLimit(new IntOrString(" 100")), "spec.spendingLimit"),
+                c("limit with a trailing space", s -> s.setSpendingLimit(new IntOrString("100 ")), "spec.spendingLimit"),
+                c("limit +100", s -> s.setSpendingLimit(new IntOrString("+100")), "spec.spendingLimit"),
+                c("limit 100.", s -> s.setSpendingLimit(new IntOrString("100.")), "spec.spendingLimit"),
+                c("limit Unlimited (case)", s -> s.setSpendingLimit(new IntOrString("Unlimited")), "spec.spendingLimit"),
+                c("limitReset yearly", s -> s.setLimitReset("yearly"), "spec.limitReset"),
+                c("limitReset Monthly (case)", s -> s.setLimitReset("Monthly"), "spec.limitReset"),
+                c("externalUser with a space", s -> s.setExternalUser("mai client"), "spec.externalUser"),
+                c("externalUser of 65 characters", s -> s.setExternalUser("u".repeat(65)), "spec.externalUser"),
+                c("empty externalUser", s -> s.setExternalUser(""), "spec.externalUser"),
+                c("deletionPolicy Orphan", s -> s.setDeletionPolicy("Orphan"), "spec.deletionPolicy"),
+                c("deletionPolicy delete (case)", s -> s.setDeletionPolicy("delete"), "spec.deletionPolicy"),
+                c("secret name with capitals", s -> s.setSecret(Clients.secret("My-Env", null, null)), "spec.secret.name"),
+                c("secret label managed-by", s -> s.setSecret(Clients.secret(null,
+                        Map.of("app.kubernetes.io/managed-by", "argocd"), null)), "spec.secret.labels"),
+                c("secret label under mai.dev/", s -> s.setSecret(Clients.secret(null,
+                        Map.of("mai.dev/client", "other"), null)), "spec.secret.labels"),
+                c("secret annotation under mai.dev/", s -> s.setSecret(Clients.secret(null, null,
+                        Map.of("mai.dev/key-hash", "forged"))), "spec.secret.annotations"),
+                c("secret label with an invalid value", s -> s.setSecret(Clients.secret(null,
+                        Map.of("team", "has spaces"), null)), "spec.secret.labels"),
+                c("secret label with an invalid key", s -> s.setSecret(Clients.secret(null,
+                        Map.of("bad key!", "x"), null)), "spec.secret.labels"));
+    }
+
+    private static Case c(String description, Consumer<MaiClientSpec> breakIt, String field) {
+        return new Case(description, breakIt, field);
+    }
+}

@@ -1,0 +1,499 @@
+package dev.mai.operator.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A stateful stand-in for OpenRouter's key-management API, served over real HTTP on loopback and
+ * faithful to shared/openrouter-api.md: 201 on create with the plaintext key once at top level,
+ * random hashes (not derivable from the key), masked labels, Postgres-style timestamps, the error
+ * envelope, 401 for unknown keys, 403 for a client key on management routes, 404 for unknown
+ * hashes, pages of 100 newest first. Switches add latency and faults (a status for the next N
+ * requests or for every request, with an optional Retry-After). Every request is recorded.
+ */
+public final class OpenRouterSimulator implements AutoCloseable {
+
+    /** One request as the simulator saw it. */
+    public record Request(String method, String path, int status, Instant at) {
+        /** e.g. {@code POST /keys}, {@code PATCH /keys/{hash}}. */
+        public String operation() {
+            return method + " " + path.replaceAll("/keys/[0-9a-f]{64}", "/keys/{hash}");
+        }
+
+        public boolean isWrite() {
+            return !"GET".equals(method);
+        }
+    }
+
+    /** A key as OpenRouter stores it. */
+    public static final class Key {
+        public final String secret;
+        public final String hash;
+        public final String managementKey;
+        public final Instant createdAt;
+        public volatile String name;
+        public volatile boolean disabled;
+        public volatile BigDecimal limit;
+        public volatile String limitReset;
+        public volatile BigDecimal usage = BigDecimal.ZERO;
+        public volatile Instant updatedAt;
+        public volatile boolean deleted;
+
+        Key(String secret, String hash, String managementKey, Instant createdAt) {
+            this.secret = secret;
+            this.hash = hash;
+            this.managementKey = managementKey;
+            this.createdAt = createdAt;
+        }
+
+        public String label() {
+            return "sk-or-v1-" + secret.substring(9, 12) + "..." + secret.substring(secret.length() - 3);
+        }
+
+        @Override
+        public String toString() {
+            return "Key[" + hash.substring(0, 8) + " " + name + "]";
+        }
+    }
+
+    private static final Pattern KEY_PATH = Pattern.compile("/keys/([^/]+)");
+    private static final DateTimeFormatter POSTGRES = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSxxx");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "openrouter-simulator");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Map<String, Key> keysByHash = new ConcurrentHashMap<>();
+    private final Set<String> managementKeys = ConcurrentHashMap.newKeySet();
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final List<String> issued = new CopyOnWriteArrayList<>();
+    private final AtomicLong sequence = new AtomicLong();
+    private final Clock clock;
+
+    private volatile long latencyMillis;
+    private volatile int failStatus;
+    private volatile boolean failAll;
+    private final AtomicInteger failNext = new AtomicInteger();
+    private volatile String retryAfter;
+
+    public OpenRouterSimulator() {
+        this(Clock.systemUTC());
+    }
+
+    public OpenRouterSimulator(Clock clock) {
+        this.clock = clock;
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the OpenRouter simulator", e);
+        }
+        server.setExecutor(executor);
+        server.createContext("/api/v1/", this::handle);
+        server.start();
+    }
+
+    /** The base URL to give the operator as MAI_OPENROUTER_URL. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/api/v1";
+    }
+
+    /** Registers and returns a new management key. */
+    public String newManagementKey() {
+        String key = newSecret();
+        managementKeys.add(key);
+        issued.add(key);
+        return key;
+    }
+
+    // ---- switches -----------------------------------------------------------------------------
+
+    public OpenRouterSimulator latency(long millis) {
+        this.latencyMillis = millis;
+        return this;
+    }
+
+    /** Answers {@code status} to the next {@code count} requests. */
+    public OpenRouterSimulator failNext(int count, int status) {
+        this.failStatus = status;
+        this.failNext.set(count);
+        return this;
+    }
+
+    /** Answers {@code status} to every request until {@link #heal()}. */
+    public OpenRouterSimulator failAll(int status) {
+        this.failStatus = status;
+        this.failAll = true;
+        return this;
+    }
+
+    /** Sends this Retry-After header with injected failures (null: none). */
+    public OpenRouterSimulator retryAfter(String value) {
+        this.retryAfter = value;
+        return this;
+    }
+
+    public OpenRouterSimulator heal() {
+        failAll = false;
+        failNext.set(0);
+        retryAfter = null;
+        return this;
+    }
+
+    // ---- what happened ------------------------------------------------------------------------
+
+    public List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    public long count(Predicate<Request> which) {
+        return requests.stream().filter(which).count();
+    }
+
+    public long count(String operation) {
+        return count(r -> r.operation().equals(operation));
+    }
+
+    public void clearRequests() {
+        requests.clear();
+    }
+
+    /** Keys not deleted (enabled or disabled). */
+    public List<Key> liveKeys() {
+        return keysByHash.values().stream().filter(k -> !k.deleted).sorted(Comparator.comparing(k -> k.createdAt)).toList();
+    }
+
+    public Optional<Key> key(String hash) {
+        return Optional.ofNullable(keysByHash.get(hash));
+    }
+
+    public Collection<Key> allKeys() {
+        return List.copyOf(keysByHash.values());
+    }
+
+    /** Every secret this simulator ever issued (client and management keys), for leak scans. */
+    public List<String> issuedSecrets() {
+        return List.copyOf(issued);
+    }
+
+    /** Simulated spend on a key. */
+    public void spend(String hash, BigDecimal amount) {
+        Key k = keysByHash.get(hash);
+        k.usage = k.usage.add(amount);
+    }
+
+    /** As a person would in OpenRouter's dashboard. */
+    public void disableOutside(String hash) {
+        keysByHash.get(hash).disabled = true;
+    }
+
+    public void deleteOutside(String hash) {
+        keysByHash.get(hash).deleted = true;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    // ---- HTTP ---------------------------------------------------------------------------------
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String path = URI.create(exchange.getRequestURI().toString()).getPath().substring("/api/v1".length());
+        String method = exchange.getRequestMethod();
+        try (exchange) {
+            sleep(latencyMillis);
+            int status;
+            if (failAll || failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                status = failStatus;
+                if (retryAfter != null) {
+                    exchange.getResponseHeaders().add("Retry-After", retryAfter);
+                }
+                send(exchange, status, error(status, failStatus == 429 ? "Rate limit exceeded" : "Simulated failure"));
+            } else {
+                status = route(exchange, method, path);
+            }
+            requests.add(new Request(method, path, status, clock.instant()));
+        }
+    }
+
+    private int route(HttpExchange exchange, String method, String path) throws IOException {
+        String auth = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")).orElse("");
+        if (!auth.startsWith("Bearer ")) {
+            return send(exchange, 401, error(401, "No auth credentials found"));
+        }
+        String bearer = auth.substring("Bearer ".length());
+        if (path.equals("/key") || path.equals("/auth/key")) {
+            return currentKey(exchange, bearer);
+        }
+        if (!managementKeys.contains(bearer)) {
+            boolean clientKey = keysByHash.values().stream().anyMatch(k -> k.secret.equals(bearer) && !k.deleted && !k.disabled);
+            return clientKey ? send(exchange, 403, error(403, "Only management keys can perform this operation"))
+                    : send(exchange, 401, error(401, "User not found."));
+        }
+        Matcher m = KEY_PATH.matcher(path);
+        if (path.equals("/keys") && method.equals("POST")) {
+            return create(exchange, bearer);
+        }
+        if (path.equals("/keys") && method.equals("GET")) {
+            return list(exchange, bearer);
+        }
+        if (m.matches()) {
+            Key key = keysByHash.get(m.group(1));
+            if (key == null || key.deleted || !key.managementKey.equals(bearer)) {
+                return send(exchange, 404, error(404, "Resource not found"));
+            }
+            switch (method) {
+                case "GET":
+                    return send(exchange, 200, wrap(keyObject(key)));
+                case "PATCH":
+                    return patch(exchange, key);
+                case "DELETE":
+                    key.deleted = true;
+                    return send(exchange, 200, json.createObjectNode().put("deleted", true));
+                default:
+                    break;
+            }
+        }
+        return send(exchange, 404, error(404, "Not found"));
+    }
+
+    private int create(HttpExchange exchange, String managementKey) throws IOException {
+        JsonNode body = readBody(exchange);
+        if (body == null || !body.path("name").isTextual() || body.path("name").asText().isEmpty()) {
+            return send(exchange, 400, error(400, "name is required"));
+        }
+        String reset = body.hasNonNull("limit_reset") ? body.get("limit_reset").asText() : null;
+        if (reset != null && !Set.of("daily", "weekly", "monthly").contains(reset)) {
+            return send(exchange, 400, error(400, "Invalid limit_reset"));
+        }
+        String secret = newSecret();
+        Key key = new Key(secret, randomHex(32), managementKey, clock.instant().plusNanos(sequence.incrementAndGet() * 1000));
+        key.name = body.get("name").asText();
+        key.limit = body.hasNonNull("limit") ? body.get("limit").decimalValue() : null;
+        key.limitReset = reset;
+        keysByHash.put(key.hash, key);
+        issued.add(secret);
+        ObjectNode answer = wrap(keyObject(key));
+        answer.put("key", secret);
+        return send(exchange, 201, answer);
+    }
+
+    private int list(HttpExchange exchange, String managementKey) throws IOException {
+        Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+        int offset = Integer.parseInt(query.getOrDefault("offset", "0"));
+        boolean includeDisabled = "true".equals(query.get("include_disabled"));
+        List<Key> page = keysByHash.values().stream()
+                .filter(k -> !k.deleted && k.managementKey.equals(managementKey) && (includeDisabled || !k.disabled))
+                .sorted(Comparator.comparing((Key k) -> k.createdAt).reversed())
+                .skip(offset).limit(100).toList();
+        ArrayNode data = json.createArrayNode();
+        page.forEach(k -> data.add(keyObject(k)));
+        return send(exchange, 200, json.createObjectNode().set("data", data));
+    }
+
+    private int patch(HttpExchange exchange, Key key) throws IOException {
+        JsonNode body = readBody(exchange);
+        if (body == null || !body.isObject()) {
+            return send(exchange, 400, error(400, "Invalid body"));
+        }
+        if (body.has("limit_reset") && !body.get("limit_reset").isNull()
+                && !Set.of("daily", "weekly", "monthly").contains(body.get("limit_reset").asText())) {
+            return send(exchange, 400, error(400, "Invalid limit_reset"));
+        }
+        if (body.has("name")) {
+            key.name = body.get("name").asText();
+        }
+        if (body.has("disabled")) {
+            key.disabled = body.get("disabled").asBoolean();
+        }
+        if (body.has("limit")) {
+            key.limit = body.get("limit").isNull() ? null : body.get("limit").decimalValue();
+        }
+        if (body.has("limit_reset")) {
+            key.limitReset = body.get("limit_reset").isNull() ? null : body.get("limit_reset").asText();
+        }
+        key.updatedAt = clock.instant();
+        return send(exchange, 200, wrap(keyObject(key)));
+    }
+
+    private int currentKey(HttpExchange exchange, String bearer) throws IOException {
+        if (managementKeys.contains(bearer)) {
+            ObjectNode data = json.createObjectNode();
+            data.put("label", "sk-or-v1-" + bearer.substring(9, 12) + "..." + bearer.substring(bearer.length() - 3));
+            data.putNull("limit");
+            data.put("usage", 0);
+            data.put("is_management_key", true);
+            data.put("is_provisioning_key", true);
+            return send(exchange, 200, wrap(data));
+        }
+        Optional<Key> key = keysByHash.values().stream().filter(k -> k.secret.equals(bearer) && !k.deleted && !k.disabled).findFirst();
+        if (key.isEmpty()) {
+            return send(exchange, 401, error(401, "User not found."));
+        }
+        ObjectNode data = keyObject(key.get());
+        data.remove(List.of("hash", "name", "disabled"));
+        data.put("is_management_key", false);
+        data.put("is_provisioning_key", false);
+        data.put("is_free_tier", false);
+        return send(exchange, 200, wrap(data));
+    }
+
+    private ObjectNode keyObject(Key k) {
+        ObjectNode o = json.createObjectNode();
+        o.put("hash", k.hash);
+        o.put("name", k.name);
+        o.put("label", k.label());
+        o.put("disabled", k.disabled);
+        if (k.limit == null) {
+            o.putNull("limit");
+            o.putNull("limit_remaining");
+        } else {
+            o.put("limit", k.limit.doubleValue());
+            o.put("limit_remaining", k.limit.subtract(k.usage).doubleValue());
+        }
+        if (k.limitReset == null) {
+            o.putNull("limit_reset");
+        } else {
+            o.put("limit_reset", k.limitReset);
+        }
+        o.put("include_byok_in_limit", false);
+        o.put("usage", k.usage.doubleValue());
+        o.put("usage_daily", k.usage.doubleValue());
+        o.put("usage_weekly", k.usage.doubleValue());
+        o.put("usage_monthly", k.usage.doubleValue());
+        o.put("byok_usage", 0);
+        o.put("created_at", POSTGRES.format(OffsetDateTime.ofInstant(k.createdAt, ZoneOffset.UTC)));
+        if (k.updatedAt == null) {
+            o.putNull("updated_at");
+        } else {
+            o.put("updated_at", POSTGRES.format(OffsetDateTime.ofInstant(k.updatedAt, ZoneOffset.UTC)));
+        }
+        o.putNull("creator_user_id");
+        o.put("workspace_id", "00000000-0000-4000-8000-000000000000");
+        o.putNull("expires_at");
+        return o;
+    }
+
+    private ObjectNode wrap(JsonNode data) {
+        ObjectNode o = json.createObjectNode();
+        o.set("data", data);
+        return o;
+    }
+
+    private ObjectNode error(int code, String message) {
+        ObjectNode error = json.createObjectNode();
+        error.put("code", code);
+        error.put("message", message);
+        error.putNull("metadata");
+        ObjectNode o = json.createObjectNode();
+        o.set("error", error);
+        return o;
+    }
+
+    private JsonNode readBody(HttpExchange exchange) throws IOException {
+        byte[] bytes = exchange.getRequestBody().readAllBytes();
+        if (bytes.length == 0) {
+            return null;
+        }
+        try {
+            return json.readTree(bytes);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private int send(HttpExchange exchange, int status, JsonNode body) throws IOException {
+        byte[] bytes = json.writeValueAsBytes(body);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+        return status;
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> out = new ConcurrentHashMap<>();
+        if (raw == null) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                out.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
+    private static String newSecret() {
+        return "sk-or-v1-" + randomHex(32);
+    }
+
+    private static String randomHex(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static void sleep(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** All live keys whose name contains {@code text}. */
+    public List<Key> keysNamed(String text) {
+        List<Key> out = new ArrayList<>();
+        for (Key k : liveKeys()) {
+            if (k.name != null && k.name.contains(text)) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+}
