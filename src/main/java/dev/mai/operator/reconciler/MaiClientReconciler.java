@@ -114,6 +114,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     "No management key: set MAI_PROVISIONING_KEY_FILE (or MAI_PROVISIONING_KEY) on the operator",
                     generation, now);
             Conditions.deriveReady(status, generation, now);
+            warnOnChange(client, before, status, KEY_PROVISIONED);
             return write(client, before, status).rescheduleAfter(MISSING_KEY_RETRY);
         }
         try {
@@ -425,8 +426,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     private void warnOnChange(MaiClient client, MaiClientStatus before, MaiClientStatus after, String type) {
         var now = Conditions.find(after, type).orElse(null);
-        if (now == null || !FALSE.equals(now.getStatus())) {
-            return;
+        if (now == null || !FALSE.equals(now.getStatus()) || Reason.KEY_DISABLED.equals(now.getReason())) {
+            return; // a key disabled by the spec is what was asked for: its event is KeyUpdated
         }
         boolean same = Conditions.find(before, type)
                 .filter(b -> Objects.equals(b.getReason(), now.getReason()) && Objects.equals(b.getMessage(), now.getMessage()))

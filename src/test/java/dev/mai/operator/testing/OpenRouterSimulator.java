@@ -113,6 +113,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private volatile boolean failAll;
     private final AtomicInteger failNext = new AtomicInteger();
     private volatile String retryAfter;
+    private volatile int createStatus = 201;
+    private volatile boolean keyInData;
 
     public OpenRouterSimulator() {
         this(Clock.systemUTC());
@@ -167,6 +169,18 @@ public final class OpenRouterSimulator implements AutoCloseable {
     /** Sends this Retry-After header with injected failures (null: none). */
     public OpenRouterSimulator retryAfter(String value) {
         this.retryAfter = value;
+        return this;
+    }
+
+    /** Answers creates with this status instead of 201 (clients must accept any 2xx). */
+    public OpenRouterSimulator createStatus(int status) {
+        this.createStatus = status;
+        return this;
+    }
+
+    /** Puts the plaintext key into {@code data.key} instead of the top level, as one OpenRouter doc shows. */
+    public OpenRouterSimulator keyInData(boolean inData) {
+        this.keyInData = inData;
         return this;
     }
 
@@ -312,9 +326,14 @@ public final class OpenRouterSimulator implements AutoCloseable {
         key.limitReset = reset;
         keysByHash.put(key.hash, key);
         issued.add(secret);
-        ObjectNode answer = wrap(keyObject(key));
-        answer.put("key", secret);
-        return send(exchange, 201, answer);
+        ObjectNode data = keyObject(key);
+        ObjectNode answer = wrap(data);
+        if (keyInData) {
+            data.put("key", secret);
+        } else {
+            answer.put("key", secret);
+        }
+        return send(exchange, createStatus, answer);
     }
 
     private int list(HttpExchange exchange, String managementKey) throws IOException {
