@@ -62,7 +62,7 @@ public final class EnvSecret {
             annotations.putAll(secretSpec.getAnnotations());
         }
         annotations.put(Labels.KEY_HASH, in.keyHash());
-        annotations.put(Labels.KEY_DIGEST, keyDigest(client.getMetadata().getUid(), in.key()));
+        annotations.put(Labels.KEY_DIGEST, keyDigest(client.getMetadata().getUid(), in.keyHash(), in.key()));
         annotations.put(Labels.ENV_REVISION, revision(variables));
 
         return new SecretBuilder()
@@ -116,14 +116,15 @@ public final class EnvSecret {
     }
 
     /**
-     * A digest of the key keyed with the MaiClient's UID: lets the operator notice an edited key
-     * without calling OpenRouter. It reveals nothing about a 256-bit random key.
+     * A digest of the key and its OpenRouter hash, keyed with the MaiClient's UID: lets the operator
+     * notice a hand-edited key or hash annotation without calling OpenRouter. It is a consistency
+     * check, not a signature (the UID is no secret), and reveals nothing about a 256-bit random key.
      */
-    public static String keyDigest(String uid, ApiKey key) {
+    public static String keyDigest(String uid, String keyHash, ApiKey key) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(("mai-operator:" + uid).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(key.reveal().getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(mac.doFinal((keyHash + "\n" + key.reveal()).getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is required of every JVM", e);
         }
@@ -181,6 +182,32 @@ public final class EnvSecret {
                 .withData(desired.getData())
                 .withStringData(null)
                 .build();
+    }
+
+    /** The key a Secret holds and the hash it records, when the digest shows both are as the operator wrote them. */
+    public record Stored(String hash, ApiKey key) {
+    }
+
+    /**
+     * What a Secret holds, checked against its digest: the recorded hash with the key when they match
+     * as written; {@code knownHash} with the key when only that matches (the hash annotation was
+     * edited); empty when the key was changed by hand, or is missing.
+     */
+    public static Optional<Stored> stored(Secret secret, String uid, String knownHash) {
+        Optional<ApiKey> key = storedKey(secret);
+        Map<String, String> annotations = Optional.ofNullable(secret.getMetadata().getAnnotations()).orElse(Map.of());
+        String digest = annotations.get(Labels.KEY_DIGEST);
+        if (key.isEmpty() || digest == null) {
+            return Optional.empty();
+        }
+        String recorded = annotations.get(Labels.KEY_HASH);
+        if (recorded != null && digest.equals(keyDigest(uid, recorded, key.get()))) {
+            return Optional.of(new Stored(recorded, key.get()));
+        }
+        if (knownHash != null && digest.equals(keyDigest(uid, knownHash, key.get()))) {
+            return Optional.of(new Stored(knownHash, key.get()));
+        }
+        return Optional.empty();
     }
 
     /** The key stored in a Secret, if any. */

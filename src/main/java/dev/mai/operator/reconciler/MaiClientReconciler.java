@@ -149,19 +149,19 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Optional<Secret> keySource = secret.isPresent() ? secret : previous;
 
         status.setExternalUser(externalUser(client, before));
-        String hash = before.getKeyHash();
-        Optional<ApiKey> key = keySource.flatMap(EnvSecret::storedKey);
-        if (hash == null && keySource.isPresent() && key.isPresent()) {
-            // a previous run stored the key but crashed before its status write: adopt it, never mint again
-            hash = annotation(keySource.get(), Labels.KEY_HASH);
-        }
+        Optional<EnvSecret.Stored> stored = keySource.flatMap(s -> EnvSecret.stored(s, client.getMetadata().getUid(), before.getKeyHash()));
+        String hash = stored.map(EnvSecret.Stored::hash).orElse(null);
+        Optional<ApiKey> key = stored.map(EnvSecret.Stored::key);
+        // the Secret is written before the status, so it says which key is in use: this adopts the key
+        // of a run that crashed between the two writes instead of minting another
+        String replacedHash = before.getKeyHash() != null && !before.getKeyHash().equals(hash) ? before.getKeyHash() : null;
+        String replacedWhy = replacedHash == null ? null
+                : hash != null ? "a newer key is in Secret " + secretName
+                : keySource.flatMap(EnvSecret::storedKey).isPresent() ? "the key in Secret " + secretName + " was changed by hand"
+                : "the Secret holding it was deleted";
         KeyInfo observed = null;
-        String replacedHash = null;
-        if (hash == null || key.isEmpty()) {
-            if (hash != null) {
-                // the Secret (the only copy of the key) is gone or emptied: a new key replaces the old
-                replacedHash = hash;
-            } else if (before.getExternalUser() == null) {
+        if (hash == null) {
+            if (replacedHash == null && before.getExternalUser() == null) {
                 // first visit: freeze the external user and report Unknown before any OpenRouter call;
                 // optimistic locking makes a stale or deposed operator fail here, before it can create
                 Conditions.initialise(status, generation, now);
@@ -176,6 +176,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             status.setKeyCreatedAt(observed.createdAt());
             // the plaintext exists only in this answer: store it before anything else can fail
             secret = Optional.of(writeSecret(client, context, secret, desiredSecret(client, key.get(), status)));
+            if (replacedHash != null) {
+                // the old key's value is unrecoverable (OpenRouter shows a key once): it is replaced
+                events.warning(client, Events.KEY_REPLACED, "Created OpenRouter key " + observed.label()
+                        + " to replace the previous key: " + replacedWhy);
+            }
         } else if (!hash.equals(before.getKeyHash())) {
             status.setKeyHash(hash);
         }
@@ -211,8 +216,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     + previous.get().getMetadata().getName() + " to " + secretName);
         }
         if (replacedHash != null) {
-            lifecycle.revoke(client, managementKey, replacedHash, Events.OLD_KEY_REVOKED,
-                    "its Secret was deleted, so a new key replaced it");
+            lifecycle.revoke(client, managementKey, replacedHash, Events.OLD_KEY_REVOKED, "because " + replacedWhy);
         }
 
         Conditions.initialise(status, generation, now);

@@ -104,6 +104,24 @@ class EnvSecretTest {
     }
 
     @Test
+    void storedChecksTheKeyAndHashAgainstTheDigest() {
+        MaiClient c = client();
+        String uid = c.getMetadata().getUid();
+        Secret written = EnvSecret.desired(c, inputs());
+        assertThat(EnvSecret.stored(written, uid, null)).contains(new EnvSecret.Stored(HASH, ApiKey.of(KEY)));
+
+        Secret hashEdited = new SecretBuilder(written).editMetadata().addToAnnotations(Labels.KEY_HASH, "e".repeat(64)).endMetadata().build();
+        assertThat(EnvSecret.stored(hashEdited, uid, null)).isEmpty();
+        assertThat(EnvSecret.stored(hashEdited, uid, HASH)).contains(new EnvSecret.Stored(HASH, ApiKey.of(KEY)));
+
+        String otherKey = "sk-or-v1-" + "9".repeat(64);
+        Secret keyEdited = new SecretBuilder(written)
+                .addToData("OPENROUTER_API_KEY", Base64.getEncoder().encodeToString(otherKey.getBytes(StandardCharsets.UTF_8))).build();
+        assertThat(EnvSecret.stored(keyEdited, uid, HASH)).isEmpty();
+        assertThat(EnvSecret.stored(written, "another-uid", HASH)).isEmpty();
+    }
+
+    @Test
     void storedKeyReadsTheKeyBack() {
         assertThat(EnvSecret.storedKey(EnvSecret.desired(client(), inputs()))).contains(ApiKey.of(KEY));
         assertThat(EnvSecret.storedKey(new SecretBuilder().build())).isEmpty();
