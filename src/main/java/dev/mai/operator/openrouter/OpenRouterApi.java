@@ -9,6 +9,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
@@ -27,6 +28,11 @@ public interface OpenRouterApi {
     @POST
     @Path("keys")
     Response createKey(@HeaderParam("Authorization") String authorization, String body);
+
+    @GET
+    @Path("keys")
+    Response listKeys(@HeaderParam("Authorization") String authorization, @QueryParam("offset") int offset,
+            @QueryParam("include_disabled") String includeDisabled);
 
     @GET
     @Path("keys/{hash}")

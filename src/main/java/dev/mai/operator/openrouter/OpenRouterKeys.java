@@ -1,5 +1,6 @@
 package dev.mai.operator.openrouter;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -11,6 +12,13 @@ public interface OpenRouterKeys {
 
     /** {@code POST /keys}: creates a key with the name, limit and reset of {@code settings}. */
     CreatedKey create(ApiKey managementKey, KeySettings settings);
+
+    /**
+     * Every key on the management key's account, disabled ones included: all pages of
+     * {@code GET /keys} (100 newest per page, no page metadata), de-duplicated by hash, since keys
+     * created or deleted between two pages shift the offsets.
+     */
+    List<KeyInfo> list(ApiKey managementKey);
 
     /** {@code GET /keys/{hash}}; empty when OpenRouter answers 404. */
     Optional<KeyInfo> get(ApiKey managementKey, String hash);

@@ -19,6 +19,9 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -34,6 +37,8 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
 
     /** Longest pause a Retry-After can impose (SPEC 5 "Errors"). */
     static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+    /** OpenRouter's fixed page size for GET /keys. */
+    static final int PAGE = 100;
 
     private final OpenRouterApi api;
     private final ObjectMapper json;
@@ -75,6 +80,27 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
             throw new OpenRouterException(op, 200, "answer without a key or hash", null, null);
         }
         return new CreatedKey(keyInfo(data), ApiKey.of(key.asText()));
+    }
+
+    @Override
+    public List<KeyInfo> list(ApiKey managementKey) {
+        Map<String, KeyInfo> byHash = new LinkedHashMap<>();
+        for (int offset = 0;; offset += PAGE) {
+            int from = offset;
+            JsonNode data = call("GET /keys", () -> api.listKeys(bearer(managementKey), from, "true")).path("data");
+            if (!data.isArray()) {
+                throw new OpenRouterException("GET /keys", 502, "answer without a list", null, null);
+            }
+            data.forEach(k -> {
+                KeyInfo info = keyInfo(k);
+                if (info.hash() != null) {
+                    byHash.putIfAbsent(info.hash(), info);
+                }
+            });
+            if (data.size() < PAGE) {
+                return List.copyOf(byHash.values());
+            }
+        }
     }
 
     @Override

@@ -17,7 +17,10 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -64,6 +67,10 @@ public final class EnvSecret {
         annotations.put(Labels.KEY_HASH, in.keyHash());
         annotations.put(Labels.KEY_DIGEST, keyDigest(client.getMetadata().getUid(), in.keyHash(), in.key()));
         annotations.put(Labels.ENV_REVISION, revision(variables));
+        String fromSpec = specMetadata(secretSpec);
+        if (!fromSpec.isEmpty()) {
+            annotations.put(Labels.SPEC_METADATA, fromSpec);
+        }
 
         return new SecretBuilder()
                 .withNewMetadata()
@@ -147,10 +154,35 @@ public final class EnvSecret {
         }
     }
 
+    /** {@code labels=a,b;annotations=c}: the keys {@code spec.secret} sets, sorted; empty when none. */
+    static String specMetadata(SecretSpec spec) {
+        if (spec == null) {
+            return "";
+        }
+        String labels = spec.getLabels() == null ? "" : String.join(",", new TreeSet<>(spec.getLabels().keySet()));
+        String annotations = spec.getAnnotations() == null ? "" : String.join(",", new TreeSet<>(spec.getAnnotations().keySet()));
+        return labels.isEmpty() && annotations.isEmpty() ? "" : "labels=" + labels + ";annotations=" + annotations;
+    }
+
+    private static Set<String> specKeys(Map<String, String> annotations, String kind) {
+        String value = annotations == null ? null : annotations.get(Labels.SPEC_METADATA);
+        if (value == null) {
+            return Set.of();
+        }
+        for (String part : value.split(";")) {
+            if (part.startsWith(kind + "=") && part.length() > kind.length() + 1) {
+                return Set.of(part.substring(kind.length() + 1).split(","));
+            }
+        }
+        return Set.of();
+    }
+
     /** True when {@code actual} holds what {@code desired} says: data, type, our labels, annotations and owner. */
     public static boolean inSync(Secret actual, Secret desired) {
         var meta = actual.getMetadata();
+        String tracked = meta.getAnnotations() == null ? null : meta.getAnnotations().get(Labels.SPEC_METADATA);
         return desired.getData().equals(actual.getData())
+                && Objects.equals(tracked, desired.getMetadata().getAnnotations().get(Labels.SPEC_METADATA))
                 && "Opaque".equals(actual.getType())
                 && containsAll(meta.getLabels(), desired.getMetadata().getLabels())
                 && containsAll(meta.getAnnotations(), desired.getMetadata().getAnnotations())
@@ -160,12 +192,17 @@ public final class EnvSecret {
 
     /**
      * What to write over {@code actual}: the desired data, labels and annotations, keeping what
-     * others added to its metadata and its resourceVersion (the write is optimistic-locked).
+     * others added to its metadata and its resourceVersion (the write is optimistic-locked), and
+     * dropping labels and annotations an earlier spec set and the current one does not.
      */
     public static Secret merge(Secret actual, Secret desired) {
+        Map<String, String> before = actual.getMetadata().getAnnotations();
         Map<String, String> labels = new HashMap<>(Optional.ofNullable(actual.getMetadata().getLabels()).orElse(Map.of()));
+        labels.keySet().removeAll(specKeys(before, "labels")); // what the spec no longer sets goes
         labels.putAll(desired.getMetadata().getLabels());
-        Map<String, String> annotations = new HashMap<>(Optional.ofNullable(actual.getMetadata().getAnnotations()).orElse(Map.of()));
+        Map<String, String> annotations = new HashMap<>(Optional.ofNullable(before).orElse(Map.of()));
+        annotations.keySet().removeAll(specKeys(before, "annotations"));
+        annotations.remove(Labels.SPEC_METADATA);
         annotations.putAll(desired.getMetadata().getAnnotations());
         OwnerReference owner = desired.getMetadata().getOwnerReferences().get(0);
         List<OwnerReference> owners = new ArrayList<>();

@@ -8,7 +8,12 @@ import dev.mai.operator.openrouter.KeyPatch;
 import dev.mai.operator.openrouter.KeySettings;
 import dev.mai.operator.openrouter.OpenRouterKeys;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -20,6 +25,8 @@ import org.jboss.logging.Logger;
 public class KeyLifecycle {
 
     private static final Logger LOG = Logger.getLogger(KeyLifecycle.class);
+    /** How far OpenRouter's clock may be behind ours when telling a fresh key from an old one. */
+    static final Duration CLOCK_SKEW = Duration.ofMinutes(1);
 
     private final OpenRouterKeys keys;
     private final InstallationId installation;
@@ -98,13 +105,49 @@ public class KeyLifecycle {
         return new Sync(updated, disabledOutside);
     }
 
-    /** Deletes a key; a key OpenRouter no longer has counts as deleted. */
-    public void revoke(MaiClient client, ApiKey managementKey, String hash, String reason, String why) {
-        boolean existed = keys.delete(managementKey, hash);
-        LOG.infof("revoked OpenRouter key %s of %s/%s (%s)", hash, client.getMetadata().getNamespace(),
-                client.getMetadata().getName(), existed ? "deleted" : "already gone");
-        events.normal(client, reason, "Deleted OpenRouter key " + hash.substring(0, Math.min(12, hash.length()))
-                + "... " + why + (existed ? "" : " (it was already gone)"));
+    /**
+     * Deletes a key of this MaiClient. The key is read first and deleted only if its name carries
+     * this installation's id and this MaiClient's UID and no retained marker: a hash taken from a
+     * Secret or a status is never trusted to name a key the operator may destroy. True when the key
+     * is gone (a key OpenRouter no longer has counts as deleted).
+     */
+    public boolean revoke(MaiClient client, ApiKey managementKey, String hash, String reason, String why) {
+        Optional<KeyInfo> key = keys.get(managementKey, hash);
+        if (key.isEmpty()) {
+            LOG.debugf("OpenRouter key %s of %s/%s is already gone", hash, namespace(client), name(client));
+            return true;
+        }
+        if (!ownedBy(key.get(), client)) {
+            events.warning(client, reason, "Did not delete OpenRouter key " + key.get().label()
+                    + ": its name does not mark it as this MaiClient's (" + why + ")");
+            return true; // not ours to delete: nothing more to do for this MaiClient
+        }
+        keys.delete(managementKey, hash);
+        LOG.infof("revoked OpenRouter key %s of %s/%s", hash, namespace(client), name(client));
+        events.normal(client, reason, "Deleted OpenRouter key " + key.get().label() + " " + why);
+        return true;
+    }
+
+    /**
+     * After a create whose outcome is unknown (crash, lost answer, failed Secret write): lists every
+     * key of the account and deletes this MaiClient's keys other than {@code keep}. Returns true when
+     * one of them was created since {@code startedAt}, i.e. the unfinished create is accounted for;
+     * false means its key may still appear late in the list (OpenRouter's list is eventually consistent).
+     */
+    public boolean collectUnfinishedCreate(MaiClient client, ApiKey managementKey, Instant startedAt, Set<String> keep) {
+        boolean accounted = false;
+        for (KeyInfo key : keys.list(managementKey)) {
+            if (keep.contains(key.hash()) || !ownedBy(key, client)) {
+                continue;
+            }
+            keys.delete(managementKey, key.hash());
+            Instant created = createdAt(key);
+            accounted |= created == null || !created.isBefore(startedAt.minus(CLOCK_SKEW));
+            LOG.infof("revoked orphan OpenRouter key %s of %s/%s", key.hash(), namespace(client), name(client));
+            events.normal(client, Events.ORPHAN_KEY_REVOKED, "Deleted OpenRouter key " + key.label()
+                    + ": it was created for this MaiClient but never stored in its Secret");
+        }
+        return accounted;
     }
 
     /**
@@ -113,9 +156,9 @@ public class KeyLifecycle {
      */
     public void retain(MaiClient client, ApiKey managementKey, String hash) {
         Optional<KeyInfo> key = keys.get(managementKey, hash);
-        if (key.isEmpty()) {
-            events.warning(client, Events.KEY_RETAINED, "Retain asked, but OpenRouter no longer has key "
-                    + hash.substring(0, Math.min(12, hash.length())) + "...");
+        if (key.isEmpty() || !ownedBy(key.get(), client)) {
+            events.warning(client, Events.KEY_RETAINED, "Retain asked, but OpenRouter has no key "
+                    + hash.substring(0, Math.min(12, hash.length())) + "... of this MaiClient");
             return;
         }
         String retained = Names.retainedKeyName(key.get().name(), installation.get(), client.getMetadata().getUid());
@@ -124,5 +167,29 @@ public class KeyLifecycle {
         }
         events.normal(client, Events.KEY_RETAINED, "Kept OpenRouter key " + key.get().label()
                 + " and its Secret (deletionPolicy Retain)");
+    }
+
+    /** True when the key's name marks it as this installation's key of this MaiClient, not retained. */
+    boolean ownedBy(KeyInfo key, MaiClient client) {
+        return Names.keyOwner(key.name())
+                .filter(o -> !o.retained() && o.installationId().equals(installation.get())
+                        && o.uid().equals(client.getMetadata().getUid()))
+                .isPresent();
+    }
+
+    private static Instant createdAt(KeyInfo key) {
+        try {
+            return key.createdAt() == null ? null : OffsetDateTime.parse(key.createdAt()).toInstant();
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    private static String namespace(MaiClient client) {
+        return client.getMetadata().getNamespace();
+    }
+
+    private static String name(MaiClient client) {
+        return client.getMetadata().getName();
     }
 }

@@ -15,6 +15,8 @@ public final class Labels {
     public static final String KEY_HASH = "mai.dev/key-hash";
     public static final String KEY_DIGEST = "mai.dev/key-digest";
     public static final String ENV_REVISION = "mai.dev/env-revision";
+    /** Which labels and annotations of a child came from the spec, so that removing them there removes them here. */
+    public static final String SPEC_METADATA = "mai.dev/spec-metadata";
 
     private static final String RESERVED_PREFIX = "mai.dev/";
 

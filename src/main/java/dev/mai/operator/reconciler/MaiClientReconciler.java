@@ -6,17 +6,21 @@ import static dev.mai.operator.reconciler.Conditions.KEY_VALID;
 import static dev.mai.operator.reconciler.Conditions.READY;
 import static dev.mai.operator.reconciler.Conditions.SECRET_SYNCED;
 import static dev.mai.operator.reconciler.Conditions.TRUE;
+import static dev.mai.operator.reconciler.Conditions.UNKNOWN;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CreatedKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.reconciler.Conditions.Reason;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -33,6 +37,9 @@ import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -43,13 +50,19 @@ import org.jboss.logging.Logger;
 
 /**
  * Reconciles a MaiClient in the order of SPEC section 5: validate, find the management key, find
- * the Secret, get a key (adopt the one a previous run stored, or create one), bring the key in line
- * with the spec, write the Secret, then the status. Transient OpenRouter failures are thrown and
- * retried with backoff (no attempt limit, capped at 5 minutes, so an outage of any length heals by
- * itself); failures that need a person end in status and are retried slowly.
+ * the Secret, resolve an unfinished create, get a key (adopt the one the Secret holds, or create
+ * one), bring the key in line with the spec, write the Secret, revoke replaced keys, then the status.
  *
- * <p>Steady state makes no writes: OpenRouter is called only when the spec changed since the key
- * was last brought in line, and the Secret and status are written only when they differ.
+ * <p>Exactly one key per MaiClient: before {@code POST /keys} the intent is written to status with
+ * the resourceVersion this reconcile read (a stale or deposed operator gets a conflict before it can
+ * create); right after it the Secret (key and hash), then the status. A reconcile that finds the
+ * intent still set lists OpenRouter's keys and deletes this MaiClient's keys that no Secret holds.
+ *
+ * <p>Transient OpenRouter failures are thrown and retried with backoff (no attempt limit, capped at
+ * 5 minutes, so an outage of any length heals by itself); failures that need a person end in status
+ * and are retried slowly. Steady state makes no writes: OpenRouter is called only when the spec
+ * changed since the key was last brought in line, and Secret and status are written only when they
+ * differ.
  */
 @ControllerConfiguration(name = MaiClientReconciler.NAME, finalizerName = MaiClient.FINALIZER)
 @GradualRetry(maxAttempts = -1, initialInterval = 2_000, intervalMultiplier = 2.0, maxInterval = 300_000)
@@ -60,6 +73,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     static final Duration SLOW_RETRY = Duration.ofMinutes(5);
     /** How soon a missing management key is looked for again (a file may appear). */
     static final Duration MISSING_KEY_RETRY = Duration.ofMinutes(1);
+    /**
+     * How long a key from an unfinished create may take to show up in OpenRouter's list before the
+     * operator concludes there is none and creates another (the list is eventually consistent).
+     */
+    static final Duration UNFINISHED_CREATE_GRACE = Duration.ofSeconds(30);
 
     private static final Logger LOG = Logger.getLogger(MaiClientReconciler.class);
 
@@ -105,7 +123,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
         List<SpecValidator.Violation> violations = validator.validate(client);
         if (!violations.isEmpty()) {
-            return invalidSpec(client, before, status, violations, now);
+            String message = "Invalid spec: " + violations.stream().map(Object::toString).collect(Collectors.joining("; "));
+            Conditions.initialise(status, generation, now);
+            Conditions.set(status, READY, FALSE, Reason.INVALID_SPEC, message, generation, now);
+            warnOnChange(client, before, status, READY);
+            return commit(client, context, before, status);
         }
         Optional<ApiKey> managementKey = managementKeys.operatorWide();
         if (managementKey.isEmpty()) {
@@ -115,7 +137,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     generation, now);
             Conditions.deriveReady(status, generation, now);
             warnOnChange(client, before, status, KEY_PROVISIONED);
-            return write(client, before, status).rescheduleAfter(MISSING_KEY_RETRY);
+            return commit(client, context, before, status).rescheduleAfter(MISSING_KEY_RETRY);
         }
         try {
             return provision(client, context, managementKey.get(), before, status, now);
@@ -123,77 +145,124 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             if (e.retryable()) {
                 throw e; // backoff in JOSDK; updateErrorStatus reports it
             }
-            return needsPerson(client, before, status, e, now);
+            String reason = e.managementKeyRejected() ? Reason.PROVISIONING_KEY_REJECTED
+                    : e.insufficientCredits() ? Reason.INSUFFICIENT_CREDITS : Reason.OPENROUTER_REJECTED;
+            Conditions.initialise(status, generation, now);
+            Conditions.set(status, KEY_PROVISIONED, FALSE, reason, e.getMessage(), generation, now);
+            Conditions.deriveReady(status, generation, now);
+            warnOnChange(client, before, status, KEY_PROVISIONED);
+            // status keeps what this reconcile did (a new key, keys still to revoke) for the next try
+            return commit(client, context, before, status).rescheduleAfter(SLOW_RETRY);
         }
     }
 
     private UpdateControl<MaiClient> provision(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
             MaiClientStatus before, MaiClientStatus status, Instant now) {
         Long generation = client.getMetadata().getGeneration();
+        String uid = client.getMetadata().getUid();
         String secretName = Names.secretName(client);
+        boolean unfinished = before.getKeyCreationStartedAt() != null;
         Optional<Secret> secret;
         try {
-            secret = findSecret(client, context, secretName);
+            // with an unfinished create, what the Secret holds decides which keys are deleted: read it fresh
+            secret = findSecret(client, context, secretName, unfinished);
         } catch (SecretConflict conflict) {
             Conditions.initialise(status, generation, now);
             Conditions.set(status, SECRET_SYNCED, FALSE, Reason.SECRET_CONFLICT, conflict.getMessage(), generation, now);
             Conditions.deriveReady(status, generation, now);
             warnOnChange(client, before, status, SECRET_SYNCED);
-            return write(client, before, status).rescheduleAfter(SLOW_RETRY);
+            return commit(client, context, before, status).rescheduleAfter(SLOW_RETRY);
         }
         // after a rename of spec.secret.name the key is still in the Secret under its old name
-        Optional<Secret> previous = secret.isEmpty() && before.getSecretName() != null
-                && !before.getSecretName().equals(secretName)
-                        ? findOwnSecret(client, context, before.getSecretName())
-                        : Optional.empty();
-        Optional<Secret> keySource = secret.isPresent() ? secret : previous;
+        Optional<Secret> previous = Optional.empty();
+        if (secret.isEmpty() && before.getSecretName() != null && !before.getSecretName().equals(secretName)) {
+            try {
+                previous = findSecret(client, context, before.getSecretName(), unfinished);
+            } catch (SecretConflict replacedByAnother) {
+                previous = Optional.empty();
+            }
+        }
+        status.setExternalUser(externalUser(client, context, before));
 
-        status.setExternalUser(externalUser(client, before));
-        Optional<EnvSecret.Stored> stored = keySource.flatMap(s -> EnvSecret.stored(s, client.getMetadata().getUid(), before.getKeyHash()));
+        // the Secret is written before the status, so it says which key is in use
+        Optional<Secret> keySource = secret.isPresent() ? secret : previous;
+        Optional<EnvSecret.Stored> stored = keySource.flatMap(s -> EnvSecret.stored(s, uid, before.getKeyHash()));
+        boolean mustRead = false;
+        if (stored.isPresent() && before.getKeyHash() != null && !stored.get().hash().equals(before.getKeyHash())) {
+            // Secret and status disagree (a crash between the two writes, or an old copy of the Secret put
+            // back): decide on a fresh read of the Secret and of the key, never on the cache alone
+            String name = keySource.get().getMetadata().getName();
+            Optional<Secret> fresh = findSecret(client, context, name, true);
+            if (name.equals(secretName)) {
+                secret = fresh;
+            } else {
+                previous = fresh;
+            }
+            stored = fresh.flatMap(s -> EnvSecret.stored(s, uid, before.getKeyHash()));
+            mustRead = true;
+        }
         String hash = stored.map(EnvSecret.Stored::hash).orElse(null);
         Optional<ApiKey> key = stored.map(EnvSecret.Stored::key);
-        // the Secret is written before the status, so it says which key is in use: this adopts the key
-        // of a run that crashed between the two writes instead of minting another
-        String replacedHash = before.getKeyHash() != null && !before.getKeyHash().equals(hash) ? before.getKeyHash() : null;
-        String replacedWhy = replacedHash == null ? null
-                : hash != null ? "a newer key is in Secret " + secretName
-                : keySource.flatMap(EnvSecret::storedKey).isPresent() ? "the key in Secret " + secretName + " was changed by hand"
-                : "the Secret holding it was deleted";
-        KeyInfo observed = null;
-        if (hash == null) {
-            if (replacedHash == null && before.getExternalUser() == null) {
-                // first visit: freeze the external user and report Unknown before any OpenRouter call;
-                // optimistic locking makes a stale or deposed operator fail here, before it can create
-                Conditions.initialise(status, generation, now);
-                firstVisit(client, context, status);
+        List<PendingRevocation> revocations = new ArrayList<>(Optional.ofNullable(before.getPendingRevocations()).orElse(List.of()));
+        String replacedWhy = null;
+        if (before.getKeyHash() != null && !before.getKeyHash().equals(hash)) {
+            replacedWhy = hash != null ? "a newer key is in Secret " + secretName
+                    : keySource.flatMap(EnvSecret::storedKey).isPresent() ? "the key in Secret " + secretName + " was changed by hand"
+                    : "the Secret holding it was deleted";
+            String old = before.getKeyHash();
+            if (revocations.stream().noneMatch(r -> old.equals(r.getHash()))) {
+                revocations.add(new PendingRevocation(old, now.toString()));
             }
-            CreatedKey created = lifecycle.create(client, managementKey);
-            observed = created.info();
-            hash = observed.hash();
-            key = Optional.of(created.key());
-            status.setKeyHash(hash);
-            status.setKeyLabel(observed.label());
-            status.setKeyCreatedAt(observed.createdAt());
-            // the plaintext exists only in this answer: store it before anything else can fail
-            secret = Optional.of(writeSecret(client, context, secret, desiredSecret(client, key.get(), status)));
-            if (replacedHash != null) {
-                // the old key's value is unrecoverable (OpenRouter shows a key once): it is replaced
-                events.warning(client, Events.KEY_REPLACED, "Created OpenRouter key " + observed.label()
-                        + " to replace the previous key: " + replacedWhy);
+        }
+        status.setPendingRevocations(revocations);
+
+        if (unfinished) {
+            Set<String> keep = new HashSet<>();
+            keep.add(hash);
+            keep.add(before.getKeyHash());
+            Instant startedAt = Instant.parse(before.getKeyCreationStartedAt());
+            boolean accounted = lifecycle.collectUnfinishedCreate(client, managementKey, startedAt, keep);
+            Duration waited = Duration.between(startedAt, now);
+            if (hash == null && !accounted && waited.compareTo(UNFINISHED_CREATE_GRACE) < 0) {
+                Conditions.set(status, KEY_PROVISIONED, UNKNOWN, Reason.PENDING, "An earlier key creation did not finish; "
+                        + "waiting for its key to appear on OpenRouter before creating another", generation, now);
+                Conditions.deriveReady(status, generation, now);
+                return commit(client, context, before, status).rescheduleAfter(UNFINISHED_CREATE_GRACE.minus(waited));
             }
-        } else if (!hash.equals(before.getKeyHash())) {
-            status.setKeyHash(hash);
         }
 
+        KeyInfo observed = null;
+        if (hash == null) {
+            NewKey created = createAndStore(client, context, managementKey, secret, status, now);
+            if (replacedWhy != null) {
+                // the old key's value cannot be recovered (OpenRouter shows a key once): it is replaced
+                events.warning(client, Events.KEY_REPLACED, "Created OpenRouter key " + created.key().info().label()
+                        + " to replace the previous key: " + replacedWhy);
+            }
+            observed = created.key().info();
+            hash = observed.hash();
+            key = Optional.of(created.key().key());
+            secret = Optional.of(created.secret());
+        }
+        status.setKeyHash(hash);
+
         boolean disabledOutside = false;
-        if (observed != null || !Conditions.isTrueFor(before, KEY_PROVISIONED, generation)) {
+        if (observed != null || mustRead || !Conditions.isTrueFor(before, KEY_PROVISIONED, generation)) {
             if (observed == null) {
                 observed = lifecycle.read(managementKey, hash).orElse(null);
                 if (observed == null) {
-                    return keyGone(client, context, managementKey, secret, before, status, hash, now);
+                    // OpenRouter no longer has the key the Secret holds: a new key replaces it
+                    String gone = hash;
+                    NewKey created = createAndStore(client, context, managementKey, secret, status, now);
+                    events.warning(client, Events.KEY_REPLACED, "OpenRouter key " + gone.substring(0, Math.min(12, gone.length()))
+                            + "... no longer exists; created " + created.key().info().label() + " in its place");
+                    observed = created.key().info();
+                    hash = observed.hash();
+                    key = Optional.of(created.key().key());
+                    secret = Optional.of(created.secret());
                 }
                 status.setKeyLabel(observed.label());
-                if (status.getKeyCreatedAt() == null) {
+                if (status.getKeyCreatedAt() == null || !hash.equals(before.getKeyHash())) {
                     status.setKeyCreatedAt(observed.createdAt());
                 }
             }
@@ -215,9 +284,20 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             events.normal(client, Events.SECRET_MOVED, "Moved the environment from Secret "
                     + previous.get().getMetadata().getName() + " to " + secretName);
         }
-        if (replacedHash != null) {
-            lifecycle.revoke(client, managementKey, replacedHash, Events.OLD_KEY_REVOKED, "because " + replacedWhy);
+        // old keys go only once the key in use is stored
+        List<PendingRevocation> remaining = new ArrayList<>();
+        for (PendingRevocation r : revocations) {
+            if (r.getHash().equals(hash)) {
+                continue;
+            }
+            String why = Objects.equals(r.getHash(), before.getKeyHash()) && replacedWhy != null ? "because " + replacedWhy
+                    : "because a newer key replaced it";
+            if (!lifecycle.revoke(client, managementKey, r.getHash(), Events.OLD_KEY_REVOKED, why)) {
+                remaining.add(r);
+            }
         }
+        status.setPendingRevocations(remaining);
+        status.setKeyCreationStartedAt(null);
 
         Conditions.initialise(status, generation, now);
         Conditions.set(status, KEY_PROVISIONED, TRUE, Reason.PROVISIONED,
@@ -229,7 +309,82 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_VALID);
-        return write(client, before, status);
+        return commit(client, context, before, status);
+    }
+
+    /** A key just created and the Secret that now holds it. */
+    private record NewKey(CreatedKey key, Secret secret) {
+    }
+
+    /**
+     * Records the intent, creates the key and stores it at once: the plaintext exists only in
+     * OpenRouter's answer. If the Secret cannot be written the new key is deleted again; if even that
+     * fails, the intent left in status makes the next reconcile find and delete it.
+     */
+    private NewKey createAndStore(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
+            Optional<Secret> actual, MaiClientStatus status, Instant now) {
+        Long generation = client.getMetadata().getGeneration();
+        status.setKeyCreationStartedAt(now.toString());
+        Conditions.initialise(status, generation, now);
+        recordIntent(client, context, status);
+
+        CreatedKey created = lifecycle.create(client, managementKey);
+        MaiClientStatus recorded = new MaiClientStatus(status);
+        status.setKeyHash(created.info().hash());
+        status.setKeyLabel(created.info().label());
+        status.setKeyCreatedAt(created.info().createdAt());
+        try {
+            Secret written = writeSecret(client, context, actual, desiredSecret(client, created.key(), status));
+            status.setKeyCreationStartedAt(null); // stored: the create is finished
+            return new NewKey(created, written);
+        } catch (KubernetesClientException e) {
+            try {
+                lifecycle.revoke(client, managementKey, created.info().hash(), Events.ORPHAN_KEY_REVOKED,
+                        "because its Secret could not be written (HTTP " + e.getCode() + ")");
+                // the create is resolved: no need for the next reconcile to look for its key
+                recorded.setKeyCreationStartedAt(null);
+                writeStatus(client, context, recorded);
+            } catch (OpenRouterException | KubernetesClientException revokeFailed) {
+                LOG.warnf("new key %s of %s/%s is left for the next reconcile to delete: %s", created.info().hash(),
+                        client.getMetadata().getNamespace(), client.getMetadata().getName(), revokeFailed.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Writes the status before a create, with the resourceVersion this reconcile read: a stale or
+     * deposed operator gets a conflict here, before it can create anything. The answer goes into
+     * JOSDK's cache; the reconcile goes on with its own copy.
+     */
+    private static void recordIntent(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
+        MaiClient copy = new MaiClient();
+        copy.setMetadata(new ObjectMetaBuilder(client.getMetadata()).build());
+        copy.setSpec(client.getSpec());
+        copy.setStatus(new MaiClientStatus(status));
+        context.resourceOperations().updatePrimaryStatus(copy);
+    }
+
+    /**
+     * Writes the status when it differs from what the reconcile started from. Always a whole-status
+     * update of the newest known version (a reconcile may have written the intent in between), so no
+     * field the reconcile cleared can survive on the server.
+     */
+    private static UpdateControl<MaiClient> commit(MaiClient client, Context<MaiClient> context, MaiClientStatus before,
+            MaiClientStatus status) {
+        if (!status.equals(before)) {
+            writeStatus(client, context, status);
+        }
+        return UpdateControl.noUpdate();
+    }
+
+    private static void writeStatus(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
+        MaiClient latest = context.getPrimaryCache().get(ResourceID.fromResource(client)).orElse(client);
+        MaiClient copy = new MaiClient();
+        copy.setMetadata(new ObjectMetaBuilder(latest.getMetadata()).build());
+        copy.setSpec(latest.getSpec());
+        copy.setStatus(status);
+        context.resourceOperations().updatePrimaryStatus(copy);
     }
 
     /** KeyValid from what OpenRouter just said about the key. */
@@ -248,24 +403,6 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
     }
 
-    /** OpenRouter no longer has the key the Secret holds: a new one replaces it, the Secret follows. */
-    private UpdateControl<MaiClient> keyGone(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
-            Optional<Secret> secret, MaiClientStatus before, MaiClientStatus status, String goneHash, Instant now) {
-        LOG.infof("OpenRouter key %s of %s/%s is gone; creating a replacement", goneHash,
-                client.getMetadata().getNamespace(), client.getMetadata().getName());
-        CreatedKey created = lifecycle.create(client, managementKey);
-        status.setKeyHash(created.info().hash());
-        status.setKeyLabel(created.info().label());
-        status.setKeyCreatedAt(created.info().createdAt());
-        writeSecret(client, context, secret, desiredSecret(client, created.key(), status));
-        events.warning(client, Events.KEY_REPLACED, "OpenRouter key " + goneHash.substring(0, 12)
-                + "... no longer exists; created " + created.info().label() + " in its place");
-        // the settings of the new key (e.g. disableKey) are brought in line on the next pass
-        Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.PENDING, "Replacement key created", client.getMetadata().getGeneration(), now);
-        Conditions.deriveReady(status, client.getMetadata().getGeneration(), now);
-        return write(client, before, status).rescheduleAfter(Duration.ofSeconds(1));
-    }
-
     private Secret desiredSecret(MaiClient client, ApiKey key, MaiClientStatus status) {
         return EnvSecret.desired(client, new EnvSecret.Inputs(key, status.getKeyHash(), status.getKeyCreatedAt(),
                 status.getExternalUser(), config.effectiveOpenrouterHost()));
@@ -282,93 +419,61 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     }
 
     /**
-     * Writes the first status with the resourceVersion this reconcile read (optimistic locking). The
-     * answer goes into JOSDK's cache and is not touched here; the reconcile goes on with its own copy.
+     * The Secret named {@code name} if this MaiClient owns it; any other Secret of that name is a
+     * conflict. Read from the informer cache unless {@code fresh}; the informer sees only labelled
+     * Secrets, so a miss is confirmed on the API server before anything is created.
      */
-    private static void firstVisit(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
-        MaiClient copy = new MaiClient();
-        copy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder(client.getMetadata()).build());
-        copy.setSpec(client.getSpec());
-        copy.setStatus(new MaiClientStatus(status));
-        context.resourceOperations().updatePrimaryStatus(copy);
-    }
-
-    /** The Secret named {@code name} if this MaiClient owns it; a foreign one is a conflict. */
-    private Optional<Secret> findSecret(MaiClient client, Context<MaiClient> context, String name) {
+    private static Optional<Secret> findSecret(MaiClient client, Context<MaiClient> context, String name, boolean fresh) {
         String namespace = client.getMetadata().getNamespace();
-        @SuppressWarnings("unchecked")
-        var informer = (InformerEventSource<Secret, MaiClient>) context.eventSourceRetriever().getEventSourceFor(Secret.class);
-        Optional<Secret> cached = informer.get(new ResourceID(name, namespace));
-        // the informer sees only labelled Secrets: a miss is confirmed on the API server, so that a
-        // foreign Secret of that name is found before a key is created for it
+        Optional<Secret> cached = Optional.empty();
+        if (!fresh) {
+            @SuppressWarnings("unchecked")
+            var informer = (InformerEventSource<Secret, MaiClient>) context.eventSourceRetriever().getEventSourceFor(Secret.class);
+            cached = informer.get(new ResourceID(name, namespace));
+        }
         Secret secret = cached.orElseGet(() -> context.getClient().secrets().inNamespace(namespace).withName(name).get());
         if (secret == null) {
             return Optional.empty();
         }
         if (!ownedBy(secret, client)) {
-            throw new SecretConflict("Secret " + name + " exists and was not created by mai-operator for this MaiClient; "
-                    + "it is left untouched. Delete or rename it, or set spec.secret.name");
+            throw new SecretConflict("Secret " + name + " exists and is not this MaiClient's (a Secret kept by "
+                    + "deletionPolicy Retain belongs to the deleted MaiClient); it is left untouched. Delete or rename it, "
+                    + "or set spec.secret.name");
         }
         return Optional.of(secret);
     }
 
-    private Optional<Secret> findOwnSecret(MaiClient client, Context<MaiClient> context, String name) {
-        try {
-            return findSecret(client, context, name);
-        } catch (SecretConflict e) {
-            return Optional.empty();
-        }
+    /** Ours: labelled by this operator for this MaiClient, and controlled by this MaiClient (by UID). */
+    static boolean ownedBy(Secret secret, MaiClient client) {
+        Map<String, String> labels = Optional.ofNullable(secret.getMetadata().getLabels()).orElse(Map.of());
+        return Labels.MANAGED_BY_VALUE.equals(labels.get(Labels.MANAGED_BY))
+                && client.getMetadata().getName().equals(labels.get(Labels.CLIENT))
+                && Optional.ofNullable(secret.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
+                        .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && client.getMetadata().getUid().equals(o.getUid()));
     }
 
     /**
-     * Ours: labelled by this operator for this MaiClient's name, and controlled by this MaiClient or
-     * by nothing (a Secret retained by a deleted MaiClient of the same name is adopted with its key).
+     * {@code spec.externalUser}, else the value in effect, else the old script's default, computed
+     * once (renaming the organization keeps it). A default another MaiClient already uses is a warning.
      */
-    static boolean ownedBy(Secret secret, MaiClient client) {
-        Map<String, String> labels = Optional.ofNullable(secret.getMetadata().getLabels()).orElse(Map.of());
-        if (!Labels.MANAGED_BY_VALUE.equals(labels.get(Labels.MANAGED_BY))
-                || !client.getMetadata().getName().equals(labels.get(Labels.CLIENT))) {
-            return false;
-        }
-        return Optional.ofNullable(secret.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
-                .filter(o -> Boolean.TRUE.equals(o.getController()))
-                .allMatch(o -> o.getUid().equals(client.getMetadata().getUid()));
-    }
-
-    private static String externalUser(MaiClient client, MaiClientStatus before) {
+    private String externalUser(MaiClient client, Context<MaiClient> context, MaiClientStatus before) {
         if (client.getSpec().getExternalUser() != null) {
             return client.getSpec().getExternalUser();
         }
         if (before.getExternalUser() != null) {
-            return before.getExternalUser(); // computed once and frozen: renaming the organization keeps it
+            return before.getExternalUser();
         }
-        return Names.defaultExternalUser(client.getSpec().getOrganizationName());
-    }
-
-    private static String annotation(Secret secret, String name) {
-        return secret.getMetadata().getAnnotations() == null ? null : secret.getMetadata().getAnnotations().get(name);
-    }
-
-    private UpdateControl<MaiClient> invalidSpec(MaiClient client, MaiClientStatus before, MaiClientStatus status,
-            List<SpecValidator.Violation> violations, Instant now) {
-        Long generation = client.getMetadata().getGeneration();
-        String message = "Invalid spec: " + violations.stream().map(Object::toString).collect(Collectors.joining("; "));
-        Conditions.initialise(status, generation, now);
-        Conditions.set(status, READY, FALSE, Reason.INVALID_SPEC, message, generation, now);
-        warnOnChange(client, before, status, READY);
-        return write(client, before, status);
-    }
-
-    private UpdateControl<MaiClient> needsPerson(MaiClient client, MaiClientStatus before, MaiClientStatus status,
-            OpenRouterException e, Instant now) {
-        Long generation = client.getMetadata().getGeneration();
-        String reason = e.managementKeyRejected() ? Reason.PROVISIONING_KEY_REJECTED
-                : e.insufficientCredits() ? Reason.INSUFFICIENT_CREDITS : Reason.OPENROUTER_REJECTED;
-        Conditions.initialise(status, generation, now);
-        Conditions.set(status, KEY_PROVISIONED, FALSE, reason, e.getMessage(), generation, now);
-        Conditions.deriveReady(status, generation, now);
-        warnOnChange(client, before, status, KEY_PROVISIONED);
-        return write(client, before, status).rescheduleAfter(SLOW_RETRY);
+        String computed = Names.defaultExternalUser(client.getSpec().getOrganizationName());
+        List<String> others = context.getPrimaryCache().list()
+                .filter(o -> !o.getMetadata().getUid().equals(client.getMetadata().getUid()))
+                .filter(o -> o.getStatus() != null && computed.equals(o.getStatus().getExternalUser()))
+                .map(o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName())
+                .toList();
+        if (!others.isEmpty()) {
+            events.warning(client, Events.EXTERNAL_USER_COLLISION, "The default external user " + computed
+                    + " is already used by " + String.join(", ", others) + "; set spec.externalUser to tell them apart");
+        }
+        return computed;
     }
 
     /** Transient OpenRouter failures: report them while JOSDK backs off and retries. */
@@ -379,27 +484,44 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         Instant now = clock.instant();
         Long generation = client.getMetadata().getGeneration();
-        MaiClientStatus before = client.getStatus() == null ? new MaiClientStatus() : client.getStatus();
+        // the newest known status: this reconcile may have written the intent before failing
+        MaiClient latest = context.getPrimaryCache().get(ResourceID.fromResource(client)).orElse(client);
+        MaiClientStatus before = latest.getStatus() == null ? new MaiClientStatus() : latest.getStatus();
         MaiClientStatus status = new MaiClientStatus(before);
+        status.setObservedGeneration(generation);
         String reason = failure.rateLimited() ? Reason.RATE_LIMITED : Reason.OPENROUTER_UNAVAILABLE;
         Conditions.initialise(status, generation, now);
         Conditions.set(status, KEY_PROVISIONED, FALSE, reason, failure.getMessage() + "; retrying with backoff", generation, now);
         Conditions.deriveReady(status, generation, now);
-        if (status.equals(before)) {
-            return ErrorStatusUpdateControl.defaultErrorProcessing();
+        if (!status.equals(before)) {
+            try {
+                writeStatus(client, context, status);
+            } catch (KubernetesClientException writeFailed) {
+                LOG.warnf("could not report %s on %s/%s: HTTP %d", reason, client.getMetadata().getNamespace(),
+                        client.getMetadata().getName(), writeFailed.getCode());
+            }
         }
-        client.setStatus(status);
-        return ErrorStatusUpdateControl.patchStatus(client);
+        return ErrorStatusUpdateControl.defaultErrorProcessing();
     }
 
     @Override
     public DeleteControl cleanup(MaiClient client, Context<MaiClient> context) {
         MaiClientStatus status = Optional.ofNullable(client.getStatus()).orElseGet(MaiClientStatus::new);
+        String uid = client.getMetadata().getUid();
         String secretName = Optional.ofNullable(status.getSecretName()).orElse(Names.secretName(client));
-        Optional<Secret> secret = findOwnSecret(client, context, secretName);
-        String hash = Optional.ofNullable(status.getKeyHash())
-                .or(() -> secret.map(s -> annotation(s, Labels.KEY_HASH))).orElse(null);
-        if (hash == null) {
+        Optional<Secret> secret;
+        try {
+            secret = findSecret(client, context, secretName, true);
+        } catch (SecretConflict notOurs) {
+            secret = Optional.empty();
+        }
+        Optional<String> inSecret = secret.flatMap(s -> EnvSecret.stored(s, uid, status.getKeyHash())).map(EnvSecret.Stored::hash);
+        Set<String> hashes = new LinkedHashSet<>();
+        inSecret.ifPresent(hashes::add);
+        Optional.ofNullable(status.getKeyHash()).ifPresent(hashes::add);
+        Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()).forEach(r -> hashes.add(r.getHash()));
+        boolean unfinished = status.getKeyCreationStartedAt() != null;
+        if (hashes.isEmpty() && !unfinished) {
             return DeleteControl.defaultDelete(); // no key was ever created
         }
         Optional<ApiKey> managementKey = managementKeys.operatorWide();
@@ -408,13 +530,23 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     "Cannot release the OpenRouter key without a management key; deletion waits");
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(MISSING_KEY_RETRY);
         }
-        if (retains(client)) {
+        boolean retain = retains(client);
+        // the key to keep under Retain is the one its Secret holds: the Secret survives with it
+        Optional<String> kept = retain ? inSecret.or(() -> Optional.ofNullable(status.getKeyHash())) : Optional.empty();
+        if (unfinished) {
+            lifecycle.collectUnfinishedCreate(client, managementKey.get(),
+                    Instant.parse(status.getKeyCreationStartedAt()), kept.map(Set::of).orElse(Set.of()));
+        }
+        if (kept.isPresent()) {
             secret.filter(s -> s.getMetadata().getOwnerReferences() != null && !s.getMetadata().getOwnerReferences().isEmpty())
                     .ifPresent(s -> context.getClient().resource(new SecretBuilder(s)
                             .editMetadata().withOwnerReferences(List.of()).endMetadata().build()).update());
-            lifecycle.retain(client, managementKey.get(), hash);
-        } else {
-            lifecycle.revoke(client, managementKey.get(), hash, Events.KEY_DELETED, "because its MaiClient was deleted");
+            lifecycle.retain(client, managementKey.get(), kept.get());
+        }
+        for (String hash : hashes) {
+            if (!kept.map(hash::equals).orElse(false)) {
+                lifecycle.revoke(client, managementKey.get(), hash, Events.KEY_DELETED, "because its MaiClient was deleted");
+            }
         }
         return DeleteControl.defaultDelete();
     }
@@ -439,14 +571,6 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         if (!same) {
             events.warning(client, now.getReason(), now.getMessage());
         }
-    }
-
-    private static UpdateControl<MaiClient> write(MaiClient client, MaiClientStatus before, MaiClientStatus status) {
-        if (status.equals(before)) {
-            return UpdateControl.noUpdate();
-        }
-        client.setStatus(status);
-        return UpdateControl.patchStatus(client);
     }
 
     /** A Secret of the output name exists and is not this MaiClient's. */

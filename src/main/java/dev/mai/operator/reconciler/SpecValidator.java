@@ -42,6 +42,11 @@ public final class SpecValidator {
     /** Every rule the MaiClient breaks; empty when it is valid. */
     public List<Violation> validate(MaiClient client) {
         List<Violation> out = new ArrayList<>();
+        String name = client.getMetadata().getName();
+        if (name != null && name.length() > 63) {
+            out.add(new Violation("metadata.name", "must be at most 63 characters (it is the value of the label "
+                    + Labels.CLIENT + " on the Secret)"));
+        }
         MaiClientSpec spec = client.getSpec();
         if (spec == null) {
             out.add(new Violation("spec", "is required"));
@@ -117,8 +122,6 @@ public final class SpecValidator {
             if (name.length() > 253 || !DNS_SUBDOMAIN.matcher(name).matches()) {
                 out.add(new Violation("spec.secret.name", "must be a DNS subdomain name (lower-case letters, digits, '-' and '.', at most 253)"));
             }
-        } else if (client.getMetadata().getName() != null && client.getMetadata().getName().length() + "-env".length() > 253) {
-            out.add(new Violation("spec.secret.name", "is required when <metadata.name>-env would exceed 253 characters"));
         }
         if (secret == null) {
             return;

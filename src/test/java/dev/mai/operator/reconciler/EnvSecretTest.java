@@ -122,6 +122,30 @@ class EnvSecretTest {
     }
 
     @Test
+    void labelsAndAnnotationsDroppedFromTheSpecLeaveTheSecretButForeignOnesStay() {
+        MaiClient c = client();
+        c.getSpec().setSecret(Clients.secret(null, Map.of("team", "sales", "tier", "gold"), Map.of("note", "hi")));
+        Secret written = new SecretBuilder(EnvSecret.desired(c, inputs()))
+                .editMetadata().addToLabels("added-by", "someone").addToAnnotations("other", "x").endMetadata().build();
+        assertThat(EnvSecret.inSync(written, EnvSecret.desired(c, inputs()))).isTrue();
+
+        c.getSpec().setSecret(Clients.secret(null, Map.of("team", "sales"), null));
+        Secret desired = EnvSecret.desired(c, inputs());
+        assertThat(EnvSecret.inSync(written, desired)).isFalse();
+        Secret merged = EnvSecret.merge(written, desired);
+        assertThat(merged.getMetadata().getLabels()).containsEntry("team", "sales").containsEntry("added-by", "someone")
+                .doesNotContainKey("tier");
+        assertThat(merged.getMetadata().getAnnotations()).containsEntry("other", "x").doesNotContainKey("note");
+        assertThat(EnvSecret.inSync(merged, desired)).isTrue();
+
+        c.getSpec().setSecret(null);
+        Secret bare = EnvSecret.merge(merged, EnvSecret.desired(c, inputs()));
+        assertThat(bare.getMetadata().getLabels()).doesNotContainKey("team").containsKey("added-by");
+        assertThat(bare.getMetadata().getAnnotations()).doesNotContainKey(Labels.SPEC_METADATA);
+        assertThat(EnvSecret.inSync(bare, EnvSecret.desired(c, inputs()))).isTrue();
+    }
+
+    @Test
     void storedKeyReadsTheKeyBack() {
         assertThat(EnvSecret.storedKey(EnvSecret.desired(client(), inputs()))).contains(ApiKey.of(KEY));
         assertThat(EnvSecret.storedKey(new SecretBuilder().build())).isEmpty();

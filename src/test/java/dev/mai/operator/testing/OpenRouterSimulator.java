@@ -47,8 +47,10 @@ import java.util.regex.Pattern;
  */
 public final class OpenRouterSimulator implements AutoCloseable {
 
-    /** One request as the simulator saw it. */
+    /** One request as the simulator saw it; status {@link #LOST} when the connection was dropped instead. */
     public record Request(String method, String path, int status, Instant at) {
+        public static final int LOST = -1;
+
         /** e.g. {@code POST /keys}, {@code PATCH /keys/{hash}}. */
         public String operation() {
             return method + " " + path.replaceAll("/keys/[0-9a-f]{64}", "/keys/{hash}");
@@ -114,6 +116,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private final AtomicInteger failNext = new AtomicInteger();
     private volatile String retryAfter;
     private volatile int createStatus = 201;
+    private final AtomicInteger loseCreates = new AtomicInteger();
+    private volatile java.time.Duration listDelay = java.time.Duration.ZERO;
     private volatile boolean keyInData;
 
     public OpenRouterSimulator() {
@@ -172,6 +176,21 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The next {@code count} creates make the key and then drop the connection before answering:
+     * the client never learns the key, which exists and bills all the same.
+     */
+    public OpenRouterSimulator loseCreateResponses(int count) {
+        loseCreates.set(count);
+        return this;
+    }
+
+    /** New keys show up in {@code GET /keys} only this long after their creation (eventual consistency). */
+    public OpenRouterSimulator listDelay(java.time.Duration delay) {
+        this.listDelay = delay;
+        return this;
+    }
+
     /** Answers creates with this status instead of 201 (clients must accept any 2xx). */
     public OpenRouterSimulator createStatus(int status) {
         this.createStatus = status;
@@ -188,6 +207,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
         failAll = false;
         failNext.set(0);
         retryAfter = null;
+        loseCreates.set(0);
+        listDelay = java.time.Duration.ZERO;
         return this;
     }
 
@@ -225,6 +246,15 @@ public final class OpenRouterSimulator implements AutoCloseable {
     /** Every secret this simulator ever issued (client and management keys), for leak scans. */
     public List<String> issuedSecrets() {
         return List.copyOf(issued);
+    }
+
+    /** A key created as if through the API (no request is recorded): for setting up what a crash leaves behind. */
+    public Key createKey(String managementKey, String name) {
+        Key key = new Key(newSecret(), randomHex(32), managementKey, clock.instant().plusNanos(sequence.incrementAndGet() * 1000));
+        key.name = name;
+        keysByHash.put(key.hash, key);
+        issued.add(key.secret);
+        return key;
     }
 
     /** Simulated spend on a key. */
@@ -326,6 +356,10 @@ public final class OpenRouterSimulator implements AutoCloseable {
         key.limitReset = reset;
         keysByHash.put(key.hash, key);
         issued.add(secret);
+        if (loseCreates.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            exchange.getResponseHeaders().clear();
+            return Request.LOST; // closing the exchange without an answer drops the connection
+        }
         ObjectNode data = keyObject(key);
         ObjectNode answer = wrap(data);
         if (keyInData) {
@@ -342,6 +376,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         boolean includeDisabled = "true".equals(query.get("include_disabled"));
         List<Key> page = keysByHash.values().stream()
                 .filter(k -> !k.deleted && k.managementKey.equals(managementKey) && (includeDisabled || !k.disabled))
+                .filter(k -> !k.createdAt.plus(listDelay).isAfter(clock.instant()))
                 .sorted(Comparator.comparing((Key k) -> k.createdAt).reversed())
                 .skip(offset).limit(100).toList();
         ArrayNode data = json.createArrayNode();

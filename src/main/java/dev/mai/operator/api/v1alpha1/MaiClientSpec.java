@@ -3,6 +3,7 @@ package dev.mai.operator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -35,7 +36,8 @@ public class MaiClientSpec {
     @JsonPropertyDescription("USD spending limit of the client's OpenRouter key: \"unlimited\" or a positive amount "
             + "with at most 2 decimals, e.g. 1000 or \"12.50\".")
     @Required
-    @ValidationRule(value = "type(self) == int ? self > 0 : (self == 'unlimited' || (self.matches('^[0-9]{1,12}([.][0-9]{1,2})?$') && !self.matches('^0+([.]0*)?$')))",
+    @JsonDeserialize(using = LenientIntOrStringDeserializer.class)
+    @ValidationRule(value = "type(self) == int ? (self > 0 && self <= 2147483647) : (self == 'unlimited' || (self.matches('^[0-9]{1,12}([.][0-9]{1,2})?$') && !self.matches('^0+([.]0*)?$')))",
             message = "must be \"unlimited\" or a positive USD amount with at most 2 decimals")
     private IntOrString spendingLimit;
 

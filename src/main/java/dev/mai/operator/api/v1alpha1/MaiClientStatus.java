@@ -37,6 +37,13 @@ public class MaiClientStatus {
     @JsonPropertyDescription("Lifetime usage in USD of all keys of this client.")
     private String usage;
 
+    @JsonPropertyDescription("Set before the operator asks OpenRouter for a key and cleared once the key is stored: "
+            + "while set, a key may exist on OpenRouter that no Secret holds yet.")
+    private String keyCreationStartedAt;
+
+    @JsonPropertyDescription("Old keys still to be deleted on OpenRouter.")
+    private List<PendingRevocation> pendingRevocations;
+
     public MaiClientStatus() {
     }
 
@@ -50,6 +57,8 @@ public class MaiClientStatus {
         this.secretName = other.secretName;
         this.externalUser = other.externalUser;
         this.usage = other.usage;
+        this.keyCreationStartedAt = other.keyCreationStartedAt;
+        this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
     }
 
     public Long getObservedGeneration() {
@@ -116,6 +125,22 @@ public class MaiClientStatus {
         this.usage = usage;
     }
 
+    public String getKeyCreationStartedAt() {
+        return keyCreationStartedAt;
+    }
+
+    public void setKeyCreationStartedAt(String keyCreationStartedAt) {
+        this.keyCreationStartedAt = keyCreationStartedAt;
+    }
+
+    public List<PendingRevocation> getPendingRevocations() {
+        return pendingRevocations;
+    }
+
+    public void setPendingRevocations(List<PendingRevocation> pendingRevocations) {
+        this.pendingRevocations = pendingRevocations == null || pendingRevocations.isEmpty() ? null : pendingRevocations;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -131,11 +156,14 @@ public class MaiClientStatus {
                 && Objects.equals(keyCreatedAt, s.keyCreatedAt)
                 && Objects.equals(secretName, s.secretName)
                 && Objects.equals(externalUser, s.externalUser)
-                && Objects.equals(usage, s.usage);
+                && Objects.equals(usage, s.usage)
+                && Objects.equals(keyCreationStartedAt, s.keyCreationStartedAt)
+                && Objects.equals(pendingRevocations, s.pendingRevocations);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage);
+        return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
+                keyCreationStartedAt, pendingRevocations);
     }
 }
