@@ -46,6 +46,12 @@ public final class OperatorProcess implements AutoCloseable {
         return log;
     }
 
+    /** SIGKILL: no shutdown hook, no chance to finish anything. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
     /** Stops the operator (SIGTERM, then SIGKILL after 10 s). */
     @Override
     public void close() {
