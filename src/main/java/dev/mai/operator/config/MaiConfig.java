@@ -34,6 +34,11 @@ public interface MaiConfig {
     @WithName("max-spending-limit")
     Optional<BigDecimal> maxSpendingLimit();
 
+    /** Requests per second to OpenRouter, shared by all reconciles. */
+    @WithName("openrouter-max-rps")
+    @WithDefault("10")
+    double openrouterMaxRps();
+
     /** Marks this installation's keys on OpenRouter; generated once into a ConfigMap when absent. */
     @WithName("installation-id")
     Optional<String> installationId();

@@ -42,22 +42,24 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
 
     private final OpenRouterApi api;
     private final ObjectMapper json;
+    private final RequestGate gate;
     private final ObjectReader reader;
 
     @Inject
-    public RestOpenRouterKeys(MaiConfig config, ObjectMapper json) {
+    public RestOpenRouterKeys(MaiConfig config, ObjectMapper json, RequestGate gate) {
         this(QuarkusRestClientBuilder.newBuilder()
                 .baseUri(URI.create(config.openrouterUrl()))
                 .connectTimeout(5, TimeUnit.SECONDS)
                 .readTimeout(30, TimeUnit.SECONDS)
                 // status codes are mapped below; the default mapper would throw before we see the body
                 .property("microprofile.rest.client.disable.default.mapper", true)
-                .build(OpenRouterApi.class), json);
+                .build(OpenRouterApi.class), json, gate);
     }
 
-    RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json) {
+    RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json, RequestGate gate) {
         this.api = api;
         this.json = json;
+        this.gate = gate;
         // money arrives as JSON numbers: read them as BigDecimal, never through a double
         this.reader = json.readerFor(JsonNode.class).with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     }
@@ -73,7 +75,7 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
             body.put("limit_reset", settings.limitReset());
         }
         String op = "POST /keys";
-        JsonNode answer = call(op, () -> api.createKey(bearer(managementKey), write(body)));
+        JsonNode answer = call(managementKey, op, () -> api.createKey(bearer(managementKey), write(body)));
         JsonNode data = answer.path("data");
         JsonNode key = answer.hasNonNull("key") ? answer.get("key") : data.get("key");
         if (key == null || !key.isTextual() || data.path("hash").asText("").isEmpty()) {
@@ -87,7 +89,7 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
         Map<String, KeyInfo> byHash = new LinkedHashMap<>();
         for (int offset = 0;; offset += PAGE) {
             int from = offset;
-            JsonNode data = call("GET /keys", () -> api.listKeys(bearer(managementKey), from, "true")).path("data");
+            JsonNode data = call(managementKey, "GET /keys", () -> api.listKeys(bearer(managementKey), from, "true")).path("data");
             if (!data.isArray()) {
                 throw new OpenRouterException("GET /keys", 502, "answer without a list", null, null);
             }
@@ -106,7 +108,7 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
     @Override
     public Optional<KeyInfo> get(ApiKey managementKey, String hash) {
         try {
-            return Optional.of(keyInfo(call("GET /keys/{hash}", () -> api.getKey(bearer(managementKey), hash)).path("data")));
+            return Optional.of(keyInfo(call(managementKey, "GET /keys/{hash}", () -> api.getKey(bearer(managementKey), hash)).path("data")));
         } catch (OpenRouterException e) {
             if (e.status() == 404) {
                 return Optional.empty();
@@ -118,13 +120,13 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
     @Override
     public KeyInfo update(ApiKey managementKey, String hash, KeyPatch patch) {
         String body = write(json.valueToTree(patch.fields()));
-        return keyInfo(call("PATCH /keys/{hash}", () -> api.updateKey(bearer(managementKey), hash, body)).path("data"));
+        return keyInfo(call(managementKey, "PATCH /keys/{hash}", () -> api.updateKey(bearer(managementKey), hash, body)).path("data"));
     }
 
     @Override
     public boolean delete(ApiKey managementKey, String hash) {
         try {
-            call("DELETE /keys/{hash}", () -> api.deleteKey(bearer(managementKey), hash));
+            call(managementKey, "DELETE /keys/{hash}", () -> api.deleteKey(bearer(managementKey), hash));
             return true;
         } catch (OpenRouterException e) {
             if (e.status() == 404) {
@@ -134,7 +136,8 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
         }
     }
 
-    private JsonNode call(String operation, Supplier<Response> request) {
+    private JsonNode call(ApiKey account, String operation, Supplier<Response> request) {
+        gate.enter(account, operation);
         Response response;
         try {
             response = request.get();
@@ -148,8 +151,11 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
             if (status >= 200 && status < 300) {
                 return text.isBlank() ? json.createObjectNode() : reader.readTree(text);
             }
-            throw new OpenRouterException(operation, status, errorMessage(text),
-                    retryAfter(response.getHeaderString("Retry-After"), Instant.now()), null);
+            Duration retryAfter = retryAfter(response.getHeaderString("Retry-After"), Instant.now());
+            if (status == 429 && retryAfter != null) {
+                gate.pause(account, retryAfter);
+            }
+            throw new OpenRouterException(operation, status, errorMessage(text), retryAfter, null);
         } catch (JsonProcessingException e) {
             throw new OpenRouterException(operation, 502, "unreadable answer", null, null);
         } catch (ProcessingException e) {

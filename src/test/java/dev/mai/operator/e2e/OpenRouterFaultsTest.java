@@ -1,0 +1,114 @@
+package dev.mai.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.SimulatorResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** OpenRouter down, or rate limiting: reported in status, retried without hammering, healed without a person. */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@QuarkusTestResource(SimulatorResource.class)
+class OpenRouterFaultsTest extends OperatorHarness {
+
+    @Inject
+    KubernetesClient client;
+
+    @Override
+    KubernetesClient client() {
+        return client;
+    }
+
+    @Test
+    void anOutageLongerThanJosdksDefaultRetryBudgetHealsByItself() throws Exception {
+        int n = 5;
+        Duration outage = Duration.ofSeconds(90);
+        Instant start = Instant.now();
+        int before = simulator().requests().size();
+        simulator().failAll(503);
+        try {
+            for (int i = 0; i < n; i++) {
+                create(Clients.maiClient("f-outage", "o" + i, "Outage Co " + i, "10"));
+            }
+            await().atMost(PATIENCE).untilAsserted(() -> {
+                for (int i = 0; i < n; i++) {
+                    assertThat(condition(get("f-outage", "o" + i), "KeyProvisioned")).as("o" + i)
+                            .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("OpenRouterUnavailable"));
+                    assertThat(condition(get("f-outage", "o" + i), "Ready"))
+                            .hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+                }
+            });
+            Thread.sleep(Math.max(0, outage.minus(Duration.between(start, Instant.now())).toMillis())); // the outage itself
+        } finally {
+            simulator().heal();
+        }
+        List<OpenRouterSimulator.Request> during = simulator().requests().subList(before, simulator().requests().size());
+        // exponential backoff from 2 s: attempts at about 0, 2, 6, 14, 30, 62 s, one request each
+        assertThat(during).as("requests during a 90 s outage").hasSizeLessThanOrEqualTo(n * 8)
+                .allSatisfy(r -> assertThat(r.status()).isEqualTo(503));
+
+        await().atMost(Duration.ofMinutes(4)).untilAsserted(() -> {
+            for (int i = 0; i < n; i++) {
+                MaiClient mc = get("f-outage", "o" + i);
+                assertThat(condition(mc, "Ready")).as("o" + i).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            }
+        });
+        for (int i = 0; i < n; i++) {
+            assertThat(keysOf(get("f-outage", "o" + i))).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRateLimitPausesTheAccountForItsRetryAfter() {
+        int before = simulator().requests().size();
+        simulator().retryAfter("5").failNext(1, 429);
+        create(Clients.maiClient("f-429", "abc", "Rate Limited Co", "10"));
+        awaitReady("f-429", "abc");
+
+        List<OpenRouterSimulator.Request> seen = simulator().requests().subList(before, simulator().requests().size());
+        assertThat(seen.get(0).status()).isEqualTo(429);
+        Instant limited = seen.get(0).at();
+        assertThat(seen.subList(1, seen.size())).isNotEmpty()
+                .allSatisfy(r -> assertThat(r.at()).as(r.operation()).isAfterOrEqualTo(limited.plusSeconds(5)));
+        assertThat(events("f-429", "abc")).extracting(e -> e.getReason()).contains("KeyCreated");
+        assertThat(keysOf(get("f-429", "abc"))).hasSize(1);
+    }
+
+    @Test
+    void aRejectedManagementKeyIsReportedAndNothingIsCreated() {
+        int before = simulator().requests().size();
+        simulator().failNext(1, 401);
+        create(Clients.maiClient("f-401", "abc", "Rejected Co", "10"));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            MaiClient mc = get("f-401", "abc");
+            assertThat(condition(mc, "KeyProvisioned")).hasValueSatisfying(c -> {
+                assertThat(c.getReason()).isEqualTo("ProvisioningKeyRejected");
+                assertThat(c.getMessage()).contains("HTTP 401");
+            });
+        });
+        assertThat(simulator().requests().subList(before, simulator().requests().size())).hasSize(1);
+        assertThat(keysOf(get("f-401", "abc"))).isEmpty();
+        assertThat(events("f-401", "abc")).extracting(e -> e.getReason()).contains("ProvisioningKeyRejected");
+        assertThat(client.secrets().inNamespace("f-401").list().getItems()).isEmpty();
+    }
+
+    @AfterAll
+    static void noSecretLeaked() throws Exception {
+        OpenRouterFaultsTest self = new OpenRouterFaultsTest();
+        self.client = io.quarkus.arc.Arc.container().instance(KubernetesClient.class).get();
+        self.assertNoSecretLeaked();
+    }
+}
