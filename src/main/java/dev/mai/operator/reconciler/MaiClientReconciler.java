@@ -393,7 +393,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         if (disabledOutside) {
             Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_DISABLED_OUTSIDE,
                     "The key was disabled outside the operator and stays disabled. To keep it off set "
-                            + "spec.disableKey: true; for a fresh key set the annotation mai.dev/rotate to a new value",
+                            + "spec.disableKey: true; for a fresh key delete Secret " + status.getSecretName()
+                            + " (a new key replaces this one, which is then deleted)",
                     generation, now);
         } else if (key.disabled()) {
             Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_DISABLED,

@@ -18,12 +18,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,16 +35,8 @@ class CrashSafetyTest extends OperatorHarness {
 
     private static final Duration SLOW = Duration.ofSeconds(120);
 
-    @Inject
-    KubernetesClient client;
-
     @KubernetesTestServer
     KubernetesServer server;
-
-    @Override
-    KubernetesClient client() {
-        return client;
-    }
 
     /** Exactly one live key for the client, and it is the one in its Secret and status. */
     private void assertOneKeyInItsSecret(String namespace, String name) {
@@ -170,12 +160,5 @@ class CrashSafetyTest extends OperatorHarness {
         assertThat(stored.deleted).isFalse();
         assertThat(stray.deleted).isTrue();
         assertThat(simulator().count("POST /keys")).isEqualTo(creates);
-    }
-
-    @AfterAll
-    static void noSecretLeaked() throws Exception {
-        CrashSafetyTest self = new CrashSafetyTest();
-        self.client = io.quarkus.arc.Arc.container().instance(KubernetesClient.class).get();
-        self.assertNoSecretLeaked();
     }
 }

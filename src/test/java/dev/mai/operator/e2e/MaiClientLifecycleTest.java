@@ -21,7 +21,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import jakarta.inject.Inject;
 import java.io.ByteArrayInputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +32,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,16 +43,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(SimulatorResource.class)
 class MaiClientLifecycleTest extends OperatorHarness {
 
-    @Inject
-    KubernetesClient client;
-
     @KubernetesTestServer
     KubernetesServer server;
-
-    @Override
-    KubernetesClient client() {
-        return client;
-    }
 
     @Test
     void createMakesOneKeyAndASecretAndReportsReady() {
@@ -345,13 +335,5 @@ class MaiClientLifecycleTest extends OperatorHarness {
             out.add(r);
         }
         return out;
-    }
-
-    @AfterAll
-    static void noSecretLeaked() throws Exception {
-        // runs with the application still up: scans everything this class produced
-        MaiClientLifecycleTest self = new MaiClientLifecycleTest();
-        self.client = io.quarkus.arc.Arc.container().instance(KubernetesClient.class).get();
-        self.assertNoSecretLeaked();
     }
 }

@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.quarkus.arc.Arc;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,14 +24,23 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
 
-/** What the operator-in-the-loop tests share: reading the cluster and the simulator, waiting, leak scans. */
+/**
+ * What the operator-in-the-loop tests share: the client of the test API server, reading the cluster
+ * and the simulator, waiting, and a leak scan after every test class.
+ */
 abstract class OperatorHarness {
 
     static final Duration PATIENCE = Duration.ofSeconds(45);
     static final Path TEST_LOG = Path.of("target/quarkus-test.log");
 
-    abstract KubernetesClient client();
+    @Inject
+    KubernetesClient client;
+
+    KubernetesClient client() {
+        return client;
+    }
 
     OpenRouterSimulator simulator() {
         return SimulatorResource.simulator();
@@ -96,17 +107,20 @@ abstract class OperatorHarness {
     }
 
     /** Every log line, event and MaiClient the run produced so far, scanned for every secret the simulator issued. */
-    void assertNoSecretLeaked() throws IOException {
-        List<String> secrets = simulator().issuedSecrets();
+    @AfterAll
+    static void noSecretLeaked() throws IOException {
+        // runs with the application still up, after each test class
+        KubernetesClient client = Arc.container().instance(KubernetesClient.class).get();
+        List<String> secrets = SimulatorResource.simulator().issuedSecrets();
         assertThat(secrets).isNotEmpty();
         List<String> hits = new ArrayList<>();
         assertThat(TEST_LOG).exists();
         String log = Files.readString(TEST_LOG, StandardCharsets.UTF_8);
         assertThat(log).contains("reconcile ");
         hits.addAll(LeakScan.find("the operator log", log, secrets));
-        String events = Serialization.asJson(client().v1().events().inAnyNamespace().list());
+        String events = Serialization.asJson(client.v1().events().inAnyNamespace().list());
         hits.addAll(LeakScan.find("events", events, secrets));
-        String clients = Serialization.asJson(client().resources(MaiClient.class).inAnyNamespace().list());
+        String clients = Serialization.asJson(client.resources(MaiClient.class).inAnyNamespace().list());
         hits.addAll(LeakScan.find("MaiClients", clients, secrets));
         assertThat(hits).isEmpty();
     }
