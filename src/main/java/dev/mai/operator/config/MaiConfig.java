@@ -30,6 +30,13 @@ public interface MaiConfig {
     @WithName("provisioning-key-file")
     Optional<String> provisioningKeyFile();
 
+    /**
+     * Label selector on namespaces allowed to use the operator-wide management key; absent: all.
+     * MaiClients elsewhere must name their own key (spec.provisioningKeySecretRef).
+     */
+    @WithName("default-key-namespaces")
+    Optional<String> defaultKeyNamespaces();
+
     /** Largest spending limit a MaiClient may ask for, in USD. */
     @WithName("max-spending-limit")
     Optional<BigDecimal> maxSpendingLimit();

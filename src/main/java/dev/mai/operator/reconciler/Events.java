@@ -29,6 +29,7 @@ public class Events {
     public static final String EXTERNAL_USER_COLLISION = "ExternalUserCollision";
     public static final String KEY_DELETED = "KeyDeleted";
     public static final String KEY_RETAINED = "KeyRetained";
+    public static final String KEY_ABANDONED = "KeyAbandoned";
     public static final String SECRET_WRITTEN = "SecretWritten";
     public static final String SECRET_MOVED = "SecretMoved";
 

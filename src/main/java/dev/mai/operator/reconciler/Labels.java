@@ -18,6 +18,14 @@ public final class Labels {
     /** Which labels and annotations of a child came from the spec, so that removing them there removes them here. */
     public static final String SPEC_METADATA = "mai.dev/spec-metadata";
 
+    /** On a Secret holding a management key for provisioningKeySecretRef: must be "true". */
+    public static final String PROVISIONING_KEY = "mai.dev/provisioning-key";
+    public static final String PROVISIONING_KEY_SELECTOR = PROVISIONING_KEY + "=true";
+    /** Held on a management-key Secret by each MaiClient using it: this prefix and the MaiClient's UID. */
+    public static final String PROVISIONING_KEY_FINALIZER_PREFIX = "mai.dev/key-user-";
+    /** On a MaiClient: "true" lets a person give up its OpenRouter key and release everything. */
+    public static final String ABANDON_KEY = "mai.dev/abandon-key";
+
     private static final String RESERVED_PREFIX = "mai.dev/";
 
     private Labels() {

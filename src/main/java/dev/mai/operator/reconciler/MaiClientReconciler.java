@@ -17,10 +17,12 @@ import dev.mai.operator.openrouter.CreatedKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.reconciler.Conditions.Reason;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -64,7 +66,8 @@ import org.jboss.logging.Logger;
  * changed since the key was last brought in line, and Secret and status are written only when they
  * differ.
  */
-@ControllerConfiguration(name = MaiClientReconciler.NAME, finalizerName = MaiClient.FINALIZER)
+@ControllerConfiguration(name = MaiClientReconciler.NAME, finalizerName = MaiClient.FINALIZER,
+        generationAwareEventProcessing = false, informer = @Informer(onUpdateFilter = MaiClientUpdates.class))
 @GradualRetry(maxAttempts = -1, initialInterval = 2_000, intervalMultiplier = 2.0, maxInterval = 300_000)
 public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiClient> {
 
@@ -72,7 +75,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     /** How soon a failure that needs a person (bad management key, no credits, ...) is tried again. */
     static final Duration SLOW_RETRY = Duration.ofMinutes(5);
     /** How soon a missing management key is looked for again (a file may appear). */
-    static final Duration MISSING_KEY_RETRY = Duration.ofMinutes(1);
+    static final Duration MISSING_KEY_RETRY = Duration.ofSeconds(30);
     /**
      * How long a key from an unfinished create may take to show up in OpenRouter's list before the
      * operator concludes there is none and creates another (the list is eventually consistent).
@@ -98,18 +101,46 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         this.clock = clock;
     }
 
-    /** Secrets are watched only when they carry this operator's managed-by label; they map to their MaiClient by label. */
+    /** Name of the informer on the Secrets this operator writes. */
+    static final String ENV_SECRETS = "env-secrets";
+
+    /**
+     * Informers, each filtered by label so the operator never caches every Secret of the cluster: the
+     * Secrets it writes (by managed-by label, mapped to their MaiClient by label), management-key
+     * Secrets (labelled {@code mai.dev/provisioning-key: "true"}, mapped to the MaiClients naming
+     * them, so a fixed key is used at once) and, with MAI_DEFAULT_KEY_NAMESPACES, the namespaces it
+     * selects (a label change there re-checks the namespace's MaiClients).
+     */
     @Override
     public List<EventSource<?, MaiClient>> prepareEventSources(EventSourceContext<MaiClient> context) {
-        var secrets = InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
+        List<EventSource<?, MaiClient>> sources = new ArrayList<>();
+        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
+                .withName(ENV_SECRETS)
                 .withLabelSelector(Labels.MANAGED_SELECTOR)
                 .withSecondaryToPrimaryMapper(secret -> {
                     String owner = secret.getMetadata().getLabels() == null ? null
                             : secret.getMetadata().getLabels().get(Labels.CLIENT);
                     return owner == null ? Set.of() : Set.of(new ResourceID(owner, secret.getMetadata().getNamespace()));
                 })
-                .build();
-        return List.of(new InformerEventSource<>(secrets, context));
+                .build(), context));
+        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
+                .withName(ManagementKeys.KEY_SECRETS)
+                .withLabelSelector(Labels.PROVISIONING_KEY_SELECTOR)
+                .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache().list(secret.getMetadata().getNamespace())
+                        .filter(mc -> mc.getSpec() != null && mc.getSpec().getProvisioningKeySecretRef() != null
+                                && secret.getMetadata().getName().equals(mc.getSpec().getProvisioningKeySecretRef().getName()))
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context));
+        config.defaultKeyNamespaces().ifPresent(selector -> sources.add(new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
+                        .withName(ManagementKeys.DEFAULT_KEY_NAMESPACES)
+                        .withWatchAllNamespaces()
+                        .withLabelSelector(selector)
+                        .withSecondaryToPrimaryMapper(ns -> context.getPrimaryCache().list(ns.getMetadata().getName())
+                                .map(ResourceID::fromResource).collect(Collectors.toSet()))
+                        .build(), context)));
+        return sources;
     }
 
     @Override
@@ -129,18 +160,25 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             warnOnChange(client, before, status, READY);
             return commit(client, context, before, status);
         }
-        Optional<ApiKey> managementKey = managementKeys.operatorWide();
-        if (managementKey.isEmpty()) {
+        ManagementKeys.Resolution managementKey = managementKeys.resolve(client, context);
+        if (managementKey.isMissing()) {
             Conditions.initialise(status, generation, now);
-            Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.PROVISIONING_KEY_MISSING,
-                    "No management key: set MAI_PROVISIONING_KEY_FILE (or MAI_PROVISIONING_KEY) on the operator",
-                    generation, now);
+            Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.PROVISIONING_KEY_MISSING, managementKey.missing(), generation, now);
             Conditions.deriveReady(status, generation, now);
             warnOnChange(client, before, status, KEY_PROVISIONED);
             return commit(client, context, before, status).rescheduleAfter(MISSING_KEY_RETRY);
         }
+        // hold the key Secret while it is in use; let go of one no longer named
+        String keySecret = managementKey.secret() == null ? null : managementKey.secret().getMetadata().getName();
+        if (managementKey.secret() != null) {
+            managementKeys.hold(context, client, managementKey.secret());
+        }
+        if (before.getProvisioningKeySecret() != null && !before.getProvisioningKeySecret().equals(keySecret)) {
+            managementKeys.release(context, client, before.getProvisioningKeySecret());
+        }
+        status.setProvisioningKeySecret(keySecret);
         try {
-            return provision(client, context, managementKey.get(), before, status, now);
+            return provision(client, context, managementKey.key(), before, status, now);
         } catch (OpenRouterException e) {
             if (e.retryable()) {
                 throw e; // backoff in JOSDK; updateErrorStatus reports it
@@ -411,9 +449,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     /** Creates or updates (optimistic-locked) the Secret, through JOSDK so the next reconcile sees the write. */
     private Secret writeSecret(MaiClient client, Context<MaiClient> context, Optional<Secret> actual, Secret desired) {
+        var informer = ManagementKeys.informer(context, ENV_SECRETS, Secret.class);
         Secret written = actual.isEmpty()
-                ? context.resourceOperations().create(desired)
-                : context.resourceOperations().update(EnvSecret.merge(actual.get(), desired));
+                ? context.resourceOperations().create(desired, informer)
+                : context.resourceOperations().update(EnvSecret.merge(actual.get(), desired), informer);
         events.normal(client, Events.SECRET_WRITTEN, "Wrote Secret " + desired.getMetadata().getName()
                 + " (revision " + desired.getMetadata().getAnnotations().get(Labels.ENV_REVISION) + ")");
         return written;
@@ -428,9 +467,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         String namespace = client.getMetadata().getNamespace();
         Optional<Secret> cached = Optional.empty();
         if (!fresh) {
-            @SuppressWarnings("unchecked")
-            var informer = (InformerEventSource<Secret, MaiClient>) context.eventSourceRetriever().getEventSourceFor(Secret.class);
-            cached = informer.get(new ResourceID(name, namespace));
+            cached = ManagementKeys.informer(context, ENV_SECRETS, Secret.class).get(new ResourceID(name, namespace));
         }
         Secret secret = cached.orElseGet(() -> context.getClient().secrets().inNamespace(namespace).withName(name).get());
         if (secret == null) {
@@ -523,14 +560,24 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()).forEach(r -> hashes.add(r.getHash()));
         boolean unfinished = status.getKeyCreationStartedAt() != null;
         if (hashes.isEmpty() && !unfinished) {
+            releaseKeySecret(client, context, status);
             return DeleteControl.defaultDelete(); // no key was ever created
         }
-        Optional<ApiKey> managementKey = managementKeys.operatorWide();
-        if (managementKey.isEmpty()) {
-            events.warning(client, Reason.PROVISIONING_KEY_MISSING,
-                    "Cannot release the OpenRouter key without a management key; deletion waits");
+        Map<String, String> annotations = Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of());
+        if ("true".equals(annotations.get(Labels.ABANDON_KEY))) {
+            // a person gave the key up: nothing is asked of OpenRouter, everything is released
+            events.warning(client, Events.KEY_ABANDONED, "OpenRouter key " + Optional.ofNullable(status.getKeyLabel()).orElse("")
+                    + " abandoned (" + Labels.ABANDON_KEY + "); it was not deleted on OpenRouter");
+            releaseKeySecret(client, context, status);
+            return DeleteControl.defaultDelete();
+        }
+        ManagementKeys.Resolution resolution = managementKeys.resolve(client, context);
+        if (resolution.isMissing()) {
+            events.warning(client, Reason.PROVISIONING_KEY_MISSING, "Cannot release the OpenRouter key: " + resolution.missing()
+                    + ". Deletion waits; to give the key up instead, set the annotation " + Labels.ABANDON_KEY + ": \"true\"");
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(MISSING_KEY_RETRY);
         }
+        Optional<ApiKey> managementKey = Optional.of(resolution.key());
         boolean retain = retains(client);
         // the key to keep under Retain is the one its Secret holds: the Secret survives with it
         Optional<String> kept = retain ? inSecret.or(() -> Optional.ofNullable(status.getKeyHash())) : Optional.empty();
@@ -549,7 +596,17 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 lifecycle.revoke(client, managementKey.get(), hash, Events.KEY_DELETED, "because its MaiClient was deleted");
             }
         }
+        releaseKeySecret(client, context, status);
         return DeleteControl.defaultDelete();
+    }
+
+    /** Lets go of the management-key Secret this MaiClient held. */
+    private void releaseKeySecret(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
+        var ref = client.getSpec() == null ? null : client.getSpec().getProvisioningKeySecretRef();
+        Set<String> names = new LinkedHashSet<>();
+        Optional.ofNullable(status.getProvisioningKeySecret()).ifPresent(names::add);
+        Optional.ofNullable(ref).map(r -> r.getName()).ifPresent(names::add);
+        names.forEach(name -> managementKeys.release(context, client, name));
     }
 
     /**

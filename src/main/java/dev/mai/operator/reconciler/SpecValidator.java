@@ -31,6 +31,7 @@ public final class SpecValidator {
     static final Pattern EXTERNAL_USER = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     static final Pattern QUALIFIED_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
+    static final Pattern SECRET_DATA_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
     static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?");
 
     private final Optional<BigDecimal> maxSpendingLimit;
@@ -64,6 +65,15 @@ public final class SpecValidator {
             out.add(new Violation("spec.deletionPolicy", "must be Delete or Retain"));
         }
         secret(client, spec.getSecret(), out);
+        var ref = spec.getProvisioningKeySecretRef();
+        if (ref != null) {
+            if (ref.getName() == null || ref.getName().length() > 253 || !DNS_SUBDOMAIN.matcher(ref.getName()).matches()) {
+                out.add(new Violation("spec.provisioningKeySecretRef.name", "must be the name of a Secret in this namespace (a DNS subdomain)"));
+            }
+            if (ref.getKey() == null || !SECRET_DATA_KEY.matcher(ref.getKey()).matches()) {
+                out.add(new Violation("spec.provisioningKeySecretRef.key", "must be a Secret data key ([-._a-zA-Z0-9]{1,253})"));
+            }
+        }
         return out;
     }
 

@@ -36,6 +36,10 @@ class ManagementKeysTest {
                 return file;
             }
 
+            public Optional<String> defaultKeyNamespaces() {
+                return Optional.empty();
+            }
+
             public Optional<BigDecimal> maxSpendingLimit() {
                 return Optional.empty();
             }

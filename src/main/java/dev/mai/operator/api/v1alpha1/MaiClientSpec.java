@@ -50,6 +50,10 @@ public class MaiClientSpec {
     @Pattern("^[A-Za-z0-9_.-]{1,64}$")
     private String externalUser;
 
+    @JsonPropertyDescription("A management key in a labelled Secret of this namespace, for a tenant billed to another "
+            + "OpenRouter account. Absent: the operator-wide management key.")
+    private ProvisioningKeyRef provisioningKeySecretRef;
+
     @JsonPropertyDescription("Output Secret name and extra labels/annotations.")
     private SecretSpec secret;
 
@@ -92,6 +96,14 @@ public class MaiClientSpec {
 
     public void setExternalUser(String externalUser) {
         this.externalUser = externalUser;
+    }
+
+    public ProvisioningKeyRef getProvisioningKeySecretRef() {
+        return provisioningKeySecretRef;
+    }
+
+    public void setProvisioningKeySecretRef(ProvisioningKeyRef provisioningKeySecretRef) {
+        this.provisioningKeySecretRef = provisioningKeySecretRef;
     }
 
     public SecretSpec getSecret() {

@@ -41,6 +41,10 @@ public class MaiClientStatus {
             + "while set, a key may exist on OpenRouter that no Secret holds yet.")
     private String keyCreationStartedAt;
 
+    @JsonPropertyDescription("The Secret whose management key this MaiClient uses (spec.provisioningKeySecretRef); "
+            + "the operator holds a finalizer on it meanwhile.")
+    private String provisioningKeySecret;
+
     @JsonPropertyDescription("Old keys still to be deleted on OpenRouter.")
     private List<PendingRevocation> pendingRevocations;
 
@@ -58,6 +62,7 @@ public class MaiClientStatus {
         this.externalUser = other.externalUser;
         this.usage = other.usage;
         this.keyCreationStartedAt = other.keyCreationStartedAt;
+        this.provisioningKeySecret = other.provisioningKeySecret;
         this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
     }
 
@@ -133,6 +138,14 @@ public class MaiClientStatus {
         this.keyCreationStartedAt = keyCreationStartedAt;
     }
 
+    public String getProvisioningKeySecret() {
+        return provisioningKeySecret;
+    }
+
+    public void setProvisioningKeySecret(String provisioningKeySecret) {
+        this.provisioningKeySecret = provisioningKeySecret;
+    }
+
     public List<PendingRevocation> getPendingRevocations() {
         return pendingRevocations;
     }
@@ -158,12 +171,13 @@ public class MaiClientStatus {
                 && Objects.equals(externalUser, s.externalUser)
                 && Objects.equals(usage, s.usage)
                 && Objects.equals(keyCreationStartedAt, s.keyCreationStartedAt)
+                && Objects.equals(provisioningKeySecret, s.provisioningKeySecret)
                 && Objects.equals(pendingRevocations, s.pendingRevocations);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
-                keyCreationStartedAt, pendingRevocations);
+                keyCreationStartedAt, provisioningKeySecret, pendingRevocations);
     }
 }

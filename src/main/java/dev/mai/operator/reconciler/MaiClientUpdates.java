@@ -1,0 +1,31 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Which updates of a MaiClient start a reconcile: a new generation (spec change), the start of a
+ * deletion, a change of finalizers, and the annotations people use to steer the operator
+ * ({@code mai.dev/abandon-key}, also while the MaiClient is being deleted). Status-only updates —
+ * the operator's own writes — do not. JOSDK's generation-aware filtering alone would drop the
+ * annotation changes (BUILD-NOTES), so this filter replaces it.
+ */
+public class MaiClientUpdates implements OnUpdateFilter<MaiClient> {
+
+    @Override
+    public boolean accept(MaiClient updated, MaiClient old) {
+        var now = updated.getMetadata();
+        var before = old.getMetadata();
+        return !Objects.equals(now.getGeneration(), before.getGeneration())
+                || updated.isMarkedForDeletion() != old.isMarkedForDeletion()
+                || !Objects.equals(now.getFinalizers(), before.getFinalizers())
+                || !Objects.equals(annotation(updated, Labels.ABANDON_KEY), annotation(old, Labels.ABANDON_KEY));
+    }
+
+    private static String annotation(MaiClient client, String name) {
+        return Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of()).get(name);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.mai.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.SimulatorResource;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Tenants billed to another OpenRouter account: spec.provisioningKeySecretRef (SPEC 5 "Management key"). */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@QuarkusTestResource(SimulatorResource.class)
+class ManagementKeySecretTest extends OperatorHarness {
+
+    private Secret keySecret(String namespace, String value, boolean labelled) {
+        return new SecretBuilder().withNewMetadata().withName("tenant-key").withNamespace(namespace)
+                .withLabels(labelled ? Map.of("mai.dev/provisioning-key", "true") : Map.of()).endMetadata()
+                .addToData("key", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))).build();
+    }
+
+    private MaiClient withRef(String namespace) {
+        ProvisioningKeyRef ref = new ProvisioningKeyRef();
+        ref.setName("tenant-key");
+        ref.setKey("key");
+        return Clients.with(Clients.maiClient(namespace, "abc", "Other Account Co", "10"), s -> s.setProvisioningKeySecretRef(ref));
+    }
+
+    private String finalizerOf(MaiClient mc) {
+        return "mai.dev/key-user-" + mc.getMetadata().getUid();
+    }
+
+    @Test
+    void theReferencedKeyIsUsedAndItsSecretIsHeld() {
+        String otherAccount = simulator().newManagementKey();
+        client.resource(keySecret("m-ref", otherAccount, true)).create();
+        create(withRef("m-ref"));
+        MaiClient mc = awaitReady("m-ref", "abc");
+        assertThat(keysOf(mc)).singleElement().satisfies(k -> assertThat(k.managementKey).isEqualTo(otherAccount));
+        assertThat(secret("m-ref", "tenant-key").getMetadata().getFinalizers()).contains(finalizerOf(mc));
+        assertThat(mc.getStatus().getProvisioningKeySecret()).isEqualTo("tenant-key");
+    }
+
+    @Test
+    void aMissingOrUnlabelledSecretCreatesNothingAndAFixIsUsedAtOnce() {
+        int before = simulator().requests().size();
+        create(withRef("m-missing"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("m-missing", "abc"), "KeyProvisioned"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getReason()).isEqualTo("ProvisioningKeyMissing");
+                    assertThat(c.getMessage()).contains("m-missing/tenant-key").contains("does not exist");
+                }));
+        client.resource(keySecret("m-missing", simulator().newManagementKey(), false)).create();
+        // an unlabelled Secret is not watched: it is noticed at the next retry of a missing key (30 s)
+        await().atMost(java.time.Duration.ofSeconds(75)).untilAsserted(() -> assertThat(condition(get("m-missing", "abc"), "KeyProvisioned"))
+                .hasValueSatisfying(c -> assertThat(c.getMessage()).contains("is not labelled mai.dev/provisioning-key")));
+        assertThat(simulator().requests()).hasSize(before);
+        assertThat(events("m-missing", "abc")).extracting(e -> e.getReason()).contains("ProvisioningKeyMissing");
+
+        client.secrets().inNamespace("m-missing").withName("tenant-key")
+                .edit(s -> new SecretBuilder(s).editMetadata().addToLabels("mai.dev/provisioning-key", "true").endMetadata().build());
+        awaitReady("m-missing", "abc");
+    }
+
+    @Test
+    void aRejectedKeyFromTheSecretIsReportedAndNothingIsCreated() {
+        client.resource(keySecret("m-rejected", "sk-or-v1-" + "e".repeat(64), true)).create();
+        create(withRef("m-rejected"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("m-rejected", "abc"), "KeyProvisioned"))
+                .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("ProvisioningKeyRejected")));
+        assertThat(keysOf(get("m-rejected", "abc"))).isEmpty();
+    }
+
+    @Test
+    void deletingTheNamespaceDeletesTheKeyAndLeavesNothingStuck() {
+        client.resource(keySecret("m-nsdelete", simulator().newManagementKey(), true)).create();
+        create(withRef("m-nsdelete"));
+        MaiClient mc = awaitReady("m-nsdelete", "abc");
+        OpenRouterSimulator.Key key = keysOf(mc).get(0);
+
+        // what a namespace deletion does: every object is marked for deletion, the key Secret first
+        client.secrets().inNamespace("m-nsdelete").withName("tenant-key").delete();
+        client.resource(mc).delete();
+
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(get("m-nsdelete", "abc")).isNull();
+            assertThat(key.deleted).isTrue();
+            assertThat(secret("m-nsdelete", "tenant-key")).isNull();
+        });
+    }
+
+    @Test
+    void abandonKeyLetsAPersonGiveTheKeyUp() {
+        client.resource(keySecret("m-abandon", simulator().newManagementKey(), true)).create();
+        create(withRef("m-abandon"));
+        MaiClient mc = awaitReady("m-abandon", "abc");
+        OpenRouterSimulator.Key key = keysOf(mc).get(0);
+        // the key Secret is no longer usable, so the cleanup cannot reach OpenRouter
+        client.secrets().inNamespace("m-abandon").withName("tenant-key").edit(s -> new SecretBuilder(s)
+                .editMetadata().removeFromLabels("mai.dev/provisioning-key").endMetadata().build());
+        client.resource(mc).delete();
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(events("m-abandon", "abc")).extracting(e -> e.getMessage())
+                .anyMatch(m -> m.contains("Deletion waits") && m.contains("mai.dev/abandon-key")));
+        assertThat(get("m-abandon", "abc")).isNotNull();
+
+        client.resources(MaiClient.class).inNamespace("m-abandon").withName("abc")
+                .edit(m -> {
+                    m.getMetadata().getAnnotations().put("mai.dev/abandon-key", "true");
+                    return m;
+                });
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(get("m-abandon", "abc")).isNull());
+        assertThat(key.deleted).isFalse();
+        assertThat(secret("m-abandon", "tenant-key").getMetadata().getFinalizers()).doesNotContain(finalizerOf(mc));
+        assertThat(events("m-abandon", "abc")).extracting(e -> e.getReason()).contains("KeyAbandoned");
+    }
+}
