@@ -14,18 +14,21 @@ import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** MAI_DEFAULT_KEY_NAMESPACES: only selected namespaces may use the operator-wide management key. */
+/**
+ * Operator-wide limits on the management key: MAI_DEFAULT_KEY_NAMESPACES (only selected namespaces
+ * may use the operator-wide key) and MAI_MAX_SPENDING_LIMIT.
+ */
 @QuarkusTest
 @TestProfile(DefaultKeyNamespacesTest.Selected.class)
 @WithKubernetesTestServer(crud = true)
 @QuarkusTestResource(SimulatorResource.class)
 class DefaultKeyNamespacesTest extends OperatorHarness {
 
-    /** The operator with MAI_DEFAULT_KEY_NAMESPACES=mai.dev/operator-key=allowed. */
+    /** The operator with MAI_DEFAULT_KEY_NAMESPACES=mai.dev/operator-key=allowed and MAI_MAX_SPENDING_LIMIT=500. */
     public static class Selected implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("mai.default-key-namespaces", "mai.dev/operator-key=allowed");
+            return Map.of("mai.default-key-namespaces", "mai.dev/operator-key=allowed", "mai.max-spending-limit", "500");
         }
     }
 
@@ -54,5 +57,25 @@ class DefaultKeyNamespacesTest extends OperatorHarness {
         client.namespaces().withName("n-denied").edit(ns -> new NamespaceBuilder(ns).editMetadata()
                 .addToLabels("mai.dev/operator-key", "allowed").endMetadata().build());
         awaitReady("n-denied", "abc");
+    }
+
+    @Test
+    void maxSpendingLimitRefusesLargerLimitsWithoutCallingOpenRouter() {
+        namespace("n-capped", true);
+        int before = simulator().requests().size();
+        create(Clients.maiClient("n-capped", "big", "Big Spender Co", "500.01"));
+        create(Clients.maiClient("n-capped", "open", "Open Ended Co", "unlimited"));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            for (String name : new String[] {"big", "open"}) {
+                assertThat(condition(get("n-capped", name), "Ready")).as(name).hasValueSatisfying(c -> {
+                    assertThat(c.getReason()).isEqualTo("InvalidSpec");
+                    assertThat(c.getMessage()).contains("spec.spendingLimit").contains("500.00");
+                });
+            }
+        });
+        assertThat(simulator().requests()).hasSize(before);
+        assertThat(events("n-capped", "big")).extracting(e -> e.getReason()).contains("InvalidSpec");
+        create(Clients.maiClient("n-capped", "fits", "Fits Co", "500"));
+        awaitReady("n-capped", "fits");
     }
 }

@@ -80,6 +80,8 @@ class ManagementKeySecretTest extends OperatorHarness {
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("m-rejected", "abc"), "KeyProvisioned"))
                 .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("ProvisioningKeyRejected")));
         assertThat(keysOf(get("m-rejected", "abc"))).isEmpty();
+        assertThat(client.secrets().inNamespace("m-rejected").withName("abc-env").get()).isNull();
+        assertThat(events("m-rejected", "abc")).extracting(e -> e.getReason()).contains("ProvisioningKeyRejected");
     }
 
     @Test

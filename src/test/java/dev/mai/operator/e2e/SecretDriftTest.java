@@ -72,6 +72,8 @@ class SecretDriftTest extends OperatorHarness {
                     assertThat(data(secret("d-keyedit", "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(k.secret));
         });
         awaitReady("d-keyedit", "abc");
+        assertThat(events("d-keyedit", "abc")).filteredOn(e -> "KeyReplaced".equals(e.getReason()))
+                .singleElement().satisfies(e -> assertThat(e.getMessage()).contains("changed by hand"));
     }
 
     @Test
@@ -93,6 +95,7 @@ class SecretDriftTest extends OperatorHarness {
         assertThat(data(secret("d-values", "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(key.secret);
         assertThat(key.deleted).isFalse();
         assertThat(simulator().count("POST /keys")).isEqualTo(creates);
+        assertThat(events("d-values", "abc")).filteredOn(e -> "SecretWritten".equals(e.getReason())).hasSizeGreaterThanOrEqualTo(2);
     }
 
     @Test
@@ -175,5 +178,7 @@ class SecretDriftTest extends OperatorHarness {
             assertThat(key.name).startsWith("mAI Client: Drift Co Renamed ");
         });
         awaitReady("d-limit", "abc");
+        assertThat(events("d-limit", "abc")).filteredOn(e -> "KeyUpdated".equals(e.getReason()))
+                .singleElement().satisfies(e -> assertThat(e.getMessage()).contains("name").contains("limit").contains("limit_reset"));
     }
 }
