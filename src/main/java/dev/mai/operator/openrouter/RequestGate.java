@@ -38,12 +38,7 @@ public class RequestGate {
 
     /** Waits for a request slot, or fails when the account is paused after a 429. */
     public void enter(ApiKey account, String operation) {
-        Instant until = pausedUntil.get(accountId(account));
-        Instant now = clock.instant();
-        if (until != null && now.isBefore(until)) {
-            throw new OpenRouterException(operation, 429, "not sent: this OpenRouter account is paused after a rate limit until "
-                    + until, Duration.between(now, until), null);
-        }
+        checkPause(account, operation);
         long wait;
         synchronized (this) {
             long t = System.nanoTime();
@@ -58,6 +53,16 @@ public class RequestGate {
                 Thread.currentThread().interrupt();
                 throw new OpenRouterException(operation, OpenRouterException.NO_RESPONSE, "interrupted", null, null);
             }
+            checkPause(account, operation); // a 429 may have arrived while this request waited for its slot
+        }
+    }
+
+    private void checkPause(ApiKey account, String operation) {
+        Instant until = pausedUntil.get(accountId(account));
+        Instant now = clock.instant();
+        if (until != null && now.isBefore(until)) {
+            throw new OpenRouterException(operation, 429, "not sent: this OpenRouter account is paused after a rate limit until "
+                    + until, Duration.between(now, until), null);
         }
     }
 

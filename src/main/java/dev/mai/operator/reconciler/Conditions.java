@@ -37,6 +37,7 @@ public final class Conditions {
         public static final String INVALID_SPEC = "InvalidSpec";
         public static final String PROVISIONING_KEY_MISSING = "ProvisioningKeyMissing";
         public static final String PROVISIONING_KEY_REJECTED = "ProvisioningKeyRejected";
+        public static final String PROVISIONING_KEY_CHANGED = "ProvisioningKeyChanged";
         public static final String OPENROUTER_UNAVAILABLE = "OpenRouterUnavailable";
         public static final String OPENROUTER_REJECTED = "OpenRouterRejected";
         public static final String RATE_LIMITED = "RateLimited";

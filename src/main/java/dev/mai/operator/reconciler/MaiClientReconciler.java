@@ -11,6 +11,7 @@ import static dev.mai.operator.reconciler.Conditions.UNKNOWN;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
+import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CreatedKey;
@@ -168,17 +169,31 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             warnOnChange(client, before, status, KEY_PROVISIONED);
             return commit(client, context, before, status).rescheduleAfter(MISSING_KEY_RETRY);
         }
-        // hold the key Secret while it is in use; let go of one no longer named
-        String keySecret = managementKey.secret() == null ? null : managementKey.secret().getMetadata().getName();
+        // hold the key Secret while it is in use (the one a key was made with is let go only once the
+        // key is known under the new one)
+        ProvisioningKeyRef source = managementKey.secret() == null ? null : client.getSpec().getProvisioningKeySecretRef();
         if (managementKey.secret() != null) {
             managementKeys.hold(context, client, managementKey.secret());
         }
-        if (before.getProvisioningKeySecret() != null && !before.getProvisioningKeySecret().equals(keySecret)) {
-            managementKeys.release(context, client, before.getProvisioningKeySecret());
-        }
-        status.setProvisioningKeySecret(keySecret);
         try {
-            return provision(client, context, managementKey.key(), before, status, now);
+            if (before.getKeyHash() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
+                    && lifecycle.read(managementKey.key(), before.getKeyHash()).isEmpty()) {
+                // the key lives on the account of the old management key: a new key here would leave it billing
+                Conditions.initialise(status, generation, now);
+                Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.PROVISIONING_KEY_CHANGED, "The OpenRouter key of this "
+                        + "MaiClient was made with " + describe(before.getProvisioningKeySecretRef()) + ", which OpenRouter does not "
+                        + "know under " + describe(source) + " (another account). Put spec.provisioningKeySecretRef back; to move "
+                        + "the client to the other account, delete and re-create the MaiClient", generation, now);
+                Conditions.deriveReady(status, generation, now);
+                warnOnChange(client, before, status, KEY_PROVISIONED);
+                return commit(client, context, before, status).rescheduleAfter(SLOW_RETRY);
+            }
+            UpdateControl<MaiClient> done = provision(client, context, managementKey.key(), source, before, status, now);
+            if (before.getProvisioningKeySecretRef() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
+                    && Objects.equals(status.getProvisioningKeySecretRef(), source)) {
+                managementKeys.release(context, client, before.getProvisioningKeySecretRef().getName());
+            }
+            return done;
         } catch (OpenRouterException e) {
             if (e.retryable()) {
                 throw e; // backoff in JOSDK; updateErrorStatus reports it
@@ -194,8 +209,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
     }
 
+    private static String describe(ProvisioningKeyRef ref) {
+        return ref == null ? "the operator-wide management key" : "the management key in Secret " + ref.getName();
+    }
+
     private UpdateControl<MaiClient> provision(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
-            MaiClientStatus before, MaiClientStatus status, Instant now) {
+            ProvisioningKeyRef source, MaiClientStatus before, MaiClientStatus status, Instant now) {
         Long generation = client.getMetadata().getGeneration();
         String uid = client.getMetadata().getUid();
         String secretName = Names.secretName(client);
@@ -271,7 +290,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
         KeyInfo observed = null;
         if (hash == null) {
-            NewKey created = createAndStore(client, context, managementKey, secret, status, now);
+            NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
             if (replacedWhy != null) {
                 // the old key's value cannot be recovered (OpenRouter shows a key once): it is replaced
                 events.warning(client, Events.KEY_REPLACED, "Created OpenRouter key " + created.key().info().label()
@@ -291,7 +310,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 if (observed == null) {
                     // OpenRouter no longer has the key the Secret holds: a new key replaces it
                     String gone = hash;
-                    NewKey created = createAndStore(client, context, managementKey, secret, status, now);
+                    NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
                     events.warning(client, Events.KEY_REPLACED, "OpenRouter key " + gone.substring(0, Math.min(12, gone.length()))
                             + "... no longer exists; created " + created.key().info().label() + " in its place");
                     observed = created.key().info();
@@ -336,6 +355,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         status.setPendingRevocations(remaining);
         status.setKeyCreationStartedAt(null);
+        status.setProvisioningKeySecretRef(source); // the key is known under this management key
 
         Conditions.initialise(status, generation, now);
         Conditions.set(status, KEY_PROVISIONED, TRUE, Reason.PROVISIONED,
@@ -359,14 +379,23 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
      * OpenRouter's answer. If the Secret cannot be written the new key is deleted again; if even that
      * fails, the intent left in status makes the next reconcile find and delete it.
      */
-    private NewKey createAndStore(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
+    private NewKey createAndStore(MaiClient client, Context<MaiClient> context, ApiKey managementKey, ProvisioningKeyRef source,
             Optional<Secret> actual, MaiClientStatus status, Instant now) {
         Long generation = client.getMetadata().getGeneration();
         status.setKeyCreationStartedAt(now.toString());
+        status.setProvisioningKeySecretRef(source); // the account the new key will live on
         Conditions.initialise(status, generation, now);
         recordIntent(client, context, status);
 
-        CreatedKey created = lifecycle.create(client, managementKey);
+        CreatedKey created;
+        try {
+            created = lifecycle.create(client, managementKey);
+        } catch (OpenRouterException e) {
+            if (!e.retryable()) {
+                status.setKeyCreationStartedAt(null); // a definite refusal: OpenRouter created nothing
+            }
+            throw e;
+        }
         MaiClientStatus recorded = new MaiClientStatus(status);
         status.setKeyHash(created.info().hash());
         status.setKeyLabel(created.info().label());
@@ -376,6 +405,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             status.setKeyCreationStartedAt(null); // stored: the create is finished
             return new NewKey(created, written);
         } catch (KubernetesClientException e) {
+            // the write may have happened after all (a retried request answered by a conflict): the Secret decides
+            String name = Names.secretName(client);
+            Optional<Secret> stored = findSecret(client, context, name, true)
+                    .filter(s -> EnvSecret.stored(s, client.getMetadata().getUid(), null)
+                            .map(k -> k.hash().equals(created.info().hash())).orElse(false));
+            if (stored.isPresent()) {
+                status.setKeyCreationStartedAt(null);
+                return new NewKey(created, stored.get());
+            }
             try {
                 lifecycle.revoke(client, managementKey, created.info().hash(), Events.ORPHAN_KEY_REVOKED,
                         "because its Secret could not be written (HTTP " + e.getCode() + ")");
@@ -571,7 +609,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             releaseKeySecret(client, context, status);
             return DeleteControl.defaultDelete();
         }
-        ManagementKeys.Resolution resolution = managementKeys.resolve(client, context);
+        // the key lives where it was made: resolve the management key recorded with it, not the current spec
+        ManagementKeys.Resolution resolution = managementKeys.resolve(client, status.getProvisioningKeySecretRef(), context);
         if (resolution.isMissing()) {
             events.warning(client, Reason.PROVISIONING_KEY_MISSING, "Cannot release the OpenRouter key: " + resolution.missing()
                     + ". Deletion waits; to give the key up instead, set the annotation " + Labels.ABANDON_KEY + ": \"true\"");
@@ -581,20 +620,31 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         boolean retain = retains(client);
         // the key to keep under Retain is the one its Secret holds: the Secret survives with it
         Optional<String> kept = retain ? inSecret.or(() -> Optional.ofNullable(status.getKeyHash())) : Optional.empty();
-        if (unfinished) {
-            lifecycle.collectUnfinishedCreate(client, managementKey.get(),
-                    Instant.parse(status.getKeyCreationStartedAt()), kept.map(Set::of).orElse(Set.of()));
-        }
-        if (kept.isPresent()) {
-            secret.filter(s -> s.getMetadata().getOwnerReferences() != null && !s.getMetadata().getOwnerReferences().isEmpty())
-                    .ifPresent(s -> context.getClient().resource(new SecretBuilder(s)
-                            .editMetadata().withOwnerReferences(List.of()).endMetadata().build()).update());
-            lifecycle.retain(client, managementKey.get(), kept.get());
-        }
-        for (String hash : hashes) {
-            if (!kept.map(hash::equals).orElse(false)) {
-                lifecycle.revoke(client, managementKey.get(), hash, Events.KEY_DELETED, "because its MaiClient was deleted");
+        try {
+            if (unfinished) {
+                lifecycle.collectUnfinishedCreate(client, managementKey.get(),
+                        Instant.parse(status.getKeyCreationStartedAt()), kept.map(Set::of).orElse(Set.of()));
             }
+            if (kept.isPresent()) {
+                // rename first, release the Secret last: a retry after a failure in between still finds its Secret
+                lifecycle.retain(client, managementKey.get(), kept.get());
+                secret.filter(s -> s.getMetadata().getOwnerReferences() != null && !s.getMetadata().getOwnerReferences().isEmpty())
+                        .ifPresent(s -> context.getClient().resource(new SecretBuilder(s)
+                                .editMetadata().withOwnerReferences(List.of()).endMetadata().build()).update());
+            }
+            for (String hash : hashes) {
+                if (!kept.map(hash::equals).orElse(false)) {
+                    lifecycle.revoke(client, managementKey.get(), hash, Events.KEY_DELETED, "because its MaiClient was deleted");
+                }
+            }
+        } catch (OpenRouterException e) {
+            if (e.retryable()) {
+                throw e;
+            }
+            events.warning(client, e.managementKeyRejected() ? Reason.PROVISIONING_KEY_REJECTED : Reason.OPENROUTER_REJECTED,
+                    "Cannot release the OpenRouter key: " + e.getMessage() + ". Deletion waits; to give the key up instead, "
+                            + "set the annotation " + Labels.ABANDON_KEY + ": \"true\"");
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(SLOW_RETRY);
         }
         releaseKeySecret(client, context, status);
         return DeleteControl.defaultDelete();
@@ -604,7 +654,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     private void releaseKeySecret(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
         var ref = client.getSpec() == null ? null : client.getSpec().getProvisioningKeySecretRef();
         Set<String> names = new LinkedHashSet<>();
-        Optional.ofNullable(status.getProvisioningKeySecret()).ifPresent(names::add);
+        Optional.ofNullable(status.getProvisioningKeySecretRef()).map(r -> r.getName()).ifPresent(names::add);
         Optional.ofNullable(ref).map(r -> r.getName()).ifPresent(names::add);
         names.forEach(name -> managementKeys.release(context, client, name));
     }

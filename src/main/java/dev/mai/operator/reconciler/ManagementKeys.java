@@ -1,6 +1,7 @@
 package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.openrouter.ApiKey;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -62,9 +63,13 @@ public class ManagementKeys {
         this.config = config;
     }
 
-    /** The management key for this MaiClient. Reads caches only, except to explain a missing Secret. */
+    /** The management key the spec asks for. Reads caches only, except to explain a missing Secret. */
     public Resolution resolve(MaiClient client, Context<MaiClient> context) {
-        var ref = client.getSpec().getProvisioningKeySecretRef();
+        return resolve(client, client.getSpec().getProvisioningKeySecretRef(), context);
+    }
+
+    /** The management key from {@code ref} (a Secret in the MaiClient's namespace), or the operator-wide key when null. */
+    public Resolution resolve(MaiClient client, ProvisioningKeyRef ref, Context<MaiClient> context) {
         String namespace = client.getMetadata().getNamespace();
         if (ref != null) {
             String where = "Secret " + namespace + "/" + ref.getName() + " (spec.provisioningKeySecretRef)";

@@ -49,7 +49,39 @@ class ManagementKeySecretTest extends OperatorHarness {
         MaiClient mc = awaitReady("m-ref", "abc");
         assertThat(keysOf(mc)).singleElement().satisfies(k -> assertThat(k.managementKey).isEqualTo(otherAccount));
         assertThat(secret("m-ref", "tenant-key").getMetadata().getFinalizers()).contains(finalizerOf(mc));
-        assertThat(mc.getStatus().getProvisioningKeySecret()).isEqualTo("tenant-key");
+        assertThat(mc.getStatus().getProvisioningKeySecretRef().getName()).isEqualTo("tenant-key");
+    }
+
+    @Test
+    void pointingAtAnotherAccountIsRefusedAndTheKeyStaysWhereItLives() {
+        String accountA = simulator().newManagementKey();
+        client.resource(keySecret("m-switch", accountA, true)).create();
+        create(withRef("m-switch"));
+        MaiClient mc = awaitReady("m-switch", "abc");
+        OpenRouterSimulator.Key key = keysOf(mc).get(0);
+        Secret other = new SecretBuilder(keySecret("m-switch", simulator().newManagementKey(), true))
+                .editMetadata().withName("other-key").endMetadata().build();
+        client.resource(other).create();
+        long creates = simulator().count("POST /keys");
+
+        edit("m-switch", "abc", m -> m.getSpec().getProvisioningKeySecretRef().setName("other-key"));
+
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("m-switch", "abc"), "KeyProvisioned"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getReason()).isEqualTo("ProvisioningKeyChanged");
+                    assertThat(c.getMessage()).contains("Secret tenant-key").contains("Secret other-key");
+                }));
+        assertThat(simulator().count("POST /keys")).isEqualTo(creates);
+        assertThat(keysOf(mc)).containsExactly(key);
+        assertThat(secret("m-switch", "tenant-key").getMetadata().getFinalizers()).contains(finalizerOf(mc));
+
+        // deleting it now still deletes the key on the account it lives on
+        client.resource(get("m-switch", "abc")).delete();
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(get("m-switch", "abc")).isNull();
+            assertThat(key.deleted).isTrue();
+        });
+        assertThat(secret("m-switch", "tenant-key").getMetadata().getFinalizers()).doesNotContain(finalizerOf(mc));
     }
 
     @Test

@@ -41,9 +41,9 @@ public class MaiClientStatus {
             + "while set, a key may exist on OpenRouter that no Secret holds yet.")
     private String keyCreationStartedAt;
 
-    @JsonPropertyDescription("The Secret whose management key this MaiClient uses (spec.provisioningKeySecretRef); "
-            + "the operator holds a finalizer on it meanwhile.")
-    private String provisioningKeySecret;
+    @JsonPropertyDescription("Where the management key of the current key came from: the Secret of "
+            + "spec.provisioningKeySecretRef (held by a finalizer meanwhile), or absent for the operator-wide key.")
+    private ProvisioningKeyRef provisioningKeySecretRef;
 
     @JsonPropertyDescription("Old keys still to be deleted on OpenRouter.")
     private List<PendingRevocation> pendingRevocations;
@@ -62,7 +62,7 @@ public class MaiClientStatus {
         this.externalUser = other.externalUser;
         this.usage = other.usage;
         this.keyCreationStartedAt = other.keyCreationStartedAt;
-        this.provisioningKeySecret = other.provisioningKeySecret;
+        this.provisioningKeySecretRef = other.provisioningKeySecretRef;
         this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
     }
 
@@ -138,12 +138,12 @@ public class MaiClientStatus {
         this.keyCreationStartedAt = keyCreationStartedAt;
     }
 
-    public String getProvisioningKeySecret() {
-        return provisioningKeySecret;
+    public ProvisioningKeyRef getProvisioningKeySecretRef() {
+        return provisioningKeySecretRef;
     }
 
-    public void setProvisioningKeySecret(String provisioningKeySecret) {
-        this.provisioningKeySecret = provisioningKeySecret;
+    public void setProvisioningKeySecretRef(ProvisioningKeyRef provisioningKeySecretRef) {
+        this.provisioningKeySecretRef = provisioningKeySecretRef;
     }
 
     public List<PendingRevocation> getPendingRevocations() {
@@ -171,13 +171,13 @@ public class MaiClientStatus {
                 && Objects.equals(externalUser, s.externalUser)
                 && Objects.equals(usage, s.usage)
                 && Objects.equals(keyCreationStartedAt, s.keyCreationStartedAt)
-                && Objects.equals(provisioningKeySecret, s.provisioningKeySecret)
+                && Objects.equals(provisioningKeySecretRef, s.provisioningKeySecretRef)
                 && Objects.equals(pendingRevocations, s.pendingRevocations);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
-                keyCreationStartedAt, provisioningKeySecret, pendingRevocations);
+                keyCreationStartedAt, provisioningKeySecretRef, pendingRevocations);
     }
 }

@@ -27,6 +27,14 @@ public class ProvisioningKeyRef {
     @Pattern("^[-._a-zA-Z0-9]{1,253}$")
     private String key;
 
+    public ProvisioningKeyRef() {
+    }
+
+    public ProvisioningKeyRef(String name, String key) {
+        this.name = name;
+        this.key = key;
+    }
+
     public String getName() {
         return name;
     }
@@ -41,5 +49,15 @@ public class ProvisioningKeyRef {
 
     public void setKey(String key) {
         this.key = key;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ProvisioningKeyRef r && java.util.Objects.equals(name, r.name) && java.util.Objects.equals(key, r.key);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(name, key);
     }
 }

@@ -1,0 +1,73 @@
+-- Argo CD health check for mai.dev/MaiClient (Lua 5.1, as Argo CD runs it).
+-- Progressing: the operator has not reconciled the current generation, a key rotation is under way,
+--              or Ready is not known yet / False for a reason that heals by itself.
+-- Degraded:    Ready=False for a reason that needs a person (see TERMINAL below).
+-- Suspended:   the key is disabled by spec.disableKey (the billing brake, as asked).
+-- Healthy:     Ready=True for the current generation.
+local TERMINAL = {
+  InvalidSpec = true,
+  ProvisioningKeyMissing = true,
+  ProvisioningKeyRejected = true,
+  ProvisioningKeyChanged = true,
+  InsufficientCredits = true,
+  OpenRouterRejected = true,
+  SecretConflict = true,
+  KeyDisabledOutside = true,
+  KeyRevoked = true,
+  LimitExhausted = true,
+  RolloutStuck = true
+}
+
+local hs = {}
+if obj.status == nil or obj.status.conditions == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for mai-operator to reconcile this MaiClient"
+  return hs
+end
+
+local generation = obj.metadata.generation
+local observed = obj.status.observedGeneration
+if generation ~= nil and (observed == nil or observed < generation) then
+  hs.status = "Progressing"
+  hs.message = "Waiting for mai-operator to reconcile generation " .. tostring(generation)
+  return hs
+end
+
+local ready = nil
+local rotating = nil
+for _, condition in ipairs(obj.status.conditions) do
+  if condition.type == "Ready" then
+    ready = condition
+  elseif condition.type == "Rotating" then
+    rotating = condition
+  end
+end
+
+if rotating ~= nil and rotating.status == "True" then
+  hs.status = "Progressing"
+  hs.message = "Rotating the OpenRouter key: " .. tostring(rotating.message or "")
+  return hs
+end
+
+if ready == nil or ready.status == nil or ready.status == "Unknown" then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the OpenRouter key and its Secret"
+  return hs
+end
+
+if ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = tostring(ready.message or "Ready")
+  return hs
+end
+
+local reason = tostring(ready.reason or "")
+if reason == "KeyDisabled" then
+  hs.status = "Suspended"
+elseif TERMINAL[reason] then
+  hs.status = "Degraded"
+else
+  hs.status = "Progressing"
+end
+hs.message = reason .. ": " .. tostring(ready.message or "")
+return hs
