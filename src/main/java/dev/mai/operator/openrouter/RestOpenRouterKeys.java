@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mai.operator.config.MaiConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -43,23 +44,25 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
     private final OpenRouterApi api;
     private final ObjectMapper json;
     private final RequestGate gate;
+    private final MeterRegistry registry;
     private final ObjectReader reader;
 
     @Inject
-    public RestOpenRouterKeys(MaiConfig config, ObjectMapper json, RequestGate gate) {
+    public RestOpenRouterKeys(MaiConfig config, ObjectMapper json, RequestGate gate, MeterRegistry registry) {
         this(QuarkusRestClientBuilder.newBuilder()
                 .baseUri(URI.create(config.openrouterUrl()))
                 .connectTimeout(5, TimeUnit.SECONDS)
                 .readTimeout(30, TimeUnit.SECONDS)
                 // status codes are mapped below; the default mapper would throw before we see the body
                 .property("microprofile.rest.client.disable.default.mapper", true)
-                .build(OpenRouterApi.class), json, gate);
+                .build(OpenRouterApi.class), json, gate, registry);
     }
 
-    RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json, RequestGate gate) {
+    RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json, RequestGate gate, MeterRegistry registry) {
         this.api = api;
         this.json = json;
         this.gate = gate;
+        this.registry = registry;
         // money arrives as JSON numbers: read them as BigDecimal, never through a double
         this.reader = json.readerFor(JsonNode.class).with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     }
@@ -143,8 +146,10 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
             response = request.get();
         } catch (ProcessingException e) {
             // connection refused, reset, timeout: no answer at all; the cause's message names no key
+            count(operation, "none");
             throw new OpenRouterException(operation, OpenRouterException.NO_RESPONSE, e.getClass().getSimpleName(), null, null);
         }
+        count(operation, String.valueOf(response.getStatus()));
         try (response) {
             String text = response.hasEntity() ? response.readEntity(String.class) : "";
             int status = response.getStatus();
@@ -161,6 +166,11 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
         } catch (ProcessingException e) {
             throw new OpenRouterException(operation, OpenRouterException.NO_RESPONSE, e.getClass().getSimpleName(), null, null);
         }
+    }
+
+    /** {@code mai_openrouter_requests_total{operation, status}}: every request sent, by its answer ("none": no answer). */
+    private void count(String operation, String status) {
+        registry.counter("mai_openrouter_requests_total", "operation", operation, "status", status).increment();
     }
 
     private String errorMessage(String text) {

@@ -91,15 +91,17 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     private final SpecValidator validator;
     private final MaiConfig config;
     private final Clock clock;
+    private final ClientMetrics metrics;
 
     public MaiClientReconciler(KeyLifecycle lifecycle, ManagementKeys managementKeys, Events events, MaiConfig config,
-            Clock clock) {
+            Clock clock, ClientMetrics metrics) {
         this.lifecycle = lifecycle;
         this.managementKeys = managementKeys;
         this.events = events;
         this.validator = new SpecValidator(config.maxSpendingLimit());
         this.config = config;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     /** Name of the informer on the Secrets this operator writes. */
@@ -430,37 +432,38 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     /**
      * Writes the status before a create, with the resourceVersion this reconcile read: a stale or
-     * deposed operator gets a conflict here, before it can create anything. The answer goes into
-     * JOSDK's cache; the reconcile goes on with its own copy.
+     * deposed operator gets a conflict here, before it can create anything.
      */
     private static void recordIntent(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
-        MaiClient copy = new MaiClient();
-        copy.setMetadata(new ObjectMetaBuilder(client.getMetadata()).build());
-        copy.setSpec(client.getSpec());
-        copy.setStatus(new MaiClientStatus(status));
-        context.resourceOperations().updatePrimaryStatus(copy);
+        writeStatus(client, context, new MaiClientStatus(status));
     }
 
     /**
-     * Writes the status when it differs from what the reconcile started from. Always a whole-status
-     * update of the newest known version (a reconcile may have written the intent in between), so no
-     * field the reconcile cleared can survive on the server.
+     * Writes the status when it differs from what the reconcile started from: a whole-status update,
+     * so no field the reconcile cleared can survive on the server.
      */
-    private static UpdateControl<MaiClient> commit(MaiClient client, Context<MaiClient> context, MaiClientStatus before,
+    private UpdateControl<MaiClient> commit(MaiClient client, Context<MaiClient> context, MaiClientStatus before,
             MaiClientStatus status) {
         if (!status.equals(before)) {
             writeStatus(client, context, status);
         }
+        metrics.record(client, status);
         return UpdateControl.noUpdate();
     }
 
+    /**
+     * Updates the status with optimistic locking on the version this reconcile knows: the one it
+     * read, or the one its own earlier write returned (kept on the reconcile's copy of the resource).
+     * Anyone else's write in between — a stale or second operator — makes this fail with a conflict
+     * and the reconcile start over, instead of overwriting an intent or a key still to revoke.
+     */
     private static void writeStatus(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
-        MaiClient latest = context.getPrimaryCache().get(ResourceID.fromResource(client)).orElse(client);
         MaiClient copy = new MaiClient();
-        copy.setMetadata(new ObjectMetaBuilder(latest.getMetadata()).build());
-        copy.setSpec(latest.getSpec());
+        copy.setMetadata(new ObjectMetaBuilder(client.getMetadata()).build());
+        copy.setSpec(client.getSpec());
         copy.setStatus(status);
-        context.resourceOperations().updatePrimaryStatus(copy);
+        MaiClient written = context.resourceOperations().updatePrimaryStatus(copy);
+        client.getMetadata().setResourceVersion(written.getMetadata().getResourceVersion());
     }
 
     /** KeyValid from what OpenRouter just said about the key. */
@@ -555,7 +558,14 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     /** Transient OpenRouter failures: report them while JOSDK backs off and retries. */
     @Override
     public ErrorStatusUpdateControl<MaiClient> updateErrorStatus(MaiClient client, Context<MaiClient> context, Exception e) {
-        if (!(e instanceof OpenRouterException failure)) {
+        // JOSDK's metrics wrap what the reconcile threw: look through the causes
+        OpenRouterException failure = null;
+        for (Throwable t = e; t != null && failure == null; t = t.getCause()) {
+            if (t instanceof OpenRouterException o) {
+                failure = o;
+            }
+        }
+        if (failure == null) {
             return ErrorStatusUpdateControl.defaultErrorProcessing();
         }
         Instant now = clock.instant();
@@ -599,6 +609,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         boolean unfinished = status.getKeyCreationStartedAt() != null;
         if (hashes.isEmpty() && !unfinished) {
             releaseKeySecret(client, context, status);
+            metrics.forget(client);
             return DeleteControl.defaultDelete(); // no key was ever created
         }
         Map<String, String> annotations = Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of());
@@ -607,6 +618,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             events.warning(client, Events.KEY_ABANDONED, "OpenRouter key " + Optional.ofNullable(status.getKeyLabel()).orElse("")
                     + " abandoned (" + Labels.ABANDON_KEY + "); it was not deleted on OpenRouter");
             releaseKeySecret(client, context, status);
+            metrics.forget(client);
             return DeleteControl.defaultDelete();
         }
         // the key lives where it was made: resolve the management key recorded with it, not the current spec
@@ -647,6 +659,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(SLOW_RETRY);
         }
         releaseKeySecret(client, context, status);
+        metrics.forget(client);
         return DeleteControl.defaultDelete();
     }
 

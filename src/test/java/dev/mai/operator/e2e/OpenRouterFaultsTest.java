@@ -61,6 +61,32 @@ class OpenRouterFaultsTest extends OperatorHarness {
         }
     }
 
+    /** What {@code kubectl wait --for=condition=Ready} checks, plus observedGeneration: the new spec is in effect. */
+    private boolean readyForCurrentGeneration(String namespace, String name) {
+        MaiClient mc = get(namespace, name);
+        return mc.getStatus() != null && mc.getStatus().getObservedGeneration() != null
+                && mc.getStatus().getObservedGeneration() >= mc.getMetadata().getGeneration()
+                && condition(mc, "Ready").map(c -> "True".equals(c.getStatus())).orElse(false);
+    }
+
+    @Test
+    void readyForTheNewGenerationOnlyOnceItWasReconciled() {
+        create(Clients.maiClient("f-wait", "abc", "Wait Co", "10"));
+        awaitReady("f-wait", "abc");
+        simulator().failAll(503);
+        try {
+            edit("f-wait", "abc", m -> m.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("20")));
+            // the new limit cannot reach OpenRouter: the wait condition must not hold meanwhile
+            await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6))
+                    .until(() -> !readyForCurrentGeneration("f-wait", "abc"));
+            assertThat(get("f-wait", "abc").getMetadata().getGeneration()).isEqualTo(2L);
+        } finally {
+            simulator().heal();
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> readyForCurrentGeneration("f-wait", "abc"));
+        assertThat(keysOf(get("f-wait", "abc")).get(0).limit).isEqualByComparingTo("20");
+    }
+
     @Test
     void aRateLimitPausesTheAccountForItsRetryAfter() {
         int before = simulator().requests().size();

@@ -130,7 +130,8 @@ class OpenRouterClientTest {
                 .baseUri(java.net.URI.create(url))
                 .property("microprofile.rest.client.disable.default.mapper", true)
                 .build(OpenRouterApi.class);
-        var unreachable = new RestOpenRouterKeys(api, new com.fasterxml.jackson.databind.ObjectMapper(), gate);
+        var unreachable = new RestOpenRouterKeys(api, new com.fasterxml.jackson.databind.ObjectMapper(), gate,
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         assertThatThrownBy(() -> unreachable.get(management(), "abc"))
                 .isInstanceOfSatisfying(OpenRouterException.class, e -> {
                     assertThat(e.status()).isEqualTo(OpenRouterException.NO_RESPONSE);
