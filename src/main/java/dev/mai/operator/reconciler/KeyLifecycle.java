@@ -108,24 +108,23 @@ public class KeyLifecycle {
     /**
      * Deletes a key of this MaiClient. The key is read first and deleted only if its name carries
      * this installation's id and this MaiClient's UID and no retained marker: a hash taken from a
-     * Secret or a status is never trusted to name a key the operator may destroy. True when the key
-     * is gone (a key OpenRouter no longer has counts as deleted).
+     * Secret or a status is never trusted to name a key the operator may destroy. A key OpenRouter
+     * no longer has counts as deleted; a failure is thrown, so a returning call means done.
      */
-    public boolean revoke(MaiClient client, ApiKey managementKey, String hash, String reason, String why) {
+    public void revoke(MaiClient client, ApiKey managementKey, String hash, String reason, String why) {
         Optional<KeyInfo> key = keys.get(managementKey, hash);
         if (key.isEmpty()) {
             LOG.debugf("OpenRouter key %s of %s/%s is already gone", hash, namespace(client), name(client));
-            return true;
+            return;
         }
         if (!ownedBy(key.get(), client)) {
             events.warning(client, reason, "Did not delete OpenRouter key " + key.get().label()
                     + ": its name does not mark it as this MaiClient's (" + why + ")");
-            return true; // not ours to delete: nothing more to do for this MaiClient
+            return; // not ours to delete: nothing more to do for this MaiClient
         }
         keys.delete(managementKey, hash);
         LOG.infof("revoked OpenRouter key %s of %s/%s", hash, namespace(client), name(client));
         events.normal(client, reason, "Deleted OpenRouter key " + key.get().label() + " " + why);
-        return true;
     }
 
     /**

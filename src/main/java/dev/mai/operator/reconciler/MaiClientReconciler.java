@@ -343,19 +343,16 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             events.normal(client, Events.SECRET_MOVED, "Moved the environment from Secret "
                     + previous.get().getMetadata().getName() + " to " + secretName);
         }
-        // old keys go only once the key in use is stored
-        List<PendingRevocation> remaining = new ArrayList<>();
+        // old keys go only once the key in use is stored; a failed revoke throws and they stay pending
         for (PendingRevocation r : revocations) {
             if (r.getHash().equals(hash)) {
                 continue;
             }
             String why = Objects.equals(r.getHash(), before.getKeyHash()) && replacedWhy != null ? "because " + replacedWhy
                     : "because a newer key replaced it";
-            if (!lifecycle.revoke(client, managementKey, r.getHash(), Events.OLD_KEY_REVOKED, why)) {
-                remaining.add(r);
-            }
+            lifecycle.revoke(client, managementKey, r.getHash(), Events.OLD_KEY_REVOKED, why);
         }
-        status.setPendingRevocations(remaining);
+        status.setPendingRevocations(List.of());
         status.setKeyCreationStartedAt(null);
         status.setProvisioningKeySecretRef(source); // the key is known under this management key
 

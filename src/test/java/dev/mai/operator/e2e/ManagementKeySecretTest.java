@@ -37,6 +37,13 @@ class ManagementKeySecretTest extends OperatorHarness {
         return Clients.with(Clients.maiClient(namespace, "abc", "Other Account Co", "10"), s -> s.setProvisioningKeySecretRef(ref));
     }
 
+    /** A MaiClient in {@code namespace} using the management key {@code key} from its labelled Secret, Ready. */
+    private MaiClient provisionedWith(String namespace, String key) {
+        client.resource(keySecret(namespace, key, true)).create();
+        create(withRef(namespace));
+        return awaitReady(namespace, "abc");
+    }
+
     private String finalizerOf(MaiClient mc) {
         return "mai.dev/key-user-" + mc.getMetadata().getUid();
     }
@@ -44,9 +51,7 @@ class ManagementKeySecretTest extends OperatorHarness {
     @Test
     void theReferencedKeyIsUsedAndItsSecretIsHeld() {
         String otherAccount = simulator().newManagementKey();
-        client.resource(keySecret("m-ref", otherAccount, true)).create();
-        create(withRef("m-ref"));
-        MaiClient mc = awaitReady("m-ref", "abc");
+        MaiClient mc = provisionedWith("m-ref", otherAccount);
         assertThat(keysOf(mc)).singleElement().satisfies(k -> assertThat(k.managementKey).isEqualTo(otherAccount));
         assertThat(secret("m-ref", "tenant-key").getMetadata().getFinalizers()).contains(finalizerOf(mc));
         assertThat(mc.getStatus().getProvisioningKeySecretRef().getName()).isEqualTo("tenant-key");
@@ -55,9 +60,7 @@ class ManagementKeySecretTest extends OperatorHarness {
     @Test
     void pointingAtAnotherAccountIsRefusedAndTheKeyStaysWhereItLives() {
         String accountA = simulator().newManagementKey();
-        client.resource(keySecret("m-switch", accountA, true)).create();
-        create(withRef("m-switch"));
-        MaiClient mc = awaitReady("m-switch", "abc");
+        MaiClient mc = provisionedWith("m-switch", accountA);
         OpenRouterSimulator.Key key = keysOf(mc).get(0);
         Secret other = new SecretBuilder(keySecret("m-switch", simulator().newManagementKey(), true))
                 .editMetadata().withName("other-key").endMetadata().build();
@@ -118,9 +121,7 @@ class ManagementKeySecretTest extends OperatorHarness {
 
     @Test
     void deletingTheNamespaceDeletesTheKeyAndLeavesNothingStuck() {
-        client.resource(keySecret("m-nsdelete", simulator().newManagementKey(), true)).create();
-        create(withRef("m-nsdelete"));
-        MaiClient mc = awaitReady("m-nsdelete", "abc");
+        MaiClient mc = provisionedWith("m-nsdelete", simulator().newManagementKey());
         OpenRouterSimulator.Key key = keysOf(mc).get(0);
 
         // what a namespace deletion does: every object is marked for deletion, the key Secret first
@@ -136,9 +137,7 @@ class ManagementKeySecretTest extends OperatorHarness {
 
     @Test
     void abandonKeyLetsAPersonGiveTheKeyUp() {
-        client.resource(keySecret("m-abandon", simulator().newManagementKey(), true)).create();
-        create(withRef("m-abandon"));
-        MaiClient mc = awaitReady("m-abandon", "abc");
+        MaiClient mc = provisionedWith("m-abandon", simulator().newManagementKey());
         OpenRouterSimulator.Key key = keysOf(mc).get(0);
         // the key Secret is no longer usable, so the cleanup cannot reach OpenRouter
         client.secrets().inNamespace("m-abandon").withName("tenant-key").edit(s -> new SecretBuilder(s)
