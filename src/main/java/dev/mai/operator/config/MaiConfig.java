@@ -46,6 +46,19 @@ public interface MaiConfig {
     @WithDefault("10")
     double openrouterMaxRps();
 
+    /** How often the leader sweeps every management key's keys (jittered by up to a tenth). */
+    @WithName("validation-interval")
+    @WithDefault("15m")
+    java.time.Duration validationInterval();
+
+    /**
+     * How long a key of this installation that no MaiClient holds must stay so before it is revoked
+     * (a create in flight or a status not yet written must not look like an orphan).
+     */
+    @WithName("orphan-grace")
+    @WithDefault("1h")
+    java.time.Duration orphanGrace();
+
     /** Marks this installation's keys on OpenRouter; generated once into a ConfigMap when absent. */
     @WithName("installation-id")
     Optional<String> installationId();

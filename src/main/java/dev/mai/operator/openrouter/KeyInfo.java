@@ -5,6 +5,11 @@ import java.math.BigDecimal;
 /**
  * OpenRouter's view of one key, as returned by list, get, create and update. Money is exact
  * decimal; {@code limit} null means unlimited. Never holds the plaintext key.
+ *
+ * @param usage all-time spend
+ * @param usageDaily spend in the current UTC day
+ * @param usageWeekly spend in the current ISO week (Monday to Sunday, UTC)
+ * @param usageMonthly spend in the current calendar month (UTC)
  */
 public record KeyInfo(
         String hash,
@@ -15,5 +20,24 @@ public record KeyInfo(
         BigDecimal limitRemaining,
         String limitReset,
         BigDecimal usage,
+        BigDecimal usageDaily,
+        BigDecimal usageWeekly,
+        BigDecimal usageMonthly,
         String createdAt) {
+
+    /** Spend in the window the limit applies to: the reset period, or all time without a reset. */
+    public BigDecimal usageInPeriod() {
+        BigDecimal window = limitReset == null ? usage : switch (limitReset) {
+            case "daily" -> usageDaily;
+            case "weekly" -> usageWeekly;
+            case "monthly" -> usageMonthly;
+            default -> usage;
+        };
+        return window == null ? usage : window;
+    }
+
+    /** True when the key has a limit and nothing of it is left in this period. */
+    public boolean limitExhausted() {
+        return limit != null && limitRemaining != null && limitRemaining.signum() <= 0;
+    }
 }

@@ -25,6 +25,10 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 @Consumes(MediaType.APPLICATION_JSON)
 public interface OpenRouterApi {
 
+    @GET
+    @Path("key")
+    Response currentKey(@HeaderParam("Authorization") String authorization);
+
     @POST
     @Path("keys")
     Response createKey(@HeaderParam("Authorization") String authorization, String body);

@@ -26,6 +26,12 @@ public interface OpenRouterKeys {
     /** {@code PATCH /keys/{hash}} with only the fields of {@code patch} that are set. */
     KeyInfo update(ApiKey managementKey, String hash, KeyPatch patch);
 
+    /**
+     * {@code GET /key} with a client's own key: true when it authenticates, false on 401 (deleted,
+     * disabled, expired or not yet known — {@code GET /keys/{hash}} tells which).
+     */
+    boolean authenticates(ApiKey key);
+
     /** {@code DELETE /keys/{hash}}; false when the key was already gone (404), which callers treat as success. */
     boolean delete(ApiKey managementKey, String hash);
 }

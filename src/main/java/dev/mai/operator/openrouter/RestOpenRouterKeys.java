@@ -139,6 +139,19 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
         }
     }
 
+    @Override
+    public boolean authenticates(ApiKey key) {
+        try {
+            call(key, "GET /key", () -> api.currentKey(bearer(key)));
+            return true;
+        } catch (OpenRouterException e) {
+            if (e.status() == 401) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     private JsonNode call(ApiKey account, String operation, Supplier<Response> request) {
         gate.enter(account, operation);
         Response response;
@@ -213,6 +226,9 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
                 money(data.get("limit_remaining")),
                 data.hasNonNull("limit_reset") ? data.get("limit_reset").asText() : null,
                 Optional.ofNullable(money(data.get("usage"))).orElse(BigDecimal.ZERO),
+                money(data.get("usage_daily")),
+                money(data.get("usage_weekly")),
+                money(data.get("usage_monthly")),
                 data.hasNonNull("created_at") ? data.get("created_at").asText() : null);
     }
 

@@ -2,11 +2,13 @@ package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.openrouter.KeyInfo;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
@@ -16,8 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Per-client series at {@code /q/metrics} (SPEC 7), set from the status each reconcile computes —
  * no write needed, so exact figures live here while status only moves on significant changes:
- * {@code mai_client_ready}, {@code mai_client_usage_usd}, {@code mai_client_key_created_seconds}
- * (key age is {@code time() - mai_client_key_created_seconds}), labelled by namespace and name.
+ * {@code mai_client_ready}, {@code mai_client_usage_usd}, {@code mai_client_usage_in_period_usd},
+ * {@code mai_client_limit_remaining_usd}, {@code mai_client_last_validated_seconds} and
+ * {@code mai_client_key_created_seconds} (key age is {@code time() - mai_client_key_created_seconds}),
+ * labelled by namespace and name. Money is OpenRouter's exact figure from the last read or sweep.
  */
 @ApplicationScoped
 public class ClientMetrics {
@@ -30,7 +34,13 @@ public class ClientMetrics {
         volatile double ready = Double.NaN;
         volatile double usage = Double.NaN;
         volatile double keyCreated = Double.NaN;
+        volatile double usageInPeriod = Double.NaN;
+        volatile double limitRemaining = Double.NaN;
+        volatile double lastValidated = Double.NaN;
     }
+
+    private static final String[] NAMES = {"mai_client_ready", "mai_client_usage_usd", "mai_client_key_created_seconds",
+        "mai_client_usage_in_period_usd", "mai_client_limit_remaining_usd", "mai_client_last_validated_seconds"};
 
     public ClientMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -40,15 +50,32 @@ public class ClientMetrics {
     public void record(MaiClient client, MaiClientStatus status) {
         Values v = clients.computeIfAbsent(id(client), k -> register(client));
         v.ready = Conditions.isTrueFor(status, Conditions.READY, client.getMetadata().getGeneration()) ? 1 : 0;
-        v.usage = Optional.ofNullable(status.getUsage()).map(u -> new BigDecimal(u).doubleValue()).orElse(Double.NaN);
+        if (Double.isNaN(v.usage)) {
+            // until OpenRouter is read, the status's (rounded) figure
+            v.usage = Optional.ofNullable(status.getUsage()).map(u -> new BigDecimal(u).doubleValue()).orElse(Double.NaN);
+        }
         v.keyCreated = epochSeconds(status.getKeyCreatedAt());
+    }
+
+    /** Records what OpenRouter said of the client's key at {@code at}: exact money, and the validation time. */
+    public void observed(MaiClient client, KeyInfo key, Instant at) {
+        Values v = clients.computeIfAbsent(id(client), k -> register(client));
+        v.usage = key.usage().doubleValue();
+        v.usageInPeriod = key.usageInPeriod().doubleValue();
+        v.limitRemaining = key.limitRemaining() == null ? Double.NaN : key.limitRemaining().doubleValue();
+        v.lastValidated = at.getEpochSecond();
+    }
+
+    /** Counts a key replaced by a new one ({@code mai_key_rotations_total}, by why). */
+    public void rotated(String reason) {
+        registry.counter("mai_key_rotations_total", "reason", reason).increment();
     }
 
     /** Drops the series of a client that is gone. */
     public void forget(MaiClient client) {
         if (clients.remove(id(client)) != null) {
             Tags tags = tags(client);
-            for (String name : new String[] {"mai_client_ready", "mai_client_usage_usd", "mai_client_key_created_seconds"}) {
+            for (String name : NAMES) {
                 Optional.ofNullable(registry.find(name).tags(tags).gauge()).ifPresent(registry::remove);
             }
         }
@@ -63,6 +90,12 @@ public class ClientMetrics {
                 .description("Lifetime OpenRouter usage of the client's key, USD, as last seen").register(registry);
         Gauge.builder("mai_client_key_created_seconds", v, x -> x.keyCreated).tags(tags)
                 .description("When OpenRouter created the client's current key, Unix seconds").register(registry);
+        Gauge.builder("mai_client_usage_in_period_usd", v, x -> x.usageInPeriod).tags(tags)
+                .description("OpenRouter usage of the client's key in the current limit period, USD").register(registry);
+        Gauge.builder("mai_client_limit_remaining_usd", v, x -> x.limitRemaining).tags(tags)
+                .description("What the client's key may still spend in this period, USD (absent: no limit)").register(registry);
+        Gauge.builder("mai_client_last_validated_seconds", v, x -> x.lastValidated).tags(tags)
+                .description("When OpenRouter last confirmed the client's key (sweep or read), Unix seconds").register(registry);
         return v;
     }
 

@@ -45,6 +45,10 @@ public final class Conditions {
         public static final String KEY_DISABLED = "KeyDisabled";
         public static final String KEY_DISABLED_OUTSIDE = "KeyDisabledOutside";
         public static final String SECRET_CONFLICT = "SecretConflict";
+        public static final String KEY_REVOKED = "KeyRevoked";
+        public static final String LIMIT_EXHAUSTED = "LimitExhausted";
+        /** A new key that OpenRouter lists but does not accept yet (GET /key answers 401). */
+        public static final String KEY_NOT_ACCEPTED_YET = "KeyNotAcceptedYet";
 
         private Reason() {
         }

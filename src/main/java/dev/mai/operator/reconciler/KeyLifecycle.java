@@ -76,6 +76,21 @@ public class KeyLifecycle {
      * have pulled the brake on a leaked key.
      */
     public Sync sync(MaiClient client, ApiKey managementKey, KeyInfo actual, boolean disabledByOperator) {
+        Plan plan = plan(client, actual, disabledByOperator);
+        if (plan.patch().isEmpty()) {
+            return new Sync(actual, plan.disabledOutside());
+        }
+        KeyInfo updated = keys.update(managementKey, actual.hash(), plan.patch());
+        events.normal(client, Events.KEY_UPDATED, "Updated OpenRouter key " + actual.label() + ": " + plan.patch().describe());
+        return new Sync(updated, plan.disabledOutside());
+    }
+
+    /** What {@link #sync} would change, without calling OpenRouter. */
+    public record Plan(KeyPatch patch, boolean disabledOutside) {
+    }
+
+    /** The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from outside. */
+    public Plan plan(MaiClient client, KeyInfo actual, boolean disabledByOperator) {
         KeySettings want = desired(client);
         KeyPatch patch = new KeyPatch();
         if (!want.name().equals(actual.name())) {
@@ -97,12 +112,31 @@ public class KeyLifecycle {
                 disabledOutside = true;
             }
         }
-        if (patch.isEmpty()) {
-            return new Sync(actual, disabledOutside);
+        return new Plan(patch, disabledOutside);
+    }
+
+    /** What {@code GET /key} with the client's own key, and on a 401 {@code GET /keys/{hash}}, say of it. */
+    public enum Verdict {
+        /** The key authenticates. */
+        VALID,
+        /** OpenRouter no longer has the key. */
+        REVOKED,
+        /** The key exists and is disabled. */
+        DISABLED,
+        /** The key exists and is enabled but does not authenticate yet (a new key propagating). */
+        NOT_YET
+    }
+
+    /**
+     * Checks the client's key as the application will use it: {@code GET /key} with the key itself;
+     * a 401 is followed by {@code GET /keys/{hash}} to tell a revoked key from a disabled one.
+     */
+    public Verdict verify(ApiKey managementKey, ApiKey clientKey, String hash) {
+        if (keys.authenticates(clientKey)) {
+            return Verdict.VALID;
         }
-        KeyInfo updated = keys.update(managementKey, actual.hash(), patch);
-        events.normal(client, Events.KEY_UPDATED, "Updated OpenRouter key " + actual.label() + ": " + patch.describe());
-        return new Sync(updated, disabledOutside);
+        Optional<KeyInfo> key = keys.get(managementKey, hash);
+        return key.isEmpty() ? Verdict.REVOKED : key.get().disabled() ? Verdict.DISABLED : Verdict.NOT_YET;
     }
 
     /**

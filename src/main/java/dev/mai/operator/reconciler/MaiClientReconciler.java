@@ -83,6 +83,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
      */
     static final Duration UNFINISHED_CREATE_GRACE = Duration.ofSeconds(30);
 
+    /** How long a new key may answer 401 to {@code GET /key} while it propagates before that is reported. */
+    static final Duration PROPAGATION = Duration.ofSeconds(60);
+    static final Duration PROPAGATION_RECHECK = Duration.ofSeconds(2);
+    static final Duration SLOW_PROPAGATION_RECHECK = Duration.ofSeconds(30);
+
     private static final Logger LOG = Logger.getLogger(MaiClientReconciler.class);
 
     private final KeyLifecycle lifecycle;
@@ -92,9 +97,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     private final MaiConfig config;
     private final Clock clock;
     private final ClientMetrics metrics;
+    private final Sweeps sweeps;
+    /** The validation sweep of the running controller (set when JOSDK asks for the event sources). */
+    private volatile KeySweep sweep;
 
     public MaiClientReconciler(KeyLifecycle lifecycle, ManagementKeys managementKeys, Events events, MaiConfig config,
-            Clock clock, ClientMetrics metrics) {
+            Clock clock, ClientMetrics metrics, Sweeps sweeps) {
         this.lifecycle = lifecycle;
         this.managementKeys = managementKeys;
         this.events = events;
@@ -102,6 +110,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         this.config = config;
         this.clock = clock;
         this.metrics = metrics;
+        this.sweeps = sweeps;
     }
 
     /** Name of the informer on the Secrets this operator writes. */
@@ -126,7 +135,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     return owner == null ? Set.of() : Set.of(new ResourceID(owner, secret.getMetadata().getNamespace()));
                 })
                 .build(), context));
-        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
+        InformerEventSource<Secret, MaiClient> keySecrets = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
                 .withName(ManagementKeys.KEY_SECRETS)
                 .withLabelSelector(Labels.PROVISIONING_KEY_SELECTOR)
                 .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache().list(secret.getMetadata().getNamespace())
@@ -134,7 +144,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                                 && secret.getMetadata().getName().equals(mc.getSpec().getProvisioningKeySecretRef().getName()))
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
-                .build(), context));
+                .build(), context);
+        sources.add(keySecrets);
+        sweep = sweeps.create(context.getPrimaryCache(), keySecrets);
+        sources.add(sweep);
         config.defaultKeyNamespaces().ifPresent(selector -> sources.add(new InformerEventSource<>(
                 InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
                         .withName(ManagementKeys.DEFAULT_KEY_NAMESPACES)
@@ -290,47 +303,81 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
         }
 
-        KeyInfo observed = null;
+        KeyInfo observed = null; // what OpenRouter said of the key during this reconcile
+        boolean justCreated = false;
         if (hash == null) {
             NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
             if (replacedWhy != null) {
                 // the old key's value cannot be recovered (OpenRouter shows a key once): it is replaced
                 events.warning(client, Events.KEY_REPLACED, "Created OpenRouter key " + created.key().info().label()
                         + " to replace the previous key: " + replacedWhy);
+                metrics.rotated(Events.KEY_REPLACED);
             }
             observed = created.key().info();
             hash = observed.hash();
             key = Optional.of(created.key().key());
             secret = Optional.of(created.secret());
+            justCreated = true;
         }
         status.setKeyHash(hash);
 
+        // what the last sweep saw of this key (no request): trouble there is checked on a fresh read
+        String current = hash;
+        Optional<Observation> seen = sweep().flatMap(s -> s.observation(client)).filter(o -> o.hash().equals(current));
+        boolean disabledByOperator = hasReason(before, KEY_VALID, Reason.KEY_DISABLED);
+        boolean knownDisabledOutside = hasReason(before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
+        boolean attention = seen.map(o -> o.gone() || differs(lifecycle.plan(client, o.key(), disabledByOperator),
+                knownDisabledOutside)).orElse(false);
+        boolean awaitingAuth = hash.equals(before.getKeyHash()) && hasReason(before, KEY_VALID, Reason.KEY_NOT_ACCEPTED_YET);
+        KeyLifecycle.Verdict verdict = null;
+        if (justCreated || awaitingAuth || seen.map(Observation::gone).orElse(false)) {
+            // the key as the application uses it: GET /key with the key itself
+            verdict = lifecycle.verify(managementKey, key.get(), hash);
+        }
+        boolean revoked = verdict == KeyLifecycle.Verdict.REVOKED;
+
         boolean disabledOutside = false;
-        if (observed != null || mustRead || !Conditions.isTrueFor(before, KEY_PROVISIONED, generation)) {
-            if (observed == null) {
-                observed = lifecycle.read(managementKey, hash).orElse(null);
+        boolean read = false;
+        if (revoked || observed != null || mustRead || attention || awaitingAuth
+                || !Conditions.isTrueFor(before, KEY_PROVISIONED, generation)) {
+            if (observed == null || revoked) {
+                observed = revoked ? null : lifecycle.read(managementKey, hash).orElse(null);
                 if (observed == null) {
-                    // OpenRouter no longer has the key the Secret holds: a new key replaces it
-                    String gone = hash;
+                    // OpenRouter no longer has the key the Secret holds: report it, then a new key replaces it
+                    String label = Optional.ofNullable(status.getKeyLabel()).orElse(hash.substring(0, 12) + "...");
+                    Conditions.initialise(status, generation, now);
+                    Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_REVOKED, "OpenRouter key " + label
+                            + " no longer exists (deleted outside the operator); a new key replaces it", generation, now);
+                    Conditions.deriveReady(status, generation, now);
+                    warnOnChange(client, before, status, KEY_VALID);
                     NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
-                    events.warning(client, Events.KEY_REPLACED, "OpenRouter key " + gone.substring(0, Math.min(12, gone.length()))
-                            + "... no longer exists; created " + created.key().info().label() + " in its place");
+                    metrics.rotated(Reason.KEY_REVOKED);
                     observed = created.key().info();
                     hash = observed.hash();
                     key = Optional.of(created.key().key());
                     secret = Optional.of(created.secret());
+                    verdict = lifecycle.verify(managementKey, key.get(), hash);
                 }
                 status.setKeyLabel(observed.label());
                 if (status.getKeyCreatedAt() == null || !hash.equals(before.getKeyHash())) {
                     status.setKeyCreatedAt(observed.createdAt());
                 }
             }
-            boolean disabledByOperator = Conditions.find(before, KEY_VALID)
-                    .map(c -> Reason.KEY_DISABLED.equals(c.getReason())).orElse(false);
             KeyLifecycle.Sync sync = lifecycle.sync(client, managementKey, observed, disabledByOperator);
             observed = sync.key();
             disabledOutside = sync.disabledOutside();
-            status.setUsage(Money.cents(observed.usage()).toPlainString());
+            read = true;
+        } else if (seen.isPresent()) {
+            observed = seen.get().key(); // the sweep's figures: budget and validity without a request
+            disabledOutside = lifecycle.plan(client, observed, disabledByOperator).disabledOutside();
+        }
+        if (observed != null) {
+            Budget.apply(status, observed, now);
+            if (read) {
+                metrics.observed(client, observed, now);
+                KeyInfo fresh = observed;
+                sweep().ifPresent(s -> s.remember(client, fresh));
+            }
         }
 
         Secret desired = desiredSecret(client, key.get(), status);
@@ -356,17 +403,86 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         status.setKeyCreationStartedAt(null);
         status.setProvisioningKeySecretRef(source); // the key is known under this management key
 
+        seen.filter(o -> !o.orphans().isEmpty()).ifPresent(o -> collectOrphans(client, context, managementKey, o.orphans()));
+
         Conditions.initialise(status, generation, now);
         Conditions.set(status, KEY_PROVISIONED, TRUE, Reason.PROVISIONED,
                 "OpenRouter key " + status.getKeyLabel() + " matches the spec", generation, now);
         Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SYNCED,
                 "Secret " + secretName + " holds the current values", generation, now);
-        if (observed != null) {
+        Duration recheck = null;
+        if (verdict == KeyLifecycle.Verdict.NOT_YET && observed != null && !observed.disabled()) {
+            recheck = awaitNewKey(client, status, now);
+        } else if (observed != null) {
             keyValidity(client, status, observed, disabledOutside, now);
         }
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_VALID);
-        return commit(client, context, before, status);
+        UpdateControl<MaiClient> done = commit(client, context, before, status);
+        return recheck == null ? done : done.rescheduleAfter(recheck);
+    }
+
+    /**
+     * A new key OpenRouter does not accept yet: it may take a moment to propagate. KeyValid stays
+     * Unknown and is checked again shortly; past {@link #PROPAGATION} it is reported False.
+     */
+    private Duration awaitNewKey(MaiClient client, MaiClientStatus status, Instant now) {
+        Long generation = client.getMetadata().getGeneration();
+        Instant created = parseInstant(status.getKeyCreatedAt()).orElse(now);
+        if (Duration.between(created, now).compareTo(PROPAGATION) < 0) {
+            Conditions.set(status, KEY_VALID, UNKNOWN, Reason.KEY_NOT_ACCEPTED_YET, "OpenRouter does not accept key "
+                    + status.getKeyLabel() + " yet (GET /key answers 401); a new key can take a moment to propagate",
+                    generation, now);
+            return PROPAGATION_RECHECK;
+        }
+        Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_NOT_ACCEPTED_YET, "OpenRouter lists key " + status.getKeyLabel()
+                + " as enabled but does not accept it (GET /key answers 401) " + Duration.between(created, now).toSeconds()
+                + "s after it was created; checked again shortly", generation, now);
+        return SLOW_PROPAGATION_RECHECK;
+    }
+
+    /**
+     * Deletes keys of this MaiClient that the sweep found held by nothing for the orphan grace
+     * period — after a fresh read of the MaiClient and its Secret confirms that neither holds them.
+     */
+    private void collectOrphans(MaiClient client, Context<MaiClient> context, ApiKey managementKey, Set<String> orphans) {
+        MaiClient live = context.getClient().resource(client).get();
+        if (live == null || live.getStatus() == null || live.getStatus().getKeyCreationStartedAt() != null) {
+            return;
+        }
+        Set<String> held = new HashSet<>();
+        Optional.ofNullable(live.getStatus().getKeyHash()).ifPresent(held::add);
+        Optional.ofNullable(live.getStatus().getPendingRevocations()).orElse(List.of()).forEach(r -> held.add(r.getHash()));
+        findSecret(live, context, Names.secretName(live), true)
+                .flatMap(s -> EnvSecret.stored(s, live.getMetadata().getUid(), null)).ifPresent(k -> held.add(k.hash()));
+        for (String orphan : orphans) {
+            if (!held.contains(orphan)) {
+                lifecycle.revoke(client, managementKey, orphan, Events.ORPHAN_KEY_REVOKED,
+                        "because neither the Secret nor the status of this MaiClient holds it");
+            }
+        }
+        sweep().ifPresent(s -> s.orphansCollected(client));
+    }
+
+    private static boolean hasReason(MaiClientStatus status, String type, String reason) {
+        return Conditions.find(status, type).map(c -> reason.equals(c.getReason())).orElse(false);
+    }
+
+    /** True when the sweep's view calls for a fresh read: something to patch, or a disabled state status does not show. */
+    private static boolean differs(KeyLifecycle.Plan plan, boolean knownDisabledOutside) {
+        return !plan.patch().isEmpty() || plan.disabledOutside() != knownDisabledOutside;
+    }
+
+    private static Optional<Instant> parseInstant(String timestamp) {
+        try {
+            return Optional.ofNullable(timestamp).map(t -> java.time.OffsetDateTime.parse(t).toInstant());
+        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<KeySweep> sweep() {
+        return Optional.ofNullable(sweep);
     }
 
     /** A key just created and the Secret that now holds it. */
@@ -475,6 +591,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         } else if (key.disabled()) {
             Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_DISABLED,
                     "The key is disabled by spec.disableKey", generation, now);
+        } else if (key.limitExhausted()) {
+            Conditions.set(status, KEY_VALID, FALSE, Reason.LIMIT_EXHAUSTED, "The key has used its limit of "
+                    + Money.format(Optional.ofNullable(key.limit())) + (status.getNextLimitResetAt() == null
+                            ? "; it does not reset: raise spec.spendingLimit to let it spend again"
+                            : " for this period; it resets at " + status.getNextLimitResetAt()), generation, now);
         } else {
             Conditions.set(status, KEY_VALID, TRUE, Reason.VALID, "The key is enabled", generation, now);
         }
@@ -606,7 +727,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         boolean unfinished = status.getKeyCreationStartedAt() != null;
         if (hashes.isEmpty() && !unfinished) {
             releaseKeySecret(client, context, status);
-            metrics.forget(client);
+            forget(client);
             return DeleteControl.defaultDelete(); // no key was ever created
         }
         Map<String, String> annotations = Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of());
@@ -615,7 +736,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             events.warning(client, Events.KEY_ABANDONED, "OpenRouter key " + Optional.ofNullable(status.getKeyLabel()).orElse("")
                     + " abandoned (" + Labels.ABANDON_KEY + "); it was not deleted on OpenRouter");
             releaseKeySecret(client, context, status);
-            metrics.forget(client);
+            forget(client);
             return DeleteControl.defaultDelete();
         }
         // the key lives where it was made: resolve the management key recorded with it, not the current spec
@@ -656,8 +777,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(SLOW_RETRY);
         }
         releaseKeySecret(client, context, status);
-        metrics.forget(client);
+        forget(client);
         return DeleteControl.defaultDelete();
+    }
+
+    private void forget(MaiClient client) {
+        metrics.forget(client);
+        sweep().ifPresent(s -> s.forget(client));
     }
 
     /** Lets go of the management-key Secret this MaiClient held. */

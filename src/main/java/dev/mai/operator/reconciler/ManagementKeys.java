@@ -79,10 +79,8 @@ public class ManagementKeys {
                 return Resolution.missing(exists ? where + " is not labelled " + Labels.PROVISIONING_KEY + ": \"true\""
                         : where + " does not exist");
             }
-            String value = Optional.ofNullable(secret.get().getData()).map(d -> d.get(ref.getKey()))
-                    .map(v -> new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8).strip()).orElse("");
-            return value.isEmpty() ? Resolution.missing(where + " has no value under key " + ref.getKey())
-                    : Resolution.found(ApiKey.of(value), secret.get());
+            return fromSecret(secret.get(), ref).map(k -> Resolution.found(k, secret.get()))
+                    .orElse(Resolution.missing(where + " has no value under key " + ref.getKey()));
         }
         if (config.defaultKeyNamespaces().isPresent()
                 && informer(context, DEFAULT_KEY_NAMESPACES, Namespace.class).get(new ResourceID(namespace)).isEmpty()) {
@@ -91,6 +89,13 @@ public class ManagementKeys {
         }
         return operatorWide().map(k -> Resolution.found(k, null)).orElse(Resolution.missing(
                 "No management key: set MAI_PROVISIONING_KEY_FILE (or MAI_PROVISIONING_KEY) on the operator"));
+    }
+
+    /** The management key stored in {@code secret} under {@code ref.key}, if any. */
+    static Optional<ApiKey> fromSecret(Secret secret, ProvisioningKeyRef ref) {
+        return Optional.ofNullable(secret.getData()).map(d -> d.get(ref.getKey()))
+                .map(v -> new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8).strip())
+                .filter(v -> !v.isEmpty()).map(ApiKey::of);
     }
 
     /**

@@ -51,6 +51,14 @@ class ManagementKeysTest {
             public Optional<String> installationId() {
                 return Optional.empty();
             }
+
+            public java.time.Duration validationInterval() {
+                return java.time.Duration.ofMinutes(15);
+            }
+
+            public java.time.Duration orphanGrace() {
+                return java.time.Duration.ofHours(1);
+            }
         };
     }
 

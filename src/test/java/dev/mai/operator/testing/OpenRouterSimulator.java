@@ -72,6 +72,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
         public volatile BigDecimal limit;
         public volatile String limitReset;
         public volatile BigDecimal usage = BigDecimal.ZERO;
+        /** Spend since the last reset of the limit period (what {@code usage_daily/weekly/monthly} show). */
+        public volatile BigDecimal usageInPeriod = BigDecimal.ZERO;
         public volatile Instant updatedAt;
         public volatile boolean deleted;
 
@@ -119,6 +121,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private final AtomicInteger loseCreates = new AtomicInteger();
     private volatile java.time.Duration listDelay = java.time.Duration.ZERO;
     private volatile boolean keyInData;
+    private final AtomicInteger hideHalf = new AtomicInteger();
+    private volatile java.time.Duration propagation = java.time.Duration.ZERO;
 
     public OpenRouterSimulator() {
         this(Clock.systemUTC());
@@ -209,6 +213,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
         retryAfter = null;
         loseCreates.set(0);
         listDelay = java.time.Duration.ZERO;
+        hideHalf.set(0);
+        propagation = java.time.Duration.ZERO;
         return this;
     }
 
@@ -258,9 +264,22 @@ public final class OpenRouterSimulator implements AutoCloseable {
     }
 
     /** Simulated spend on a key. */
-    public void spend(String hash, BigDecimal amount) {
+    public synchronized void spend(String hash, BigDecimal amount) {
         Key k = keysByHash.get(hash);
         k.usage = k.usage.add(amount);
+        k.usageInPeriod = k.usageInPeriod.add(amount);
+    }
+
+    /** Answers the next {@code count} key listings with every other key left out (a listing fault). */
+    public OpenRouterSimulator hideHalfOfListings(int count) {
+        hideHalf.set(count);
+        return this;
+    }
+
+    /** {@code GET /key} answers 401 for keys younger than this (a new key propagating). */
+    public OpenRouterSimulator keyPropagation(java.time.Duration delay) {
+        this.propagation = delay;
+        return this;
     }
 
     /** As a person would in OpenRouter's dashboard. */
@@ -379,6 +398,13 @@ public final class OpenRouterSimulator implements AutoCloseable {
                 .filter(k -> !k.createdAt.plus(listDelay).isAfter(clock.instant()))
                 .sorted(Comparator.comparing((Key k) -> k.createdAt).reversed())
                 .skip(offset).limit(100).toList();
+        if (offset == 0 && hideHalf.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            List<Key> half = new ArrayList<>();
+            for (int i = 0; i < page.size(); i += 2) {
+                half.add(page.get(i));
+            }
+            page = half;
+        }
         ArrayNode data = json.createArrayNode();
         page.forEach(k -> data.add(keyObject(k)));
         return send(exchange, 200, json.createObjectNode().set("data", data));
@@ -419,7 +445,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
             data.put("is_provisioning_key", true);
             return send(exchange, 200, wrap(data));
         }
-        Optional<Key> key = keysByHash.values().stream().filter(k -> k.secret.equals(bearer) && !k.deleted && !k.disabled).findFirst();
+        Optional<Key> key = keysByHash.values().stream().filter(k -> k.secret.equals(bearer) && !k.deleted && !k.disabled)
+                .filter(k -> !k.createdAt.plus(propagation).isAfter(clock.instant())).findFirst();
         if (key.isEmpty()) {
             return send(exchange, 401, error(401, "User not found."));
         }
@@ -442,7 +469,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
             o.putNull("limit_remaining");
         } else {
             o.put("limit", k.limit.doubleValue());
-            o.put("limit_remaining", k.limit.subtract(k.usage).doubleValue());
+            o.put("limit_remaining", k.limit.subtract(k.limitReset == null ? k.usage : k.usageInPeriod).doubleValue());
         }
         if (k.limitReset == null) {
             o.putNull("limit_reset");
@@ -451,9 +478,9 @@ public final class OpenRouterSimulator implements AutoCloseable {
         }
         o.put("include_byok_in_limit", false);
         o.put("usage", k.usage.doubleValue());
-        o.put("usage_daily", k.usage.doubleValue());
-        o.put("usage_weekly", k.usage.doubleValue());
-        o.put("usage_monthly", k.usage.doubleValue());
+        o.put("usage_daily", k.usageInPeriod.doubleValue());
+        o.put("usage_weekly", k.usageInPeriod.doubleValue());
+        o.put("usage_monthly", k.usageInPeriod.doubleValue());
         o.put("byok_usage", 0);
         o.put("created_at", POSTGRES.format(OffsetDateTime.ofInstant(k.createdAt, ZoneOffset.UTC)));
         if (k.updatedAt == null) {

@@ -37,6 +37,15 @@ public class MaiClientStatus {
     @JsonPropertyDescription("Lifetime usage in USD of all keys of this client.")
     private String usage;
 
+    @JsonPropertyDescription("Usage in USD in the current spendingLimit period (limitReset window; all time without one).")
+    private String usageInPeriod;
+
+    @JsonPropertyDescription("What the key may still spend in this period, USD; absent without a limit.")
+    private String limitRemaining;
+
+    @JsonPropertyDescription("When the limit resets next (00:00 UTC; weeks start on Monday); absent without limitReset.")
+    private String nextLimitResetAt;
+
     @JsonPropertyDescription("Set before the operator asks OpenRouter for a key and cleared once the key is stored: "
             + "while set, a key may exist on OpenRouter that no Secret holds yet.")
     private String keyCreationStartedAt;
@@ -61,6 +70,9 @@ public class MaiClientStatus {
         this.secretName = other.secretName;
         this.externalUser = other.externalUser;
         this.usage = other.usage;
+        this.usageInPeriod = other.usageInPeriod;
+        this.limitRemaining = other.limitRemaining;
+        this.nextLimitResetAt = other.nextLimitResetAt;
         this.keyCreationStartedAt = other.keyCreationStartedAt;
         this.provisioningKeySecretRef = other.provisioningKeySecretRef;
         this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
@@ -154,6 +166,30 @@ public class MaiClientStatus {
         this.pendingRevocations = pendingRevocations == null || pendingRevocations.isEmpty() ? null : pendingRevocations;
     }
 
+    public String getUsageInPeriod() {
+        return usageInPeriod;
+    }
+
+    public void setUsageInPeriod(String usageInPeriod) {
+        this.usageInPeriod = usageInPeriod;
+    }
+
+    public String getLimitRemaining() {
+        return limitRemaining;
+    }
+
+    public void setLimitRemaining(String limitRemaining) {
+        this.limitRemaining = limitRemaining;
+    }
+
+    public String getNextLimitResetAt() {
+        return nextLimitResetAt;
+    }
+
+    public void setNextLimitResetAt(String nextLimitResetAt) {
+        this.nextLimitResetAt = nextLimitResetAt;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -170,6 +206,9 @@ public class MaiClientStatus {
                 && Objects.equals(secretName, s.secretName)
                 && Objects.equals(externalUser, s.externalUser)
                 && Objects.equals(usage, s.usage)
+                && Objects.equals(usageInPeriod, s.usageInPeriod)
+                && Objects.equals(limitRemaining, s.limitRemaining)
+                && Objects.equals(nextLimitResetAt, s.nextLimitResetAt)
                 && Objects.equals(keyCreationStartedAt, s.keyCreationStartedAt)
                 && Objects.equals(provisioningKeySecretRef, s.provisioningKeySecretRef)
                 && Objects.equals(pendingRevocations, s.pendingRevocations);
@@ -178,6 +217,6 @@ public class MaiClientStatus {
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
-                keyCreationStartedAt, provisioningKeySecretRef, pendingRevocations);
+                usageInPeriod, limitRemaining, nextLimitResetAt, keyCreationStartedAt, provisioningKeySecretRef, pendingRevocations);
     }
 }

@@ -1,0 +1,320 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.api.v1alpha1.PendingRevocation;
+import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.KeyInfo;
+import dev.mai.operator.openrouter.OpenRouterException;
+import dev.mai.operator.openrouter.OpenRouterKeys;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.OperatorException;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.ExternalResourceCachingEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
+
+/**
+ * The validation sweep (SPEC 5 "Validation, at any scale"), as a JOSDK event source. Every
+ * MAI_VALIDATION_INTERVAL (jittered by up to a tenth) it lists all keys of each management key's
+ * account — all pages of {@code GET /keys?include_disabled=true}, ⌊M/100⌋+1 requests for M keys —
+ * and turns what it saw into one {@link Observation} per MaiClient. An observation that differs from
+ * the previous one is an event for that MaiClient; the reconcile acts on it. The sweep writes
+ * nothing to Kubernetes, so it never races a reconcile, and it runs on its own thread, so new
+ * MaiClients never wait behind it.
+ *
+ * <p>A key missing from a listing is confirmed with {@code GET /keys/{hash}} before it counts as
+ * gone. When more than one key and more than a tenth of an account's tracked keys are missing at
+ * once, the listing is taken for faulty: the account is skipped this round and a warning logged.
+ *
+ * <p>Orphans — keys whose name carries this installation's id, not retained, held by no MaiClient's
+ * status — are collected after MAI_ORPHAN_GRACE: a live MaiClient's orphans go to its reconcile;
+ * a key whose MaiClient a live read shows gone (404, or another UID) is deleted here, since there
+ * is no reconcile left to do it. Other installations' keys and retained keys are never touched.
+ */
+public final class KeySweep extends ExternalResourceCachingEventSource<Observation, MaiClient, String> {
+
+    /** Name of this event source. */
+    public static final String NAME = "key-sweep";
+    private static final Logger LOG = Logger.getLogger(KeySweep.class);
+    /** The "(namespace/name)" people's reference just before a key name's suffix (absent when cut). */
+    private static final Pattern REFERENCE = Pattern.compile("\\(([a-z0-9.-]+)/([a-z0-9.-]+)\\) \\[mai:[^\\]]+]$");
+
+    private final OpenRouterKeys keys;
+    private final ManagementKeys managementKeys;
+    private final InstallationId installation;
+    private final SweepMetrics metrics;
+    private final ClientMetrics clientMetrics;
+    private final KubernetesClient kubernetes;
+    private final Clock clock;
+    private final Duration interval;
+    private final Duration orphanGrace;
+    private final IndexerResourceCache<MaiClient> primaries;
+    private final InformerEventSource<Secret, MaiClient> keySecrets;
+    /** Per account, when each orphan candidate (by hash) was first seen unheld. */
+    private final Map<ApiKey, Map<String, Instant>> unheldSince = new ConcurrentHashMap<>();
+    /** When a reconcile last recorded a fresh read of a MaiClient's key: older listings do not overwrite it. */
+    private final Map<ResourceID, Instant> freshReads = new ConcurrentHashMap<>();
+    private ScheduledExecutorService scheduler;
+
+    KeySweep(Sweeps deps, IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets) {
+        super(NAME, Observation.class, o -> "key");
+        this.keys = deps.keys;
+        this.managementKeys = deps.managementKeys;
+        this.installation = deps.installation;
+        this.metrics = deps.metrics;
+        this.clientMetrics = deps.clientMetrics;
+        this.kubernetes = deps.kubernetes;
+        this.clock = deps.clock;
+        this.interval = deps.config.validationInterval();
+        this.orphanGrace = deps.config.orphanGrace();
+        this.primaries = primaries;
+        this.keySecrets = keySecrets;
+    }
+
+    @Override
+    public synchronized void start() throws OperatorException {
+        super.start();
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mai-key-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduleNext();
+    }
+
+    @Override
+    public synchronized void stop() throws OperatorException {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        super.stop();
+    }
+
+    private void scheduleNext() {
+        long millis = interval.toMillis();
+        long jitter = millis / 10 == 0 ? 0 : ThreadLocalRandom.current().nextLong(-millis / 10, millis / 10 + 1);
+        scheduler.schedule(() -> {
+            try {
+                sweep();
+            } catch (RuntimeException e) {
+                LOG.warnf("validation sweep failed: %s", e.getClass().getSimpleName() + ": " + ApiKey.scrub(e.getMessage()));
+            } finally {
+                if (!scheduler.isShutdown()) {
+                    scheduleNext();
+                }
+            }
+        }, Math.max(100, millis + jitter), TimeUnit.MILLISECONDS);
+    }
+
+    /** The last observation of this MaiClient's key, if a sweep (or a reconcile's fresh read) made one. */
+    public Optional<Observation> observation(MaiClient client) {
+        return getSecondaryResources(ResourceID.fromResource(client)).stream().findFirst();
+    }
+
+    /**
+     * Records what a reconcile just read from OpenRouter, without an event: the next reconcile works
+     * from it, and a listing taken before this moment does not overwrite it.
+     */
+    public synchronized void remember(MaiClient client, KeyInfo key) {
+        ResourceID id = ResourceID.fromResource(client);
+        freshReads.put(id, clock.instant());
+        Set<String> orphans = observation(client).filter(o -> o.hash().equals(key.hash())).map(Observation::orphans).orElse(Set.of());
+        cache.put(id, Map.of("key", new Observation(key.hash(), key, orphans)));
+    }
+
+    /** The reconcile dealt with the orphans of this observation: the next reconcile need not look again. */
+    public synchronized void orphansCollected(MaiClient client) {
+        observation(client).ifPresent(o -> cache.put(ResourceID.fromResource(client),
+                Map.of("key", new Observation(o.hash(), o.key(), Set.of()))));
+    }
+
+    /** Forgets a MaiClient that is gone. */
+    public synchronized void forget(MaiClient client) {
+        ResourceID id = ResourceID.fromResource(client);
+        cache.remove(id);
+        freshReads.remove(id);
+    }
+
+    /** One sweep over every account in use. */
+    void sweep() {
+        Timer.Sample sample = Timer.start();
+        List<MaiClient> clients = primaries.list().toList();
+        Map<ApiKey, List<MaiClient>> accounts = new LinkedHashMap<>();
+        // the operator-wide account is swept even with no MaiClient on it: orphans of vanished ones
+        managementKeys.operatorWide().ifPresent(k -> accounts.put(k, new ArrayList<>()));
+        for (MaiClient client : clients) {
+            MaiClientStatus status = client.getStatus();
+            if (status == null || status.getKeyHash() == null && status.getKeyCreationStartedAt() == null) {
+                continue;
+            }
+            accountOf(client, status.getProvisioningKeySecretRef())
+                    .ifPresent(k -> accounts.computeIfAbsent(k, x -> new ArrayList<>()).add(client));
+        }
+        Set<String> heldHashes = new HashSet<>();
+        Set<String> liveUids = new HashSet<>();
+        Set<String> creatingUids = new HashSet<>();
+        for (MaiClient client : clients) {
+            liveUids.add(client.getMetadata().getUid());
+            MaiClientStatus status = client.getStatus();
+            if (status != null) {
+                Optional.ofNullable(status.getKeyHash()).ifPresent(heldHashes::add);
+                Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()).stream()
+                        .map(PendingRevocation::getHash).forEach(heldHashes::add);
+                if (status.getKeyCreationStartedAt() != null) {
+                    creatingUids.add(client.getMetadata().getUid());
+                }
+            }
+        }
+        boolean allListed = true;
+        for (var account : accounts.entrySet()) {
+            try {
+                allListed &= sweepAccount(account.getKey(), account.getValue(), heldHashes, liveUids, creatingUids);
+            } catch (RuntimeException e) {
+                allListed = false;
+                LOG.warnf("validation sweep: an account could not be listed: %s", ApiKey.scrub(e.getMessage()));
+            }
+        }
+        // drop what belongs to MaiClients that are gone
+        Set<ResourceID> present = new HashSet<>();
+        clients.forEach(c -> present.add(ResourceID.fromResource(c)));
+        synchronized (this) {
+            cache.keySet().removeIf(id -> !present.contains(id));
+            freshReads.keySet().removeIf(id -> !present.contains(id));
+        }
+        metrics.swept(sample, allListed, clock.instant());
+    }
+
+    /** Lists one account and delivers its observations; false when the listing was not trusted. */
+    private boolean sweepAccount(ApiKey account, List<MaiClient> clients, Set<String> heldHashes, Set<String> liveUids,
+            Set<String> creatingUids) {
+        Instant listedAt = clock.instant();
+        List<KeyInfo> listed = keys.list(account);
+        Map<String, KeyInfo> byHash = new HashMap<>();
+        listed.forEach(k -> byHash.put(k.hash(), k));
+
+        List<MaiClient> tracked = clients.stream().filter(c -> c.getStatus().getKeyHash() != null).toList();
+        List<MaiClient> absent = tracked.stream().filter(c -> !byHash.containsKey(c.getStatus().getKeyHash())).toList();
+        if (absent.size() > 1 && absent.size() * 10 > tracked.size()) {
+            metrics.suspectListing();
+            LOG.warnf("validation sweep: %d of the %d keys this operator tracks on one OpenRouter account are missing from "
+                    + "its listing at once; a listing fault is likelier than a mass revocation, so nothing is acted on this round",
+                    absent.size(), tracked.size());
+            return false;
+        }
+
+        // orphan candidates: this installation's keys no status holds, unheld for the grace period
+        Map<String, Set<String>> orphansByUid = new HashMap<>();
+        Map<String, Instant> before = unheldSince.getOrDefault(account, Map.of());
+        Map<String, Instant> unheld = new HashMap<>();
+        for (KeyInfo key : listed) {
+            Optional<Names.KeyOwner> owner = Names.keyOwner(key.name())
+                    .filter(o -> !o.retained() && o.installationId().equals(installation.get()));
+            if (owner.isEmpty() || heldHashes.contains(key.hash()) || creatingUids.contains(owner.get().uid())) {
+                continue;
+            }
+            Instant since = before.getOrDefault(key.hash(), listedAt);
+            if (Duration.between(since, listedAt).compareTo(orphanGrace) < 0) {
+                unheld.put(key.hash(), since);
+            } else if (liveUids.contains(owner.get().uid())) {
+                unheld.put(key.hash(), since);
+                orphansByUid.computeIfAbsent(owner.get().uid(), u -> new HashSet<>()).add(key.hash());
+            } else if (!collectVanished(account, key, owner.get())) {
+                unheld.put(key.hash(), since);
+            }
+        }
+        unheldSince.put(account, unheld);
+
+        for (MaiClient client : tracked) {
+            String hash = client.getStatus().getKeyHash();
+            KeyInfo key = byHash.get(hash);
+            if (key == null) {
+                // absent from the list: gone only if OpenRouter says so for this very key
+                key = keys.get(account, hash).orElse(null);
+            }
+            deliver(client, new Observation(hash, key,
+                    Set.copyOf(orphansByUid.getOrDefault(client.getMetadata().getUid(), Set.of()))), listedAt);
+        }
+        return true;
+    }
+
+    private synchronized void deliver(MaiClient client, Observation observation, Instant listedAt) {
+        ResourceID id = ResourceID.fromResource(client);
+        Instant fresh = freshReads.get(id);
+        if (fresh != null && fresh.isAfter(listedAt)) {
+            return; // a reconcile read the key after this listing was taken
+        }
+        if (observation.key() != null) {
+            clientMetrics.observed(client, observation.key(), clock.instant());
+        }
+        handleResources(id, observation);
+    }
+
+    /**
+     * A key of this installation whose MaiClient is not in the cache: deleted once a live read shows
+     * the MaiClient gone (404, or another UID under that name). True when the key is gone.
+     */
+    private boolean collectVanished(ApiKey account, KeyInfo key, Names.KeyOwner owner) {
+        try {
+            if (maiClientExists(key.name(), owner.uid())) {
+                return false; // the cache is behind; its reconcile will see the key
+            }
+            if (keys.delete(account, key.hash())) {
+                metrics.orphanRevoked();
+                LOG.infof("revoked orphan OpenRouter key %s (%s): its MaiClient %s no longer exists", key.hash(), key.label(),
+                        owner.uid());
+            }
+            return true;
+        } catch (KubernetesClientException e) {
+            LOG.warnf("validation sweep: cannot tell whether MaiClient %s still exists (HTTP %d); its key %s is kept for now",
+                    owner.uid(), e.getCode(), key.hash());
+            return false;
+        } catch (OpenRouterException e) {
+            LOG.warnf("validation sweep: orphan key %s not deleted yet: %s", key.hash(), e.getMessage());
+            return false;
+        }
+    }
+
+    /** A live read: by the namespace/name the key name records, or — when that was cut — a list. */
+    private boolean maiClientExists(String keyName, String uid) {
+        Matcher m = REFERENCE.matcher(keyName);
+        if (m.find()) {
+            MaiClient live = kubernetes.resources(MaiClient.class).inNamespace(m.group(1)).withName(m.group(2)).get();
+            return live != null && uid.equals(live.getMetadata().getUid());
+        }
+        return kubernetes.resources(MaiClient.class).inAnyNamespace().list().getItems().stream()
+                .anyMatch(c -> uid.equals(c.getMetadata().getUid()));
+    }
+
+    /** The management key of the account a MaiClient's key lives on. */
+    private Optional<ApiKey> accountOf(MaiClient client, ProvisioningKeyRef ref) {
+        if (ref == null) {
+            return managementKeys.operatorWide();
+        }
+        return keySecrets.get(new ResourceID(ref.getName(), client.getMetadata().getNamespace()))
+                .flatMap(s -> ManagementKeys.fromSecret(s, ref));
+    }
+}

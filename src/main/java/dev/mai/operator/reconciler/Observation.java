@@ -1,0 +1,19 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.openrouter.KeyInfo;
+import java.util.Set;
+
+/**
+ * What a validation sweep saw of one MaiClient's key: OpenRouter's listing entry for the hash its
+ * status names ({@code key}), or null when OpenRouter confirmed the key gone ({@code GET /keys/{hash}}
+ * answered 404); and this MaiClient's keys that no Secret or status holds any more and that have
+ * stayed so for the orphan grace period ({@code orphans}). Delivered to the reconcile as a
+ * secondary resource: an event fires only when it differs from the last one.
+ */
+public record Observation(String hash, KeyInfo key, Set<String> orphans) {
+
+    /** OpenRouter says the key no longer exists. */
+    public boolean gone() {
+        return key == null;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.mai.operator.reconciler;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The sweep's series at {@code /q/metrics} (SPEC 7): {@code mai_sweep_duration_seconds} (by
+ * outcome: {@code complete} when every account was listed and trusted, else {@code partial}),
+ * {@code mai_sweep_last_success_seconds} (Unix time of the last complete sweep),
+ * {@code mai_sweep_suspect_listings_total} and {@code mai_orphan_keys_revoked_total}.
+ */
+@ApplicationScoped
+public class SweepMetrics {
+
+    private final MeterRegistry registry;
+    private final AtomicLong lastSuccess = new AtomicLong();
+    private final Counter suspect;
+    private final Counter orphans;
+
+    public SweepMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder("mai_sweep_last_success_seconds", lastSuccess, a -> a.get() == 0 ? Double.NaN : a.get())
+                .description("When the last validation sweep that listed every account finished, Unix seconds").register(registry);
+        suspect = Counter.builder("mai_sweep_suspect_listings_total")
+                .description("Listings with too many keys missing at once, taken for faults and not acted on").register(registry);
+        orphans = Counter.builder("mai_orphan_keys_revoked_total")
+                .description("Keys of this installation revoked because their MaiClient no longer exists").register(registry);
+    }
+
+    void swept(Timer.Sample sample, boolean complete, Instant at) {
+        sample.stop(Timer.builder("mai_sweep_duration_seconds").tag("outcome", complete ? "complete" : "partial")
+                .description("Duration of validation sweeps").register(registry));
+        if (complete) {
+            lastSuccess.set(at.getEpochSecond());
+        }
+    }
+
+    void suspectListing() {
+        suspect.increment();
+    }
+
+    void orphanRevoked() {
+        orphans.increment();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.mai.operator.reconciler;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.openrouter.OpenRouterKeys;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+
+/** What a {@link KeySweep} needs from the application; makes one per controller start. */
+@ApplicationScoped
+public class Sweeps {
+
+    final OpenRouterKeys keys;
+    final ManagementKeys managementKeys;
+    final InstallationId installation;
+    final SweepMetrics metrics;
+    final ClientMetrics clientMetrics;
+    final KubernetesClient kubernetes;
+    final Clock clock;
+    final MaiConfig config;
+
+    public Sweeps(OpenRouterKeys keys, ManagementKeys managementKeys, InstallationId installation, SweepMetrics metrics,
+            ClientMetrics clientMetrics, KubernetesClient kubernetes, Clock clock, MaiConfig config) {
+        this.keys = keys;
+        this.managementKeys = managementKeys;
+        this.installation = installation;
+        this.metrics = metrics;
+        this.clientMetrics = clientMetrics;
+        this.kubernetes = kubernetes;
+        this.clock = clock;
+        this.config = config;
+    }
+
+    KeySweep create(IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets) {
+        return new KeySweep(this, primaries, keySecrets);
+    }
+}

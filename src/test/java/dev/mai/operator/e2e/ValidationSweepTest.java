@@ -1,0 +1,231 @@
+package dev.mai.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.SimulatorResource;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.TemporalAdjusters;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The validation sweep (SPEC 5, every 2 s in tests): what OpenRouter's listing shows reaches status
+ * through the reconcile — keys deleted or disabled outside, spending, exhausted limits — while a
+ * faulty listing or a key the list shows late changes nothing, and orphans of this installation (and
+ * only those) are revoked after the grace period (4 s in tests).
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@QuarkusTestResource(SimulatorResource.class)
+class ValidationSweepTest extends OperatorHarness {
+
+    /** Long enough for several sweeps (2 s each, ±10%). */
+    static final Duration SEVERAL_SWEEPS = Duration.ofSeconds(7);
+
+    @Inject
+    MeterRegistry registry;
+
+    @AfterEach
+    void heal() {
+        simulator().heal();
+    }
+
+    private OpenRouterSimulator.Key provisioned(String namespace, MaiClient mc) {
+        create(mc);
+        MaiClient ready = awaitReady(namespace, mc.getMetadata().getName());
+        assertThat(keysOf(ready)).hasSize(1);
+        return keysOf(ready).get(0);
+    }
+
+    /** Every KeyValid reason the MaiClient shows from now on, in order. */
+    private Watch recordKeyValid(String namespace, String name, List<String> reasons) {
+        return client.resources(MaiClient.class).inNamespace(namespace).withName(name).watch(new Watcher<>() {
+            @Override
+            public void eventReceived(Action action, MaiClient mc) {
+                condition(mc, "KeyValid").map(Condition::getReason).ifPresent(reasons::add);
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+            }
+        });
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void keyDeletedOnOpenRouterIsReportedRevokedAndReplaced() {
+        OpenRouterSimulator.Key old = provisioned("v-revoked", Clients.maiClient("v-revoked", "abc", "Revoked Co", "10"));
+        List<String> reasons = new CopyOnWriteArrayList<>();
+        try (Watch watch = recordKeyValid("v-revoked", "abc", reasons)) {
+            simulator().deleteOutside(old.hash);
+            await().atMost(PATIENCE).untilAsserted(() -> {
+                MaiClient mc = get("v-revoked", "abc");
+                assertThat(mc.getStatus().getKeyHash()).isNotEqualTo(old.hash);
+                assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            });
+            assertThat(reasons).as("KeyValid as the sweep found the key gone, then with the new key")
+                    .containsSubsequence("KeyRevoked", "Valid");
+        }
+        MaiClient mc = awaitReady("v-revoked", "abc");
+        assertThat(keysOf(mc)).singleElement().satisfies(k -> {
+            assertThat(data(secret("v-revoked", "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(k.secret);
+            assertThat(k.hash).isEqualTo(mc.getStatus().getKeyHash());
+        });
+        assertThat(events("v-revoked", "abc")).extracting(e -> e.getReason()).contains("KeyRevoked", "KeyCreated");
+        // the new key was checked with the key itself
+        assertThat(simulator().count("GET /key")).isPositive();
+    }
+
+    @Test
+    void keyDisabledOnOpenRouterIsReportedAndStaysDisabled() {
+        OpenRouterSimulator.Key key = provisioned("v-disabled", Clients.maiClient("v-disabled", "abc", "Brake Co", "10"));
+        simulator().disableOutside(key.hash);
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("v-disabled", "abc"), "KeyValid"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getStatus()).isEqualTo("False");
+                    assertThat(c.getReason()).isEqualTo("KeyDisabledOutside");
+                }));
+        long writes = simulator().count(r -> r.isWrite() && r.path().contains(key.hash));
+        String resourceVersion = get("v-disabled", "abc").getMetadata().getResourceVersion();
+        pause(SEVERAL_SWEEPS);
+        assertThat(key.disabled).isTrue();
+        assertThat(key.deleted).isFalse();
+        assertThat(simulator().count(r -> r.isWrite() && r.path().contains(key.hash))).isEqualTo(writes);
+        assertThat(get("v-disabled", "abc").getMetadata().getResourceVersion()).as("no status write on unchanged sweeps")
+                .isEqualTo(resourceVersion);
+        assertThat(events("v-disabled", "abc")).filteredOn(e -> "KeyDisabledOutside".equals(e.getReason())).hasSize(1);
+    }
+
+    @Test
+    void spendingReachesStatusToTheCentAndAnExhaustedMonthlyLimitSaysWhenItResets() {
+        MaiClient spec = Clients.with(Clients.maiClient("v-budget", "abc", "Budget Co", "10"), s -> s.setLimitReset("monthly"));
+        OpenRouterSimulator.Key key = provisioned("v-budget", spec);
+        String nextMonth = LocalDate.now(ZoneOffset.UTC).with(TemporalAdjusters.firstDayOfNextMonth())
+                .atStartOfDay(ZoneOffset.UTC).toInstant().toString();
+        assertThat(get("v-budget", "abc").getStatus().getNextLimitResetAt()).isEqualTo(nextMonth);
+
+        simulator().spend(key.hash, new BigDecimal("3.37"));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            var status = get("v-budget", "abc").getStatus();
+            assertThat(status.getUsage()).isEqualTo("3.37");
+            assertThat(status.getUsageInPeriod()).isEqualTo("3.37");
+            assertThat(status.getLimitRemaining()).isEqualTo("6.63");
+        });
+
+        // a cent is not worth a write: the status keeps the figure, the sweeps make no write
+        String resourceVersion = get("v-budget", "abc").getMetadata().getResourceVersion();
+        simulator().spend(key.hash, new BigDecimal("0.01"));
+        pause(SEVERAL_SWEEPS);
+        assertThat(get("v-budget", "abc").getMetadata().getResourceVersion()).isEqualTo(resourceVersion);
+
+        simulator().spend(key.hash, new BigDecimal("7.12"));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            MaiClient mc = get("v-budget", "abc");
+            assertThat(mc.getStatus().getUsage()).isEqualTo("10.50");
+            assertThat(mc.getStatus().getLimitRemaining()).isEqualTo("0.00");
+            assertThat(mc.getStatus().getNextLimitResetAt()).isEqualTo(nextMonth);
+            assertThat(condition(mc, "KeyValid")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("LimitExhausted");
+                assertThat(c.getMessage()).contains(nextMonth);
+            });
+            assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("LimitExhausted"));
+        });
+        assertThat(key.deleted).isFalse();
+        assertThat(keysOf(get("v-budget", "abc"))).hasSize(1);
+    }
+
+    @Test
+    void aListingThatHidesHalfOfTheKeysRevokesAndRotatesNothing() {
+        for (int i = 0; i < 4; i++) {
+            provisioned("v-hidden", Clients.maiClient("v-hidden", "c" + i, "Hidden Co " + i, "10"));
+        }
+        double suspectBefore = registry.counter("mai_sweep_suspect_listings_total").count();
+        long writesBefore = simulator().count(OpenRouterSimulator.Request::isWrite);
+        long eventsBefore = client.v1().events().inNamespace("v-hidden").list().getItems().size();
+        simulator().hideHalfOfListings(3);
+        await().atMost(PATIENCE).until(() -> registry.counter("mai_sweep_suspect_listings_total").count() >= suspectBefore + 3);
+        pause(Duration.ofSeconds(3));
+        assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("no create, delete or patch").isEqualTo(writesBefore);
+        assertThat(client.v1().events().inNamespace("v-hidden").list().getItems()).hasSize((int) eventsBefore);
+        for (int i = 0; i < 4; i++) {
+            assertThat(condition(get("v-hidden", "c" + i), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+        }
+    }
+
+    @Test
+    void aKeyTheListShowsOnlyLaterCausesNoRotation() {
+        simulator().listDelay(Duration.ofSeconds(8));
+        OpenRouterSimulator.Key key = provisioned("v-late", Clients.maiClient("v-late", "abc", "Late Co", "10"));
+        long creates = simulator().count("POST /keys");
+        pause(Duration.ofSeconds(10)); // sweeps while the key is missing from the list, then with it
+        assertThat(simulator().count("POST /keys")).isEqualTo(creates);
+        assertThat(key.deleted).isFalse();
+        assertThat(get("v-late", "abc").getStatus().getKeyHash()).isEqualTo(key.hash);
+        assertThat(events("v-late", "abc")).extracting(e -> e.getReason()).doesNotContain("KeyRevoked", "KeyReplaced");
+    }
+
+    @Test
+    void orphansOfThisInstallationAreRevokedAfterTheGracePeriodAndNoOtherKey() {
+        MaiClient live = Clients.maiClient("v-orphans", "abc", "Orphan Co", "10");
+        provisioned("v-orphans", live);
+        MaiClient current = get("v-orphans", "abc");
+        String managementKey = SimulatorResource.managementKey();
+        // a key of a MaiClient that vanished without its finalizer running
+        OpenRouterSimulator.Key vanished = simulator().createKey(managementKey,
+                Names.keyName(stranger("v-orphans", "gone"), installationId(), false));
+        // a key of the live MaiClient that neither its Secret nor its status holds
+        OpenRouterSimulator.Key stray = simulator().createKey(managementKey, Names.keyName(current, installationId(), false));
+        // kept on purpose (deletionPolicy Retain), and another installation's key
+        OpenRouterSimulator.Key retained = simulator().createKey(managementKey,
+                Names.keyName(stranger("v-orphans", "kept"), installationId(), true));
+        OpenRouterSimulator.Key foreign = simulator().createKey(managementKey,
+                Names.keyName(stranger("v-orphans", "other"), "another-installation", false));
+
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(vanished.deleted).isTrue();
+            assertThat(stray.deleted).isTrue();
+        });
+        assertThat(events("v-orphans", "abc")).extracting(e -> e.getReason()).contains("OrphanKeyRevoked");
+        pause(SEVERAL_SWEEPS);
+        assertThat(retained.deleted).isFalse();
+        assertThat(foreign.deleted).isFalse();
+        MaiClient after = awaitReady("v-orphans", "abc");
+        assertThat(after.getStatus().getKeyHash()).isEqualTo(current.getStatus().getKeyHash());
+        assertThat(simulator().key(after.getStatus().getKeyHash()).orElseThrow().deleted).isFalse();
+    }
+
+    /** A MaiClient that does not exist in the cluster (a fresh UID). */
+    private static MaiClient stranger(String namespace, String name) {
+        MaiClient mc = Clients.maiClient(namespace, name, "Stranger Co", "10");
+        mc.getMetadata().setUid(UUID.randomUUID().toString());
+        return mc;
+    }
+}
