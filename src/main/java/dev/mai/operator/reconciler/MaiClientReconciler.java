@@ -806,6 +806,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     private void warnOnChange(MaiClient client, MaiClientStatus before, MaiClientStatus after, String type) {
         var now = Conditions.find(after, type).orElse(null);
+        var was = Conditions.find(before, type).orElse(null);
+        if (now != null && TRUE.equals(now.getStatus()) && was != null && FALSE.equals(was.getStatus())) {
+            // a sweep result that heals a condition (a limit reset, a key enabled again) is news too
+            events.normal(client, now.getReason(), type + " again: " + now.getMessage() + " (was " + was.getReason() + ")");
+            return;
+        }
         if (now == null || !FALSE.equals(now.getStatus()) || Reason.KEY_DISABLED.equals(now.getReason())) {
             return; // a key disabled by the spec is what was asked for: its event is KeyUpdated
         }

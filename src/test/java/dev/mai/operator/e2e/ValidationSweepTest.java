@@ -160,6 +160,19 @@ class ValidationSweepTest extends OperatorHarness {
         });
         assertThat(key.deleted).isFalse();
         assertThat(keysOf(get("v-budget", "abc"))).hasSize(1);
+        assertThat(events("v-budget", "abc")).filteredOn(e -> "LimitExhausted".equals(e.getReason())).singleElement()
+                .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+
+        // the period resets on OpenRouter: the next sweep makes the key valid again, with an event
+        key.usageInPeriod = BigDecimal.ZERO;
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            MaiClient mc = get("v-budget", "abc");
+            assertThat(condition(mc, "KeyValid")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            assertThat(mc.getStatus().getUsageInPeriod()).isEqualTo("0.00");
+            assertThat(mc.getStatus().getUsage()).isEqualTo("10.50");
+            assertThat(mc.getStatus().getLimitRemaining()).isEqualTo("10.00");
+        });
+        assertThat(events("v-budget", "abc")).extracting(e -> e.getMessage()).anyMatch(m -> m.startsWith("KeyValid again"));
     }
 
     @Test
@@ -213,7 +226,9 @@ class ValidationSweepTest extends OperatorHarness {
             assertThat(vanished.deleted).isTrue();
             assertThat(stray.deleted).isTrue();
         });
-        assertThat(events("v-orphans", "abc")).extracting(e -> e.getReason()).contains("OrphanKeyRevoked");
+        // the event follows the delete
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(events("v-orphans", "abc")).extracting(e -> e.getReason())
+                .contains("OrphanKeyRevoked"));
         pause(SEVERAL_SWEEPS);
         assertThat(retained.deleted).isFalse();
         assertThat(foreign.deleted).isFalse();

@@ -1,0 +1,127 @@
+package dev.mai.operator.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.EmbeddedCluster;
+import dev.mai.operator.testing.LeakScan;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.OperatorProcess;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SPEC 5 "Installation id" and SPEC 6 shards: two packaged operators with their own installation
+ * ids and disjoint namespaces share one OpenRouter account (one management key). Each sweeps the
+ * whole account every second and collects orphans after 2 s; neither touches the other's keys, and
+ * each collects only its own orphans.
+ */
+class TwoInstallationsIT {
+
+    private static final Path WORK = Path.of("target/two-installations");
+    private static final int CLIENTS = 5;
+
+    @Test
+    void twoInstallationsOnOneAccountNeverTouchEachOthersKeys() throws Exception {
+        Files.createDirectories(WORK);
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+            String managementKey = openRouter.newManagementKey();
+            Path keyFile = WORK.resolve("management-key");
+            Files.writeString(keyFile, managementKey);
+            Path kubeconfig = cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator");
+            KubernetesClient client = cluster.client();
+            try (OperatorProcess a = OperatorProcess.start(env("shard-a", "tenant-a", kubeconfig, keyFile, openRouter), WORK.resolve("a.log"));
+                    OperatorProcess b = OperatorProcess.start(env("shard-b", "tenant-b", kubeconfig, keyFile, openRouter), WORK.resolve("b.log"))) {
+                for (String ns : List.of("tenant-a", "tenant-b")) {
+                    for (int i = 0; i < CLIENTS; i++) {
+                        client.resource(Clients.maiClient(ns, "c" + i, "Shard Co " + ns + " " + i, "10")).create();
+                    }
+                }
+                await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
+                    assertThat(a.isAlive()).isTrue();
+                    assertThat(b.isAlive()).isTrue();
+                    for (String ns : List.of("tenant-a", "tenant-b")) {
+                        assertThat(client.resources(MaiClient.class).inNamespace(ns).list().getItems()).hasSize(CLIENTS)
+                                .allSatisfy(mc -> assertThat(ready(mc)).as(ns + "/" + mc.getMetadata().getName()).isTrue());
+                    }
+                });
+                List<OpenRouterSimulator.Key> provisioned = openRouter.liveKeys();
+                assertThat(provisioned).hasSize(2 * CLIENTS);
+                assertThat(openRouter.keysNamed("[mai:shard-a:")).hasSize(CLIENTS);
+                assertThat(openRouter.keysNamed("[mai:shard-b:")).hasSize(CLIENTS);
+
+                // each installation has an orphan (its MaiClient vanished) and a retained key
+                OpenRouterSimulator.Key orphanA = openRouter.createKey(managementKey, Names.keyName(stranger("tenant-a"), "shard-a", false));
+                OpenRouterSimulator.Key orphanB = openRouter.createKey(managementKey, Names.keyName(stranger("tenant-b"), "shard-b", false));
+                OpenRouterSimulator.Key retainedA = openRouter.createKey(managementKey, Names.keyName(stranger("tenant-a"), "shard-a", true));
+                OpenRouterSimulator.Key retainedB = openRouter.createKey(managementKey, Names.keyName(stranger("tenant-b"), "shard-b", true));
+
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    assertThat(orphanA.deleted).isTrue();
+                    assertThat(orphanB.deleted).isTrue();
+                });
+                Thread.sleep(5_000); // several more sweeps of both operators over the same account
+                assertThat(retainedA.deleted).isFalse();
+                assertThat(retainedB.deleted).isFalse();
+                assertThat(provisioned).allSatisfy(k -> {
+                    assertThat(k.deleted).as("%s deleted", k).isFalse();
+                    assertThat(k.disabled).as("%s disabled", k).isFalse();
+                    assertThat(k.updatedAt).as("%s patched", k).isNull();
+                });
+                assertThat(openRouter.count("DELETE /keys/{hash}")).as("only the two orphans were deleted").isEqualTo(2);
+                assertThat(openRouter.count("PATCH /keys/{hash}")).isZero();
+                assertThat(a.log()).content().contains("revoked orphan OpenRouter key " + orphanA.hash)
+                        .doesNotContain("revoked orphan OpenRouter key " + orphanB.hash);
+                assertThat(b.log()).content().contains("revoked orphan OpenRouter key " + orphanB.hash)
+                        .doesNotContain("revoked orphan OpenRouter key " + orphanA.hash);
+            }
+            List<String> leaks = new ArrayList<>();
+            for (String log : List.of("a.log", "b.log")) {
+                Path file = WORK.resolve(log);
+                leaks.addAll(LeakScan.find(file.toString(), Files.readString(file, StandardCharsets.UTF_8), openRouter.issuedSecrets()));
+            }
+            assertThat(leaks).isEmpty();
+        }
+    }
+
+    private static Map<String, String> env(String installation, String namespace, Path kubeconfig, Path keyFile,
+            OpenRouterSimulator openRouter) {
+        Map<String, String> env = new HashMap<>();
+        env.put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
+        env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
+        env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
+        env.put("MAI_INSTALLATION_ID", installation);
+        env.put("MAI_VALIDATION_INTERVAL", "1s");
+        env.put("MAI_ORPHAN_GRACE", "2s");
+        env.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", namespace);
+        env.put("QUARKUS_HTTP_PORT", "0");
+        env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
+        return env;
+    }
+
+    /** A MaiClient that does not exist in the cluster. */
+    private static MaiClient stranger(String namespace) {
+        MaiClient mc = Clients.maiClient(namespace, "vanished-" + UUID.randomUUID().toString().substring(0, 8), "Gone Co", "10");
+        mc.getMetadata().setUid(UUID.randomUUID().toString());
+        return mc;
+    }
+
+    private static boolean ready(MaiClient mc) {
+        return mc.getStatus() != null && mc.getStatus().getConditions() != null
+                && mc.getMetadata().getGeneration().equals(mc.getStatus().getObservedGeneration())
+                && mc.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+}

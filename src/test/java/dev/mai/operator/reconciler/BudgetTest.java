@@ -1,0 +1,82 @@
+package dev.mai.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.openrouter.KeyInfo;
+import java.math.BigDecimal;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class BudgetTest {
+
+    private static KeyInfo key(String limit, String usage, String reset) {
+        BigDecimal l = limit == null ? null : new BigDecimal(limit);
+        BigDecimal u = new BigDecimal(usage);
+        return new KeyInfo("h", "n", "sk-or-v1-abc...def", false, l, l == null ? null : l.subtract(u), reset, u, u, u, u,
+                "2026-01-01T00:00:00Z");
+    }
+
+    private static MaiClientStatus applied(MaiClientStatus status, KeyInfo key) {
+        Budget.apply(status, key, Instant.parse("2026-11-26T10:00:00Z"));
+        return status;
+    }
+
+    @Test
+    void theFirstFiguresAreWrittenExactToTheCent() {
+        MaiClientStatus s = applied(new MaiClientStatus(), key("10", "3.374", "monthly"));
+        assertThat(s.getUsage()).isEqualTo("3.37");
+        assertThat(s.getUsageInPeriod()).isEqualTo("3.37");
+        assertThat(s.getLimitRemaining()).isEqualTo("6.63");
+        assertThat(s.getNextLimitResetAt()).isEqualTo("2026-12-01T00:00:00Z");
+    }
+
+    @Test
+    void smallMovesAreNotWrittenLargeOnesAre() {
+        MaiClientStatus s = applied(new MaiClientStatus(), key("1000", "100", null));
+        applied(s, key("1000", "100.99", null));
+        assertThat(s.getUsage()).as("less than $1 (1% of 1000 is $10)").isEqualTo("100.00");
+        applied(s, key("1000", "101.00", null));
+        assertThat(s.getUsage()).isEqualTo("101.00");
+        assertThat(s.getLimitRemaining()).isEqualTo("899.00");
+    }
+
+    @Test
+    void onePercentOfASmallLimitIsEnough() {
+        MaiClientStatus s = applied(new MaiClientStatus(), key("10", "1.00", null));
+        applied(s, key("10", "1.09", null));
+        assertThat(s.getUsage()).isEqualTo("1.00");
+        applied(s, key("10", "1.10", null));
+        assertThat(s.getUsage()).isEqualTo("1.10");
+    }
+
+    @Test
+    void crossingAThresholdIsWrittenEvenWhenTheMoveIsSmall() {
+        MaiClientStatus s = applied(new MaiClientStatus(), key("1000", "499.50", null));
+        applied(s, key("1000", "500.00", null));
+        assertThat(s.getUsageInPeriod()).as("50% of the limit").isEqualTo("500.00");
+        applied(s, key("1000", "999.50", null));
+        applied(s, key("1000", "1000.00", null));
+        assertThat(s.getLimitRemaining()).as("exhausted").isEqualTo("0.00");
+    }
+
+    @Test
+    void resetBoundariesAreMidnightUtcAndMondays() {
+        Instant thursday = Instant.parse("2026-11-26T23:59:59Z");
+        assertThat(Budget.nextReset("daily", thursday)).isEqualTo("2026-11-27T00:00:00Z");
+        assertThat(Budget.nextReset("weekly", thursday)).isEqualTo("2026-11-30T00:00:00Z");
+        assertThat(Budget.nextReset("weekly", Instant.parse("2026-11-30T00:00:00Z"))).isEqualTo("2026-12-07T00:00:00Z");
+        assertThat(Budget.nextReset("monthly", Instant.parse("2026-12-31T12:00:00Z"))).isEqualTo("2027-01-01T00:00:00Z");
+        assertThat(Budget.nextReset(null, thursday)).isNull();
+    }
+
+    @Test
+    void noLimitMeansNoRemainingAndDollarSteps() {
+        MaiClientStatus s = applied(new MaiClientStatus(), key(null, "5", null));
+        assertThat(s.getLimitRemaining()).isNull();
+        applied(s, key(null, "5.99", null));
+        assertThat(s.getUsage()).isEqualTo("5.00");
+        applied(s, key(null, "6.00", null));
+        assertThat(s.getUsage()).isEqualTo("6.00");
+    }
+}
