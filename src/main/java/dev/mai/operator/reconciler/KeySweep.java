@@ -132,7 +132,8 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
 
     /** The last observation of this MaiClient's key, if a sweep (or a reconcile's fresh read) made one. */
     public Optional<Observation> observation(MaiClient client) {
-        return getSecondaryResources(ResourceID.fromResource(client)).stream().findFirst();
+        // one read of the cache: a sweep may drop the entry between two
+        return Optional.ofNullable(cache.get(ResourceID.fromResource(client))).map(m -> m.get("key"));
     }
 
     /**
@@ -195,15 +196,14 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
                 allListed &= sweepAccount(account.getKey(), account.getValue(), heldHashes, liveUids, creatingUids);
             } catch (RuntimeException e) {
                 allListed = false;
+                metrics.accountFailed();
                 LOG.warnf("validation sweep: an account could not be listed: %s", ApiKey.scrub(e.getMessage()));
             }
         }
-        // drop what belongs to MaiClients that are gone
-        Set<ResourceID> present = new HashSet<>();
-        clients.forEach(c -> present.add(ResourceID.fromResource(c)));
+        // drop what belongs to MaiClients that are gone now (not merely absent when this sweep began)
         synchronized (this) {
-            cache.keySet().removeIf(id -> !present.contains(id));
-            freshReads.keySet().removeIf(id -> !present.contains(id));
+            cache.keySet().removeIf(id -> primaries.get(id).isEmpty());
+            freshReads.keySet().removeIf(id -> primaries.get(id).isEmpty());
         }
         metrics.swept(sample, allListed, clock.instant());
     }
@@ -263,6 +263,10 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
 
     private synchronized void deliver(MaiClient client, Observation observation, Instant listedAt) {
         ResourceID id = ResourceID.fromResource(client);
+        Optional<MaiClient> now = primaries.get(id);
+        if (now.isEmpty() || now.get().isMarkedForDeletion()) {
+            return; // deleted meanwhile: its cleanup already dropped its metrics
+        }
         Instant fresh = freshReads.get(id);
         if (fresh != null && fresh.isAfter(listedAt)) {
             return; // a reconcile read the key after this listing was taken
@@ -301,7 +305,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     /** A live read: by the namespace/name the key name records, or — when that was cut — a list. */
     private boolean maiClientExists(String keyName, String uid) {
         Matcher m = REFERENCE.matcher(keyName);
-        if (m.find()) {
+        if (m.find() && !m.group(2).endsWith("...")) { // a reference cut for length names nothing: look by UID
             MaiClient live = kubernetes.resources(MaiClient.class).inNamespace(m.group(1)).withName(m.group(2)).get();
             return live != null && uid.equals(live.getMetadata().getUid());
         }

@@ -334,6 +334,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             // the key as the application uses it: GET /key with the key itself
             verdict = lifecycle.verify(managementKey, key.get(), hash);
         }
+        if (verdict == KeyLifecycle.Verdict.REVOKED && (justCreated || awaitingAuth) && young(status, before, now)) {
+            verdict = KeyLifecycle.Verdict.NOT_YET; // OpenRouter's lookups may not know a key this new yet
+        }
         boolean revoked = verdict == KeyLifecycle.Verdict.REVOKED;
 
         boolean disabledOutside = false;
@@ -342,6 +345,26 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 || !Conditions.isTrueFor(before, KEY_PROVISIONED, generation)) {
             if (observed == null || revoked) {
                 observed = revoked ? null : lifecycle.read(managementKey, hash).orElse(null);
+                if (observed == null && verdict != null && !revoked && young(status, before, now)) {
+                    // a key this new may work before OpenRouter's lookup shows it: look again shortly
+                    Conditions.initialise(status, generation, now);
+                    Conditions.set(status, KEY_VALID, UNKNOWN, Reason.KEY_NOT_ACCEPTED_YET, "OpenRouter does not show key "
+                            + status.getKeyLabel() + " yet; a new key can take a moment to propagate", generation, now);
+                    Conditions.deriveReady(status, generation, now);
+                    return commit(client, context, before, status).rescheduleAfter(PROPAGATION_RECHECK);
+                }
+                if (observed == null && verdict == KeyLifecycle.Verdict.VALID) {
+                    // the key works, yet this management key does not know it: another account's key — never
+                    // replace a working key (the old one would go on billing where this operator cannot see it)
+                    Conditions.initialise(status, generation, now);
+                    Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.PROVISIONING_KEY_CHANGED, "OpenRouter key "
+                            + Optional.ofNullable(status.getKeyLabel()).orElse("") + " still works, but the management key in use "
+                            + "does not know it (was the management key replaced by one of another account?). Put the "
+                            + "original management key back; nothing is created meanwhile", generation, now);
+                    Conditions.deriveReady(status, generation, now);
+                    warnOnChange(client, before, status, KEY_PROVISIONED);
+                    return commit(client, context, before, status).rescheduleAfter(SLOW_RETRY);
+                }
                 if (observed == null) {
                     // OpenRouter no longer has the key the Secret holds: report it, then a new key replaces it
                     String label = Optional.ofNullable(status.getKeyLabel()).orElse(hash.substring(0, 12) + "...");
@@ -436,8 +459,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return PROPAGATION_RECHECK;
         }
         Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_NOT_ACCEPTED_YET, "OpenRouter lists key " + status.getKeyLabel()
-                + " as enabled but does not accept it (GET /key answers 401) " + Duration.between(created, now).toSeconds()
-                + "s after it was created; checked again shortly", generation, now);
+                + " as enabled but does not accept it (GET /key answers 401), although it was created at "
+                + status.getKeyCreatedAt() + "; checked again every " + SLOW_PROPAGATION_RECHECK.toSeconds() + "s", generation, now);
         return SLOW_PROPAGATION_RECHECK;
     }
 
@@ -462,6 +485,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
         }
         sweep().ifPresent(s -> s.orphansCollected(client));
+    }
+
+    /** True while the current key is within its propagation window. */
+    private static boolean young(MaiClientStatus status, MaiClientStatus before, Instant now) {
+        String created = Optional.ofNullable(status.getKeyCreatedAt()).orElse(before.getKeyCreatedAt());
+        return parseInstant(created).map(c -> Duration.between(c, now).compareTo(PROPAGATION) < 0).orElse(true);
     }
 
     private static boolean hasReason(MaiClientStatus status, String type, String reason) {

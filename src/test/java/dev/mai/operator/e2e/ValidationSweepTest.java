@@ -206,6 +206,21 @@ class ValidationSweepTest extends OperatorHarness {
     }
 
     @Test
+    void aNewKeyThatOpenRouterAcceptsAndShowsOnlyLaterIsWaitedForNotReplaced() {
+        simulator().keyPropagation(Duration.ofSeconds(4)).lookupDelay(Duration.ofSeconds(4));
+        long creates = simulator().count("POST /keys");
+        List<String> reasons = new CopyOnWriteArrayList<>();
+        create(Clients.maiClient("v-propagating", "abc", "Propagating Co", "10"));
+        try (Watch watch = recordKeyValid("v-propagating", "abc", reasons)) {
+            MaiClient mc = awaitReady("v-propagating", "abc");
+            assertThat(keysOf(mc)).singleElement().satisfies(k -> assertThat(k.hash).isEqualTo(mc.getStatus().getKeyHash()));
+            assertThat(reasons).as("KeyValid while the key propagated").contains("KeyNotAcceptedYet");
+        }
+        assertThat(simulator().count("POST /keys")).isEqualTo(creates + 1);
+        assertThat(events("v-propagating", "abc")).extracting(e -> e.getReason()).doesNotContain("KeyRevoked", "KeyReplaced");
+    }
+
+    @Test
     void orphansOfThisInstallationAreRevokedAfterTheGracePeriodAndNoOtherKey() {
         MaiClient live = Clients.maiClient("v-orphans", "abc", "Orphan Co", "10");
         provisioned("v-orphans", live);

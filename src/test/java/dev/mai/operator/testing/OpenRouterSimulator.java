@@ -123,6 +123,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private volatile boolean keyInData;
     private final AtomicInteger hideHalf = new AtomicInteger();
     private volatile java.time.Duration propagation = java.time.Duration.ZERO;
+    private volatile java.time.Duration lookupDelay = java.time.Duration.ZERO;
 
     public OpenRouterSimulator() {
         this(Clock.systemUTC());
@@ -215,6 +216,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         listDelay = java.time.Duration.ZERO;
         hideHalf.set(0);
         propagation = java.time.Duration.ZERO;
+        lookupDelay = java.time.Duration.ZERO;
         return this;
     }
 
@@ -273,6 +275,12 @@ public final class OpenRouterSimulator implements AutoCloseable {
     /** Answers the next {@code count} key listings with every other key left out (a listing fault). */
     public OpenRouterSimulator hideHalfOfListings(int count) {
         hideHalf.set(count);
+        return this;
+    }
+
+    /** {@code GET /keys/{hash}} answers 404 for keys younger than this (OpenRouter's lookups are eventually consistent). */
+    public OpenRouterSimulator lookupDelay(java.time.Duration delay) {
+        this.lookupDelay = delay;
         return this;
     }
 
@@ -348,6 +356,9 @@ public final class OpenRouterSimulator implements AutoCloseable {
             }
             switch (method) {
                 case "GET":
+                    if (key.createdAt.plus(lookupDelay).isAfter(clock.instant())) {
+                        return send(exchange, 404, error(404, "Resource not found"));
+                    }
                     return send(exchange, 200, wrap(keyObject(key)));
                 case "PATCH":
                     return patch(exchange, key);
