@@ -27,16 +27,62 @@ final class Budget {
     private Budget() {
     }
 
+    /**
+     * What this client's replaced keys spent in the current limit period: the carried figure until
+     * the period it belongs to ends, then zero (without a reset the period is the key's lifetime).
+     */
+    static BigDecimal carriedInPeriod(MaiClientStatus status, Instant now) {
+        if (status.getCarriedUsageInPeriod() == null) {
+            return BigDecimal.ZERO;
+        }
+        if (status.getCarriedUntil() != null && !now.isBefore(Instant.parse(status.getCarriedUntil()))) {
+            return BigDecimal.ZERO;
+        }
+        return new BigDecimal(status.getCarriedUsageInPeriod());
+    }
+
+    /**
+     * The limit the current key may have: the spec's, minus what replaced keys already spent in this
+     * period (never below zero), so that all of a client's keys together never get more than the
+     * spec allows. Null when the spec sets no limit.
+     */
+    static BigDecimal effectiveLimit(BigDecimal specLimit, MaiClientStatus status, Instant now) {
+        if (specLimit == null) {
+            return null;
+        }
+        return specLimit.subtract(carriedInPeriod(status, now)).max(BigDecimal.ZERO);
+    }
+
+    /**
+     * Carries the figures of a key that is being replaced: its lifetime usage into
+     * {@code carriedUsage}, its usage in this period into {@code carriedUsageInPeriod} (until the
+     * period's end, {@code carriedUntil}).
+     */
+    static void retire(MaiClientStatus status, BigDecimal usage, BigDecimal usageInPeriod, String limitReset, Instant now) {
+        BigDecimal lifetime = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
+        status.setCarriedUsage(Money.cents(lifetime.add(usage.max(BigDecimal.ZERO))).toPlainString());
+        status.setCarriedUsageInPeriod(Money.cents(carriedInPeriod(status, now).add(usageInPeriod.max(BigDecimal.ZERO))).toPlainString());
+        status.setCarriedUntil(nextReset(limitReset, now));
+    }
+
     /** Sets the budget fields of {@code status} from {@code key} where the change is significant. */
     static void apply(MaiClientStatus status, KeyInfo key, Instant now) {
-        String usage = Money.cents(key.usage()).toPlainString();
-        String inPeriod = Money.cents(key.usageInPeriod()).toPlainString();
+        BigDecimal carried = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
+        if (status.getCarriedUsageInPeriod() != null && carriedInPeriod(status, now).signum() == 0) {
+            // the period the replaced keys' spend belonged to is over
+            status.setCarriedUsageInPeriod(null);
+            status.setCarriedUntil(null);
+        }
+        String usage = Money.cents(carried.add(key.usage())).toPlainString();
+        String inPeriod = Money.cents(carriedInPeriod(status, now).add(key.usageInPeriod())).toPlainString();
         String remaining = key.limit() == null || key.limitRemaining() == null ? null
                 : Money.cents(key.limitRemaining().max(BigDecimal.ZERO)).toPlainString();
-        if (significant(status.getUsage(), usage, key.limit())
-                || significant(status.getUsageInPeriod(), inPeriod, key.limit())
-                || significant(status.getLimitRemaining(), remaining, key.limit())
-                || band(status.getUsageInPeriod(), key.limit()) != band(inPeriod, key.limit())) {
+        // the whole period's limit: what the key may spend plus what replaced keys spent
+        BigDecimal limit = key.limit() == null ? null : key.limit().add(carriedInPeriod(status, now));
+        if (significant(status.getUsage(), usage, limit)
+                || significant(status.getUsageInPeriod(), inPeriod, limit)
+                || significant(status.getLimitRemaining(), remaining, limit)
+                || band(status.getUsageInPeriod(), limit) != band(inPeriod, limit)) {
             status.setUsage(usage);
             status.setUsageInPeriod(inPeriod);
             status.setLimitRemaining(remaining);

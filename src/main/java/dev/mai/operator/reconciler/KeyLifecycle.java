@@ -8,6 +8,7 @@ import dev.mai.operator.openrouter.KeyPatch;
 import dev.mai.operator.openrouter.KeySettings;
 import dev.mai.operator.openrouter.OpenRouterKeys;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -38,19 +39,22 @@ public class KeyLifecycle {
         this.events = events;
     }
 
-    /** What the spec asks of the key. */
-    public KeySettings desired(MaiClient client) {
+    /**
+     * What the spec asks of the key; the limit less {@code carried}, what the client's replaced keys
+     * already spent in this period (budget-safe replacement: all keys together never get more).
+     */
+    public KeySettings desired(MaiClient client, BigDecimal carried) {
         var spec = client.getSpec();
         return new KeySettings(
                 Names.keyName(client, installation.get(), false),
-                Money.limit(spec.getSpendingLimit()).orElse(null),
+                Money.limit(spec.getSpendingLimit()).map(l -> l.subtract(carried).max(BigDecimal.ZERO)).orElse(null),
                 spec.getLimitReset(),
                 Boolean.TRUE.equals(spec.getDisableKey()));
     }
 
     /** {@code POST /keys} with the spec's name, limit and reset. The answer holds the key, once. */
-    public CreatedKey create(MaiClient client, ApiKey managementKey) {
-        KeySettings settings = desired(client);
+    public CreatedKey create(MaiClient client, ApiKey managementKey, BigDecimal carried) {
+        KeySettings settings = desired(client, carried);
         CreatedKey created = keys.create(managementKey, settings);
         LOG.infof("created OpenRouter key %s for %s/%s", created.info().hash(),
                 client.getMetadata().getNamespace(), client.getMetadata().getName());
@@ -75,8 +79,8 @@ public class KeyLifecycle {
      * left disabled unless this operator disabled it ({@code disabledByOperator}): a person may
      * have pulled the brake on a leaked key.
      */
-    public Sync sync(MaiClient client, ApiKey managementKey, KeyInfo actual, boolean disabledByOperator) {
-        Plan plan = plan(client, actual, disabledByOperator);
+    public Sync sync(MaiClient client, ApiKey managementKey, KeyInfo actual, boolean disabledByOperator, BigDecimal carried) {
+        Plan plan = plan(client, actual, disabledByOperator, carried);
         if (plan.patch().isEmpty()) {
             return new Sync(actual, plan.disabledOutside());
         }
@@ -90,8 +94,8 @@ public class KeyLifecycle {
     }
 
     /** The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from outside. */
-    public Plan plan(MaiClient client, KeyInfo actual, boolean disabledByOperator) {
-        KeySettings want = desired(client);
+    public Plan plan(MaiClient client, KeyInfo actual, boolean disabledByOperator, BigDecimal carried) {
+        KeySettings want = desired(client, carried);
         KeyPatch patch = new KeyPatch();
         if (!want.name().equals(actual.name())) {
             patch.name(want.name());
@@ -113,6 +117,22 @@ public class KeyLifecycle {
             }
         }
         return new Plan(patch, disabledOutside);
+    }
+
+    /**
+     * Stops a key that is being replaced from spending more: its limit is set to what it already
+     * spent in the window its limit counts (nothing left), so old and new key together never exceed
+     * the budget. Returns the key as OpenRouter has it now, with its final figures.
+     */
+    public KeyInfo freeze(MaiClient client, ApiKey managementKey, KeyInfo key) {
+        if (key.limit() == null || key.limitRemaining() == null || key.limitRemaining().signum() <= 0) {
+            return key; // unlimited (no budget to protect) or already spent out
+        }
+        BigDecimal spent = key.limit().subtract(key.limitRemaining());
+        KeyInfo frozen = keys.update(managementKey, key.hash(), new KeyPatch().limit(spent));
+        events.normal(client, Events.KEY_UPDATED, "Froze OpenRouter key " + key.label() + " at its spend of "
+                + Money.format(Optional.of(spent)) + " before replacing it");
+        return frozen;
     }
 
     /** What {@code GET /key} with the client's own key, and on a 401 {@code GET /keys/{hash}}, say of it. */

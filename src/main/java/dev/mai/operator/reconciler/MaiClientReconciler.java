@@ -37,6 +37,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -306,6 +307,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         KeyInfo observed = null; // what OpenRouter said of the key during this reconcile
         boolean justCreated = false;
         if (hash == null) {
+            if (replacedWhy != null) {
+                // the old key still exists (its Secret was lost): stop it spending, carry its figures
+                retire(client, managementKey, before, status, before.getKeyHash(), true, now);
+            }
             NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
             if (replacedWhy != null) {
                 // the old key's value cannot be recovered (OpenRouter shows a key once): it is replaced
@@ -326,7 +331,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Optional<Observation> seen = sweep().flatMap(s -> s.observation(client)).filter(o -> o.hash().equals(current));
         boolean disabledByOperator = hasReason(before, KEY_VALID, Reason.KEY_DISABLED);
         boolean knownDisabledOutside = hasReason(before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
-        boolean attention = seen.map(o -> o.gone() || differs(lifecycle.plan(client, o.key(), disabledByOperator),
+        boolean attention = seen.map(o -> o.gone() || differs(lifecycle.plan(client, o.key(), disabledByOperator,
+                Budget.carriedInPeriod(status, now)),
                 knownDisabledOutside)).orElse(false);
         boolean awaitingAuth = hash.equals(before.getKeyHash()) && hasReason(before, KEY_VALID, Reason.KEY_NOT_ACCEPTED_YET);
         KeyLifecycle.Verdict verdict = null;
@@ -373,6 +379,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                             + " no longer exists (deleted outside the operator); a new key replaces it", generation, now);
                     Conditions.deriveReady(status, generation, now);
                     warnOnChange(client, before, status, KEY_VALID);
+                    retire(client, managementKey, before, status, hash, false, now);
                     NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
                     metrics.rotated(Reason.KEY_REVOKED);
                     observed = created.key().info();
@@ -386,13 +393,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     status.setKeyCreatedAt(observed.createdAt());
                 }
             }
-            KeyLifecycle.Sync sync = lifecycle.sync(client, managementKey, observed, disabledByOperator);
+            KeyLifecycle.Sync sync = lifecycle.sync(client, managementKey, observed, disabledByOperator,
+                    Budget.carriedInPeriod(status, now));
             observed = sync.key();
             disabledOutside = sync.disabledOutside();
             read = true;
         } else if (seen.isPresent()) {
             observed = seen.get().key(); // the sweep's figures: budget and validity without a request
-            disabledOutside = lifecycle.plan(client, observed, disabledByOperator).disabledOutside();
+            disabledOutside = lifecycle.plan(client, observed, disabledByOperator, Budget.carriedInPeriod(status, now))
+                    .disabledOutside();
         }
         if (observed != null) {
             Budget.apply(status, observed, now);
@@ -442,6 +451,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_VALID);
         UpdateControl<MaiClient> done = commit(client, context, before, status);
+        if (status.getCarriedUntil() != null) {
+            // the full limit returns at the period boundary: be there to raise it
+            Duration untilReset = Duration.between(now, Instant.parse(status.getCarriedUntil())).plusSeconds(1);
+            recheck = recheck == null || untilReset.compareTo(recheck) < 0 ? untilReset : recheck;
+        }
         return recheck == null ? done : done.rescheduleAfter(recheck);
     }
 
@@ -485,6 +499,39 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
         }
         sweep().ifPresent(s -> s.orphansCollected(client));
+    }
+
+    /**
+     * Carries the figures of a key being replaced into status (budget-safe replacement): read and
+     * frozen when it still exists, else its last figures in status (which lag by less than $1 or 1%).
+     * Once only: a retry finds the key among the pending revocations the first attempt recorded.
+     */
+    private void retire(MaiClient client, ApiKey managementKey, MaiClientStatus before, MaiClientStatus status, String old,
+            boolean exists, Instant now) {
+        if (Optional.ofNullable(before.getPendingRevocations()).orElse(List.of()).stream().anyMatch(r -> old.equals(r.getHash()))) {
+            return;
+        }
+        Optional<KeyInfo> info = exists ? lifecycle.read(managementKey, old) : Optional.empty();
+        BigDecimal usage;
+        BigDecimal inPeriod;
+        if (info.isPresent() && lifecycle.ownedBy(info.get(), client)) {
+            KeyInfo frozen = lifecycle.freeze(client, managementKey, info.get());
+            usage = frozen.usage();
+            inPeriod = frozen.usageInPeriod();
+        } else {
+            usage = decimal(before.getUsage()).subtract(decimal(before.getCarriedUsage()));
+            inPeriod = decimal(before.getUsageInPeriod()).subtract(Budget.carriedInPeriod(before, now));
+        }
+        Budget.retire(status, usage, inPeriod, client.getSpec().getLimitReset(), now);
+        List<PendingRevocation> pending = new ArrayList<>(Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()));
+        if (pending.stream().noneMatch(r -> old.equals(r.getHash()))) {
+            pending.add(new PendingRevocation(old, now.toString()));
+        }
+        status.setPendingRevocations(pending);
+    }
+
+    private static BigDecimal decimal(String amount) {
+        return amount == null ? BigDecimal.ZERO : new BigDecimal(amount);
     }
 
     /** True while the current key is within its propagation window. */
@@ -533,7 +580,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
         CreatedKey created;
         try {
-            created = lifecycle.create(client, managementKey);
+            created = lifecycle.create(client, managementKey, Budget.carriedInPeriod(status, now));
         } catch (OpenRouterException e) {
             if (!e.retryable()) {
                 status.setKeyCreationStartedAt(null); // a definite refusal: OpenRouter created nothing

@@ -79,4 +79,38 @@ class BudgetTest {
         applied(s, key(null, "6.00", null));
         assertThat(s.getUsage()).isEqualTo("6.00");
     }
+
+    @Test
+    void replacedKeysSpendCountsUntilTheResetBoundaryThenTheFullLimitReturns() {
+        MaiClientStatus s = new MaiClientStatus();
+        Instant midMonth = Instant.parse("2026-11-26T10:00:00Z");
+        Budget.retire(s, new BigDecimal("60"), new BigDecimal("60"), "monthly", midMonth);
+        assertThat(s.getCarriedUntil()).isEqualTo("2026-12-01T00:00:00Z");
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, midMonth)).isEqualByComparingTo("40");
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, Instant.parse("2026-11-30T23:59:59Z"))).isEqualByComparingTo("40");
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, Instant.parse("2026-12-01T00:00:00Z"))).isEqualByComparingTo("100");
+        assertThat(Budget.effectiveLimit(null, s, midMonth)).isNull();
+
+        // a second replacement in the same month adds up; lifetime usage keeps everything
+        Budget.retire(s, new BigDecimal("70"), new BigDecimal("30"), "monthly", midMonth);
+        assertThat(s.getCarriedUsage()).isEqualTo("130.00");
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, midMonth)).isEqualByComparingTo("10");
+
+        // the status figures include the carried ones; after the boundary the period starts afresh
+        applied(s, key("10", "5", "monthly"));
+        assertThat(s.getUsage()).isEqualTo("135.00");
+        assertThat(s.getUsageInPeriod()).isEqualTo("95.00");
+        Budget.apply(s, key("100", "0", "monthly"), Instant.parse("2026-12-01T00:00:01Z"));
+        assertThat(s.getUsageInPeriod()).isEqualTo("0.00");
+        assertThat(s.getCarriedUsageInPeriod()).isNull();
+        assertThat(s.getCarriedUsage()).isEqualTo("130.00");
+    }
+
+    @Test
+    void withoutAResetReplacedKeysCountForever() {
+        MaiClientStatus s = new MaiClientStatus();
+        Budget.retire(s, new BigDecimal("25"), new BigDecimal("25"), null, Instant.parse("2026-11-26T10:00:00Z"));
+        assertThat(s.getCarriedUntil()).isNull();
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, Instant.parse("2030-01-01T00:00:00Z"))).isEqualByComparingTo("75");
+    }
 }

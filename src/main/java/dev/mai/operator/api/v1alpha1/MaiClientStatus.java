@@ -46,6 +46,16 @@ public class MaiClientStatus {
     @JsonPropertyDescription("When the limit resets next (00:00 UTC; weeks start on Monday); absent without limitReset.")
     private String nextLimitResetAt;
 
+    @JsonPropertyDescription("Lifetime usage in USD of this client's replaced keys (counted in usage).")
+    private String carriedUsage;
+
+    @JsonPropertyDescription("What replaced keys spent in the limit period ending at carriedUntil, USD: the current "
+            + "key's limit is spendingLimit minus this until then.")
+    private String carriedUsageInPeriod;
+
+    @JsonPropertyDescription("End of the limit period carriedUsageInPeriod belongs to; absent without limitReset.")
+    private String carriedUntil;
+
     @JsonPropertyDescription("Set before the operator asks OpenRouter for a key and cleared once the key is stored: "
             + "while set, a key may exist on OpenRouter that no Secret holds yet.")
     private String keyCreationStartedAt;
@@ -73,6 +83,9 @@ public class MaiClientStatus {
         this.usageInPeriod = other.usageInPeriod;
         this.limitRemaining = other.limitRemaining;
         this.nextLimitResetAt = other.nextLimitResetAt;
+        this.carriedUsage = other.carriedUsage;
+        this.carriedUsageInPeriod = other.carriedUsageInPeriod;
+        this.carriedUntil = other.carriedUntil;
         this.keyCreationStartedAt = other.keyCreationStartedAt;
         this.provisioningKeySecretRef = other.provisioningKeySecretRef;
         this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
@@ -190,6 +203,30 @@ public class MaiClientStatus {
         this.nextLimitResetAt = nextLimitResetAt;
     }
 
+    public String getCarriedUsage() {
+        return carriedUsage;
+    }
+
+    public void setCarriedUsage(String carriedUsage) {
+        this.carriedUsage = carriedUsage;
+    }
+
+    public String getCarriedUsageInPeriod() {
+        return carriedUsageInPeriod;
+    }
+
+    public void setCarriedUsageInPeriod(String carriedUsageInPeriod) {
+        this.carriedUsageInPeriod = carriedUsageInPeriod;
+    }
+
+    public String getCarriedUntil() {
+        return carriedUntil;
+    }
+
+    public void setCarriedUntil(String carriedUntil) {
+        this.carriedUntil = carriedUntil;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -209,6 +246,9 @@ public class MaiClientStatus {
                 && Objects.equals(usageInPeriod, s.usageInPeriod)
                 && Objects.equals(limitRemaining, s.limitRemaining)
                 && Objects.equals(nextLimitResetAt, s.nextLimitResetAt)
+                && Objects.equals(carriedUsage, s.carriedUsage)
+                && Objects.equals(carriedUsageInPeriod, s.carriedUsageInPeriod)
+                && Objects.equals(carriedUntil, s.carriedUntil)
                 && Objects.equals(keyCreationStartedAt, s.keyCreationStartedAt)
                 && Objects.equals(provisioningKeySecretRef, s.provisioningKeySecretRef)
                 && Objects.equals(pendingRevocations, s.pendingRevocations);
@@ -217,6 +257,6 @@ public class MaiClientStatus {
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
-                usageInPeriod, limitRemaining, nextLimitResetAt, keyCreationStartedAt, provisioningKeySecretRef, pendingRevocations);
+                usageInPeriod, limitRemaining, nextLimitResetAt, carriedUsage, carriedUsageInPeriod, carriedUntil, keyCreationStartedAt, provisioningKeySecretRef, pendingRevocations);
     }
 }
