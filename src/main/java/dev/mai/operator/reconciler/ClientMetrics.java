@@ -39,8 +39,21 @@ public class ClientMetrics {
         volatile double lastValidated = Double.NaN;
     }
 
-    private static final String[] NAMES = {"mai_client_ready", "mai_client_usage_usd", "mai_client_key_created_seconds",
-        "mai_client_usage_in_period_usd", "mai_client_limit_remaining_usd", "mai_client_last_validated_seconds"};
+    /** One per-client series: its name, what it means, and where its value lives. */
+    private record Series(String name, String description, java.util.function.ToDoubleFunction<Values> value) {
+    }
+
+    private static final java.util.List<Series> SERIES = java.util.List.of(
+            new Series("mai_client_ready", "1 when the MaiClient is Ready for its current generation, else 0", x -> x.ready),
+            new Series("mai_client_usage_usd", "Lifetime OpenRouter usage of the client's current key, USD, as last seen", x -> x.usage),
+            new Series("mai_client_key_created_seconds", "When OpenRouter created the client's current key, Unix seconds",
+                    x -> x.keyCreated),
+            new Series("mai_client_usage_in_period_usd", "OpenRouter usage of the client's key in the current limit period, USD",
+                    x -> x.usageInPeriod),
+            new Series("mai_client_limit_remaining_usd", "What the client's key may still spend in this period, USD (absent: no limit)",
+                    x -> x.limitRemaining),
+            new Series("mai_client_last_validated_seconds",
+                    "When OpenRouter last confirmed the client's key (sweep or read), Unix seconds", x -> x.lastValidated));
 
     public ClientMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -75,8 +88,8 @@ public class ClientMetrics {
     public void forget(MaiClient client) {
         if (clients.remove(id(client)) != null) {
             Tags tags = tags(client);
-            for (String name : NAMES) {
-                Optional.ofNullable(registry.find(name).tags(tags).gauge()).ifPresent(registry::remove);
+            for (Series series : SERIES) {
+                Optional.ofNullable(registry.find(series.name()).tags(tags).gauge()).ifPresent(registry::remove);
             }
         }
     }
@@ -84,18 +97,9 @@ public class ClientMetrics {
     private Values register(MaiClient client) {
         Values v = new Values();
         Tags tags = tags(client);
-        Gauge.builder("mai_client_ready", v, x -> x.ready).tags(tags)
-                .description("1 when the MaiClient is Ready for its current generation, else 0").register(registry);
-        Gauge.builder("mai_client_usage_usd", v, x -> x.usage).tags(tags)
-                .description("Lifetime OpenRouter usage of the client's key, USD, as last seen").register(registry);
-        Gauge.builder("mai_client_key_created_seconds", v, x -> x.keyCreated).tags(tags)
-                .description("When OpenRouter created the client's current key, Unix seconds").register(registry);
-        Gauge.builder("mai_client_usage_in_period_usd", v, x -> x.usageInPeriod).tags(tags)
-                .description("OpenRouter usage of the client's key in the current limit period, USD").register(registry);
-        Gauge.builder("mai_client_limit_remaining_usd", v, x -> x.limitRemaining).tags(tags)
-                .description("What the client's key may still spend in this period, USD (absent: no limit)").register(registry);
-        Gauge.builder("mai_client_last_validated_seconds", v, x -> x.lastValidated).tags(tags)
-                .description("When OpenRouter last confirmed the client's key (sweep or read), Unix seconds").register(registry);
+        for (Series series : SERIES) {
+            Gauge.builder(series.name(), v, series.value()).tags(tags).description(series.description()).register(registry);
+        }
         return v;
     }
 
