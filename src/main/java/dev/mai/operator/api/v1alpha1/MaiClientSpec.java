@@ -66,6 +66,43 @@ public class MaiClientSpec {
             + "false enables it again.")
     private Boolean disableKey;
 
+    @JsonPropertyDescription("The client's application instance, managed by the operator: a Deployment <name>-app, "
+            + "a Service and optional storage.")
+    private AppSpec app;
+
+    @JsonPropertyDescription("Existing Deployments or StatefulSets of this namespace that consume the Secret and must "
+            + "restart when it changes.")
+    @Size(max = 32)
+    private java.util.List<RolloutTarget> rolloutTargets;
+
+    @JsonPropertyDescription("Scheduled key rotation. A rotation can also be asked for by setting the annotation "
+            + "mai.dev/rotate to a new value (honoured at most once per 5 minutes).")
+    private RotationSpec rotation;
+
+    public AppSpec getApp() {
+        return app;
+    }
+
+    public void setApp(AppSpec app) {
+        this.app = app;
+    }
+
+    public java.util.List<RolloutTarget> getRolloutTargets() {
+        return rolloutTargets;
+    }
+
+    public void setRolloutTargets(java.util.List<RolloutTarget> rolloutTargets) {
+        this.rolloutTargets = rolloutTargets;
+    }
+
+    public RotationSpec getRotation() {
+        return rotation;
+    }
+
+    public void setRotation(RotationSpec rotation) {
+        this.rotation = rotation;
+    }
+
     public String getOrganizationName() {
         return organizationName;
     }

@@ -64,8 +64,30 @@ public class MaiClientStatus {
             + "spec.provisioningKeySecretRef (held by a finalizer meanwhile), or absent for the operator-wide key.")
     private ProvisioningKeyRef provisioningKeySecretRef;
 
+    @JsonPropertyDescription("When the scheduled rotation (spec.rotation) replaces the current key.")
+    private String nextRotationAt;
+
+    @JsonPropertyDescription("The value of the annotation mai.dev/rotate last acted on.")
+    private String rotationRequest;
+
     @JsonPropertyDescription("Old keys still to be deleted on OpenRouter.")
     private List<PendingRevocation> pendingRevocations;
+
+    public String getNextRotationAt() {
+        return nextRotationAt;
+    }
+
+    public void setNextRotationAt(String nextRotationAt) {
+        this.nextRotationAt = nextRotationAt;
+    }
+
+    public String getRotationRequest() {
+        return rotationRequest;
+    }
+
+    public void setRotationRequest(String rotationRequest) {
+        this.rotationRequest = rotationRequest;
+    }
 
     public MaiClientStatus() {
     }
@@ -77,6 +99,8 @@ public class MaiClientStatus {
         this.keyHash = other.keyHash;
         this.keyLabel = other.keyLabel;
         this.keyCreatedAt = other.keyCreatedAt;
+        this.nextRotationAt = other.nextRotationAt;
+        this.rotationRequest = other.rotationRequest;
         this.secretName = other.secretName;
         this.externalUser = other.externalUser;
         this.usage = other.usage;
@@ -240,6 +264,8 @@ public class MaiClientStatus {
                 && Objects.equals(keyHash, s.keyHash)
                 && Objects.equals(keyLabel, s.keyLabel)
                 && Objects.equals(keyCreatedAt, s.keyCreatedAt)
+                && Objects.equals(nextRotationAt, s.nextRotationAt)
+                && Objects.equals(rotationRequest, s.rotationRequest)
                 && Objects.equals(secretName, s.secretName)
                 && Objects.equals(externalUser, s.externalUser)
                 && Objects.equals(usage, s.usage)
