@@ -60,6 +60,15 @@ public interface MaiConfig {
     java.time.Duration orphanGrace();
 
     /** Marks this installation's keys on OpenRouter; generated once into a ConfigMap when absent. */
+    /**
+     * Longest wait before a forced rotation (revoked, tampered or lost key) deletes the old key while
+     * a consumer has not rolled out the new one; for scheduled and requested rotations, how long a
+     * rollout may take before it is reported as RolloutStuck (the old key is then kept).
+     */
+    @WithName("rotation-grace")
+    @WithDefault("10m")
+    java.time.Duration rotationGrace();
+
     @WithName("installation-id")
     Optional<String> installationId();
 

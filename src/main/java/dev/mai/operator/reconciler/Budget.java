@@ -1,6 +1,7 @@
 package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.openrouter.KeyInfo;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -42,15 +43,61 @@ final class Budget {
     }
 
     /**
-     * The limit the current key may have: the spec's, minus what replaced keys already spent in this
-     * period (never below zero), so that all of a client's keys together never get more than the
-     * spec allows. Null when the spec sets no limit.
+     * What old keys still overlapping the current one may spend in a period (their limits): left out
+     * of the current key's limit until they are revoked. It does not expire at a reset, since an old
+     * key's limit returns with the period too.
+     */
+    static BigDecimal reservedInPeriod(MaiClientStatus status) {
+        return pending(status).stream().map(PendingRevocation::getReservedInPeriod).filter(Objects::nonNull)
+                .map(BigDecimal::new).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+
+    /**
+     * The part of the spec's limit the current key may not have: what replaced keys spent in this
+     * period plus what overlapping old keys may still spend.
+     */
+    static BigDecimal committedInPeriod(MaiClientStatus status, Instant now) {
+        return carriedInPeriod(status, now).add(reservedInPeriod(status));
+    }
+
+    /**
+     * The limit the current key may have: the spec's, minus what replaced keys already spent and
+     * overlapping old keys may spend in this period (never below zero), so that all of a client's
+     * keys together never get more than the spec allows. Null when the spec sets no limit.
      */
     static BigDecimal effectiveLimit(BigDecimal specLimit, MaiClientStatus status, Instant now) {
         if (specLimit == null) {
             return null;
         }
-        return specLimit.subtract(carriedInPeriod(status, now)).max(BigDecimal.ZERO);
+        return specLimit.subtract(committedInPeriod(status, now)).max(BigDecimal.ZERO);
+    }
+
+    /**
+     * An old key's share during a rotation's overlap: half of what the client can still spend in
+     * this period (cents, rounded down); nothing for a disabled key. The new key gets the rest.
+     */
+    static BigDecimal overlapShare(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Instant now) {
+        if (old.disabled()) {
+            return BigDecimal.ZERO;
+        }
+        BigDecimal left = specLimit.subtract(committedInPeriod(status, now)).subtract(old.usageInPeriod()).max(BigDecimal.ZERO);
+        return left.divide(BigDecimal.valueOf(2), 2, RoundingMode.DOWN);
+    }
+
+    /** Adds an old key's lifetime usage to {@code carriedUsage} when its rotation starts (status.usage counts all keys). */
+    static void carryLifetime(MaiClientStatus status, BigDecimal usage) {
+        BigDecimal lifetime = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
+        status.setCarriedUsage(Money.cents(lifetime.add(usage.max(BigDecimal.ZERO))).toPlainString());
+    }
+
+    /** What overlapping old keys had spent in the period when their rotation started (shown in usageInPeriod meanwhile). */
+    private static BigDecimal overlappingInPeriod(MaiClientStatus status) {
+        return pending(status).stream().filter(p -> p.getReservedInPeriod() != null && p.getUsageInPeriod() != null)
+                .map(p -> new BigDecimal(p.getUsageInPeriod())).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+
+    private static java.util.List<PendingRevocation> pending(MaiClientStatus status) {
+        return status.getPendingRevocations() == null ? java.util.List.of() : status.getPendingRevocations();
     }
 
     /**
@@ -74,11 +121,12 @@ final class Budget {
             status.setCarriedUntil(null);
         }
         String usage = Money.cents(carried.add(key.usage())).toPlainString();
-        String inPeriod = Money.cents(carriedInPeriod(status, now).add(key.usageInPeriod())).toPlainString();
+        String inPeriod = Money.cents(carriedInPeriod(status, now).add(overlappingInPeriod(status)).add(key.usageInPeriod()))
+                .toPlainString();
         String remaining = key.limit() == null || key.limitRemaining() == null ? null
                 : Money.cents(key.limitRemaining().max(BigDecimal.ZERO)).toPlainString();
         // the whole period's limit: what the key may spend plus what replaced keys spent
-        BigDecimal limit = key.limit() == null ? null : key.limit().add(carriedInPeriod(status, now));
+        BigDecimal limit = key.limit() == null ? null : key.limit().add(committedInPeriod(status, now));
         if (significant(status.getUsage(), usage, limit)
                 || significant(status.getUsageInPeriod(), inPeriod, limit)
                 || significant(status.getLimitRemaining(), remaining, limit)

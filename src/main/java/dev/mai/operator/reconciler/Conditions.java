@@ -21,6 +21,10 @@ public final class Conditions {
     public static final String SECRET_SYNCED = "SecretSynced";
     public static final String KEY_VALID = "KeyValid";
     public static final String READY = "Ready";
+    /** Only with spec.app: the Deployment is available with the current Secret revision. */
+    public static final String APP_READY = "AppReady";
+    /** True while a rotation is in progress; not part of Ready. */
+    public static final String ROTATING = "Rotating";
     /** The conditions Ready is the conjunction of, in the order their reasons are reported. */
     static final List<String> READY_PARTS = List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID);
 
@@ -49,6 +53,11 @@ public final class Conditions {
         public static final String LIMIT_EXHAUSTED = "LimitExhausted";
         /** A new key that OpenRouter lists but does not accept yet (GET /key answers 401). */
         public static final String KEY_NOT_ACCEPTED_YET = "KeyNotAcceptedYet";
+        public static final String AVAILABLE = "Available";
+        public static final String APP_PROGRESSING = "AppProgressing";
+        public static final String ROTATION_IN_PROGRESS = "RotationInProgress";
+        public static final String ROLLOUT_STUCK = "RolloutStuck";
+        public static final String IDLE = "Idle";
 
         private Reason() {
         }
@@ -93,9 +102,18 @@ public final class Conditions {
         status.setConditions(conditions);
     }
 
+    /** Removes the condition of that type (AppReady once spec.app is gone). */
+    public static void remove(MaiClientStatus status, String type) {
+        if (find(status, type).isPresent()) {
+            List<Condition> conditions = new ArrayList<>(status.getConditions());
+            conditions.removeIf(c -> type.equals(c.getType()));
+            status.setConditions(conditions);
+        }
+    }
+
     /** Sets every condition that is not there yet to Unknown (the first visit). */
     public static void initialise(MaiClientStatus status, Long generation, Instant now) {
-        for (String type : List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID, READY)) {
+        for (String type : List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID, READY, ROTATING)) {
             if (find(status, type).isEmpty()) {
                 set(status, type, UNKNOWN, Reason.PENDING, "Not reconciled yet", generation, now);
             }
@@ -107,8 +125,12 @@ public final class Conditions {
      * first Unknown part's, else True.
      */
     public static void deriveReady(MaiClientStatus status, Long generation, Instant now) {
+        List<String> parts = new ArrayList<>(READY_PARTS);
+        if (find(status, APP_READY).isPresent()) {
+            parts.add(APP_READY); // with spec.app, Ready also waits for the application
+        }
         for (String wanted : List.of(FALSE, UNKNOWN)) {
-            for (String part : READY_PARTS) {
+            for (String part : parts) {
                 Optional<Condition> c = find(status, part).filter(x -> wanted.equals(x.getStatus()));
                 if (c.isPresent()) {
                     set(status, READY, wanted, c.get().getReason(), c.get().getMessage(), generation, now);
@@ -117,7 +139,9 @@ public final class Conditions {
             }
         }
         if (READY_PARTS.stream().allMatch(p -> find(status, p).isPresent())) {
-            set(status, READY, TRUE, Reason.PROVISIONED, "Key provisioned, Secret synced and key valid", generation, now);
+            set(status, READY, TRUE, Reason.PROVISIONED, parts.contains(APP_READY)
+                    ? "Key provisioned, Secret synced, key valid and application available"
+                    : "Key provisioned, Secret synced and key valid", generation, now);
         } else {
             set(status, READY, UNKNOWN, Reason.PENDING, "Not reconciled yet", generation, now);
         }

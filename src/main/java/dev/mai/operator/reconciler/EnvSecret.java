@@ -177,6 +177,18 @@ public final class EnvSecret {
         return Set.of();
     }
 
+    /**
+     * Keeps the revision stored on {@code actual} when its data is what {@code desired} holds: the
+     * revision changes only with the content, never because a newer operator computes it differently,
+     * so an upgrade or restart rolls nothing.
+     */
+    public static void keepRevision(Secret actual, Secret desired) {
+        String stored = actual.getMetadata().getAnnotations() == null ? null : actual.getMetadata().getAnnotations().get(Labels.ENV_REVISION);
+        if (stored != null && desired.getData().equals(actual.getData())) {
+            desired.getMetadata().getAnnotations().put(Labels.ENV_REVISION, stored);
+        }
+    }
+
     /** True when {@code actual} holds what {@code desired} says: data, type, our labels, annotations and owner. */
     public static boolean inSync(Secret actual, Secret desired) {
         var meta = actual.getMetadata();

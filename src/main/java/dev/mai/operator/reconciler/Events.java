@@ -25,6 +25,8 @@ public class Events {
     public static final String KEY_UPDATED = "KeyUpdated";
     public static final String KEY_REPLACED = "KeyReplaced";
     public static final String OLD_KEY_REVOKED = "OldKeyRevoked";
+    public static final String KEY_ROTATED = "KeyRotated";
+    public static final String ROLLOUT_TARGET_MISSING = "RolloutTargetMissing";
     public static final String ORPHAN_KEY_REVOKED = "OrphanKeyRevoked";
     public static final String EXTERNAL_USER_COLLISION = "ExternalUserCollision";
     public static final String KEY_DELETED = "KeyDeleted";

@@ -135,6 +135,14 @@ public class KeyLifecycle {
         return frozen;
     }
 
+    /** Sets an old key's limit for the overlap of a rotation ({@code why} says what it keeps). */
+    public KeyInfo limitTo(MaiClient client, ApiKey managementKey, KeyInfo key, BigDecimal limit, String why) {
+        KeyInfo updated = keys.update(managementKey, key.hash(), new KeyPatch().limit(limit));
+        events.normal(client, Events.KEY_UPDATED, "Set the limit of OpenRouter key " + key.label() + " to "
+                + Money.format(Optional.of(limit)) + ": it " + why);
+        return updated;
+    }
+
     /** What {@code GET /key} with the client's own key, and on a 401 {@code GET /keys/{hash}}, say of it. */
     public enum Verdict {
         /** The key authenticates. */

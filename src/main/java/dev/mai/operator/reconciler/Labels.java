@@ -25,6 +25,8 @@ public final class Labels {
     public static final String PROVISIONING_KEY_FINALIZER_PREFIX = "mai.dev/key-user-";
     /** On a MaiClient: "true" lets a person give up its OpenRouter key and release everything. */
     public static final String ABANDON_KEY = "mai.dev/abandon-key";
+    /** On a MaiClient: a new value asks for a key rotation (honoured at most once per 5 minutes). */
+    public static final String ROTATE = "mai.dev/rotate";
 
     private static final String RESERVED_PREFIX = "mai.dev/";
 

@@ -1,6 +1,8 @@
 package dev.mai.operator.reconciler;
 
+import static dev.mai.operator.reconciler.Conditions.APP_READY;
 import static dev.mai.operator.reconciler.Conditions.FALSE;
+import static dev.mai.operator.reconciler.Conditions.ROTATING;
 import static dev.mai.operator.reconciler.Conditions.KEY_PROVISIONED;
 import static dev.mai.operator.reconciler.Conditions.KEY_VALID;
 import static dev.mai.operator.reconciler.Conditions.READY;
@@ -9,6 +11,16 @@ import static dev.mai.operator.reconciler.Conditions.TRUE;
 import static dev.mai.operator.reconciler.Conditions.UNKNOWN;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.app.AppConditions;
+import dev.mai.operator.app.AppData;
+import dev.mai.operator.app.AppDeployment;
+import dev.mai.operator.app.AppInputs;
+import dev.mai.operator.app.AppResources;
+import dev.mai.operator.app.AppService;
+import dev.mai.operator.app.RolloutTargets;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
@@ -70,6 +82,10 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(name = MaiClientReconciler.NAME, finalizerName = MaiClient.FINALIZER,
         generationAwareEventProcessing = false, informer = @Informer(onUpdateFilter = MaiClientUpdates.class))
+@Workflow(explicitInvocation = true, dependents = {
+    @Dependent(name = AppDeployment.NAME, type = AppDeployment.class, reconcilePrecondition = AppConditions.AppRequested.class),
+    @Dependent(name = AppService.NAME, type = AppService.class, reconcilePrecondition = AppConditions.AppRequested.class),
+    @Dependent(name = AppData.NAME, type = AppData.class, reconcilePrecondition = AppConditions.StorageRequested.class)})
 @GradualRetry(maxAttempts = -1, initialInterval = 2_000, intervalMultiplier = 2.0, maxInterval = 300_000)
 public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiClient> {
 
@@ -149,6 +165,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         sources.add(keySecrets);
         sweep = sweeps.create(context.getPrimaryCache(), keySecrets);
         sources.add(sweep);
+        sources.addAll(RolloutTargets.eventSources(context));
         config.defaultKeyNamespaces().ifPresent(selector -> sources.add(new InformerEventSource<>(
                 InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
                         .withName(ManagementKeys.DEFAULT_KEY_NAMESPACES)
@@ -284,7 +301,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     : "the Secret holding it was deleted";
             String old = before.getKeyHash();
             if (revocations.stream().noneMatch(r -> old.equals(r.getHash()))) {
-                revocations.add(new PendingRevocation(old, now.toString()));
+                revocations.add(forced(old, now));
             }
         }
         status.setPendingRevocations(revocations);
@@ -306,7 +323,17 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
         KeyInfo observed = null; // what OpenRouter said of the key during this reconcile
         boolean justCreated = false;
-        if (hash == null) {
+        String due = hash != null && hash.equals(before.getKeyHash()) && !unfinished ? rotationDue(client, before, now) : null;
+        Optional<KeyInfo> outgoing = due == null ? Optional.empty()
+                : lifecycle.read(managementKey, hash).filter(k -> lifecycle.ownedBy(k, client));
+        if (outgoing.isPresent()) {
+            NewKey created = rotate(client, context, managementKey, source, secret, status, outgoing.get(), due, now);
+            observed = created.key().info();
+            hash = observed.hash();
+            key = Optional.of(created.key().key());
+            secret = Optional.of(created.secret());
+            justCreated = true;
+        } else if (hash == null) {
             if (replacedWhy != null) {
                 // the old key still exists (its Secret was lost): stop it spending, carry its figures
                 retire(client, managementKey, before, status, before.getKeyHash(), true, now);
@@ -325,6 +352,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             justCreated = true;
         }
         status.setKeyHash(hash);
+        mustRead |= keepCurrent(status, hash);
 
         // what the last sweep saw of this key (no request): trouble there is checked on a fresh read
         String current = hash;
@@ -332,7 +360,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         boolean disabledByOperator = hasReason(before, KEY_VALID, Reason.KEY_DISABLED);
         boolean knownDisabledOutside = hasReason(before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
         boolean attention = seen.map(o -> o.gone() || differs(lifecycle.plan(client, o.key(), disabledByOperator,
-                Budget.carriedInPeriod(status, now)),
+                Budget.committedInPeriod(status, now)),
                 knownDisabledOutside)).orElse(false);
         boolean awaitingAuth = hash.equals(before.getKeyHash()) && hasReason(before, KEY_VALID, Reason.KEY_NOT_ACCEPTED_YET);
         KeyLifecycle.Verdict verdict = null;
@@ -394,13 +422,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 }
             }
             KeyLifecycle.Sync sync = lifecycle.sync(client, managementKey, observed, disabledByOperator,
-                    Budget.carriedInPeriod(status, now));
+                    Budget.committedInPeriod(status, now));
             observed = sync.key();
             disabledOutside = sync.disabledOutside();
             read = true;
         } else if (seen.isPresent()) {
             observed = seen.get().key(); // the sweep's figures: budget and validity without a request
-            disabledOutside = lifecycle.plan(client, observed, disabledByOperator, Budget.carriedInPeriod(status, now))
+            disabledOutside = lifecycle.plan(client, observed, disabledByOperator, Budget.committedInPeriod(status, now))
                     .disabledOutside();
         }
         if (observed != null) {
@@ -413,25 +441,54 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
 
         Secret desired = desiredSecret(client, key.get(), status);
+        secret.ifPresent(actual -> EnvSecret.keepRevision(actual, desired));
         if (secret.isEmpty() || !EnvSecret.inSync(secret.get(), desired)) {
             writeSecret(client, context, secret, desired);
         }
+        String revision = desired.getMetadata().getAnnotations().get(Labels.ENV_REVISION);
         status.setSecretName(secretName);
         if (previous.isPresent()) {
             context.getClient().resource(previous.get()).delete();
             events.normal(client, Events.SECRET_MOVED, "Moved the environment from Secret "
                     + previous.get().getMetadata().getName() + " to " + secretName);
         }
-        // old keys go only once the key in use is stored; a failed revoke throws and they stay pending
-        for (PendingRevocation r : revocations) {
+        Rollout rollout = rollout(client, context, status, secretName, revision, now);
+        // old keys go once the key in use is stored and every consumer runs it (a forced replacement's
+        // at the latest after the rotation grace); a failed revoke throws and they stay pending
+        boolean rebalance = false;
+        boolean stuck = false;
+        List<PendingRevocation> remaining = new ArrayList<>();
+        for (PendingRevocation r : Optional.ofNullable(status.getPendingRevocations()).orElse(List.of())) {
             if (r.getHash().equals(hash)) {
                 continue;
             }
-            String why = Objects.equals(r.getHash(), before.getKeyHash()) && replacedWhy != null ? "because " + replacedWhy
-                    : "because a newer key replaced it";
+            boolean overdue = !now.isBefore(parseInstant(r.getNotAfter()).orElse(now));
+            if (!rollout.done() && (r.waitsForRollout() || !overdue)) {
+                remaining.add(r);
+                stuck |= r.waitsForRollout() && (overdue || rollout.deadlineExceeded());
+                continue;
+            }
+            String why = (Objects.equals(r.getHash(), before.getKeyHash()) && replacedWhy != null ? "because " + replacedWhy
+                    : "because a newer key replaced it")
+                    + (rollout.consumers() == 0 ? "" : rollout.done() ? ", once every consumer had rolled out the new key"
+                            : ", " + config.rotationGrace().toSeconds() + "s after it was replaced although "
+                                    + String.join(", ", rollout.waiting()) + " had not rolled out the new key");
+            if (r.getReservedInPeriod() != null) {
+                settle(client, managementKey, status, r, now);
+                rebalance = true;
+            }
             lifecycle.revoke(client, managementKey, r.getHash(), Events.OLD_KEY_REVOKED, why);
         }
-        status.setPendingRevocations(List.of());
+        status.setPendingRevocations(remaining);
+        if (rebalance) {
+            // the old key's unspent share moves to the key in use
+            KeyInfo inUse = observed != null ? observed : lifecycle.read(managementKey, hash).orElse(null);
+            if (inUse != null) {
+                observed = lifecycle.sync(client, managementKey, inUse, disabledByOperator,
+                        Budget.committedInPeriod(status, now)).key();
+                Budget.apply(status, observed, now);
+            }
+        }
         status.setKeyCreationStartedAt(null);
         status.setProvisioningKeySecretRef(source); // the key is known under this management key
 
@@ -440,8 +497,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Conditions.initialise(status, generation, now);
         Conditions.set(status, KEY_PROVISIONED, TRUE, Reason.PROVISIONED,
                 "OpenRouter key " + status.getKeyLabel() + " matches the spec", generation, now);
-        Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SYNCED,
-                "Secret " + secretName + " holds the current values", generation, now);
+        String synced = "Secret " + secretName + " holds the current values" + (rollout.missing().isEmpty() ? ""
+                : "; rollout target " + String.join(", ", rollout.missing()) + " does not exist");
+        Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SYNCED, synced, generation, now);
+        if (!rollout.missing().isEmpty() && !hasMessage(before, SECRET_SYNCED, synced)) {
+            events.warning(client, Events.ROLLOUT_TARGET_MISSING, "Rollout target " + String.join(", ", rollout.missing())
+                    + " does not exist in namespace " + client.getMetadata().getNamespace() + "; nothing rolls there");
+        }
+        rotatingCondition(client, before, status, remaining, rollout, stuck, now);
+        status.setNextRotationAt(nextRotation(client, status.getKeyCreatedAt()).map(Instant::toString).orElse(null));
         Duration recheck = null;
         if (verdict == KeyLifecycle.Verdict.NOT_YET && observed != null && !observed.disabled()) {
             recheck = awaitNewKey(client, status, now);
@@ -451,12 +515,210 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_VALID);
         UpdateControl<MaiClient> done = commit(client, context, before, status);
-        if (status.getCarriedUntil() != null) {
-            // the full limit returns at the period boundary: be there to raise it
-            Duration untilReset = Duration.between(now, Instant.parse(status.getCarriedUntil())).plusSeconds(1);
-            recheck = recheck == null || untilReset.compareTo(recheck) < 0 ? untilReset : recheck;
+        List<Duration> rechecks = new ArrayList<>();
+        Optional.ofNullable(recheck).ifPresent(rechecks::add);
+        // the full limit returns at the period boundary: be there to raise it
+        parseInstant(status.getCarriedUntil()).ifPresent(at -> rechecks.add(until(at, now)));
+        remaining.forEach(r -> parseInstant(r.getNotAfter()).filter(now::isBefore).ifPresent(at -> rechecks.add(until(at, now))));
+        parseInstant(status.getNextRotationAt()).ifPresent(at -> rechecks.add(until(at, now)));
+        requestedRotationAt(client, status).ifPresent(at -> rechecks.add(until(at, now)));
+        if (!rollout.missing().isEmpty()) {
+            rechecks.add(MISSING_KEY_RETRY); // a target created later is not labelled yet: look for it
         }
-        return recheck == null ? done : done.rescheduleAfter(recheck);
+        return rechecks.stream().min(Duration::compareTo).map(done::rescheduleAfter).orElse(done);
+    }
+
+    /** How often a rotation may be asked for with {@code mai.dev/rotate}. */
+    static final Duration ROTATE_REQUEST_SPACING = Duration.ofMinutes(5);
+
+    /** Where the client's consumers stand with the current revision: still rolling, missing, gave up. */
+    private record Rollout(int consumers, List<String> waiting, List<String> missing, boolean deadlineExceeded) {
+        boolean done() {
+            return waiting.isEmpty();
+        }
+    }
+
+    /**
+     * Brings the client's application in line (JOSDK workflow: Deployment, Service, data claim,
+     * each deleted again without spec.app but a retained claim) and sets the Secret's revision on the
+     * rollout targets; reports AppReady and which consumers have not rolled out the revision yet.
+     */
+    private Rollout rollout(MaiClient client, Context<MaiClient> context, MaiClientStatus status, String secretName,
+            String revision, Instant now) {
+        Long generation = client.getMetadata().getGeneration();
+        var workflow = context.managedWorkflowAndDependentResourceContext();
+        workflow.put(AppInputs.class, new AppInputs(secretName, revision));
+        workflow.reconcileManagedWorkflow();
+        List<String> waiting = new ArrayList<>();
+        int consumers = 0;
+        boolean deadline = false;
+        if (client.getSpec().getApp() != null) {
+            consumers++;
+            String name = AppResources.appName(client);
+            Optional<Deployment> app = ManagementKeys.informer(context, AppDeployment.NAME, Deployment.class)
+                    .get(new ResourceID(name, client.getMetadata().getNamespace()));
+            if (app.isPresent() && AppResources.rolledOut(app.get(), revision)) {
+                Conditions.set(status, APP_READY, TRUE, Reason.AVAILABLE, "Deployment " + name
+                        + " is available with Secret revision " + revision, generation, now);
+            } else {
+                boolean gaveUp = app.map(AppResources::progressDeadlineExceeded).orElse(false);
+                deadline |= gaveUp;
+                waiting.add("Deployment/" + name);
+                Conditions.set(status, APP_READY, FALSE, gaveUp ? Reason.ROLLOUT_STUCK : Reason.APP_PROGRESSING,
+                        "Deployment " + name + (gaveUp ? " exceeded its progress deadline rolling out" : " is rolling out")
+                                + " Secret revision " + revision, generation, now);
+            }
+        } else {
+            Conditions.remove(status, APP_READY);
+        }
+        RolloutTargets.State targets = RolloutTargets.apply(client, context, revision);
+        consumers += Optional.ofNullable(client.getSpec().getRolloutTargets()).map(List::size).orElse(0) - targets.missing().size();
+        waiting.addAll(targets.rolling());
+        return new Rollout(consumers, waiting, targets.missing(), deadline || targets.deadlineExceeded());
+    }
+
+    /** Rotating: True while old keys wait for the consumers, RolloutStuck when a rollout did not finish in time. */
+    private void rotatingCondition(MaiClient client, MaiClientStatus before, MaiClientStatus status,
+            List<PendingRevocation> remaining, Rollout rollout, boolean stuck, Instant now) {
+        Long generation = client.getMetadata().getGeneration();
+        if (remaining.isEmpty()) {
+            Conditions.set(status, ROTATING, FALSE, Reason.IDLE, "No rotation in progress", generation, now);
+            return;
+        }
+        String waiting = String.join(", ", rollout.waiting());
+        if (stuck) {
+            String message = waiting + " did not finish rolling out the new key; the old key is kept until it does "
+                    + "(fix the rollout; the old key stays valid meanwhile)";
+            Conditions.set(status, ROTATING, TRUE, Reason.ROLLOUT_STUCK, message, generation, now);
+            if (!hasReason(before, ROTATING, Reason.ROLLOUT_STUCK)) {
+                events.warning(client, Reason.ROLLOUT_STUCK, message);
+            }
+            return;
+        }
+        String latest = remaining.stream().filter(r -> !r.waitsForRollout()).map(PendingRevocation::getNotAfter)
+                .min(String::compareTo).map(t -> ", at the latest at " + t).orElse("");
+        Conditions.set(status, ROTATING, TRUE, Reason.ROTATION_IN_PROGRESS, "Waiting for " + waiting
+                + " to roll out the new key; the old key is deleted then" + latest, generation, now);
+    }
+
+    /**
+     * Why the current key should be rotated now, or null: a new value of {@code mai.dev/rotate}
+     * (at most once per {@link #ROTATE_REQUEST_SPACING}), or {@code spec.rotation.every} passed. One
+     * rotation at a time: while an old key waits for the consumers, nothing new starts.
+     */
+    private String rotationDue(MaiClient client, MaiClientStatus before, Instant now) {
+        if (Optional.ofNullable(before.getPendingRevocations()).orElse(List.of()).stream().anyMatch(PendingRevocation::waitsForRollout)) {
+            return null;
+        }
+        if (requestedRotationAt(client, before).filter(at -> !now.isBefore(at)).isPresent()) {
+            return PendingRevocation.REQUESTED;
+        }
+        return nextRotation(client, before.getKeyCreatedAt()).filter(at -> !now.isBefore(at)).isPresent()
+                ? PendingRevocation.SCHEDULED : null;
+    }
+
+    /** When a rotation asked for by a new {@code mai.dev/rotate} value may happen; empty when none is asked. */
+    private static Optional<Instant> requestedRotationAt(MaiClient client, MaiClientStatus status) {
+        String asked = annotation(client, Labels.ROTATE);
+        if (asked == null || asked.equals(status.getRotationRequest())) {
+            return Optional.empty();
+        }
+        return Optional.of(parseInstant(status.getKeyCreatedAt()).map(c -> c.plus(ROTATE_REQUEST_SPACING)).orElse(Instant.EPOCH));
+    }
+
+    /** When spec.rotation replaces a key created at {@code keyCreatedAt}. */
+    private static Optional<Instant> nextRotation(MaiClient client, String keyCreatedAt) {
+        var rotation = client.getSpec().getRotation();
+        Optional<Duration> every = rotation == null ? Optional.empty() : GoDuration.parse(rotation.getEvery());
+        return every.flatMap(e -> parseInstant(keyCreatedAt).map(c -> c.plus(e)));
+    }
+
+    /**
+     * Rotates the key (scheduled or requested): the old key keeps a share of what the client can
+     * still spend in this period, the new key gets the rest, and the old key waits in
+     * pendingRevocations until every consumer rolled out the new one. The share and the old key's
+     * figures are recorded with the intent, before the create, so a crash cannot lose them.
+     */
+    private NewKey rotate(MaiClient client, Context<MaiClient> context, ApiKey managementKey, ProvisioningKeyRef source,
+            Optional<Secret> secret, MaiClientStatus status, KeyInfo old, String reason, Instant now) {
+        Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
+        String reserved = null;
+        if (limit.isPresent()) {
+            BigDecimal share = Budget.overlapShare(limit.get(), status, old, now);
+            BigDecimal oldLimit = Money.cents(old.usageInPeriod().add(share));
+            reserved = oldLimit.toPlainString();
+            if (!Money.sameCents(oldLimit, old.limit())) {
+                lifecycle.limitTo(client, managementKey, old, oldLimit, "keeps " + Money.format(Optional.of(share))
+                        + " of the budget until the consumers have switched to the new key");
+            }
+        }
+        Budget.carryLifetime(status, old.usage());
+        List<PendingRevocation> pending = new ArrayList<>(Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()));
+        pending.add(new PendingRevocation(old.hash(), now.plus(config.rotationGrace()).toString(), reason, reserved,
+                Money.cents(old.usage()).toPlainString(), Money.cents(old.usageInPeriod()).toPlainString()));
+        status.setPendingRevocations(pending);
+        NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
+        String why = PendingRevocation.REQUESTED.equals(reason) ? "asked for with " + Labels.ROTATE
+                : "spec.rotation.every " + client.getSpec().getRotation().getEvery();
+        events.normal(client, Events.KEY_ROTATED, "Rotated the OpenRouter key (" + why + "): " + created.key().info().label()
+                + " replaces " + old.label() + ", which is deleted once every consumer has rolled out the new key");
+        metrics.rotated(reason);
+        return created;
+    }
+
+    /**
+     * Carries what an overlapping old key spent, read just before it is deleted (its reservation
+     * ends with it); a key already gone counts as having spent its whole share.
+     */
+    private void settle(MaiClient client, ApiKey managementKey, MaiClientStatus status, PendingRevocation r, Instant now) {
+        Optional<KeyInfo> last = lifecycle.read(managementKey, r.getHash());
+        BigDecimal atStart = decimal(r.getUsage());
+        BigDecimal share = decimal(r.getReservedInPeriod()).subtract(decimal(r.getUsageInPeriod())).max(BigDecimal.ZERO);
+        BigDecimal usage = last.map(KeyInfo::usage).orElse(atStart.add(share));
+        BigDecimal inPeriod = last.map(KeyInfo::usageInPeriod).orElse(decimal(r.getReservedInPeriod()));
+        Budget.retire(status, usage.subtract(atStart), inPeriod, client.getSpec().getLimitReset(), now);
+    }
+
+    /**
+     * A rotation whose new key never got stored (its create was undone) leaves the current key listed
+     * as pending: it stays the client's key, and what the rotation's start carried is taken back.
+     * Returns true when there was such an entry (the key's limit must be brought back on a fresh read).
+     */
+    private static boolean keepCurrent(MaiClientStatus status, String hash) {
+        List<PendingRevocation> pending = Optional.ofNullable(status.getPendingRevocations()).orElse(List.of());
+        List<PendingRevocation> current = pending.stream().filter(r -> r.getHash().equals(hash)).toList();
+        if (current.isEmpty()) {
+            return false;
+        }
+        for (PendingRevocation r : current) {
+            if (r.getUsage() != null && status.getCarriedUsage() != null) {
+                status.setCarriedUsage(Money.cents(new BigDecimal(status.getCarriedUsage()).subtract(new BigDecimal(r.getUsage()))
+                        .max(BigDecimal.ZERO)).toPlainString());
+            }
+        }
+        status.setPendingRevocations(pending.stream().filter(r -> !r.getHash().equals(hash)).toList());
+        return true;
+    }
+
+    private PendingRevocation forced(String hash, Instant now) {
+        return new PendingRevocation(hash, now.plus(config.rotationGrace()).toString(), PendingRevocation.FORCED, null, null, null);
+    }
+
+    /** How long until {@code at} (a second past it), at most one validation interval: a clock that jumps is noticed. */
+    private Duration until(Instant at, Instant now) {
+        Duration d = Duration.between(now, at).plusSeconds(1);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            d = Duration.ofSeconds(1);
+        }
+        return d.compareTo(config.validationInterval()) > 0 ? config.validationInterval() : d;
+    }
+
+    private static String annotation(MaiClient client, String name) {
+        return Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of()).get(name);
+    }
+
+    private static boolean hasMessage(MaiClientStatus status, String type, String message) {
+        return Conditions.find(status, type).map(c -> message.equals(c.getMessage())).orElse(false);
     }
 
     /**
@@ -525,7 +787,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Budget.retire(status, usage, inPeriod, client.getSpec().getLimitReset(), now);
         List<PendingRevocation> pending = new ArrayList<>(Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()));
         if (pending.stream().noneMatch(r -> old.equals(r.getHash()))) {
-            pending.add(new PendingRevocation(old, now.toString()));
+            pending.add(forced(old, now));
         }
         status.setPendingRevocations(pending);
     }
@@ -575,12 +837,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Long generation = client.getMetadata().getGeneration();
         status.setKeyCreationStartedAt(now.toString());
         status.setProvisioningKeySecretRef(source); // the account the new key will live on
+        status.setRotationRequest(annotation(client, Labels.ROTATE)); // a fresh key answers any rotation asked so far
         Conditions.initialise(status, generation, now);
         recordIntent(client, context, status);
 
         CreatedKey created;
         try {
-            created = lifecycle.create(client, managementKey, Budget.carriedInPeriod(status, now));
+            created = lifecycle.create(client, managementKey, Budget.committedInPeriod(status, now));
         } catch (OpenRouterException e) {
             if (!e.retryable()) {
                 status.setKeyCreationStartedAt(null); // a definite refusal: OpenRouter created nothing
@@ -590,7 +853,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         MaiClientStatus recorded = new MaiClientStatus(status);
         status.setKeyHash(created.info().hash());
         status.setKeyLabel(created.info().label());
-        status.setKeyCreatedAt(created.info().createdAt());
+        // the operator's clock, which every time decision uses (rotation schedule, propagation window)
+        status.setKeyCreatedAt(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
         try {
             Secret written = writeSecret(client, context, actual, desiredSecret(client, created.key(), status));
             status.setKeyCreationStartedAt(null); // stored: the create is finished

@@ -126,6 +126,10 @@ abstract class OperatorHarness {
         hits.addAll(LeakScan.find("events", events, secrets));
         String clients = Serialization.asJson(client.resources(MaiClient.class).inAnyNamespace().list());
         hits.addAll(LeakScan.find("MaiClients", clients, secrets));
+        // the application's objects carry the key only by reference (secretKeyRef, Secret volume)
+        hits.addAll(LeakScan.find("Deployments", Serialization.asJson(client.apps().deployments().inAnyNamespace().list()), secrets));
+        hits.addAll(LeakScan.find("StatefulSets", Serialization.asJson(client.apps().statefulSets().inAnyNamespace().list()), secrets));
+        hits.addAll(LeakScan.find("Services", Serialization.asJson(client.services().inAnyNamespace().list()), secrets));
         assertThat(hits).isEmpty();
     }
 }

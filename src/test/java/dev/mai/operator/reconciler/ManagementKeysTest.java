@@ -59,6 +59,11 @@ class ManagementKeysTest {
             public java.time.Duration orphanGrace() {
                 return java.time.Duration.ofHours(1);
             }
+
+            @Override
+            public java.time.Duration rotationGrace() {
+                return java.time.Duration.ofMinutes(10);
+            }
         };
     }
 

@@ -1,0 +1,33 @@
+package dev.mai.operator.app;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.reconciler.Labels;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+
+/** The client's application Deployment {@code <name>-app}, owned by the MaiClient. */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+public class AppDeployment extends CRUDKubernetesDependentResource<Deployment, MaiClient> {
+
+    public static final String NAME = "app-deployment";
+
+    public AppDeployment() {
+        super(Deployment.class);
+    }
+
+    /** By name, without computing desired(): the workflow looks the object up to delete it when spec.app is gone. */
+    @Override
+    protected ResourceID targetSecondaryResourceID(MaiClient primary, Context<MaiClient> context) {
+        return new ResourceID(AppResources.appName(primary), primary.getMetadata().getNamespace());
+    }
+
+    @Override
+    protected Deployment desired(MaiClient primary, Context<MaiClient> context) {
+        AppInputs in = context.managedWorkflowAndDependentResourceContext().getMandatory(AppInputs.class, AppInputs.class);
+        return AppResources.deployment(primary, in.secretName(), in.revision());
+    }
+}

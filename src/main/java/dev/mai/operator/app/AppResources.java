@@ -1,0 +1,230 @@
+package dev.mai.operator.app;
+
+import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.AppStorage;
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.reconciler.EnvSecret;
+import dev.mai.operator.reconciler.Labels;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The client's application (SPEC section 4) as plain objects: the Deployment {@code <name>-app},
+ * its Service and the data claim {@code <name>-data}. Pure: built from the MaiClient, the name of
+ * its Secret and the Secret's revision only, so the dependents' {@code desired()} stay pure and the
+ * builders are unit-tested directly. No key material goes in: the key reaches the pod through
+ * {@code secretKeyRef} and the Secret volume.
+ */
+public final class AppResources {
+
+    public static final int DEFAULT_PORT = 8080;
+    public static final String DEFAULT_MOUNT_PATH = "/app/backend/data";
+    public static final String CONTAINER = "mai";
+    /** Where the application reads its environment file. */
+    public static final String DOTENV_PATH = "/app/.env";
+    /** Owner and group may read the .env file, nobody else (0440). */
+    public static final int DOTENV_MODE = 0440;
+    static final String ENV_VOLUME = "env-file";
+    static final String DATA_VOLUME = "data";
+    /** Pod label telling this client's application pods apart (the selector). */
+    public static final String COMPONENT = "mai.dev/component";
+
+    /** The six variables that reach the container from the Secret. */
+    public static final List<String> VARIABLES = List.of(EnvSecret.API_KEY, EnvSecret.HOST, EnvSecret.EXTERNAL_USER,
+            EnvSecret.ORGANIZATION_NAME, EnvSecret.SPENDING_LIMIT, EnvSecret.KEY_HASH);
+
+    private AppResources() {
+    }
+
+    public static String appName(MaiClient client) {
+        return client.getMetadata().getName() + "-app";
+    }
+
+    public static String dataName(MaiClient client) {
+        return client.getMetadata().getName() + "-data";
+    }
+
+    public static int port(AppSpec app) {
+        return Optional.ofNullable(app.getPort()).orElse(DEFAULT_PORT);
+    }
+
+    public static int replicas(AppSpec app) {
+        return Optional.ofNullable(app.getReplicas()).orElse(1);
+    }
+
+    /** True when the claim outlives spec.app and the MaiClient (the default). */
+    public static boolean retained(AppStorage storage) {
+        return storage == null || !Boolean.FALSE.equals(storage.getRetain());
+    }
+
+    static Map<String, String> selector(MaiClient client) {
+        return Map.of(Labels.CLIENT, client.getMetadata().getName(), COMPONENT, "app");
+    }
+
+    static Map<String, String> labels(MaiClient client) {
+        Map<String, String> labels = new LinkedHashMap<>(Labels.child(client.getMetadata().getName()));
+        labels.put(COMPONENT, "app");
+        return labels;
+    }
+
+    /** The application Deployment, with the Secret's revision on its pod template. */
+    public static Deployment deployment(MaiClient client, String secretName, String revision) {
+        AppSpec app = client.getSpec().getApp();
+        AppStorage storage = app.getStorage();
+        List<EnvVar> env = new ArrayList<>();
+        for (String variable : VARIABLES) {
+            env.add(new EnvVarBuilder().withName(variable)
+                    .withNewValueFrom().withNewSecretKeyRef(variable, secretName, false).endValueFrom().build());
+        }
+        Optional.ofNullable(app.getEnv()).ifPresent(env::addAll);
+        List<VolumeMount> mounts = new ArrayList<>();
+        mounts.add(new VolumeMountBuilder().withName(ENV_VOLUME).withMountPath(DOTENV_PATH)
+                .withSubPath(EnvSecret.DOTENV).withReadOnly(true).build());
+        List<Volume> volumes = new ArrayList<>();
+        volumes.add(new VolumeBuilder().withName(ENV_VOLUME).withNewSecret()
+                .withSecretName(secretName)
+                .withDefaultMode(DOTENV_MODE)
+                .addNewItem().withKey(EnvSecret.DOTENV).withPath(EnvSecret.DOTENV).withMode(DOTENV_MODE).endItem()
+                .endSecret().build());
+        if (storage != null) {
+            mounts.add(new VolumeMountBuilder().withName(DATA_VOLUME)
+                    .withMountPath(Optional.ofNullable(storage.getMountPath()).orElse(DEFAULT_MOUNT_PATH)).build());
+            volumes.add(new VolumeBuilder().withName(DATA_VOLUME).withNewPersistentVolumeClaim()
+                    .withClaimName(dataName(client)).endPersistentVolumeClaim().build());
+        }
+        Container container = new ContainerBuilder()
+                .withName(CONTAINER)
+                .withImage(app.getImage())
+                .addNewPort().withName("http").withContainerPort(port(app)).withProtocol("TCP").endPort()
+                .withEnv(env)
+                .withVolumeMounts(mounts)
+                .withResources(app.getResources())
+                .build();
+        return new DeploymentBuilder()
+                .withNewMetadata()
+                .withName(appName(client))
+                .withNamespace(client.getMetadata().getNamespace())
+                .withLabels(labels(client))
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(replicas(app))
+                // ReadWriteOnce data: the old pod lets go of the volume before the new one starts
+                .withNewStrategy().withType(storage != null ? "Recreate" : "RollingUpdate").endStrategy()
+                .withNewSelector().withMatchLabels(selector(client)).endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .withLabels(labels(client))
+                .withAnnotations(Map.of(Labels.ENV_REVISION, revision))
+                .endMetadata()
+                .withNewSpec()
+                .withContainers(container)
+                .withVolumes(volumes)
+                .withNodeSelector(app.getNodeSelector())
+                .withTolerations(app.getTolerations())
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    public static Service service(MaiClient client) {
+        int port = port(client.getSpec().getApp());
+        return new ServiceBuilder()
+                .withNewMetadata()
+                .withName(appName(client))
+                .withNamespace(client.getMetadata().getNamespace())
+                .withLabels(labels(client))
+                .endMetadata()
+                .withNewSpec()
+                .withType("ClusterIP")
+                .withSelector(selector(client))
+                .addNewPort().withName("http").withPort(port).withNewTargetPort("http").withProtocol("TCP").endPort()
+                .endSpec()
+                .build();
+    }
+
+    /** The data claim: ReadWriteOnce; owned by the MaiClient only when storage.retain is false. */
+    public static PersistentVolumeClaim dataClaim(MaiClient client) {
+        AppStorage storage = client.getSpec().getApp().getStorage();
+        var builder = new PersistentVolumeClaimBuilder()
+                .withNewMetadata()
+                .withName(dataName(client))
+                .withNamespace(client.getMetadata().getNamespace())
+                .withLabels(labels(client))
+                .endMetadata()
+                .withNewSpec()
+                .withAccessModes("ReadWriteOnce")
+                .withStorageClassName(storage.getStorageClassName())
+                .withNewResources().withRequests(Map.of("storage", new Quantity(storage.getSize()))).endResources()
+                .endSpec();
+        if (!retained(storage)) {
+            builder.editMetadata().withOwnerReferences(EnvSecret.ownerReference(client)).endMetadata();
+        }
+        return builder.build();
+    }
+
+    /** The revision on a workload's pod template, if any. */
+    public static Optional<String> revision(io.fabric8.kubernetes.api.model.PodTemplateSpec template) {
+        return Optional.ofNullable(template).map(t -> t.getMetadata()).map(m -> m.getAnnotations()).map(a -> a.get(Labels.ENV_REVISION));
+    }
+
+    /**
+     * True when the Deployment runs {@code revision} everywhere, as {@code kubectl rollout status}
+     * judges it: its controller saw the current spec, every replica is updated and available, and no
+     * old replica is left.
+     */
+    public static boolean rolledOut(Deployment d, String revision) {
+        if (!revision(d.getSpec().getTemplate()).map(revision::equals).orElse(false) || d.getStatus() == null) {
+            return false;
+        }
+        var s = d.getStatus();
+        int want = Optional.ofNullable(d.getSpec().getReplicas()).orElse(1);
+        return Optional.ofNullable(s.getObservedGeneration()).orElse(0L) >= Optional.ofNullable(d.getMetadata().getGeneration()).orElse(0L)
+                && n(s.getUpdatedReplicas()) >= want
+                && n(s.getReplicas()) <= n(s.getUpdatedReplicas())
+                && n(s.getAvailableReplicas()) >= n(s.getUpdatedReplicas());
+    }
+
+    /** The StatefulSet counterpart of {@link #rolledOut(Deployment, String)}. */
+    public static boolean rolledOut(StatefulSet s, String revision) {
+        if (!revision(s.getSpec().getTemplate()).map(revision::equals).orElse(false) || s.getStatus() == null) {
+            return false;
+        }
+        var st = s.getStatus();
+        int want = Optional.ofNullable(s.getSpec().getReplicas()).orElse(1);
+        return Optional.ofNullable(st.getObservedGeneration()).orElse(0L) >= Optional.ofNullable(s.getMetadata().getGeneration()).orElse(0L)
+                && n(st.getUpdatedReplicas()) >= want
+                && n(st.getReadyReplicas()) >= want
+                && (st.getUpdateRevision() == null || st.getUpdateRevision().equals(st.getCurrentRevision()));
+    }
+
+    /** True when the Deployment's controller gave up on the rollout (its progress deadline passed). */
+    public static boolean progressDeadlineExceeded(Deployment d) {
+        return d.getStatus() != null && Optional.ofNullable(d.getStatus().getConditions()).orElse(List.of()).stream()
+                .anyMatch(c -> "Progressing".equals(c.getType()) && "False".equals(c.getStatus())
+                        && "ProgressDeadlineExceeded".equals(c.getReason()));
+    }
+
+    private static int n(Integer value) {
+        return value == null ? 0 : value;
+    }
+}

@@ -1,0 +1,131 @@
+package dev.mai.operator.app;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * {@code spec.rolloutTargets}: existing Deployments and StatefulSets that read the client's Secret.
+ * The operator sets the Secret's revision on their pod template (which rolls them) and watches them
+ * to know when they finished rolling out. They are not the operator's: it changes only that
+ * annotation and a label, {@code mai.dev/rollout-target}, by which its informers find them (so it
+ * never caches every workload of the cluster); a target not labelled yet is read by name.
+ */
+public final class RolloutTargets {
+
+    /** On a workload that is a rollout target of a MaiClient; the informers select by it. */
+    public static final String LABEL = "mai.dev/rollout-target";
+    public static final String DEPLOYMENTS = "rollout-target-deployments";
+    public static final String STATEFUL_SETS = "rollout-target-statefulsets";
+
+    /** Where a MaiClient's targets stand: those still rolling out, those missing, and whether one gave up. */
+    public record State(List<String> rolling, List<String> missing, boolean deadlineExceeded) {
+    }
+
+    private RolloutTargets() {
+    }
+
+    /** Informers on the labelled targets, mapped to the MaiClients naming them. */
+    public static List<InformerEventSource<?, MaiClient>> eventSources(EventSourceContext<MaiClient> context) {
+        return List.of(informer(context, Deployment.class, "Deployment", DEPLOYMENTS),
+                informer(context, StatefulSet.class, "StatefulSet", STATEFUL_SETS));
+    }
+
+    private static <R extends HasMetadata> InformerEventSource<R, MaiClient> informer(EventSourceContext<MaiClient> context,
+            Class<R> type, String kind, String name) {
+        return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, MaiClient.class)
+                .withName(name)
+                .withLabelSelector(LABEL)
+                .withSecondaryToPrimaryMapper(workload -> context.getPrimaryCache().list(workload.getMetadata().getNamespace())
+                        .filter(mc -> mc.getSpec() != null && mc.getSpec().getRolloutTargets() != null
+                                && mc.getSpec().getRolloutTargets().contains(new RolloutTarget(kind, workload.getMetadata().getName())))
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context);
+    }
+
+    /** Puts {@code revision} on every target's pod template where it is not yet, and reports where they stand. */
+    public static State apply(MaiClient client, Context<MaiClient> context, String revision) {
+        List<String> rolling = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        boolean deadline = false;
+        for (RolloutTarget target : Optional.ofNullable(client.getSpec().getRolloutTargets()).orElse(List.of())) {
+            if ("StatefulSet".equals(target.getKind())) {
+                Optional<StatefulSet> actual = find(client, context, StatefulSet.class, STATEFUL_SETS, target.getName());
+                if (actual.isEmpty()) {
+                    missing.add(target.toString());
+                    continue;
+                }
+                StatefulSet s = actual.get();
+                if (!AppResources.revision(s.getSpec().getTemplate()).map(revision::equals).orElse(false)) {
+                    StatefulSet next = new StatefulSetBuilder(s).build();
+                    mark(next, next.getSpec().getTemplate(), revision);
+                    s = context.resourceOperations().update(next, informer(context, StatefulSet.class, STATEFUL_SETS));
+                }
+                if (!AppResources.rolledOut(s, revision)) {
+                    rolling.add(target.toString());
+                }
+            } else {
+                Optional<Deployment> actual = find(client, context, Deployment.class, DEPLOYMENTS, target.getName());
+                if (actual.isEmpty()) {
+                    missing.add(target.toString());
+                    continue;
+                }
+                Deployment d = actual.get();
+                if (!AppResources.revision(d.getSpec().getTemplate()).map(revision::equals).orElse(false)) {
+                    Deployment next = new DeploymentBuilder(d).build();
+                    mark(next, next.getSpec().getTemplate(), revision);
+                    d = context.resourceOperations().update(next, informer(context, Deployment.class, DEPLOYMENTS));
+                }
+                if (!AppResources.rolledOut(d, revision)) {
+                    rolling.add(target.toString());
+                    deadline |= AppResources.progressDeadlineExceeded(d);
+                }
+            }
+        }
+        return new State(rolling, missing, deadline);
+    }
+
+    /** The target from the informer, or read by name while it does not carry the label yet. */
+    private static <R extends HasMetadata> Optional<R> find(MaiClient client, Context<MaiClient> context, Class<R> type,
+            String informer, String name) {
+        String namespace = client.getMetadata().getNamespace();
+        Optional<R> cached = informer(context, type, informer).get(new ResourceID(name, namespace));
+        return cached.isPresent() ? cached : Optional.ofNullable(context.getClient().resources(type).inNamespace(namespace).withName(name).get());
+    }
+
+    private static void mark(HasMetadata workload, PodTemplateSpec template, String revision) {
+        Map<String, String> labels = new HashMap<>(Optional.ofNullable(workload.getMetadata().getLabels()).orElse(Map.of()));
+        labels.put(LABEL, "true");
+        workload.getMetadata().setLabels(labels);
+        if (template.getMetadata() == null) {
+            template.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMeta());
+        }
+        Map<String, String> annotations = new HashMap<>(Optional.ofNullable(template.getMetadata().getAnnotations()).orElse(Map.of()));
+        annotations.put(dev.mai.operator.reconciler.Labels.ENV_REVISION, revision);
+        template.getMetadata().setAnnotations(annotations);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <R extends HasMetadata> InformerEventSource<R, MaiClient> informer(Context<MaiClient> context, Class<R> type,
+            String name) {
+        return (InformerEventSource<R, MaiClient>) context.eventSourceRetriever().getEventSourceFor(type, name);
+    }
+}

@@ -1,0 +1,222 @@
+package dev.mai.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.AppStorage;
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.SimulatorResource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client's application (SPEC 4): with spec.app the operator owns the Deployment, the Service and
+ * the retained data claim; the six variables come by secretKeyRef and the .env file as a single-item
+ * Secret volume; the Secret's revision on the pod template rolls the pods when (and only when) the
+ * Secret's content changes, on the app and on rollout targets alike.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@QuarkusTestResource(SimulatorResource.class)
+class ClientAppTest extends OperatorHarness {
+
+    static final List<String> VARIABLES = List.of("OPENROUTER_API_KEY", "OPENROUTER_HOST", "OPENROUTER_EXTERNAL_USER",
+            "ORGANIZATION_NAME", "SPENDING_LIMIT", "OPENROUTER_KEY_HASH");
+
+    static MaiClient withApp(String namespace, String name, AppStorage storage) {
+        return Clients.with(Clients.maiClient(namespace, name, "App Co", "100"), s -> {
+            AppSpec app = new AppSpec();
+            app.setImage("ghcr.io/example/mai:1.0");
+            app.setStorage(storage);
+            app.setEnv(List.of(new EnvVar("LOG_LEVEL", "info", null)));
+            s.setApp(app);
+        });
+    }
+
+    static AppStorage storage(String size) {
+        AppStorage storage = new AppStorage();
+        storage.setSize(size);
+        return storage;
+    }
+
+    @Test
+    void theAppGetsItsDeploymentServiceAndRetainedStorage() {
+        MaiClient created = create(withApp("app-objects", "abc", storage("5Gi")));
+        Deployment d = await().atMost(PATIENCE).until(() -> deployment("app-objects", "abc-app"), x -> x != null);
+        MaiClient mc = get("app-objects", "abc");
+        var pod = d.getSpec().getTemplate().getSpec();
+        var container = pod.getContainers().get(0);
+        assertThat(container.getImage()).isEqualTo("ghcr.io/example/mai:1.0");
+        assertThat(container.getEnvFrom()).as("no envFrom: it would import .env as a variable too").isNullOrEmpty();
+        assertThat(container.getEnv()).filteredOn(e -> e.getValueFrom() != null)
+                .allSatisfy(e -> {
+                    assertThat(e.getValue()).isNull();
+                    assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("abc-env");
+                    assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo(e.getName());
+                })
+                .extracting(EnvVar::getName).containsExactlyElementsOf(VARIABLES);
+        assertThat(container.getEnv()).extracting(EnvVar::getName).contains("LOG_LEVEL");
+        var mount = container.getVolumeMounts().stream().filter(m -> "/app/.env".equals(m.getMountPath())).findFirst().orElseThrow();
+        assertThat(mount.getReadOnly()).isTrue();
+        assertThat(mount.getSubPath()).isEqualTo(".env");
+        var volume = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+        assertThat(volume.getSecret().getSecretName()).isEqualTo("abc-env");
+        assertThat(volume.getSecret().getItems()).singleElement().satisfies(item -> {
+            assertThat(item.getKey()).isEqualTo(".env");
+            assertThat(item.getMode() & 0007).as("not world-readable").isZero();
+        });
+        assertThat(volume.getSecret().getDefaultMode() & 0007).isZero();
+        assertThat(container.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/app/backend/data"));
+        assertThat(d.getSpec().getStrategy().getType()).as("ReadWriteOnce data").isEqualTo("Recreate");
+        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations().get("mai.dev/env-revision"))
+                .isEqualTo(secret("app-objects", "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision"))
+                .isNotBlank();
+        assertThat(d.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
+        assertThat(d.getMetadata().getLabels()).doesNotContainKey("app.kubernetes.io/instance");
+
+        Service svc = await().atMost(PATIENCE).until(() -> client().services().inNamespace("app-objects").withName("abc-app").get(),
+                x -> x != null);
+        assertThat(svc.getSpec().getSelector()).isEqualTo(d.getSpec().getSelector().getMatchLabels());
+        assertThat(svc.getSpec().getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getPort()).isEqualTo(8080);
+            assertThat(p.getTargetPort()).isEqualTo(new IntOrString("http"));
+        });
+        assertThat(svc.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
+        PersistentVolumeClaim pvc = client().persistentVolumeClaims().inNamespace("app-objects").withName("abc-data").get();
+        assertThat(pvc.getSpec().getAccessModes()).containsExactly("ReadWriteOnce");
+        assertThat(pvc.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("5Gi");
+        assertThat(pvc.getMetadata().getOwnerReferences()).as("retained by default: no owner").isNullOrEmpty();
+
+        // Ready waits for the application
+        assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo("AppProgressing");
+        });
+        assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+        markRolledOut("app-objects", "abc-app");
+        mc = awaitReady("app-objects", "abc");
+        assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Available"));
+
+        // without spec.app: Deployment and Service go, the retained claim stays
+        edit("app-objects", "abc", m -> m.getSpec().setApp(null));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(deployment("app-objects", "abc-app")).isNull();
+            assertThat(client().services().inNamespace("app-objects").withName("abc-app").get()).isNull();
+            assertThat(condition(get("app-objects", "abc"), "AppReady")).isEmpty();
+        });
+        assertThat(client().persistentVolumeClaims().inNamespace("app-objects").withName("abc-data").get()).isNotNull();
+        awaitReady("app-objects", "abc");
+    }
+
+    @Test
+    void moreThanOneReplicaWithStorageIsRefused() {
+        create(Clients.with(withApp("app-replicas", "abc", storage("1Gi")), s -> s.getApp().setReplicas(2)));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("app-replicas", "abc"), "Ready"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getReason()).isEqualTo("InvalidSpec");
+                    assertThat(c.getMessage()).contains("spec.app.replicas");
+                }));
+        assertThat(deployment("app-replicas", "abc-app")).isNull();
+        assertThat(simulator().keysNamed("App Co")).noneMatch(k -> k.name.contains("app-replicas/"));
+    }
+
+    @Test
+    void aNonRetainedClaimIsOwnedAndGoesWithSpecApp() {
+        AppStorage storage = storage("1Gi");
+        storage.setRetain(false);
+        MaiClient created = create(withApp("app-noretain", "abc", storage));
+        PersistentVolumeClaim pvc = await().atMost(PATIENCE)
+                .until(() -> client().persistentVolumeClaims().inNamespace("app-noretain").withName("abc-data").get(), x -> x != null);
+        assertThat(pvc.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
+        edit("app-noretain", "abc", m -> m.getSpec().setApp(null));
+        await().atMost(PATIENCE).untilAsserted(() ->
+                assertThat(client().persistentVolumeClaims().inNamespace("app-noretain").withName("abc-data").get()).isNull());
+    }
+
+    @Test
+    void aLimitChangeRollsTheAppAndTheTargetsAndNothingElseDoes() throws Exception {
+        String ns = "app-revision";
+        client().apps().deployments().inNamespace(ns).resource(target(ns, "worker")).create();
+        create(Clients.with(withApp(ns, "abc", null), s -> s.setRolloutTargets(List.of(
+                new RolloutTarget("Deployment", "worker"), new RolloutTarget("StatefulSet", "missing")))));
+        await().atMost(PATIENCE).until(() -> deployment(ns, "abc-app"), x -> x != null);
+        markRolledOut(ns, "abc-app");
+        String first = revision(ns, "abc-app");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revision(ns, "worker")).isEqualTo(first));
+        markRolledOut(ns, "worker");
+        MaiClient mc = awaitReady(ns, "abc");
+        assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getMessage()).contains("StatefulSet/missing"));
+        assertThat(events(ns, "abc")).filteredOn(e -> "RolloutTargetMissing".equals(e.getReason())).singleElement()
+                .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+
+        // nothing changed: several sweeps and reconciles later, nothing was written to the workloads
+        String appVersion = deployment(ns, "abc-app").getMetadata().getResourceVersion();
+        String workerVersion = deployment(ns, "worker").getMetadata().getResourceVersion();
+        Thread.sleep(Duration.ofSeconds(6).toMillis());
+        assertThat(deployment(ns, "abc-app").getMetadata().getResourceVersion()).isEqualTo(appVersion);
+        assertThat(deployment(ns, "worker").getMetadata().getResourceVersion()).isEqualTo(workerVersion);
+
+        edit(ns, "abc", m -> m.getSpec().setSpendingLimit(new IntOrString("250")));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            String next = secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision");
+            assertThat(next).isNotEqualTo(first);
+            assertThat(revision(ns, "abc-app")).isEqualTo(next);
+            assertThat(revision(ns, "worker")).isEqualTo(next);
+        });
+        assertThat(deployment(ns, "worker").getMetadata().getLabels()).containsEntry("mai.dev/rollout-target", "true")
+                .containsEntry("app", "worker");
+    }
+
+    Deployment deployment(String namespace, String name) {
+        return client().apps().deployments().inNamespace(namespace).withName(name).get();
+    }
+
+    String revision(String namespace, String name) {
+        Deployment d = deployment(namespace, name);
+        var annotations = d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get("mai.dev/env-revision");
+    }
+
+    static Deployment target(String namespace, String name) {
+        return new DeploymentBuilder()
+                .withNewMetadata().withName(name).withNamespace(namespace).withLabels(Map.of("app", name)).endMetadata()
+                .withNewSpec().withReplicas(1)
+                .withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name)).endMetadata()
+                .withNewSpec().addNewContainer().withName("worker").withImage("busybox").endContainer().endSpec()
+                .endTemplate().endSpec().build();
+    }
+
+    /** What the Deployment controller reports once every replica runs the current template (no kubelet here). */
+    void markRolledOut(String namespace, String name) {
+        markRolledOut(client(), namespace, name);
+    }
+
+    static void markRolledOut(io.fabric8.kubernetes.client.KubernetesClient client, String namespace, String name) {
+        client.apps().deployments().inNamespace(namespace).withName(name).editStatus(d -> {
+            int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+            d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+                    .withObservedGeneration(d.getMetadata().getGeneration())
+                    .withReplicas(replicas).withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas)
+                    .build());
+            return d;
+        });
+    }
+}
