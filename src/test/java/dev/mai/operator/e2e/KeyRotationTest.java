@@ -1,0 +1,221 @@
+package dev.mai.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.RotationSpec;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.SimulatorResource;
+import dev.mai.operator.testing.TestClock;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Key rotation (SPEC 5): new key, Secret, consumers roll, then the old key goes — never before every
+ * consumer runs the new one (scheduled and requested rotations keep it and report RolloutStuck when
+ * the rollout hangs). Budget-safe throughout: the old and the new key together can never spend more
+ * than the period has left. Time comes from the operator's clock, which these tests move.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@QuarkusTestResource(SimulatorResource.class)
+class KeyRotationTest extends OperatorHarness {
+
+    @Inject
+    TestClock clock;
+
+    @AfterEach
+    void resetClock() {
+        clock.reset();
+    }
+
+    private String secretHash(String namespace) {
+        return data(secret(namespace, "abc-env"), "OPENROUTER_KEY_HASH");
+    }
+
+    private void requestRotation(String namespace, String value) {
+        clock.advance(Duration.ofMinutes(6)); // a rotation may be asked for at most once per 5 minutes
+        edit(namespace, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", value));
+    }
+
+    private MaiClient readyWithApp(String namespace, MaiClient spec) {
+        spec.getMetadata().setAnnotations(new java.util.HashMap<>());
+        create(spec);
+        await().atMost(PATIENCE).until(() -> client().apps().deployments().inNamespace(namespace).withName("abc-app").get(),
+                d -> d != null);
+        ClientAppTest.markRolledOut(client(), namespace, "abc-app");
+        return awaitReady(namespace, "abc");
+    }
+
+    @Test
+    void aRequestedRotationRevokesTheOldKeyOnlyOnceTheAppRolledOut() {
+        String ns = "rot-request";
+        MaiClient mc = readyWithApp(ns, ClientAppTest.withApp(ns, "abc", null));
+        OpenRouterSimulator.Key old = keysOf(mc).get(0);
+        String firstRevision = secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision");
+
+        requestRotation(ns, "1");
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(secretHash(ns)).isNotEqualTo(old.hash);
+            MaiClient now = get(ns, "abc");
+            assertThat(condition(now, "Rotating")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("True");
+                assertThat(c.getReason()).isEqualTo("RotationInProgress");
+            });
+            assertThat(now.getStatus().getPendingRevocations()).extracting(p -> p.getHash()).containsExactly(old.hash);
+        });
+        OpenRouterSimulator.Key fresh = simulator().keysNamed(":" + mc.getMetadata().getUid() + "]").stream()
+                .filter(k -> !k.hash.equals(old.hash)).findFirst().orElseThrow();
+        assertThat(secretHash(ns)).isEqualTo(fresh.hash);
+        assertThat(ClientAppTest.class).isNotNull();
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revisionOf(ns, "abc-app")).isNotEqualTo(firstRevision));
+        // the app has not rolled out yet: the old key stays valid for its pods
+        sleep(Duration.ofSeconds(3));
+        assertThat(old.deleted).isFalse();
+        assertThat(old.disabled).isFalse();
+
+        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(old.deleted).isTrue();
+            MaiClient now = get(ns, "abc");
+            assertThat(now.getStatus().getPendingRevocations()).isNullOrEmpty();
+            assertThat(condition(now, "Rotating")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+        });
+        MaiClient after = awaitReady(ns, "abc");
+        assertThat(keysOf(after)).extracting(k -> k.hash).containsExactly(fresh.hash);
+        assertThat(after.getStatus().getRotationRequest()).isEqualTo("1");
+        assertThat(events(ns, "abc")).extracting(e -> e.getReason()).contains("KeyRotated", "OldKeyRevoked");
+
+        // held back: the old key survives and the stuck rollout is reported
+        requestRotation(ns, "2");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(secretHash(ns)).isNotEqualTo(fresh.hash));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "Rotating"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getStatus()).isEqualTo("True");
+                    assertThat(c.getReason()).isEqualTo("RolloutStuck");
+                    assertThat(c.getMessage()).contains("Deployment/abc-app");
+                }));
+        assertThat(events(ns, "abc")).filteredOn(e -> "RolloutStuck".equals(e.getReason())).singleElement()
+                .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+        sleep(Duration.ofSeconds(3));
+        assertThat(fresh.deleted).as("a requested rotation never cuts off a consumer").isFalse();
+        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(fresh.deleted).isTrue());
+        assertThat(keysOf(awaitReady(ns, "abc"))).hasSize(1);
+    }
+
+    @Test
+    void theOldAndTheNewKeyNeverHoldMoreThanThePeriodHasLeft() {
+        String ns = "rot-budget";
+        clock.set(Instant.parse("2026-12-15T12:00:00Z"));
+        MaiClient mc = readyWithApp(ns, Clients.with(ClientAppTest.withApp(ns, "abc", null), s -> s.setLimitReset("monthly")));
+        OpenRouterSimulator.Key old = keysOf(mc).get(0);
+        simulator().spend(old.hash, new BigDecimal("60"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(get(ns, "abc").getStatus().getUsage()).isEqualTo("60.00"));
+
+        List<OpenRouterSimulator.Key> before = keysOf(mc);
+        AtomicReference<BigDecimal> most = new AtomicReference<>(BigDecimal.ZERO);
+        Runnable watch = () -> {
+            BigDecimal left = keysOf(mc).stream().map(k -> k.limit.subtract(k.usageInPeriod)).reduce(BigDecimal.ZERO, BigDecimal::add);
+            most.accumulateAndGet(left, BigDecimal::max);
+        };
+        requestRotation(ns, "budget");
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+            watch.run();
+            assertThat(keysOf(mc)).hasSize(2);
+            assertThat(secretHash(ns)).isNotEqualTo(old.hash);
+        });
+        OpenRouterSimulator.Key fresh = keysOf(mc).stream().filter(k -> !k.hash.equals(old.hash)).findFirst().orElseThrow();
+        watch.run();
+        assertThat(old.limit.subtract(old.usageInPeriod).add(fresh.limit.subtract(fresh.usageInPeriod)))
+                .isLessThanOrEqualTo(new BigDecimal("40"));
+        // the application's pods still use the old key and spend with it
+        simulator().spend(old.hash, new BigDecimal("15"));
+        for (int i = 0; i < 20; i++) {
+            watch.run();
+            sleep(Duration.ofMillis(100));
+        }
+        assertThat(most.get()).as("what all keys of the client could still spend during the overlap").isLessThanOrEqualTo(new BigDecimal("40"));
+        assertThat(before).hasSize(1);
+
+        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(old.deleted).isTrue();
+            assertThat(fresh.limit.subtract(fresh.usageInPeriod)).as("what was left: 100 - 60 - 15").isEqualByComparingTo("25");
+            MaiClient now = get(ns, "abc");
+            assertThat(now.getStatus().getUsage()).isEqualTo("75.00");
+            assertThat(now.getStatus().getUsageInPeriod()).isEqualTo("75.00");
+            assertThat(now.getStatus().getLimitRemaining()).isEqualTo("25.00");
+        });
+
+        // a new month: OpenRouter resets the period usage, and the full limit returns
+        clock.set(Instant.parse("2027-01-01T00:00:05Z"));
+        fresh.usageInPeriod = BigDecimal.ZERO;
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(fresh.limit).isEqualByComparingTo("100");
+            MaiClient now = get(ns, "abc");
+            assertThat(now.getStatus().getLimitRemaining()).isEqualTo("100.00");
+            assertThat(now.getStatus().getUsage()).isEqualTo("75.00");
+            assertThat(now.getStatus().getNextLimitResetAt()).isEqualTo("2027-02-01T00:00:00Z");
+        });
+    }
+
+    @Test
+    void aScheduledRotationHappensOnTime() {
+        String ns = "rot-schedule";
+        MaiClient mc = create(Clients.with(Clients.maiClient(ns, "abc", "Schedule Co", "50"), s -> {
+            RotationSpec rotation = new RotationSpec();
+            rotation.setEvery("1h");
+            s.setRotation(rotation);
+        }));
+        MaiClient ready = awaitReady(ns, "abc");
+        OpenRouterSimulator.Key first = keysOf(ready).get(0);
+        Instant created = Instant.parse(ready.getStatus().getKeyCreatedAt());
+        assertThat(ready.getStatus().getNextRotationAt()).isEqualTo(created.plus(Duration.ofHours(1)).toString());
+
+        clock.advance(Duration.ofMinutes(58));
+        sleep(Duration.ofSeconds(5)); // two sweep intervals: the operator looks, and does nothing yet
+        assertThat(first.deleted).isFalse();
+        assertThat(keysOf(get(ns, "abc"))).extracting(k -> k.hash).containsExactly(first.hash);
+
+        clock.advance(Duration.ofMinutes(3));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(first.deleted).isTrue();
+            MaiClient now = get(ns, "abc");
+            assertThat(now.getStatus().getKeyHash()).isNotEqualTo(first.hash);
+            assertThat(now.getStatus().getNextRotationAt())
+                    .isEqualTo(Instant.parse(now.getStatus().getKeyCreatedAt()).plus(Duration.ofHours(1)).toString());
+        });
+        MaiClient after = awaitReady(ns, "abc");
+        assertThat(keysOf(after)).hasSize(1);
+        assertThat(Instant.parse(after.getStatus().getNextRotationAt())).isAfter(clock.instant().plus(Duration.ofMinutes(55)));
+        assertThat(events(ns, "abc")).filteredOn(e -> "KeyRotated".equals(e.getReason())).singleElement()
+                .satisfies(e -> assertThat(e.getMessage()).contains("spec.rotation.every 1h"));
+        assertThat(mc).isNotNull();
+    }
+
+    private String revisionOf(String namespace, String name) {
+        var d = client().apps().deployments().inNamespace(namespace).withName(name).get();
+        return d.getSpec().getTemplate().getMetadata().getAnnotations().get("mai.dev/env-revision");
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
