@@ -1,7 +1,8 @@
 -- Argo CD health check for mai.dev/MaiClient (Lua 5.1, as Argo CD runs it).
 -- Progressing: the operator has not reconciled the current generation, a key rotation is under way,
 --              or Ready is not known yet / False for a reason that heals by itself.
--- Degraded:    Ready=False for a reason that needs a person (see TERMINAL below).
+-- Degraded:    Ready=False for a reason that needs a person (see TERMINAL below), or a rotation
+--              whose rollout is stuck (Rotating=True, RolloutStuck).
 -- Suspended:   the key is disabled by spec.disableKey (the billing brake, as asked).
 -- Healthy:     Ready=True for the current generation.
 local TERMINAL = {
@@ -41,6 +42,12 @@ for _, condition in ipairs(obj.status.conditions) do
   elseif condition.type == "Rotating" then
     rotating = condition
   end
+end
+
+if rotating ~= nil and rotating.status == "True" and rotating.reason == "RolloutStuck" then
+  hs.status = "Degraded"
+  hs.message = "RolloutStuck: " .. tostring(rotating.message or "")
+  return hs
 end
 
 if rotating ~= nil and rotating.status == "True" then

@@ -135,9 +135,35 @@ public final class Demo {
             if (clients.stream().map(mc -> client.resource(mc).get()).allMatch(Demo::ready)) {
                 return true;
             }
+            markDeploymentsAvailable(client);
             Thread.sleep(200);
         }
         return false;
+    }
+
+    /**
+     * The embedded API has no Deployment controller or kubelet: the demo stands in for them and
+     * reports each operator-managed Deployment as rolled out, as a cluster would once its pods run.
+     */
+    private static void markDeploymentsAvailable(KubernetesClient client) {
+        for (var d : client.apps().deployments().inAnyNamespace().withLabel("app.kubernetes.io/managed-by", "mai-operator")
+                .list().getItems()) {
+            int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+            var status = d.getStatus();
+            if (status != null && d.getMetadata().getGeneration().equals(status.getObservedGeneration())
+                    && Integer.valueOf(replicas).equals(status.getAvailableReplicas())) {
+                continue;
+            }
+            client.apps().deployments().inNamespace(d.getMetadata().getNamespace()).withName(d.getMetadata().getName())
+                    .editStatus(x -> {
+                        x.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+                                .withObservedGeneration(x.getMetadata().getGeneration()).withReplicas(replicas)
+                                .withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas).build());
+                        return x;
+                    });
+            System.out.printf("(demo) Deployment %s/%s reported available, as a cluster's kubelet would%n",
+                    d.getMetadata().getNamespace(), d.getMetadata().getName());
+        }
     }
 
     private static boolean ready(MaiClient mc) {

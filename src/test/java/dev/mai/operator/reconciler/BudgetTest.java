@@ -113,4 +113,38 @@ class BudgetTest {
         assertThat(s.getCarriedUntil()).isNull();
         assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, Instant.parse("2030-01-01T00:00:00Z"))).isEqualByComparingTo("75");
     }
+
+    @Test
+    void duringAnOverlapTheOldKeysShareIsLeftOutOfTheNewKeysLimitAndReturnsWhenItIsSettled() {
+        Instant now = Instant.parse("2026-12-15T12:00:00Z");
+        MaiClientStatus s = new MaiClientStatus();
+        KeyInfo old = key("100", "60", "monthly");
+        BigDecimal share = Budget.overlapShare(new BigDecimal("100"), s, old, now);
+        assertThat(share).as("half of the 40 left").isEqualByComparingTo("20");
+        s.setPendingRevocations(java.util.List.of(new dev.mai.operator.api.v1alpha1.PendingRevocation("h", null,
+                dev.mai.operator.api.v1alpha1.PendingRevocation.REQUESTED, "80.00", "60.00", "60.00")));
+        Budget.carryLifetime(s, old.usage());
+        assertThat(Budget.committedInPeriod(s, now)).isEqualByComparingTo("80");
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, now)).as("the new key's limit").isEqualByComparingTo("20");
+        assertThat(Budget.committedInPeriod(s, Instant.parse("2027-01-02T00:00:00Z")))
+                .as("a reservation is the old key's limit: it does not lapse at the reset").isEqualByComparingTo("80");
+
+        // settled: the old key spent 15 more; its period spend is carried, its reservation ends
+        Budget.retire(s, new BigDecimal("15"), new BigDecimal("75"), "monthly", now);
+        s.setPendingRevocations(null);
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, now)).isEqualByComparingTo("25");
+        assertThat(s.getCarriedUsage()).isEqualTo("75.00");
+        assertThat(Budget.effectiveLimit(new BigDecimal("100"), s, Instant.parse("2027-01-01T00:00:00Z")))
+                .as("the full limit returns at the boundary").isEqualByComparingTo("100");
+    }
+
+    @Test
+    void aDisabledOldKeyGetsNoShareAndAnOdderAmountIsSplitToTheCentInTheNewKeysFavour() {
+        Instant now = Instant.parse("2026-12-15T12:00:00Z");
+        KeyInfo disabled = new KeyInfo("h", "n", "l", true, new BigDecimal("100"), new BigDecimal("40"), "monthly",
+                new BigDecimal("60"), new BigDecimal("60"), new BigDecimal("60"), new BigDecimal("60"), "2026-01-01T00:00:00Z");
+        assertThat(Budget.overlapShare(new BigDecimal("100"), new MaiClientStatus(), disabled, now)).isEqualByComparingTo("0");
+        assertThat(Budget.overlapShare(new BigDecimal("100"), new MaiClientStatus(), key("100", "99.97", "daily"), now))
+                .isEqualByComparingTo("0.01");
+    }
 }

@@ -1,0 +1,119 @@
+package dev.mai.operator.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.EmbeddedCluster;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.OperatorProcess;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An operator restart rolls nothing (SPEC 4): the packaged operator provisions a MaiClient with
+ * spec.app and a rollout target, is stopped and started again, and after the new process has
+ * reconciled and swept, the app Deployment, the target and the Secret are exactly as before —
+ * same resourceVersion, same revision on the pod templates.
+ */
+class AppRestartIT {
+
+    private static final Path WORK = Path.of("target/app-restart");
+
+    @Test
+    void aRestartedOperatorLeavesTheWorkloadsAlone() throws Exception {
+        Files.createDirectories(WORK);
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+            Path keyFile = WORK.resolve("management-key");
+            Files.writeString(keyFile, openRouter.newManagementKey());
+            Map<String, String> env = new HashMap<>();
+            env.put("KUBECONFIG", cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator").toAbsolutePath().toString());
+            env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
+            env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
+            env.put("MAI_VALIDATION_INTERVAL", "1s");
+            env.put("QUARKUS_HTTP_PORT", "0");
+            KubernetesClient client = cluster.client();
+            client.apps().deployments().inNamespace("restart").resource(worker()).create();
+            MaiClient mc = Clients.with(Clients.maiClient("restart", "abc", "Restart Co", "40"), s -> {
+                AppSpec app = new AppSpec();
+                app.setImage("img:1");
+                s.setApp(app);
+                s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "worker")));
+            });
+
+            try (OperatorProcess first = OperatorProcess.start(env, WORK.resolve("operator-0.log"))) {
+                client.resource(mc).create();
+                await().atMost(Duration.ofMinutes(1)).until(() -> revision(client, "abc-app") != null && revision(client, "worker") != null);
+                rolledOut(client, "abc-app");
+                rolledOut(client, "worker");
+                await().atMost(Duration.ofMinutes(1)).until(() -> ready(client.resources(MaiClient.class).inNamespace("restart")
+                        .withName("abc").get()));
+            }
+            Map<String, String> before = versions(client);
+            String revision = revision(client, "abc-app");
+            assertThat(revision(client, "worker")).isEqualTo(revision);
+
+            try (OperatorProcess second = OperatorProcess.start(env, WORK.resolve("operator-1.log"))) {
+                // the new process reconciles every MaiClient on start and sweeps every second
+                long sweeps = openRouter.count("GET /keys");
+                await().atMost(Duration.ofMinutes(1)).until(() -> openRouter.count("GET /keys") >= sweeps + 3);
+                assertThat(second.isAlive()).isTrue();
+            }
+            assertThat(versions(client)).isEqualTo(before);
+            assertThat(revision(client, "abc-app")).isEqualTo(revision);
+            assertThat(revision(client, "worker")).isEqualTo(revision);
+            assertThat(openRouter.count("POST /keys")).isEqualTo(1);
+        }
+    }
+
+    private static Map<String, String> versions(KubernetesClient client) {
+        return Map.of(
+                "app", client.apps().deployments().inNamespace("restart").withName("abc-app").get().getMetadata().getResourceVersion(),
+                "worker", client.apps().deployments().inNamespace("restart").withName("worker").get().getMetadata().getResourceVersion(),
+                "secret", client.secrets().inNamespace("restart").withName("abc-env").get().getMetadata().getResourceVersion(),
+                "service", client.services().inNamespace("restart").withName("abc-app").get().getMetadata().getResourceVersion());
+    }
+
+    private static String revision(KubernetesClient client, String name) {
+        Deployment d = client.apps().deployments().inNamespace("restart").withName(name).get();
+        var annotations = d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get("mai.dev/env-revision");
+    }
+
+    private static void rolledOut(KubernetesClient client, String name) {
+        client.apps().deployments().inNamespace("restart").withName(name).editStatus(d -> {
+            d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
+                    .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
+            return d;
+        });
+    }
+
+    private static Deployment worker() {
+        return new DeploymentBuilder()
+                .withNewMetadata().withName("worker").withNamespace("restart").endMetadata()
+                .withNewSpec().withReplicas(1)
+                .withNewSelector().withMatchLabels(Map.of("app", "worker")).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", "worker")).endMetadata()
+                .withNewSpec().addNewContainer().withName("worker").withImage("busybox").endContainer().endSpec()
+                .endTemplate().endSpec().build();
+    }
+
+    private static boolean ready(MaiClient mc) {
+        return mc != null && mc.getStatus() != null && mc.getStatus().getConditions() != null
+                && mc.getMetadata().getGeneration().equals(mc.getStatus().getObservedGeneration())
+                && mc.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+}
