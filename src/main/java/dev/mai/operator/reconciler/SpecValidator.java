@@ -1,10 +1,17 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +40,19 @@ public final class SpecValidator {
     static final Pattern QUALIFIED_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
     static final Pattern SECRET_DATA_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
     static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?");
+    static final Pattern IMAGE = Pattern.compile(AppSpec.IMAGE);
+    static final Pattern QUANTITY = Pattern.compile(AppStorage.QUANTITY);
+    static final Pattern ABSOLUTE_PATH = Pattern.compile(AppStorage.PATH);
+    /** An empty, . or .. segment; the schema's CEL rule uses the same expression (with $ for \z). */
+    static final Pattern UNCLEAN_PATH = Pattern.compile("//|/[.][.]?(/|\\z)");
+    static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
+    static final Set<String> SECRET_VARIABLES = Set.of(EnvSecret.API_KEY, EnvSecret.HOST, EnvSecret.EXTERNAL_USER,
+            EnvSecret.ORGANIZATION_NAME, EnvSecret.SPENDING_LIMIT, EnvSecret.KEY_HASH);
+    static final Set<String> ROLLOUT_KINDS = Set.of("Deployment", "StatefulSet");
+    static final int MAX_ROLLOUT_TARGETS = 32;
+    static final Duration MIN_ROTATION = Duration.ofHours(1);
+    /** The longest duration Kubernetes (Go's time.Duration, int64 nanoseconds) and so the CRD's CEL rule accept. */
+    static final Duration MAX_ROTATION = Duration.ofNanos(Long.MAX_VALUE);
 
     private final Optional<BigDecimal> maxSpendingLimit;
 
@@ -65,6 +85,9 @@ public final class SpecValidator {
             out.add(new Violation("spec.deletionPolicy", "must be Delete or Retain"));
         }
         secret(client, spec.getSecret(), out);
+        app(spec.getApp(), out);
+        rolloutTargets(name, spec, out);
+        rotation(spec.getRotation(), out);
         var ref = spec.getProvisioningKeySecretRef();
         if (ref != null) {
             if (ref.getName() == null || ref.getName().length() > 253 || !DNS_SUBDOMAIN.matcher(ref.getName()).matches()) {
@@ -150,10 +173,14 @@ public final class SpecValidator {
                 out.add(new Violation(field, "may not set " + key + " (app.kubernetes.io/managed-by and mai.dev/ keys are the operator's)"));
             } else if (!qualifiedKey(key)) {
                 out.add(new Violation(field, "key '" + key + "' is not a valid qualified name ([prefix/]name, name at most 63 characters)"));
-            } else if (labels && (e.getValue() == null || e.getValue().length() > 63 || !LABEL_VALUE.matcher(e.getValue()).matches())) {
+            } else if (labels && !labelValue(e.getValue())) {
                 out.add(new Violation(field, "value of " + key + " must be at most 63 characters of letters, digits, '-', '_' and '.'"));
             }
         }
+    }
+
+    private static boolean labelValue(String value) {
+        return value != null && value.length() <= 63 && LABEL_VALUE.matcher(value).matches();
     }
 
     private static boolean qualifiedKey(String key) {
@@ -166,5 +193,174 @@ public final class SpecValidator {
             }
         }
         return !name.isEmpty() && name.length() <= 63 && QUALIFIED_NAME.matcher(name).matches();
+    }
+
+    private static void app(AppSpec app, List<Violation> out) {
+        if (app == null) {
+            return;
+        }
+        String image = app.getImage();
+        if (image == null || image.isEmpty()) {
+            out.add(new Violation("spec.app.image", "is required (the container image of the application)"));
+        } else if (image.length() > 1024) {
+            out.add(new Violation("spec.app.image", "must be at most 1024 characters"));
+        } else if (!IMAGE.matcher(image).matches()) {
+            out.add(new Violation("spec.app.image", "must not contain whitespace or control characters"));
+        }
+        Integer replicas = app.getReplicas();
+        if (replicas != null && (replicas < 0 || replicas > 100)) {
+            out.add(new Violation("spec.app.replicas", "must be between 0 and 100"));
+        } else if (replicas != null && replicas > 1 && app.getStorage() != null) {
+            out.add(new Violation("spec.app.replicas", "must be at most 1 with spec.app.storage "
+                    + "(ReadWriteOnce storage: more than one replica is refused)"));
+        }
+        if (app.getPort() != null && (app.getPort() < 1 || app.getPort() > 65535)) {
+            out.add(new Violation("spec.app.port", "must be a port number between 1 and 65535"));
+        }
+        storage(app.getStorage(), out);
+        env(app.getEnv(), out);
+        nodeSelector(app.getNodeSelector(), out);
+    }
+
+    private static void storage(AppStorage storage, List<Violation> out) {
+        if (storage == null) {
+            return;
+        }
+        String size = storage.getSize();
+        if (size == null) {
+            out.add(new Violation("spec.app.storage.size", "is required (a Kubernetes quantity such as 10Gi)"));
+        } else if (!QUANTITY.matcher(size).matches()) {
+            out.add(new Violation("spec.app.storage.size", "must be a Kubernetes quantity such as 10Gi or 500M (digits, "
+                    + "an optional decimal part, an optional suffix Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P or E)"));
+        } else if (size.chars().noneMatch(c -> c >= '1' && c <= '9')) {
+            out.add(new Violation("spec.app.storage.size", "must not be zero"));
+        }
+        String storageClass = storage.getStorageClassName();
+        if (storageClass != null && (storageClass.length() > 253 || !DNS_SUBDOMAIN.matcher(storageClass).matches())) {
+            out.add(new Violation("spec.app.storage.storageClassName", "must be a DNS subdomain name (lower-case letters, "
+                    + "digits, '-' and '.', at most 253)"));
+        }
+        mountPath(storage.getMountPath(), out);
+    }
+
+    private static void mountPath(String path, List<Violation> out) {
+        String field = "spec.app.storage.mountPath";
+        if (path == null) {
+            return;
+        }
+        if (!ABSOLUTE_PATH.matcher(path).matches()) {
+            out.add(new Violation(field, "must be an absolute path (starting with /, no NUL)"));
+        } else if (path.length() > 1024) {
+            out.add(new Violation(field, "must be at most 1024 characters"));
+        } else if (UNCLEAN_PATH.matcher(path).find()) {
+            out.add(new Violation(field, "must be a clean path (no empty, . or .. segments)"));
+        } else if (path.equals("/")) {
+            out.add(new Violation(field, "may not be / (the data directory would cover the whole container)"));
+        } else if (path.equals(AppStorage.DOTENV_PATH) || path.startsWith(AppStorage.DOTENV_PATH + "/")) {
+            out.add(new Violation(field, "may not be " + AppStorage.DOTENV_PATH
+                    + " or under it (the Secret's .env file is mounted there)"));
+        }
+    }
+
+    private static void env(List<EnvVar> env, List<Violation> out) {
+        if (env == null) {
+            return;
+        }
+        if (env.size() > AppSpec.MAX_ENV) {
+            out.add(new Violation("spec.app.env", "must have at most " + AppSpec.MAX_ENV + " variables"));
+        }
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < env.size(); i++) {
+            String field = "spec.app.env[" + i + "].name";
+            // names only: a value may be a credential and never appears in a message
+            String name = env.get(i) == null ? null : env.get(i).getName();
+            if (name == null || !ENV_NAME.matcher(name).matches()) {
+                out.add(new Violation(field, "must be an environment variable name ([-._a-zA-Z][-._a-zA-Z0-9]*)"));
+            } else if (SECRET_VARIABLES.contains(name)) {
+                out.add(new Violation(field, "may not redefine " + name + " (a variable of the Secret, set by the operator)"));
+            } else {
+                Integer first = seen.putIfAbsent(name, i);
+                if (first != null) {
+                    out.add(new Violation(field, "duplicates spec.app.env[" + first + "].name (" + name + ")"));
+                }
+            }
+        }
+    }
+
+    private static void nodeSelector(Map<String, String> selector, List<Violation> out) {
+        if (selector == null) {
+            return;
+        }
+        for (Map.Entry<String, String> e : selector.entrySet()) {
+            String key = e.getKey();
+            if (!qualifiedKey(key)) {
+                out.add(new Violation("spec.app.nodeSelector", "key '" + key
+                        + "' is not a valid qualified name ([prefix/]name, name at most 63 characters)"));
+            } else if (!labelValue(e.getValue())) {
+                out.add(new Violation("spec.app.nodeSelector", "value of " + key
+                        + " must be at most 63 characters of letters, digits, '-', '_' and '.'"));
+            }
+        }
+    }
+
+    private static void rolloutTargets(String clientName, MaiClientSpec spec, List<Violation> out) {
+        List<RolloutTarget> targets = spec.getRolloutTargets();
+        if (targets == null) {
+            return;
+        }
+        if (targets.size() > MAX_ROLLOUT_TARGETS) {
+            out.add(new Violation("spec.rolloutTargets", "must have at most " + MAX_ROLLOUT_TARGETS + " entries"));
+        }
+        // the operator's own Deployment is rolled by spec.app; listed again, two writers would fight over it
+        String appDeployment = spec.getApp() == null || clientName == null ? null : clientName + "-app";
+        Map<RolloutTarget, Integer> seen = new HashMap<>();
+        for (int i = 0; i < targets.size(); i++) {
+            String field = "spec.rolloutTargets[" + i + "]";
+            RolloutTarget target = targets.get(i);
+            if (target == null) {
+                out.add(new Violation(field, "must be {kind, name}"));
+                continue;
+            }
+            boolean valid = true;
+            if (target.getKind() == null || !ROLLOUT_KINDS.contains(target.getKind())) {
+                out.add(new Violation(field + ".kind", "must be Deployment or StatefulSet"));
+                valid = false;
+            }
+            String name = target.getName();
+            if (name == null || name.length() > 253 || !DNS_SUBDOMAIN.matcher(name).matches()) {
+                out.add(new Violation(field + ".name", "must be the name of a workload in this namespace "
+                        + "(a DNS subdomain, at most 253)"));
+                valid = false;
+            }
+            if (!valid) {
+                continue;
+            }
+            Integer first = seen.putIfAbsent(target, i);
+            if (first != null) {
+                out.add(new Violation(field, "duplicates spec.rolloutTargets[" + first + "] (" + target + ")"));
+            } else if ("Deployment".equals(target.getKind()) && name.equals(appDeployment)) {
+                out.add(new Violation(field + ".name", "may not be " + appDeployment
+                        + ": with spec.app the operator manages that Deployment itself"));
+            }
+        }
+    }
+
+    private static void rotation(RotationSpec rotation, List<Violation> out) {
+        if (rotation == null) {
+            return;
+        }
+        String field = "spec.rotation.every";
+        if (rotation.getEvery() == null) {
+            out.add(new Violation(field, "is required with spec.rotation (a duration such as 720h)"));
+            return;
+        }
+        Optional<Duration> every = GoDuration.parse(rotation.getEvery());
+        if (every.isEmpty()) {
+            out.add(new Violation(field, "must be a duration of hours, minutes and seconds such as 720h or 1h30m"));
+        } else if (every.get().compareTo(MIN_ROTATION) < 0) {
+            out.add(new Violation(field, "must be at least 1h"));
+        } else if (every.get().compareTo(MAX_ROTATION) > 0) {
+            out.add(new Violation(field, "must be at most 2562047h (the longest Kubernetes duration)"));
+        }
     }
 }

@@ -2,18 +2,33 @@ package dev.mai.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.InvalidSpecs;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Toleration;
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class SpecValidatorTest {
@@ -106,5 +121,430 @@ class SpecValidatorTest {
         });
         assertThat(validator.validate(client)).extracting(SpecValidator.Violation::field)
                 .containsExactly("spec.organizationName", "spec.spendingLimit", "spec.limitReset");
+    }
+
+    // spec.app, spec.rolloutTargets and spec.rotation (SPEC 2.1 and 4)
+
+    private static AppSpec app(Consumer<AppSpec> change) {
+        AppSpec app = new AppSpec();
+        app.setImage("ghcr.io/mai/app:1.0");
+        change.accept(app);
+        return app;
+    }
+
+    private static AppStorage storage(String size) {
+        AppStorage storage = new AppStorage();
+        storage.setSize(size);
+        return storage;
+    }
+
+    private static AppStorage storageAt(String mountPath) {
+        AppStorage storage = storage("10Gi");
+        storage.setMountPath(mountPath);
+        return storage;
+    }
+
+    private static RotationSpec rotation(String every) {
+        RotationSpec rotation = new RotationSpec();
+        rotation.setEvery(every);
+        return rotation;
+    }
+
+    /** The only violation of a valid client changed by {@code change}. */
+    private SpecValidator.Violation onlyViolation(Consumer<MaiClientSpec> change) {
+        List<SpecValidator.Violation> violations = validator.validate(Clients.with(valid(), change));
+        assertThat(violations).hasSize(1);
+        return violations.get(0);
+    }
+
+    private void assertValid(Consumer<MaiClientSpec> change) {
+        assertThat(validator.validate(Clients.with(valid(), change))).isEmpty();
+    }
+
+    @Test
+    void fullValidAppRolloutAndRotationPass() {
+        assertValid(s -> {
+            s.setApp(app(a -> {
+                a.setReplicas(1);
+                a.setPort(8080);
+                AppStorage storage = storage("10Gi");
+                storage.setStorageClassName("fast-ssd.example.com");
+                storage.setMountPath("/app/backend/data");
+                storage.setRetain(true);
+                a.setStorage(storage);
+                a.setResources(new ResourceRequirements(null, Map.of("memory", new Quantity("1Gi")),
+                        Map.of("cpu", new Quantity("250m"))));
+                a.setEnv(List.of(new EnvVar("ENABLE_SIGNUP", "false", null), new EnvVar("WEBUI_NAME", "mAI", null),
+                        new EnvVar("my.var-1", "x", null), new EnvVar("_UNDERSCORE", "", null)));
+                a.setNodeSelector(Map.of("kubernetes.io/arch", "amd64", "disktype", "ssd", "empty-value", ""));
+                a.setTolerations(List.of(new Toleration("NoSchedule", "dedicated", "Equal", null, "mai")));
+            }));
+            s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "web"), new RolloutTarget("StatefulSet", "web"),
+                    new RolloutTarget("StatefulSet", "abc-app"), new RolloutTarget("Deployment", "worker.v2")));
+            s.setRotation(rotation("720h"));
+        });
+    }
+
+    @Test
+    void minimalAppPasses() {
+        assertValid(s -> s.setApp(app(a -> { })));
+    }
+
+    @ParameterizedTest
+    @NullAndEmptySource
+    void appImageIsRequired(String image) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setImage(image))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.image");
+            assertThat(v.rule()).contains("required");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ghcr.io/mai/app :1.0", " ghcr.io/mai/app", "ghcr.io/mai/app\n", "ghcr.io/mai/app\t",
+            "ghcr.io/mai/app\u00a0", "ghcr.io/mai/app\u2028", "ghcr.io/\u0000app", "ghcr.io/mai/app\u0085"})
+    void appImageWithWhitespaceOrControlCharactersIsRefused(String image) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setImage(image))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.image");
+            assertThat(v.rule()).contains("whitespace");
+        });
+    }
+
+    @Test
+    void appImageIsAtMost1024Characters() {
+        String longest = "registry.example.com/" + "a".repeat(1024 - 21);
+        assertValid(s -> s.setApp(app(a -> a.setImage(longest))));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setImage(longest + "b"))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.image");
+            assertThat(v.rule()).contains("1024");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2, 100})
+    void replicasFrom0To100Pass(int replicas) {
+        assertValid(s -> s.setApp(app(a -> a.setReplicas(replicas))));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {-1, 101, Integer.MAX_VALUE})
+    void replicasOutside0To100AreRefused(int replicas) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setReplicas(replicas))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.replicas");
+            assertThat(v.rule()).contains("between 0 and 100");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1})
+    void storageAllowsAtMostOneReplica(int replicas) {
+        assertValid(s -> s.setApp(app(a -> {
+            a.setStorage(storage("10Gi"));
+            a.setReplicas(replicas);
+        })));
+    }
+
+    @Test
+    void storageWithTwoReplicasIsRefused() {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> {
+            a.setStorage(storage("10Gi"));
+            a.setReplicas(2);
+        })))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.replicas");
+            assertThat(v.rule()).contains("ReadWriteOnce");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 8080, 65535})
+    void portsFrom1To65535Pass(int port) {
+        assertValid(s -> s.setApp(app(a -> a.setPort(port))));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, -80, 65536})
+    void portsOutside1To65535AreRefused(int port) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setPort(port))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.port");
+            assertThat(v.rule()).contains("1 and 65535");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"10Gi", "500M", "1.5Ti", "0.5Gi", "1", "100k", "007Mi"})
+    void storageSizesThatAreQuantitiesPass(String size) {
+        assertValid(s -> s.setApp(app(a -> a.setStorage(storage(size)))));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "10 Gi|quantity", "10GB|quantity", "1e3|quantity", "-1Gi|quantity", "+1Gi|quantity", "''|quantity", "Gi|quantity",
+            "10gi|quantity", ".5Gi|quantity", "0|zero", "0Gi|zero", "0.0Mi|zero", "000|zero"})
+    void storageSizesThatAreNotQuantitiesOrZeroAreRefused(String size, String word) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storage(size)))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.storage.size");
+            assertThat(v.rule()).contains(word);
+        });
+    }
+
+    @Test
+    void storageSizeIsRequired() {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storage(null)))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.storage.size");
+            assertThat(v.rule()).contains("required");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fast-ssd", "gp3", "standard.storage.example.com"})
+    void storageClassNamesThatAreDnsSubdomainsPass(String storageClass) {
+        assertValid(s -> s.setApp(app(a -> {
+            a.setStorage(storage("10Gi"));
+            a.getStorage().setStorageClassName(storageClass);
+        })));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "Fast-SSD", "fast_ssd", "-fast", "fast.", "fast ssd"})
+    void storageClassNamesThatAreNotDnsSubdomainsAreRefused(String storageClass) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> {
+            a.setStorage(storage("10Gi"));
+            a.getStorage().setStorageClassName(storageClass);
+        })))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.storage.storageClassName");
+            assertThat(v.rule()).contains("DNS subdomain");
+        });
+    }
+
+    @Test
+    void storageClassNameIsAtMost253Characters() {
+        String longest = ("a".repeat(62) + ".").repeat(4) + "b";
+        assertThat(longest).hasSize(253);
+        assertValid(s -> s.setApp(app(a -> a.setStorage(storageWithClass(longest)))));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageWithClass(longest + "c")))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.storage.storageClassName");
+            assertThat(v.rule()).contains("253");
+        });
+    }
+
+    private static AppStorage storageWithClass(String storageClass) {
+        AppStorage storage = storage("10Gi");
+        storage.setStorageClassName(storageClass);
+        return storage;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/app/backend/data", "/data", "/data/", "/app", "/app/.envrc", "/app/.env.d", "/srv/app/.env", "/a b/ü"})
+    void mountPathsThatAreCleanAbsolutePathsPass(String path) {
+        assertValid(s -> s.setApp(app(a -> a.setStorage(storageAt(path)))));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "app/data|absolute", "''|absolute", "./data|absolute", "/|may not be /", "/app/.env|/app/.env",
+            "/app/.env/|/app/.env", "/app/.env/sub|/app/.env", "/app//.env|clean", "/app/./.env|clean", "/data/../app/.env|clean",
+            "/data/..|clean", "/data/.|clean", "//|clean"})
+    void mountPathsThatAreNotCleanAbsolutePathsOrCoverTheEnvFileAreRefused(String path, String word) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageAt(path)))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.storage.mountPath");
+            assertThat(v.rule()).contains(word);
+        });
+    }
+
+    @Test
+    void mountPathWithNulOrOver1024CharactersIsRefused() {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageAt("/data\0x")))))).satisfies(v ->
+                assertThat(v.field()).isEqualTo("spec.app.storage.mountPath"));
+        String longest = "/" + "d".repeat(1023);
+        assertValid(s -> s.setApp(app(a -> a.setStorage(storageAt(longest)))));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageAt(longest + "d")))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.storage.mountPath");
+            assertThat(v.rule()).contains("1024");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "1ABC", "MY VAR", "A=B", "A:B", "ÄRGER", "A\nB"})
+    void envNamesThatAreNotVariableNamesAreRefused(String name) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("OK", "1", null), new EnvVar(name, "x", null)))))))
+                .satisfies(v -> {
+                    assertThat(v.field()).isEqualTo("spec.app.env[1].name");
+                    assertThat(v.rule()).contains("environment variable name");
+                });
+    }
+
+    @Test
+    void envWithoutANameIsRefused() {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar(null, "x", null)))))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0].name"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {EnvSecret.API_KEY, EnvSecret.HOST, EnvSecret.EXTERNAL_USER, EnvSecret.ORGANIZATION_NAME,
+            EnvSecret.SPENDING_LIMIT, EnvSecret.KEY_HASH})
+    void envMayNotRedefineASecretVariable(String name) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar(name, "forged", null)))))))
+                .satisfies(v -> {
+                    assertThat(v.field()).isEqualTo("spec.app.env[0].name");
+                    assertThat(v.rule()).contains("redefine " + name);
+                });
+    }
+
+    @Test
+    void envNamesAreCaseSensitiveSoALowerCaseSecretNamePasses() {
+        assertValid(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("openrouter_api_key", "x", null))))));
+    }
+
+    @Test
+    void envNamesMayNotRepeat() {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("FOO", "1", null),
+                new EnvVar("BAR", "2", null), new EnvVar("FOO", "3", null))))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.env[2].name");
+            assertThat(v.rule()).contains("duplicates spec.app.env[0].name");
+        });
+    }
+
+    @Test
+    void envHasAtMost256Variables() {
+        List<EnvVar> most = IntStream.range(0, AppSpec.MAX_ENV).mapToObj(i -> new EnvVar("VAR_" + i, "x", null)).toList();
+        assertValid(s -> s.setApp(app(a -> a.setEnv(most))));
+        List<EnvVar> tooMany = new ArrayList<>(most);
+        tooMany.add(new EnvVar("ONE_MORE", "x", null));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(tooMany))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.env");
+            assertThat(v.rule()).contains("at most 256");
+        });
+    }
+
+    @Test
+    void violationsNeverQuoteAnEnvValue() {
+        String value = "a-value-that-could-be-a-credential";
+        List<SpecValidator.Violation> violations = validator.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setEnv(List.of(
+                new EnvVar(EnvSecret.API_KEY, value, null), new EnvVar("BAD NAME", value, null),
+                new EnvVar("FOO", value, null), new EnvVar("FOO", value, null)))))));
+        assertThat(violations).hasSize(3).allSatisfy(v -> assertThat(v.toString()).doesNotContain(value));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"bad key!|x|qualified name", "example.com/|x|qualified name",
+            "Example.com/arch|x|qualified name", "disktype|has spaces|63 characters", "disktype|-ssd|63 characters"})
+    void nodeSelectorKeysMustBeQualifiedNamesAndValuesLabelValues(String key, String value, String word) {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(Map.of(key, value)))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.nodeSelector");
+            assertThat(v.rule()).contains(word);
+        });
+    }
+
+    @Test
+    void nodeSelectorValuesAreAtMost63Characters() {
+        assertValid(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(63))))));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(64)))))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.nodeSelector"));
+    }
+
+    @Test
+    void nodeSelectorMayUseKeysThatSecretLabelsMayNot() {
+        assertValid(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("mai.dev/pool", "tenants")))));
+    }
+
+    @Test
+    void nullNodeSelectorValueIsRefused() {
+        Map<String, String> selector = new HashMap<>();
+        selector.put("disktype", null);
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(selector)))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.nodeSelector"));
+    }
+
+    @Test
+    void rolloutTargetsAreAtMost32() {
+        List<RolloutTarget> most = IntStream.range(0, 32).mapToObj(i -> new RolloutTarget("Deployment", "web-" + i)).toList();
+        assertValid(s -> s.setRolloutTargets(most));
+        List<RolloutTarget> tooMany = new ArrayList<>(most);
+        tooMany.add(new RolloutTarget("StatefulSet", "db"));
+        assertThat(onlyViolation(s -> s.setRolloutTargets(tooMany))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.rolloutTargets");
+            assertThat(v.rule()).contains("at most 32");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Job", "deployment", "DaemonSet", "", "Deployment "})
+    void rolloutTargetKindMustBeDeploymentOrStatefulSet(String kind) {
+        assertThat(onlyViolation(s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "web"),
+                new RolloutTarget(kind, "worker"))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.rolloutTargets[1].kind");
+            assertThat(v.rule()).contains("Deployment or StatefulSet");
+        });
+    }
+
+    @Test
+    void rolloutTargetKindIsRequired() {
+        assertThat(onlyViolation(s -> s.setRolloutTargets(List.of(new RolloutTarget(null, "web")))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.rolloutTargets[0].kind"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "Web", "web_1", "-web", "web.", "web app"})
+    void rolloutTargetNameMustBeADnsSubdomain(String name) {
+        assertThat(onlyViolation(s -> s.setRolloutTargets(List.of(new RolloutTarget("StatefulSet", name))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.rolloutTargets[0].name");
+            assertThat(v.rule()).contains("DNS subdomain");
+        });
+    }
+
+    @Test
+    void rolloutTargetNameIsRequiredAndAtMost253Characters() {
+        assertThat(onlyViolation(s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", null)))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.rolloutTargets[0].name"));
+        String longest = ("a".repeat(62) + ".").repeat(4) + "b";
+        assertValid(s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", longest))));
+        assertThat(onlyViolation(s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", longest + "c")))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.rolloutTargets[0].name"));
+    }
+
+    @Test
+    void rolloutTargetsMayNotRepeatAWorkload() {
+        assertThat(onlyViolation(s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "web"),
+                new RolloutTarget("StatefulSet", "web"), new RolloutTarget("Deployment", "web"))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.rolloutTargets[2]");
+            assertThat(v.rule()).contains("duplicates spec.rolloutTargets[0]");
+        });
+    }
+
+    @Test
+    void rolloutTargetsMayNotNameTheOperatorsOwnDeploymentWhenAppIsSet() {
+        assertThat(onlyViolation(s -> {
+            s.setApp(app(a -> { }));
+            s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "web"), new RolloutTarget("Deployment", "abc-app")));
+        })).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.rolloutTargets[1].name");
+            assertThat(v.rule()).contains("abc-app").contains("spec.app");
+        });
+        // without spec.app, abc-app is just some workload of the namespace
+        assertValid(s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "abc-app"))));
+    }
+
+    @Test
+    void rotationEveryIsRequired() {
+        assertThat(onlyViolation(s -> s.setRotation(rotation(null)))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.rotation.every");
+            assertThat(v.rule()).contains("required");
+        });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1h", "720h", "1h30m", "60m", "3600s", "59m60s", "2562047h", "2562047h47m16s"})
+    void rotationOfAtLeastOneHourPasses(String every) {
+        assertValid(s -> s.setRotation(rotation(every)));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"30m|at least 1h", "59m59s|at least 1h", "0h|at least 1h", "3599s|at least 1h",
+            "1d|duration", "1.5h|duration", "''|duration", "h|duration", "1H|duration", "-1h|duration", "1h 30m|duration",
+            "30m1h|duration", "720|duration", "2562047h47m17s|at most", "2562048h|at most", "999999999h|at most"})
+    void rotationShorterThanOneHourOrNotADurationIsRefused(String every, String word) {
+        assertThat(onlyViolation(s -> s.setRotation(rotation(every)))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.rotation.every");
+            assertThat(v.rule()).contains(word);
+        });
     }
 }

@@ -1,6 +1,11 @@
 package dev.mai.operator.testing;
 
+import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.api.v1alpha1.RotationSpec;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +78,49 @@ public final class InvalidSpecs {
                 c("secret label with an invalid value", s -> s.setSecret(Clients.secret(null,
                         Map.of("team", "has spaces"), null)), "spec.secret.labels"),
                 c("secret label with an invalid key", s -> s.setSecret(Clients.secret(null,
-                        Map.of("bad key!", "x"), null)), "spec.secret.labels"));
+                        Map.of("bad key!", "x"), null)), "spec.secret.labels"),
+                c("app without an image", s -> s.setApp(app(a -> a.setImage(null))), "spec.app.image"),
+                c("app image with a space", s -> s.setApp(app(a -> a.setImage("ghcr.io/mai/app :1"))), "spec.app.image"),
+                c("storage with 2 replicas", s -> s.setApp(app(a -> {
+                    a.setStorage(storage("10Gi"));
+                    a.setReplicas(2);
+                })), "spec.app.replicas"),
+                c("storage size 0Gi", s -> s.setApp(app(a -> a.setStorage(storage("0Gi")))), "spec.app.storage.size"),
+                c("storage mounted over /app/.env", s -> s.setApp(app(a -> {
+                    a.setStorage(storage("10Gi"));
+                    a.getStorage().setMountPath("/app/.env");
+                })), "spec.app.storage.mountPath"),
+                c("env redefining OPENROUTER_API_KEY", s -> s.setApp(app(a -> a.setEnv(List.of(
+                        new EnvVar("OPENROUTER_API_KEY", "not-a-key", null))))), "spec.app.env[0].name"),
+                c("env name with a space", s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("MY VAR", "x", null))))),
+                        "spec.app.env[0].name"),
+                c("rolloutTargets kind Job", s -> s.setRolloutTargets(List.of(new RolloutTarget("Job", "worker"))),
+                        "spec.rolloutTargets[0].kind"),
+                c("rolloutTargets listing a workload twice", s -> s.setRolloutTargets(List.of(
+                        new RolloutTarget("Deployment", "web"), new RolloutTarget("Deployment", "web"))), "spec.rolloutTargets[1]"),
+                c("rotation every 30m", s -> s.setRotation(rotation("30m")), "spec.rotation.every"),
+                c("rotation every 1d (not a Kubernetes duration)", s -> s.setRotation(rotation("1d")), "spec.rotation.every"),
+                c("rotation without every", s -> s.setRotation(rotation(null)), "spec.rotation.every"));
+    }
+
+    /** A valid spec.app, changed by {@code change}. */
+    private static AppSpec app(Consumer<AppSpec> change) {
+        AppSpec app = new AppSpec();
+        app.setImage("ghcr.io/mai/app:1.0");
+        change.accept(app);
+        return app;
+    }
+
+    private static AppStorage storage(String size) {
+        AppStorage storage = new AppStorage();
+        storage.setSize(size);
+        return storage;
+    }
+
+    private static RotationSpec rotation(String every) {
+        RotationSpec rotation = new RotationSpec();
+        rotation.setEvery(every);
+        return rotation;
     }
 
     private static Case c(String description, Consumer<MaiClientSpec> breakIt, String field) {

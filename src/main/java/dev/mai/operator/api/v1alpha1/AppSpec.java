@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -18,12 +19,18 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "!has(self.storage) || !has(self.replicas) || self.replicas <= 1",
-        message = "replicas may be at most 1 with storage (ReadWriteOnce)")
+        message = "replicas may be at most 1 with storage (ReadWriteOnce)", fieldPath = ".replicas")
 public class AppSpec {
+
+    /** No whitespace or control characters anywhere in the image reference. */
+    public static final String IMAGE = "^[^\\p{Cc}\\p{Z}]*$";
+    /** Bounds the env list: Kubernetes estimates a CEL rule's cost from it and refuses unbounded ones. */
+    public static final int MAX_ENV = 256;
 
     @JsonPropertyDescription("Container image of the mAI application.")
     @Required
     @Size(min = 1, max = 1024)
+    @Pattern(IMAGE)
     private String image;
 
     @JsonPropertyDescription("Number of pods. Default 1; at most 1 with storage (ReadWriteOnce).")
@@ -42,7 +49,9 @@ public class AppSpec {
     @JsonPropertyDescription("Resource requests and limits of the application container.")
     private ResourceRequirements resources;
 
-    @JsonPropertyDescription("Extra environment variables. They may not redefine the six variables of the Secret.")
+    @JsonPropertyDescription("Extra environment variables, at most 256 with distinct names. They may not redefine "
+            + "the six variables of the Secret.")
+    @Size(max = MAX_ENV)
     @ValidationRule(value = "self.all(e, !(e.name in ['OPENROUTER_API_KEY', 'OPENROUTER_HOST', 'OPENROUTER_EXTERNAL_USER', "
             + "'ORGANIZATION_NAME', 'SPENDING_LIMIT', 'OPENROUTER_KEY_HASH']))",
             message = "env may not redefine a variable of the Secret")

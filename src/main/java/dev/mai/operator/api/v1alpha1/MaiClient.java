@@ -1,6 +1,7 @@
 package dev.mai.operator.api.v1alpha1;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -25,6 +26,12 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Secret", jsonPath = ".status.secretName", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "External User", jsonPath = ".status.externalUser", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Key Valid", jsonPath = ".status.conditions[?(@.type==\"KeyValid\")].status", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+// CEL sees metadata.name without a maxLength: concatenated once per list entry, its estimated cost would exceed
+// the API server's budget (10M per rule), so the name is built once and looked up in the list
+@ValidationRule(value = "!has(self.spec) || !has(self.spec.app) || !has(self.spec.rolloutTargets) || "
+        + "!((self.metadata.name + '-app') in self.spec.rolloutTargets.filter(t, t.kind == 'Deployment').map(t, t.name))",
+        message = "rolloutTargets may not name the Deployment <name>-app: with spec.app the operator manages it",
+        fieldPath = ".spec.rolloutTargets")
 public class MaiClient extends CustomResource<MaiClientSpec, MaiClientStatus> implements Namespaced {
 
     /** Finalizer held while the OpenRouter key may still need to be deleted or retained. */

@@ -71,8 +71,10 @@ public class MaiClientSpec {
     private AppSpec app;
 
     @JsonPropertyDescription("Existing Deployments or StatefulSets of this namespace that consume the Secret and must "
-            + "restart when it changes.")
+            + "restart when it changes: at most 32, each once, and with spec.app not the Deployment <name>-app.")
     @Size(max = 32)
+    @ValidationRule(value = "self.all(t, self.exists_one(u, u.kind == t.kind && u.name == t.name))",
+            message = "may not list the same workload twice")
     private java.util.List<RolloutTarget> rolloutTargets;
 
     @JsonPropertyDescription("Scheduled key rotation. A rotation can also be asked for by setting the annotation "

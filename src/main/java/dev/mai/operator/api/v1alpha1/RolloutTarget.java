@@ -15,6 +15,7 @@ public class RolloutTarget {
 
     @JsonPropertyDescription("Deployment or StatefulSet.")
     @Required
+    @Size(max = 11)
     @Pattern("^(Deployment|StatefulSet)$")
     private String kind;
 
