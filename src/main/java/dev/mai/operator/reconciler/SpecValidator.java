@@ -45,6 +45,8 @@ public final class SpecValidator {
     static final Pattern ABSOLUTE_PATH = Pattern.compile(AppStorage.PATH);
     /** An empty, . or .. segment; the schema's CEL rule uses the same expression (with $ for \z). */
     static final Pattern UNCLEAN_PATH = Pattern.compile("//|/[.][.]?(/|\\z)");
+    /** With spec.app: <name>-app names a Service, a DNS-1035 label of at most 63 characters. */
+    static final Pattern APP_CLIENT_NAME = Pattern.compile("[a-z]([-a-z0-9]{0,57}[a-z0-9])?");
     static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
     static final Set<String> SECRET_VARIABLES = Set.of(EnvSecret.API_KEY, EnvSecret.HOST, EnvSecret.EXTERNAL_USER,
             EnvSecret.ORGANIZATION_NAME, EnvSecret.SPENDING_LIMIT, EnvSecret.KEY_HASH);
@@ -69,6 +71,10 @@ public final class SpecValidator {
                     + Labels.CLIENT + " on the Secret)"));
         }
         MaiClientSpec spec = client.getSpec();
+        if (spec != null && spec.getApp() != null && name != null && !APP_CLIENT_NAME.matcher(name).matches()) {
+            out.add(new Violation("metadata.name", "with spec.app must be a DNS label of at most 59 characters starting with a "
+                    + "letter (lower-case letters, digits and '-'), since the Service <name>-app is named after it"));
+        }
         if (spec == null) {
             out.add(new Violation("spec", "is required"));
             return out;

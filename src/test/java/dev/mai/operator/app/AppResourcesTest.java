@@ -53,8 +53,8 @@ class AppResourcesTest {
         storage.setMountPath("/data");
         Deployment d = AppResources.deployment(client(storage), "abc-env", "r1");
         assertThat(d.getSpec().getStrategy().getType()).isEqualTo("Recreate");
-        assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v ->
-                assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("abc-data"));
+        assertThat(d.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getPersistentVolumeClaim() != null)
+                .singleElement().satisfies(v -> assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("abc-data"));
         assertThat(AppResources.dataClaim(client(storage)).getMetadata().getOwnerReferences()).isNullOrEmpty();
         storage.setRetain(false);
         assertThat(AppResources.dataClaim(client(storage)).getMetadata().getOwnerReferences()).singleElement()

@@ -547,4 +547,21 @@ class SpecValidatorTest {
             assertThat(v.rule()).contains(word);
         });
     }
+
+    @Test
+    void withAnAppTheNameMustMakeAServiceName() {
+        var validator = new SpecValidator(java.util.Optional.empty());
+        for (String bad : new String[] {"1abc", "a.b", "a".repeat(60)}) {
+            var mc = dev.mai.operator.testing.Clients.with(dev.mai.operator.testing.Clients.maiClient("ns", bad, "App Name Co", "10"), s -> {
+                var app = new dev.mai.operator.api.v1alpha1.AppSpec();
+                app.setImage("img:1");
+                s.setApp(app);
+            });
+            org.assertj.core.api.Assertions.assertThat(validator.validate(mc)).as(bad)
+                    .anySatisfy(v -> org.assertj.core.api.Assertions.assertThat(v.field()).isEqualTo("metadata.name"));
+            mc.getSpec().setApp(null);
+            org.assertj.core.api.Assertions.assertThat(validator.validate(mc)).as(bad + " without app")
+                    .noneMatch(v -> v.field().equals("metadata.name") && v.rule().contains("spec.app"));
+        }
+    }
 }

@@ -28,6 +28,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Key Valid", jsonPath = ".status.conditions[?(@.type==\"KeyValid\")].status", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 // CEL sees metadata.name without a maxLength: concatenated once per list entry, its estimated cost would exceed
 // the API server's budget (10M per rule), so the name is built once and looked up in the list
+@ValidationRule(value = "!has(self.spec) || !has(self.spec.app) || self.metadata.name.matches('^[a-z]([-a-z0-9]{0,57}[a-z0-9])?$')",
+        message = "with spec.app, metadata.name must be a DNS label of at most 59 characters starting with a letter "
+                + "(the Service <name>-app is named after it)")
 @ValidationRule(value = "!has(self.spec) || !has(self.spec.app) || !has(self.spec.rolloutTargets) || "
         + "!((self.metadata.name + '-app') in self.spec.rolloutTargets.filter(t, t.kind == 'Deployment').map(t, t.name))",
         message = "rolloutTargets may not name the Deployment <name>-app: with spec.app the operator manages it",
