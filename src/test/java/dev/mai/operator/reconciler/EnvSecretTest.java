@@ -150,4 +150,20 @@ class EnvSecretTest {
         assertThat(EnvSecret.storedKey(EnvSecret.desired(client(), inputs()))).contains(ApiKey.of(KEY));
         assertThat(EnvSecret.storedKey(new SecretBuilder().build())).isEmpty();
     }
+
+    @Test
+    void theStoredRevisionIsKeptWhileTheContentIsTheSameSoAnUpgradeRollsNothing() {
+        Secret stored = EnvSecret.desired(client(), inputs());
+        stored.getMetadata().getAnnotations().put("mai.dev/env-revision", "from-an-older-operator");
+        Secret same = EnvSecret.desired(client(), inputs());
+        EnvSecret.keepRevision(stored, same);
+        assertThat(same.getMetadata().getAnnotations()).containsEntry("mai.dev/env-revision", "from-an-older-operator");
+        assertThat(EnvSecret.inSync(stored, same)).as("nothing to write").isTrue();
+
+        MaiClient raised = client();
+        raised.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("999"));
+        Secret changed = EnvSecret.desired(raised, inputs());
+        EnvSecret.keepRevision(stored, changed);
+        assertThat(changed.getMetadata().getAnnotations().get("mai.dev/env-revision")).isNotEqualTo("from-an-older-operator");
+    }
 }
