@@ -182,6 +182,16 @@ public final class AppResources {
         return builder.build();
     }
 
+    /** A digest of a spec as JSON (no key material is ever in it: the key comes by reference). */
+    public static String digest(Object spec) {
+        try {
+            byte[] json = io.fabric8.kubernetes.client.utils.Serialization.asJson(spec).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(json)).substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
     /** The revision on a workload's pod template, if any. */
     public static Optional<String> revision(io.fabric8.kubernetes.api.model.PodTemplateSpec template) {
         return Optional.ofNullable(template).map(t -> t.getMetadata()).map(m -> m.getAnnotations()).map(a -> a.get(Labels.ENV_REVISION));

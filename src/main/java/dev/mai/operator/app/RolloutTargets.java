@@ -2,6 +2,7 @@ package dev.mai.operator.app;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.reconciler.Labels;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -32,6 +33,8 @@ public final class RolloutTargets {
 
     /** On a workload that is a rollout target of a MaiClient; the informers select by it. */
     public static final String LABEL = "mai.dev/rollout-target";
+    /** On a rollout target: the MaiClient whose revision it carries; another MaiClient leaves it alone. */
+    public static final String CLIENT = "mai.dev/rollout-client";
     public static final String DEPLOYMENTS = "rollout-target-deployments";
     public static final String STATEFUL_SETS = "rollout-target-statefulsets";
 
@@ -69,14 +72,15 @@ public final class RolloutTargets {
         for (RolloutTarget target : Optional.ofNullable(client.getSpec().getRolloutTargets()).orElse(List.of())) {
             if ("StatefulSet".equals(target.getKind())) {
                 Optional<StatefulSet> actual = find(client, context, StatefulSet.class, STATEFUL_SETS, target.getName());
-                if (actual.isEmpty()) {
-                    missing.add(target.toString());
+                Optional<String> skip = skip(client, target, actual);
+                if (skip.isPresent()) {
+                    missing.add(skip.get());
                     continue;
                 }
                 StatefulSet s = actual.get();
                 if (!AppResources.revision(s.getSpec().getTemplate()).map(revision::equals).orElse(false)) {
                     StatefulSet next = new StatefulSetBuilder(s).build();
-                    mark(next, next.getSpec().getTemplate(), revision);
+                    mark(client, next, next.getSpec().getTemplate(), revision);
                     s = context.resourceOperations().update(next, informer(context, StatefulSet.class, STATEFUL_SETS));
                 }
                 if (!AppResources.rolledOut(s, revision)) {
@@ -84,14 +88,15 @@ public final class RolloutTargets {
                 }
             } else {
                 Optional<Deployment> actual = find(client, context, Deployment.class, DEPLOYMENTS, target.getName());
-                if (actual.isEmpty()) {
-                    missing.add(target.toString());
+                Optional<String> skip = skip(client, target, actual);
+                if (skip.isPresent()) {
+                    missing.add(skip.get());
                     continue;
                 }
                 Deployment d = actual.get();
                 if (!AppResources.revision(d.getSpec().getTemplate()).map(revision::equals).orElse(false)) {
                     Deployment next = new DeploymentBuilder(d).build();
-                    mark(next, next.getSpec().getTemplate(), revision);
+                    mark(client, next, next.getSpec().getTemplate(), revision);
                     d = context.resourceOperations().update(next, informer(context, Deployment.class, DEPLOYMENTS));
                 }
                 if (!AppResources.rolledOut(d, revision)) {
@@ -103,6 +108,25 @@ public final class RolloutTargets {
         return new State(rolling, missing, deadline);
     }
 
+    /**
+     * Why a target is left alone, if it is: it does not exist, another MaiClient rolls it (two
+     * revisions on one workload would restart it without end), or it is another client's application.
+     */
+    private static Optional<String> skip(MaiClient client, RolloutTarget target, Optional<? extends HasMetadata> actual) {
+        if (actual.isEmpty()) {
+            return Optional.of(target + " (not found)");
+        }
+        var meta = actual.get().getMetadata();
+        String rolledBy = Optional.ofNullable(meta.getAnnotations()).map(a -> a.get(CLIENT)).orElse(null);
+        if (rolledBy != null && !rolledBy.equals(client.getMetadata().getName())) {
+            return Optional.of(target + " (rolled by MaiClient " + rolledBy + ")");
+        }
+        if (Labels.MANAGED_BY_VALUE.equals(Optional.ofNullable(meta.getLabels()).map(l -> l.get(Labels.MANAGED_BY)).orElse(null))) {
+            return Optional.of(target + " (the application of another MaiClient)");
+        }
+        return Optional.empty();
+    }
+
     /** The target from the informer, or read by name while it does not carry the label yet. */
     private static <R extends HasMetadata> Optional<R> find(MaiClient client, Context<MaiClient> context, Class<R> type,
             String informer, String name) {
@@ -111,15 +135,18 @@ public final class RolloutTargets {
         return cached.isPresent() ? cached : Optional.ofNullable(context.getClient().resources(type).inNamespace(namespace).withName(name).get());
     }
 
-    private static void mark(HasMetadata workload, PodTemplateSpec template, String revision) {
+    private static void mark(MaiClient client, HasMetadata workload, PodTemplateSpec template, String revision) {
         Map<String, String> labels = new HashMap<>(Optional.ofNullable(workload.getMetadata().getLabels()).orElse(Map.of()));
         labels.put(LABEL, "true");
         workload.getMetadata().setLabels(labels);
+        Map<String, String> owned = new HashMap<>(Optional.ofNullable(workload.getMetadata().getAnnotations()).orElse(Map.of()));
+        owned.put(CLIENT, client.getMetadata().getName());
+        workload.getMetadata().setAnnotations(owned);
         if (template.getMetadata() == null) {
             template.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMeta());
         }
         Map<String, String> annotations = new HashMap<>(Optional.ofNullable(template.getMetadata().getAnnotations()).orElse(Map.of()));
-        annotations.put(dev.mai.operator.reconciler.Labels.ENV_REVISION, revision);
+        annotations.put(Labels.ENV_REVISION, revision);
         template.getMetadata().setAnnotations(annotations);
     }
 

@@ -143,6 +143,16 @@ public class KeyLifecycle {
         return updated;
     }
 
+    /** PATCHes an old key of this client ({@code why} goes into the event); nothing when the patch is empty. */
+    public KeyInfo update(MaiClient client, ApiKey managementKey, KeyInfo key, KeyPatch patch, String why) {
+        if (patch.isEmpty()) {
+            return key;
+        }
+        KeyInfo updated = keys.update(managementKey, key.hash(), patch);
+        events.normal(client, Events.KEY_UPDATED, "Updated OpenRouter key " + key.label() + ": " + patch.describe() + " (" + why + ")");
+        return updated;
+    }
+
     /** What {@code GET /key} with the client's own key, and on a 401 {@code GET /keys/{hash}}, say of it. */
     public enum Verdict {
         /** The key authenticates. */

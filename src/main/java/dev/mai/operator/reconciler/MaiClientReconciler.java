@@ -28,6 +28,7 @@ import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CreatedKey;
 import dev.mai.operator.openrouter.KeyInfo;
+import dev.mai.operator.openrouter.KeyPatch;
 import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.reconciler.Conditions.Reason;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -310,6 +311,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             Set<String> keep = new HashSet<>();
             keep.add(hash);
             keep.add(before.getKeyHash());
+            // old keys waiting for their consumers are still in use: never collected here
+            Optional.ofNullable(before.getPendingRevocations()).orElse(List.of()).forEach(r -> keep.add(r.getHash()));
             Instant startedAt = Instant.parse(before.getKeyCreationStartedAt());
             boolean accounted = lifecycle.collectUnfinishedCreate(client, managementKey, startedAt, keep);
             Duration waited = Duration.between(startedAt, now);
@@ -415,9 +418,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     key = Optional.of(created.key().key());
                     secret = Optional.of(created.secret());
                     verdict = lifecycle.verify(managementKey, key.get(), hash);
+                    justCreated = true;
                 }
                 status.setKeyLabel(observed.label());
-                if (status.getKeyCreatedAt() == null || !hash.equals(before.getKeyHash())) {
+                if (!justCreated && (status.getKeyCreatedAt() == null || !hash.equals(before.getKeyHash()))) {
                     status.setKeyCreatedAt(observed.createdAt());
                 }
             }
@@ -473,11 +477,14 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     + (rollout.consumers() == 0 ? "" : rollout.done() ? ", once every consumer had rolled out the new key"
                             : ", " + config.rotationGrace().toSeconds() + "s after it was replaced although "
                                     + String.join(", ", rollout.waiting()) + " had not rolled out the new key");
-            if (r.getReservedInPeriod() != null) {
-                settle(client, managementKey, status, r, now);
-                rebalance = true;
+            if (r.getUsage() != null) {
+                settle(client, managementKey, status, r, now); // a rotation's old key: carry its final spend
+                rebalance |= r.getReservedInPeriod() != null;
             }
             lifecycle.revoke(client, managementKey, r.getHash(), Events.OLD_KEY_REVOKED, why);
+        }
+        if (!remaining.isEmpty() && !Objects.equals(before.getObservedGeneration(), generation)) {
+            remaining = restrain(client, managementKey, status, remaining, now);
         }
         status.setPendingRevocations(remaining);
         if (rebalance) {
@@ -498,11 +505,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Conditions.set(status, KEY_PROVISIONED, TRUE, Reason.PROVISIONED,
                 "OpenRouter key " + status.getKeyLabel() + " matches the spec", generation, now);
         String synced = "Secret " + secretName + " holds the current values" + (rollout.missing().isEmpty() ? ""
-                : "; rollout target " + String.join(", ", rollout.missing()) + " does not exist");
+                : "; rollout targets left alone: " + String.join(", ", rollout.missing()));
         Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SYNCED, synced, generation, now);
         if (!rollout.missing().isEmpty() && !hasMessage(before, SECRET_SYNCED, synced)) {
-            events.warning(client, Events.ROLLOUT_TARGET_MISSING, "Rollout target " + String.join(", ", rollout.missing())
-                    + " does not exist in namespace " + client.getMetadata().getNamespace() + "; nothing rolls there");
+            events.warning(client, Events.ROLLOUT_TARGET_MISSING, "Rollout targets left alone in namespace "
+                    + client.getMetadata().getNamespace() + ": " + String.join(", ", rollout.missing()));
         }
         rotatingCondition(client, before, status, remaining, rollout, stuck, now);
         status.setNextRotationAt(nextRotation(client, status.getKeyCreatedAt()).map(Instant::toString).orElse(null));
@@ -520,8 +527,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         // the full limit returns at the period boundary: be there to raise it
         parseInstant(status.getCarriedUntil()).ifPresent(at -> rechecks.add(until(at, now)));
         remaining.forEach(r -> parseInstant(r.getNotAfter()).filter(now::isBefore).ifPresent(at -> rechecks.add(until(at, now))));
-        parseInstant(status.getNextRotationAt()).ifPresent(at -> rechecks.add(until(at, now)));
-        requestedRotationAt(client, status).ifPresent(at -> rechecks.add(until(at, now)));
+        if (remaining.stream().noneMatch(PendingRevocation::waitsForRollout)) {
+            // while a rotation waits for its consumers, their informers wake this reconcile, not a timer
+            parseInstant(status.getNextRotationAt()).filter(now::isBefore).ifPresent(at -> rechecks.add(until(at, now)));
+            requestedRotationAt(client, status).filter(now::isBefore).ifPresent(at -> rechecks.add(until(at, now)));
+        }
         if (!rollout.missing().isEmpty()) {
             rechecks.add(MISSING_KEY_RETRY); // a target created later is not labelled yet: look for it
         }
@@ -613,7 +623,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         if (requestedRotationAt(client, before).filter(at -> !now.isBefore(at)).isPresent()) {
             return PendingRevocation.REQUESTED;
         }
-        return nextRotation(client, before.getKeyCreatedAt()).filter(at -> !now.isBefore(at)).isPresent()
+        boolean disabled = Boolean.TRUE.equals(client.getSpec().getDisableKey())
+                || hasReason(before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
+        return !disabled && nextRotation(client, before.getKeyCreatedAt()).filter(at -> !now.isBefore(at)).isPresent()
                 ? PendingRevocation.SCHEDULED : null;
     }
 
@@ -642,21 +654,20 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     private NewKey rotate(MaiClient client, Context<MaiClient> context, ApiKey managementKey, ProvisioningKeyRef source,
             Optional<Secret> secret, MaiClientStatus status, KeyInfo old, String reason, Instant now) {
         Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
-        String reserved = null;
-        if (limit.isPresent()) {
-            BigDecimal share = Budget.overlapShare(limit.get(), status, old, now);
-            BigDecimal oldLimit = Money.cents(old.usageInPeriod().add(share));
-            reserved = oldLimit.toPlainString();
-            if (!Money.sameCents(oldLimit, old.limit())) {
-                lifecycle.limitTo(client, managementKey, old, oldLimit, "keeps " + Money.format(Optional.of(share))
-                        + " of the budget until the consumers have switched to the new key");
-            }
-        }
+        BigDecimal share = limit.map(l -> Budget.overlapShare(l, status, old, now)).orElse(null);
+        BigDecimal oldLimit = share == null ? null : Money.cents(old.usageInPeriod().add(share));
         Budget.carryLifetime(status, old.usage());
         List<PendingRevocation> pending = new ArrayList<>(Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()));
-        pending.add(new PendingRevocation(old.hash(), now.plus(config.rotationGrace()).toString(), reason, reserved,
+        pending.add(new PendingRevocation(old.hash(), now.plus(config.rotationGrace()).toString(), reason,
+                oldLimit == null ? null : oldLimit.toPlainString(),
                 Money.cents(old.usage()).toPlainString(), Money.cents(old.usageInPeriod()).toPlainString()));
         status.setPendingRevocations(pending);
+        // recorded first, with this reconcile's resourceVersion: a stale operator gets a conflict before it touches a key
+        writeStatus(client, context, new MaiClientStatus(status));
+        if (oldLimit != null && !Money.sameCents(oldLimit, old.limit())) {
+            lifecycle.limitTo(client, managementKey, old, oldLimit, "keeps " + Money.format(Optional.of(share))
+                    + " of the budget until the consumers have switched to the new key");
+        }
         NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
         String why = PendingRevocation.REQUESTED.equals(reason) ? "asked for with " + Labels.ROTATE
                 : "spec.rotation.every " + client.getSpec().getRotation().getEvery();
@@ -664,6 +675,43 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 + " replaces " + old.label() + ", which is deleted once every consumer has rolled out the new key");
         metrics.rotated(reason);
         return created;
+    }
+
+    /**
+     * The spec changed while old keys wait for their consumers: the brake ({@code disableKey}) covers
+     * them too, and when their shares no longer fit the spec's limit (lowered, or set where there was
+     * none) they are frozen at what they spent, so all keys together stay within it.
+     */
+    private List<PendingRevocation> restrain(MaiClient client, ApiKey managementKey, MaiClientStatus status,
+            List<PendingRevocation> waiting, Instant now) {
+        boolean brake = Boolean.TRUE.equals(client.getSpec().getDisableKey());
+        Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
+        boolean over = limit.isPresent() && (waiting.stream().anyMatch(r -> r.getReservedInPeriod() == null)
+                || Budget.committedInPeriod(status, now).compareTo(limit.get()) > 0);
+        if (!brake && !over) {
+            return waiting;
+        }
+        List<PendingRevocation> out = new ArrayList<>();
+        for (PendingRevocation r : waiting) {
+            Optional<KeyInfo> old = lifecycle.read(managementKey, r.getHash()).filter(k -> lifecycle.ownedBy(k, client));
+            if (old.isEmpty()) {
+                out.add(r);
+                continue;
+            }
+            KeyPatch patch = new KeyPatch();
+            String reserved = r.getReservedInPeriod();
+            if (over) {
+                BigDecimal spent = Money.cents(old.get().usageInPeriod());
+                patch.limit(spent);
+                reserved = spent.toPlainString();
+            }
+            if (brake && !old.get().disabled()) {
+                patch.disabled(true);
+            }
+            lifecycle.update(client, managementKey, old.get(), patch, "the spec changed during the rotation");
+            out.add(new PendingRevocation(r.getHash(), r.getNotAfter(), r.getReason(), reserved, r.getUsage(), r.getUsageInPeriod()));
+        }
+        return out;
     }
 
     /**
@@ -675,7 +723,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         BigDecimal atStart = decimal(r.getUsage());
         BigDecimal share = decimal(r.getReservedInPeriod()).subtract(decimal(r.getUsageInPeriod())).max(BigDecimal.ZERO);
         BigDecimal usage = last.map(KeyInfo::usage).orElse(atStart.add(share));
-        BigDecimal inPeriod = last.map(KeyInfo::usageInPeriod).orElse(decimal(r.getReservedInPeriod()));
+        BigDecimal inPeriod = last.map(KeyInfo::usageInPeriod)
+                .orElse(decimal(r.getReservedInPeriod() != null ? r.getReservedInPeriod() : r.getUsageInPeriod()));
         Budget.retire(status, usage.subtract(atStart), inPeriod, client.getSpec().getLimitReset(), now);
     }
 
@@ -691,6 +740,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return false;
         }
         for (PendingRevocation r : current) {
+            if (PendingRevocation.REQUESTED.equals(r.getReason())) {
+                status.setRotationRequest(null); // the request was not carried out: it stands
+            }
             if (r.getUsage() != null && status.getCarriedUsage() != null) {
                 status.setCarriedUsage(Money.cents(new BigDecimal(status.getCarriedUsage()).subtract(new BigDecimal(r.getUsage()))
                         .max(BigDecimal.ZERO)).toPlainString());

@@ -172,6 +172,30 @@ class KeyRotationTest extends OperatorHarness {
     }
 
     @Test
+    void theBrakeAndALowerLimitDuringTheOverlapCoverTheOldKeyToo() {
+        String ns = "rot-brake";
+        MaiClient mc = readyWithApp(ns, ClientAppTest.withApp(ns, "abc", null));
+        OpenRouterSimulator.Key old = keysOf(mc).get(0);
+        simulator().spend(old.hash, new BigDecimal("30"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(get(ns, "abc").getStatus().getUsage()).isEqualTo("30.00"));
+        requestRotation(ns, "1");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(keysOf(mc)).hasSize(2));
+        assertThat(old.limit).as("30 spent + half of the 70 left").isEqualByComparingTo("65");
+
+        // the limit goes down to 40 while the app still runs the old key: the old key keeps only what it spent
+        edit(ns, "abc", m -> m.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("40")));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            OpenRouterSimulator.Key fresh = keysOf(mc).stream().filter(k -> !k.hash.equals(old.hash)).findFirst().orElseThrow();
+            assertThat(old.limit).isEqualByComparingTo("30");
+            assertThat(fresh.limit).isEqualByComparingTo("10");
+        });
+        // the brake: both keys off
+        edit(ns, "abc", m -> m.getSpec().setDisableKey(true));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(keysOf(mc)).allSatisfy(k -> assertThat(k.disabled).isTrue()));
+        assertThat(old.deleted).isFalse();
+    }
+
+    @Test
     void aScheduledRotationHappensOnTime() {
         String ns = "rot-schedule";
         MaiClient mc = create(Clients.with(Clients.maiClient(ns, "abc", "Schedule Co", "50"), s -> {
