@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -71,41 +73,43 @@ public final class RolloutTargets {
         boolean deadline = false;
         for (RolloutTarget target : Optional.ofNullable(client.getSpec().getRolloutTargets()).orElse(List.of())) {
             if ("StatefulSet".equals(target.getKind())) {
-                Optional<StatefulSet> actual = find(client, context, StatefulSet.class, STATEFUL_SETS, target.getName());
-                Optional<String> skip = skip(client, target, actual);
-                if (skip.isPresent()) {
-                    missing.add(skip.get());
-                    continue;
-                }
-                StatefulSet s = actual.get();
-                if (!AppResources.revision(s.getSpec().getTemplate()).map(revision::equals).orElse(false)) {
-                    StatefulSet next = new StatefulSetBuilder(s).build();
-                    mark(client, next, next.getSpec().getTemplate(), revision);
-                    s = context.resourceOperations().update(next, informer(context, StatefulSet.class, STATEFUL_SETS));
-                }
-                if (!AppResources.rolledOut(s, revision)) {
+                Optional<StatefulSet> s = roll(client, context, target, revision, missing, StatefulSet.class, STATEFUL_SETS,
+                        x -> new StatefulSetBuilder(x).build(), x -> x.getSpec().getTemplate());
+                if (s.isPresent() && !AppResources.rolledOut(s.get(), revision)) {
                     rolling.add(target.toString());
                 }
             } else {
-                Optional<Deployment> actual = find(client, context, Deployment.class, DEPLOYMENTS, target.getName());
-                Optional<String> skip = skip(client, target, actual);
-                if (skip.isPresent()) {
-                    missing.add(skip.get());
-                    continue;
-                }
-                Deployment d = actual.get();
-                if (!AppResources.revision(d.getSpec().getTemplate()).map(revision::equals).orElse(false)) {
-                    Deployment next = new DeploymentBuilder(d).build();
-                    mark(client, next, next.getSpec().getTemplate(), revision);
-                    d = context.resourceOperations().update(next, informer(context, Deployment.class, DEPLOYMENTS));
-                }
-                if (!AppResources.rolledOut(d, revision)) {
+                Optional<Deployment> d = roll(client, context, target, revision, missing, Deployment.class, DEPLOYMENTS,
+                        x -> new DeploymentBuilder(x).build(), x -> x.getSpec().getTemplate());
+                if (d.isPresent() && !AppResources.rolledOut(d.get(), revision)) {
                     rolling.add(target.toString());
-                    deadline |= AppResources.progressDeadlineExceeded(d);
+                    deadline |= AppResources.progressDeadlineExceeded(d.get());
                 }
             }
         }
         return new State(rolling, missing, deadline);
+    }
+
+    /**
+     * One target: left alone (and added to {@code skipped}) when {@link #skip} says so, else given
+     * {@code revision} on its pod template if it does not carry it yet. Returns the workload as it is now.
+     */
+    private static <W extends HasMetadata> Optional<W> roll(MaiClient client, Context<MaiClient> context, RolloutTarget target,
+            String revision, List<String> skipped, Class<W> type, String informer, UnaryOperator<W> copy,
+            Function<W, PodTemplateSpec> template) {
+        Optional<W> actual = find(client, context, type, informer, target.getName());
+        Optional<String> skip = skip(client, target, actual);
+        if (skip.isPresent()) {
+            skipped.add(skip.get());
+            return Optional.empty();
+        }
+        W workload = actual.get();
+        if (AppResources.revision(template.apply(workload)).map(revision::equals).orElse(false)) {
+            return Optional.of(workload);
+        }
+        W next = copy.apply(workload);
+        mark(client, next, template.apply(next), revision);
+        return Optional.of(context.resourceOperations().update(next, informer(context, type, informer)));
     }
 
     /**
