@@ -182,13 +182,23 @@ public final class AppResources {
         return builder.build();
     }
 
-    /** A digest of a spec as JSON (no key material is ever in it: the key comes by reference). */
+    /** Map entries and properties in a fixed order: the digest must not depend on a JVM's hash seed ({@code Map.of}). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper CANONICAL = new com.fasterxml.jackson.databind.ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
+            .configure(com.fasterxml.jackson.databind.MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, true);
+
+    /**
+     * A digest of a spec as canonical JSON (no key material is ever in it: the key comes by
+     * reference). Equal specs give equal digests in every process, so a restarted operator sees no change.
+     */
     public static String digest(Object spec) {
         try {
-            byte[] json = io.fabric8.kubernetes.client.utils.Serialization.asJson(spec).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] json = CANONICAL.writeValueAsBytes(spec);
             return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(json)).substring(0, 16);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a Deployment spec always serializes", e);
         }
     }
 

@@ -97,4 +97,18 @@ class AppResourcesTest {
         var midway = new StatefulSetBuilder(done).editStatus().withUpdateRevision("b").endStatus().build();
         assertThat(AppResources.rolledOut(midway, "r1")).isFalse();
     }
+
+    @Test
+    void theSpecDigestDoesNotDependOnMapOrder() {
+        Deployment d = AppResources.deployment(client(null), "abc-env", "r1");
+        Deployment reordered = AppResources.deployment(client(null), "abc-env", "r1");
+        var selector = new java.util.LinkedHashMap<String, String>();
+        var entries = new java.util.ArrayList<>(d.getSpec().getSelector().getMatchLabels().entrySet());
+        java.util.Collections.reverse(entries);
+        entries.forEach(e -> selector.put(e.getKey(), e.getValue()));
+        reordered.getSpec().getSelector().setMatchLabels(selector);
+        assertThat(AppResources.digest(reordered.getSpec())).isEqualTo(AppResources.digest(d.getSpec()));
+        assertThat(AppResources.digest(AppResources.deployment(client(null), "abc-env", "r2").getSpec()))
+                .isNotEqualTo(AppResources.digest(d.getSpec()));
+    }
 }
