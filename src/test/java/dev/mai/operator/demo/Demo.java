@@ -1,6 +1,7 @@
 package dev.mai.operator.demo;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -63,11 +64,7 @@ public final class Demo {
             Path kubeconfig = cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator");
             System.out.println("Embedded Kubernetes API at " + cluster.url() + ", OpenRouter simulator at " + openRouter.baseUrl());
 
-            Map<String, String> env = Map.of(
-                    "KUBECONFIG", kubeconfig.toAbsolutePath().toString(),
-                    "MAI_OPENROUTER_URL", openRouter.baseUrl(),
-                    "MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString(),
-                    "QUARKUS_HTTP_PORT", "0");
+            Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
             KubernetesClient client = cluster.client();
             List<MaiClient> applied;
             boolean allReady;
@@ -132,7 +129,7 @@ public final class Demo {
                 System.out.println("The operator process exited; see " + operator.log());
                 return false;
             }
-            if (clients.stream().map(mc -> client.resource(mc).get()).allMatch(Demo::ready)) {
+            if (clients.stream().map(mc -> client.resource(mc).get()).allMatch(mc -> mc != null && Clients.isReady(mc))) {
                 return true;
             }
             markDeploymentsAvailable(client);
@@ -166,11 +163,6 @@ public final class Demo {
         }
     }
 
-    private static boolean ready(MaiClient mc) {
-        return mc != null && mc.getStatus() != null
-                && mc.getMetadata().getGeneration().equals(mc.getStatus().getObservedGeneration())
-                && condition(mc, "Ready").map(c -> "True".equals(c.getStatus())).orElse(false);
-    }
 
     private static Optional<Condition> condition(MaiClient mc, String type) {
         return mc.getStatus() == null ? Optional.empty()

@@ -34,9 +34,6 @@ class CrashSafetyTest extends OperatorHarness {
 
     private static final Duration SLOW = Duration.ofSeconds(120);
 
-    @KubernetesTestServer
-    KubernetesServer server;
-
     /** Exactly one live key for the client, and it is the one in its Secret and status. */
     private void assertOneKeyInItsSecret(String namespace, String name) {
         MaiClient mc = awaitReady(namespace, name);
@@ -81,7 +78,7 @@ class CrashSafetyTest extends OperatorHarness {
     @Test
     void aSecretWriteThatFailsAfterTheCreateLeavesNoExtraKey() {
         // a full ResourceQuota answers 403; fabric8's client would retry a 5xx by itself
-        server.expect().post().withPath("/api/v1/namespaces/c-secretfail/secrets")
+        testServer.expect().post().withPath("/api/v1/namespaces/c-secretfail/secrets")
                 .andReturn(403, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":403,"
                         + "\"reason\":\"Forbidden\",\"message\":\"exceeded quota: secrets\"}")
                 .once();

@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -30,7 +29,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,9 +43,6 @@ class MaiClientLifecycleTest extends OperatorHarness {
     /** The validation sweep's listing, which runs every 2 s in tests whatever else happens. */
     static final String SWEEP = "GET /keys";
 
-
-    @KubernetesTestServer
-    KubernetesServer server;
 
     @Test
     void createMakesOneKeyAndASecretAndReportsReady() {
@@ -310,15 +305,14 @@ class MaiClientLifecycleTest extends OperatorHarness {
         }
         // let the operator see its own last writes, then measure a quiet window of 30 s
         await().pollDelay(java.time.Duration.ofSeconds(2)).atMost(PATIENCE).until(() -> true);
-        KubernetesMockServer mock = server.getKubernetesMockServer();
-        drain(mock);
+        drainRequests(testServer);
         int simulatorBefore = simulator().requests().size();
         long logBefore = Files.size(TEST_LOG);
 
         Thread.sleep(30_000); // the measured window itself, not a wait for a condition
 
         List<String> writes = new ArrayList<>();
-        for (RecordedRequest r : drain(mock)) {
+        for (RecordedRequest r : drainRequests(testServer)) {
             if (!"GET".equals(r.getMethod())) {
                 writes.add(r.getMethod() + " " + r.getPath());
             }
@@ -332,14 +326,5 @@ class MaiClientLifecycleTest extends OperatorHarness {
         String log = Files.readString(TEST_LOG, StandardCharsets.UTF_8).substring((int) logBefore);
         long reconciles = log.lines().filter(l -> l.contains("reconcile t-steady/")).count();
         assertThat(reconciles).as("reconciles of the three clients in 30 s at a 5 s interval").isGreaterThanOrEqualTo(9);
-    }
-
-    private static List<RecordedRequest> drain(KubernetesMockServer mock) throws InterruptedException {
-        List<RecordedRequest> out = new ArrayList<>();
-        RecordedRequest r;
-        while ((r = mock.takeRequest(10, TimeUnit.MILLISECONDS)) != null) {
-            out.add(r);
-        }
-        return out;
     }
 }

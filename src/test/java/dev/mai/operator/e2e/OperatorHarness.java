@@ -13,8 +13,11 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import dev.mai.operator.testing.ApiRequests;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.arc.Arc;
-import jakarta.inject.Inject;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +28,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 
 /**
  * What the operator-in-the-loop tests share: the client of the test API server, reading the cluster
@@ -35,8 +40,39 @@ abstract class OperatorHarness {
     static final Duration PATIENCE = Duration.ofSeconds(45);
     static final Path TEST_LOG = Path.of("target/quarkus-test.log");
 
-    @Inject
+    /** The tier's name for the operator's recorded requests ({@link ApiRequests}). */
+    static final String TIER = "in-process";
+    /** The server of the class running now, for the static after-class checks. */
+    private static volatile KubernetesServer current;
+
+    @KubernetesTestServer
+    KubernetesServer testServer;
+
+    /**
+     * The tests' own client of the test API server: not the operator's (which announces itself as
+     * mai-operator/...), so that what the operator asks for can be told from what the tests ask for.
+     */
     KubernetesClient client;
+
+    @BeforeEach
+    void testClient() {
+        current = testServer;
+        client = testServer.getClient();
+    }
+
+    /** Records what the operator asked of the API server during the test (for RbacIT). */
+    @AfterEach
+    void recordOperatorRequests() throws InterruptedException {
+        drainRequests(testServer);
+    }
+
+    /** Takes the API server's queued requests, recording the operator's; returns all of them. */
+    static List<RecordedRequest> drainRequests(KubernetesServer server) throws InterruptedException {
+        String operatorNamespace = Arc.container().instance(KubernetesClient.class).get().getNamespace();
+        List<RecordedRequest> drained = ApiRequests.drain(server.getKubernetesMockServer(), operatorNamespace);
+        ApiRequests.write(TIER);
+        return drained;
+    }
 
     KubernetesClient client() {
         return client;
@@ -110,7 +146,7 @@ abstract class OperatorHarness {
     @AfterAll
     static void noSecretLeaked() throws IOException {
         // runs with the application still up, after each test class
-        KubernetesClient client = Arc.container().instance(KubernetesClient.class).get();
+        KubernetesClient client = current.getClient();
         List<String> secrets = SimulatorResource.simulator().issuedSecrets();
         assertThat(secrets).isNotEmpty();
         List<String> hits = new ArrayList<>();
@@ -131,5 +167,10 @@ abstract class OperatorHarness {
         hits.addAll(LeakScan.find("StatefulSets", Serialization.asJson(client.apps().statefulSets().inAnyNamespace().list()), secrets));
         hits.addAll(LeakScan.find("Services", Serialization.asJson(client.services().inAnyNamespace().list()), secrets));
         assertThat(hits).isEmpty();
+        try {
+            drainRequests(current);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -39,12 +38,9 @@ class AppRestartIT {
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
             Path keyFile = WORK.resolve("management-key");
             Files.writeString(keyFile, openRouter.newManagementKey());
-            Map<String, String> env = new HashMap<>();
-            env.put("KUBECONFIG", cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator").toAbsolutePath().toString());
-            env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
-            env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
+            Map<String, String> env = OperatorProcess.environment(cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator"),
+                    openRouter, keyFile);
             env.put("MAI_VALIDATION_INTERVAL", "1s");
-            env.put("QUARKUS_HTTP_PORT", "0");
             KubernetesClient client = cluster.client();
             client.apps().deployments().inNamespace("restart").resource(worker()).create();
             MaiClient mc = Clients.with(Clients.maiClient("restart", "abc", "Restart Co", "40"), s -> {
@@ -59,7 +55,7 @@ class AppRestartIT {
                 await().atMost(Duration.ofMinutes(1)).until(() -> revision(client, "abc-app") != null && revision(client, "worker") != null);
                 rolledOut(client, "abc-app");
                 rolledOut(client, "worker");
-                await().atMost(Duration.ofMinutes(1)).until(() -> ready(client.resources(MaiClient.class).inNamespace("restart")
+                await().atMost(Duration.ofMinutes(1)).until(() -> Clients.isReady(client.resources(MaiClient.class).inNamespace("restart")
                         .withName("abc").get()));
             }
             Map<String, String> before = versions(client);
@@ -111,9 +107,4 @@ class AppRestartIT {
                 .endTemplate().endSpec().build();
     }
 
-    private static boolean ready(MaiClient mc) {
-        return mc != null && mc.getStatus() != null && mc.getStatus().getConditions() != null
-                && mc.getMetadata().getGeneration().equals(mc.getStatus().getObservedGeneration())
-                && mc.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-    }
 }

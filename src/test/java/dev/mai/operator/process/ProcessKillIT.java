@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -43,11 +42,8 @@ class ProcessKillIT {
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
             Path keyFile = WORK.resolve("management-key");
             Files.writeString(keyFile, openRouter.newManagementKey());
-            Map<String, String> env = new HashMap<>();
-            env.put("KUBECONFIG", cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator").toAbsolutePath().toString());
-            env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
-            env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
-            env.put("QUARKUS_HTTP_PORT", "0");
+            Map<String, String> env = OperatorProcess.environment(cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator"),
+                    openRouter, keyFile);
             env.put("QUARKUS_LOG_LEVEL", "DEBUG");
             KubernetesClient client = cluster.client();
 
@@ -68,7 +64,7 @@ class ProcessKillIT {
                 await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
                     assertThat(last.isAlive()).isTrue();
                     List<MaiClient> all = client.resources(MaiClient.class).inNamespace("kill").list().getItems();
-                    assertThat(all).hasSize(CLIENTS).allSatisfy(mc -> assertThat(ready(mc)).as(mc.getMetadata().getName()).isTrue());
+                    assertThat(all).hasSize(CLIENTS).allSatisfy(mc -> assertThat(Clients.isReady(mc)).as(mc.getMetadata().getName()).isTrue());
                 });
             }
 
@@ -103,9 +99,4 @@ class ProcessKillIT {
         return log;
     }
 
-    private static boolean ready(MaiClient mc) {
-        return mc.getStatus() != null && mc.getStatus().getConditions() != null
-                && mc.getMetadata().getGeneration().equals(mc.getStatus().getObservedGeneration())
-                && mc.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-    }
 }

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -55,7 +54,7 @@ class TwoInstallationsIT {
                     assertThat(b.isAlive()).isTrue();
                     for (String ns : List.of("tenant-a", "tenant-b")) {
                         assertThat(client.resources(MaiClient.class).inNamespace(ns).list().getItems()).hasSize(CLIENTS)
-                                .allSatisfy(mc -> assertThat(ready(mc)).as(ns + "/" + mc.getMetadata().getName()).isTrue());
+                                .allSatisfy(mc -> assertThat(Clients.isReady(mc)).as(ns + "/" + mc.getMetadata().getName()).isTrue());
                     }
                 });
                 List<OpenRouterSimulator.Key> provisioned = openRouter.liveKeys();
@@ -99,15 +98,11 @@ class TwoInstallationsIT {
 
     private static Map<String, String> env(String installation, String namespace, Path kubeconfig, Path keyFile,
             OpenRouterSimulator openRouter) {
-        Map<String, String> env = new HashMap<>();
-        env.put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
-        env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
-        env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
+        Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
         env.put("MAI_INSTALLATION_ID", installation);
         env.put("MAI_VALIDATION_INTERVAL", "1s");
         env.put("MAI_ORPHAN_GRACE", "2s");
         env.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", namespace);
-        env.put("QUARKUS_HTTP_PORT", "0");
         env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
         return env;
     }
@@ -119,9 +114,4 @@ class TwoInstallationsIT {
         return mc;
     }
 
-    private static boolean ready(MaiClient mc) {
-        return mc.getStatus() != null && mc.getStatus().getConditions() != null
-                && mc.getMetadata().getGeneration().equals(mc.getStatus().getObservedGeneration())
-                && mc.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-    }
 }

@@ -36,4 +36,11 @@ public final class Clients {
         s.setAnnotations(annotations);
         return s;
     }
+
+    /** Ready=True for the current generation: what {@code kubectl wait --for=condition=Ready} waits for. */
+    public static boolean isReady(MaiClient mc) {
+        return mc.getStatus() != null && mc.getStatus().getConditions() != null
+                && mc.getMetadata().getGeneration().equals(mc.getStatus().getObservedGeneration())
+                && mc.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
 }

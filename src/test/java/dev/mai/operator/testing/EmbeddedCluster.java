@@ -1,17 +1,37 @@
 package dev.mai.operator.testing;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRule;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatusBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -19,16 +39,31 @@ import java.util.logging.Logger;
  * An in-process Kubernetes API: fabric8's CRUD mock server on loopback over HTTP, with the
  * committed MaiClient CRD installed and a kubeconfig file that points a separate operator process
  * at it. No admission, no schema validation, no garbage collection: see shared/BUILD-NOTES.md.
+ *
+ * <p>Like a real API server it answers SelfSubjectRulesReviews (JOSDK's leader election checks its
+ * Lease access with one) from the operator's RBAC in {@code deploy/operator/rbac.yaml}, the Role
+ * counting in the operator's namespace. Every request the operator makes is recorded for
+ * {@code RbacIT} ({@link ApiRequests}, tier {@value #TIER}).
  */
 public final class EmbeddedCluster implements AutoCloseable {
 
+    /** The name under which the operator's requests to embedded clusters are recorded. */
+    public static final String TIER = "processes";
+    /** The operator's RBAC, as deploy/ installs it. */
+    public static final Path RBAC = Path.of("deploy/operator/rbac.yaml");
+
     private final KubernetesMockServer server;
     private final KubernetesClient client;
+    private volatile String operatorNamespace;
+    /** What each operator process (by user agent) asked, as RBAC sees it. */
+    private final Map<String, Set<ApiRequests.ApiRequest>> byAgent = new ConcurrentHashMap<>();
 
     public EmbeddedCluster(Path crd) throws IOException {
         // the mock server logs every request at INFO through java.util.logging
         Logger.getLogger("io.fabric8.mockwebserver").setLevel(Level.WARNING);
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), expectations,
+                new Recording(new KubernetesMixedDispatcher(expectations)), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();
         try (InputStream in = Files.newInputStream(crd)) {
@@ -61,14 +96,70 @@ public final class EmbeddedCluster implements AutoCloseable {
                   context: {cluster: embedded, user: demo, namespace: %s}
                 current-context: embedded
                 """.formatted(url(), namespace);
+        operatorNamespace = namespace;
         Files.createDirectories(file.getParent());
         Files.writeString(file, yaml);
         return file;
+    }
+
+    /** What the operator process named {@code identity} (its HOSTNAME) asked of this API server so far. */
+    public Set<ApiRequests.ApiRequest> requestsOf(String identity) {
+        return byAgent.entrySet().stream().filter(e -> e.getKey().endsWith("(" + identity + ")"))
+                .flatMap(e -> e.getValue().stream()).collect(Collectors.toSet());
     }
 
     @Override
     public void close() {
         client.close();
         server.destroy();
+        ApiRequests.write(TIER);
+    }
+
+    /** Records the operator's requests and answers SelfSubjectRulesReviews; everything else is CRUD. */
+    private final class Recording extends Dispatcher {
+
+        private final Dispatcher crud;
+
+        Recording(Dispatcher crud) {
+            this.crud = crud;
+        }
+
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+            String agent = request.getHeader("User-Agent");
+            ApiRequests.record(request.getMethod(), request.getPath(), agent, operatorNamespace);
+            if (agent != null && agent.startsWith(ApiRequests.OPERATOR_AGENT)) {
+                byAgent.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet())
+                        .add(ApiRequests.parse(request.getMethod(), request.getPath(), operatorNamespace).orElseThrow());
+            }
+            if ("POST".equals(request.getMethod()) && request.getPath().startsWith("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")) {
+                return rulesReview(request);
+            }
+            return crud.dispatch(request);
+        }
+
+        @Override
+        public void shutdown() {
+            crud.shutdown();
+        }
+
+        private MockResponse rulesReview(RecordedRequest request) {
+            var json = client.getKubernetesSerialization();
+            SelfSubjectRulesReview review = json.unmarshal(request.getUtf8Body(), SelfSubjectRulesReview.class);
+            List<ResourceRule> rules = new ArrayList<>();
+            try (InputStream in = Files.newInputStream(RBAC)) {
+                for (HasMetadata item : client.load(in).items()) {
+                    List<PolicyRule> granted = item instanceof ClusterRole role ? role.getRules()
+                            : item instanceof Role role && review.getSpec().getNamespace().equals(operatorNamespace) ? role.getRules()
+                            : List.of();
+                    granted.forEach(r -> rules.add(new ResourceRuleBuilder().withApiGroups(r.getApiGroups())
+                            .withResources(r.getResources()).withVerbs(r.getVerbs()).withResourceNames(r.getResourceNames()).build()));
+                }
+            } catch (IOException e) {
+                return new MockResponse().setResponseCode(500).setBody(e.toString());
+            }
+            review.setStatus(new SubjectRulesReviewStatusBuilder().withResourceRules(rules).withIncomplete(false).build());
+            return new MockResponse().setResponseCode(201).setBody(json.asJson(review));
+        }
     }
 }

@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
 public final class OpenRouterSimulator implements AutoCloseable {
 
     /** One request as the simulator saw it; status {@link #LOST} when the connection was dropped instead. */
-    public record Request(String method, String path, int status, Instant at) {
+    public record Request(String method, String path, int status, Instant at, String userAgent) {
         public static final int LOST = -1;
 
         /** e.g. {@code POST /keys}, {@code PATCH /keys/{hash}}. */
@@ -324,7 +324,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
             } else {
                 status = route(exchange, method, path);
             }
-            requests.add(new Request(method, path, status, clock.instant()));
+            requests.add(new Request(method, path, status, clock.instant(),
+                    Optional.ofNullable(exchange.getRequestHeaders().getFirst("User-Agent")).orElse("")));
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,19 @@ public final class OperatorProcess implements AutoCloseable {
     private OperatorProcess(Process process, Path log) {
         this.process = process;
         this.log = log;
+    }
+
+    /**
+     * The environment every test run of the operator starts from: the embedded API server's
+     * kubeconfig, the simulator, the management key file, any free HTTP port. A mutable copy.
+     */
+    public static Map<String, String> environment(Path kubeconfig, OpenRouterSimulator openRouter, Path managementKeyFile) {
+        Map<String, String> env = new HashMap<>();
+        env.put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
+        env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
+        env.put("MAI_PROVISIONING_KEY_FILE", managementKeyFile.toAbsolutePath().toString());
+        env.put("QUARKUS_HTTP_PORT", "0");
+        return env;
     }
 
     /** Starts the operator with {@code env} added to this process's environment. */
