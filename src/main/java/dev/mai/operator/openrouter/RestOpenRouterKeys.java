@@ -7,11 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.config.OperatorIdentity;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.client.ClientRequestFilter;
 import jakarta.ws.rs.core.Response;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -48,9 +50,11 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
     private final ObjectReader reader;
 
     @Inject
-    public RestOpenRouterKeys(MaiConfig config, ObjectMapper json, RequestGate gate, MeterRegistry registry) {
+    public RestOpenRouterKeys(MaiConfig config, ObjectMapper json, RequestGate gate, MeterRegistry registry, OperatorIdentity identity) {
         this(QuarkusRestClientBuilder.newBuilder()
                 .baseUri(URI.create(config.openrouterUrl()))
+                // mai-operator/<version> (<pod>): which replica called, for OpenRouter's and our own logs
+                .register((ClientRequestFilter) request -> request.getHeaders().putSingle("User-Agent", identity.userAgent()))
                 .connectTimeout(5, TimeUnit.SECONDS)
                 .readTimeout(30, TimeUnit.SECONDS)
                 // status codes are mapped below; the default mapper would throw before we see the body

@@ -4,6 +4,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.ha.Leadership;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.openrouter.OpenRouterException;
@@ -54,6 +55,8 @@ import org.jboss.logging.Logger;
  * status — are collected after MAI_ORPHAN_GRACE: a live MaiClient's orphans go to its reconcile;
  * a key whose MaiClient a live read shows gone (404, or another UID) is deleted here, since there
  * is no reconcile left to do it. Other installations' keys and retained keys are never touched.
+ *
+ * <p>Event sources start on every replica; only the leader ({@link Leadership}) sweeps.
  */
 public final class KeySweep extends ExternalResourceCachingEventSource<Observation, MaiClient, String> {
 
@@ -70,6 +73,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     private final ClientMetrics clientMetrics;
     private final KubernetesClient kubernetes;
     private final Clock clock;
+    private final Leadership leadership;
     private final Duration interval;
     private final Duration orphanGrace;
     private final IndexerResourceCache<MaiClient> primaries;
@@ -89,6 +93,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         this.clientMetrics = deps.clientMetrics;
         this.kubernetes = deps.kubernetes;
         this.clock = deps.clock;
+        this.leadership = deps.leadership;
         this.interval = deps.config.validationInterval();
         this.orphanGrace = deps.config.orphanGrace();
         this.primaries = primaries;
@@ -119,7 +124,11 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         long jitter = millis / 10 == 0 ? 0 : ThreadLocalRandom.current().nextLong(-millis / 10, millis / 10 + 1);
         scheduler.schedule(() -> {
             try {
-                sweep();
+                if (leadership.isLeader()) {
+                    sweep();
+                } else {
+                    LOG.debug("validation sweep skipped: this replica is a standby");
+                }
             } catch (RuntimeException e) {
                 LOG.warnf("validation sweep failed: %s", e.getClass().getSimpleName() + ": " + ApiKey.scrub(e.getMessage()));
             } finally {

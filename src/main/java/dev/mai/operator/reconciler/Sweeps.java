@@ -2,6 +2,7 @@ package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.ha.Leadership;
 import dev.mai.operator.openrouter.OpenRouterKeys;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -22,9 +23,10 @@ public class Sweeps {
     final KubernetesClient kubernetes;
     final Clock clock;
     final MaiConfig config;
+    final Leadership leadership;
 
     public Sweeps(OpenRouterKeys keys, ManagementKeys managementKeys, InstallationId installation, SweepMetrics metrics,
-            ClientMetrics clientMetrics, KubernetesClient kubernetes, Clock clock, MaiConfig config) {
+            ClientMetrics clientMetrics, KubernetesClient kubernetes, Clock clock, MaiConfig config, Leadership leadership) {
         this.keys = keys;
         this.managementKeys = managementKeys;
         this.installation = installation;
@@ -33,6 +35,7 @@ public class Sweeps {
         this.kubernetes = kubernetes;
         this.clock = clock;
         this.config = config;
+        this.leadership = leadership;
     }
 
     KeySweep create(IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets) {

@@ -1,0 +1,136 @@
+package dev.mai.operator.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.testing.ApiRequests.ApiRequest;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.EmbeddedCluster;
+import dev.mai.operator.testing.LeakScan;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.OperatorProcess;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SPEC 6 high availability: two packaged operators of one installation against one API server and
+ * one OpenRouter account, leader election on (as in production). Only the holder of the Lease
+ * reconciles and sweeps; the standby makes no OpenRouter request and no Kubernetes write. When the
+ * leader is killed (SIGKILL, while it provisions), the standby takes the lease once it expires and
+ * provisioning goes on: every MaiClient ends with exactly one live key, the one in its Secret.
+ */
+class LeaderElectionIT {
+
+    private static final Path WORK = Path.of("target/leader-election");
+    private static final String NAMESPACE = "mai-system";
+    private static final String INSTALLATION = "ha-test";
+    private static final String LEASE = "mai-operator-" + INSTALLATION;
+
+    @Test
+    void oneReplicaWorksAndTheStandbyTakesOverWhenItDies() throws Exception {
+        Files.createDirectories(WORK);
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(200);
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+            Path keyFile = WORK.resolve("management-key");
+            Files.writeString(keyFile, openRouter.newManagementKey());
+            Path kubeconfig = cluster.writeKubeconfig(WORK.resolve("kubeconfig"), NAMESPACE);
+            KubernetesClient client = cluster.client();
+
+            OperatorProcess a = OperatorProcess.start(env(kubeconfig, openRouter, keyFile, "operator-a"), WORK.resolve("a.log"));
+            await().atMost(Duration.ofMinutes(1)).until(() -> "operator-a".equals(holder(client)));
+            try (OperatorProcess b = OperatorProcess.start(env(kubeconfig, openRouter, keyFile, "operator-b"), WORK.resolve("b.log"))) {
+                // the standby is up when its informers have listed MaiClients
+                await().atMost(Duration.ofMinutes(1)).until(() -> cluster.requestsOf("operator-b").stream()
+                        .anyMatch(r -> r.resource().equals("maiclients") && r.verb().equals("watch")));
+                for (int i = 0; i < 5; i++) {
+                    client.resource(Clients.maiClient("ha", "first" + i, "HA Co " + i, "10")).create();
+                }
+                await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(maiClients(client))
+                        .hasSize(5).allSatisfy(mc -> assertThat(Clients.isReady(mc)).as(mc.getMetadata().getName()).isTrue()));
+                long sweeps = openRouter.count("GET /keys");
+                await().atMost(Duration.ofSeconds(30)).until(() -> openRouter.count("GET /keys") >= sweeps + 3);
+
+                // only the leader worked: reconciles, sweeps, every OpenRouter request and every write
+                assertThat(openRouter.requests()).isNotEmpty().allSatisfy(r -> assertThat(r.userAgent()).endsWith("(operator-a)"));
+                assertThat(writes(cluster.requestsOf("operator-b"))).as("the standby's Kubernetes writes").isEmpty();
+                assertThat(writes(cluster.requestsOf("operator-a"))).extracting(ApiRequest::rbacResource)
+                        .contains("maiclients", "maiclients/status", "secrets", "leases");
+                assertThat(Files.readString(b.log())).doesNotContain("reconcile ha/").doesNotContain("this replica leads");
+                assertThat(Files.readString(a.log())).contains("reconcile ha/").contains("this replica leads");
+
+                // the leader dies while provisioning the next five
+                for (int i = 0; i < 5; i++) {
+                    client.resource(Clients.maiClient("ha", "second" + i, "HA Co second " + i, "10")).create();
+                }
+                long creates = openRouter.count("POST /keys");
+                await().atMost(Duration.ofMinutes(1)).until(() -> openRouter.count("POST /keys") > creates);
+                a.kill();
+                int requestsOfA = openRouter.requests().size();
+
+                await().atMost(Duration.ofMinutes(2)).until(() -> "operator-b".equals(holder(client)));
+                await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                    assertThat(b.isAlive()).isTrue();
+                    assertThat(maiClients(client)).hasSize(10)
+                            .allSatisfy(mc -> assertThat(Clients.isReady(mc)).as(mc.getMetadata().getName()).isTrue());
+                    // unfinished creates of the killed leader are resolved: one live key per MaiClient
+                    assertThat(openRouter.liveKeys()).hasSize(10);
+                });
+                assertThat(Files.readString(b.log())).contains("this replica leads").contains("reconcile ha/second");
+                assertThat(openRouter.requests().subList(requestsOfA, openRouter.requests().size()))
+                        .isNotEmpty().allSatisfy(r -> assertThat(r.userAgent()).endsWith("(operator-b)"));
+                for (MaiClient mc : maiClients(client)) {
+                    List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]");
+                    assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
+                    Secret secret = client.secrets().inNamespace("ha").withName(mc.getMetadata().getName() + "-env").get();
+                    assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
+                            .isEqualTo(live.get(0).secret);
+                }
+            } finally {
+                a.close();
+            }
+            List<String> leaks = new ArrayList<>();
+            for (String log : List.of("a.log", "b.log")) {
+                Path file = WORK.resolve(log);
+                leaks.addAll(LeakScan.find(file.toString(), Files.readString(file, StandardCharsets.UTF_8), openRouter.issuedSecrets()));
+            }
+            assertThat(leaks).isEmpty();
+        }
+    }
+
+    private static Map<String, String> env(Path kubeconfig, OpenRouterSimulator openRouter, Path keyFile, String pod) {
+        Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
+        env.put("HOSTNAME", pod); // the pod name in a cluster: the lease identity and the user agent
+        env.put("MAI_INSTALLATION_ID", INSTALLATION);
+        env.put("MAI_VALIDATION_INTERVAL", "1s");
+        env.put("MAI_ORPHAN_GRACE", "2s");
+        env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
+        return env;
+    }
+
+    private static String holder(KubernetesClient client) {
+        Lease lease = client.resources(Lease.class).inNamespace(NAMESPACE).withName(LEASE).get();
+        return lease == null ? null : lease.getSpec().getHolderIdentity();
+    }
+
+    private static List<MaiClient> maiClients(KubernetesClient client) {
+        return client.resources(MaiClient.class).inNamespace("ha").list().getItems();
+    }
+
+    /** Writes, leaving out the access review every replica makes once at start (JOSDK checks its Lease rights). */
+    private static List<ApiRequest> writes(Set<ApiRequest> requests) {
+        return requests.stream().filter(r -> Set.of("create", "update", "patch", "delete").contains(r.verb()))
+                .filter(r -> !r.resource().equals("selfsubjectrulesreviews")).toList();
+    }
+}
