@@ -150,14 +150,26 @@ public final class ApiRequests {
         return Set.copyOf(RECORDED);
     }
 
-    /** Writes what this JVM recorded to {@code target/operator-requests/<tier>.txt} (the whole set, each time). */
-    public static synchronized void write(String tier) {
-        try {
-            Files.createDirectories(DIR);
-            List<String> lines = new TreeSet<>(RECORDED).stream().map(ApiRequest::line).toList();
-            Files.write(DIR.resolve(tier + ".txt"), lines);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /**
+     * Adds what was recorded to {@code target/operator-requests/<tier>.txt}. The first write of a
+     * JVM replaces what an earlier build left; later ones merge, because each Quarkus test
+     * application has its own class loader and so its own copy of this class.
+     */
+    public static void write(String tier) {
+        synchronized (System.class) { // one lock for every class loader of the JVM
+            Path file = DIR.resolve(tier + ".txt");
+            String marker = "mai.operator-requests." + tier;
+            try {
+                Files.createDirectories(DIR);
+                Set<ApiRequest> all = new TreeSet<>(RECORDED);
+                if (System.getProperty(marker) != null && Files.exists(file)) {
+                    all.addAll(read(tier));
+                }
+                System.setProperty(marker, "written");
+                Files.write(file, all.stream().map(ApiRequest::line).toList());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
