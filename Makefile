@@ -2,8 +2,9 @@
 # build resolvable on machines whose Maven Central copy lacks an artifact Quarkus asks for.
 MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
+IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify crds demo run deps package
+.PHONY: all test verify crds demo run deps package image deploy undeploy
 
 all: test
 
@@ -36,3 +37,34 @@ demo: package
 ##      (needs MAI_PROVISIONING_KEY_FILE or MAI_PROVISIONING_KEY in the environment)
 run: package
 	java -jar target/quarkus-app/quarkus-run.jar
+
+## image: the operator's container image from the packaged application (needs a Docker engine);
+##        make image IMAGE=<registry>/mai-operator:<tag>, then point deploy/kustomization.yaml at it
+image: package
+	docker build -f src/main/docker/Dockerfile.jvm -t $(IMAGE) .
+
+## deploy: the CRD, then the operator (deploy/) on the current kubeconfig's cluster
+##         (fill the management-key Secret first: deploy/operator/management-key-secret.yaml)
+deploy:
+	kubectl apply -f crds/$(CRD)
+	kubectl apply -k deploy
+
+## undeploy: the operator (with its namespace and management key) and the CRD; refuses while any
+##           MaiClient exists: deleting the CRD would cascade-delete them with no operator left to
+##           run their finalizers, and their deletion would hang
+undeploy:
+	@crd=$$(kubectl get crd maiclients.mai.dev -o name --ignore-not-found) || exit 1; \
+	if [ -n "$$crd" ]; then \
+	  clients=$$(kubectl get maiclients.mai.dev --all-namespaces -o name) || exit 1; \
+	  if [ -n "$$clients" ]; then \
+	    echo "undeploy: MaiClients still exist:"; echo "$$clients" | sed 's/^/  /'; \
+	    echo "Delete them first, while the operator still runs, and wait until they are gone:"; \
+	    echo "  kubectl delete maiclients --all --all-namespaces"; \
+	    echo "  deletionPolicy Delete (the default): the operator deletes the client's OpenRouter key; its Secret goes with the MaiClient."; \
+	    echo "  deletionPolicy Retain: the key stays on OpenRouter and its Secret, the only copy of the key, is kept."; \
+	    echo "Deleting the CRD first would cascade-delete them with no operator left to run their finalizers: their deletion would hang."; \
+	    exit 1; \
+	  fi; \
+	fi
+	kubectl delete -k deploy --ignore-not-found
+	kubectl delete -f crds/$(CRD) --ignore-not-found
