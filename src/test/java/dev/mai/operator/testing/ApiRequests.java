@@ -158,7 +158,8 @@ public final class ApiRequests {
     public static void write(String tier) {
         synchronized (System.class) { // one lock for every class loader of the JVM
             Path file = DIR.resolve(tier + ".txt");
-            String marker = "mai.operator-requests." + tier;
+            // not under "mai.": the operator's config mapping refuses unknown properties of its prefix
+            String marker = "operator-requests-written." + tier;
             try {
                 Files.createDirectories(DIR);
                 Set<ApiRequest> all = new TreeSet<>(RECORDED);
