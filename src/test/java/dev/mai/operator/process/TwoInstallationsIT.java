@@ -23,7 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * SPEC 5 "Installation id" and SPEC 6 shards: two packaged operators with their own installation
- * ids and disjoint namespaces share one OpenRouter account (one management key). Each sweeps the
+ * ids share one OpenRouter account (one management key); one watches a namespace, the other all
+ * namespaces but only MaiClients with its shard label (the two runtime settings of README,
+ * "Sharding"), and each provisions exactly its own MaiClients. Each sweeps the
  * whole account every second and collects orphans after 2 s; neither touches the other's keys, and
  * each collects only its own orphans.
  */
@@ -42,11 +44,20 @@ class TwoInstallationsIT {
             Files.writeString(keyFile, managementKey);
             Path kubeconfig = cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator");
             KubernetesClient client = cluster.client();
-            try (OperatorProcess a = OperatorProcess.start(env("shard-a", "tenant-a", kubeconfig, keyFile, openRouter), WORK.resolve("a.log"));
-                    OperatorProcess b = OperatorProcess.start(env("shard-b", "tenant-b", kubeconfig, keyFile, openRouter), WORK.resolve("b.log"))) {
+            // the two ways of sharding: shard a by watched namespace, shard b by a label selector on MaiClients
+            Map<String, String> envA = env("shard-a", kubeconfig, keyFile, openRouter);
+            envA.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", "tenant-a");
+            Map<String, String> envB = env("shard-b", kubeconfig, keyFile, openRouter);
+            envB.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_SELECTOR", "mai.dev/shard=b");
+            try (OperatorProcess a = OperatorProcess.start(envA, WORK.resolve("a.log"));
+                    OperatorProcess b = OperatorProcess.start(envB, WORK.resolve("b.log"))) {
                 for (String ns : List.of("tenant-a", "tenant-b")) {
                     for (int i = 0; i < CLIENTS; i++) {
-                        client.resource(Clients.maiClient(ns, "c" + i, "Shard Co " + ns + " " + i, "10")).create();
+                        MaiClient mc = Clients.maiClient(ns, "c" + i, "Shard Co " + ns + " " + i, "10");
+                        if (ns.equals("tenant-b")) {
+                            mc.getMetadata().setLabels(Map.of("mai.dev/shard", "b"));
+                        }
+                        client.resource(mc).create();
                     }
                 }
                 await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
@@ -96,13 +107,12 @@ class TwoInstallationsIT {
         }
     }
 
-    private static Map<String, String> env(String installation, String namespace, Path kubeconfig, Path keyFile,
+    private static Map<String, String> env(String installation, Path kubeconfig, Path keyFile,
             OpenRouterSimulator openRouter) {
         Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
         env.put("MAI_INSTALLATION_ID", installation);
         env.put("MAI_VALIDATION_INTERVAL", "1s");
         env.put("MAI_ORPHAN_GRACE", "2s");
-        env.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", namespace);
         env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
         return env;
     }
