@@ -5,22 +5,30 @@ import dev.mai.operator.reconciler.InstallationId;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import jakarta.interceptor.Interceptor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
  * Leader election (SPEC 6): two replicas, one active. The Quarkus operator SDK asks for the
- * {@link LeaderElectionConfiguration} only in the prod profile, that is in the packaged operator;
- * JOSDK then starts event processing, and with it every reconcile, only on the replica holding the
- * Lease {@code mai-operator-<installation id>} in the operator's namespace. Event sources start on
- * every replica so a standby's caches are warm; the validation sweep is one of them and asks
- * {@link #isLeader()} before each run, so the standby makes no OpenRouter call at all. A leader
- * that loses its lease exits (JOSDK's default) and Kubernetes restarts it as a standby.
+ * {@link LeaderElectionConfiguration} only in the prod profile, that is in the packaged operator
+ * (the image, {@code make run}, the process tests); JOSDK then starts event processing, and with it
+ * every reconcile, only on the replica holding the Lease {@code mai-operator-<installation id>} in
+ * the operator's namespace. Event sources start on every replica so a standby's caches are warm;
+ * the validation sweep is one of them and asks {@link #isLeader()} before each run, so the standby
+ * makes no OpenRouter call at all.
  *
- * <p>Without leader election (tests, {@code make run} in dev mode) this process is the only one and
- * always leads.
+ * <p>A leader that loses its lease (it could not renew within the renew deadline, for instance cut
+ * off from the API server) halts at once: JOSDK would otherwise keep its event processing running
+ * next to the new leader's. Kubernetes restarts it as a standby. A lease given up because the
+ * process is shutting down is no loss and ends nothing early.
+ *
+ * <p>Without leader election (the in-process tests) this process is the only one and always leads.
  */
 @Singleton
 public class Leadership {
@@ -31,14 +39,18 @@ public class Leadership {
 
     private final AtomicBoolean elected = new AtomicBoolean(false);
     private final AtomicBoolean leading = new AtomicBoolean(false);
+    private final AtomicBoolean shuttingDown = new AtomicBoolean(false);
 
     @Produces
     @Singleton
     LeaderElectionConfiguration leaderElection(InstallationId installation, OperatorIdentity identity) {
         elected.set(true);
         String lease = LEASE_PREFIX + installation.get();
-        LOG.infof("leader election on: lease %s, identity %s", lease, identity.name());
+        LOG.infof("leader election on: lease %s/%s, identity %s", installation.namespace(), lease, identity.name());
+        // build() leaves JOSDK's exit on a lost lease off; stoppedLeading() does it, so that a normal
+        // shutdown (which also ends leading) is not turned into System.exit inside a shutdown hook
         return LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(lease)
+                .withLeaseNamespace(installation.namespace())
                 .withIdentity(identity.name())
                 .withLeaderCallbacks(new LeaderCallbacks(this::startedLeading, this::stoppedLeading,
                         leader -> LOG.infof("leader is now %s", leader)))
@@ -50,6 +62,11 @@ public class Leadership {
         return !elected.get() || leading.get();
     }
 
+    /** Before the operator SDK stops the operator (which gives the lease up). */
+    void onShutdown(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+        shuttingDown.set(true);
+    }
+
     private void startedLeading() {
         leading.set(true);
         LOG.info("this replica leads: reconciles and sweeps run here");
@@ -57,6 +74,12 @@ public class Leadership {
 
     private void stoppedLeading() {
         leading.set(false);
-        LOG.info("this replica no longer leads");
+        if (shuttingDown.get()) {
+            LOG.info("this replica gave up its lease: shutting down");
+            return;
+        }
+        LOG.error("this replica lost its lease to another: halting now, so that only the new leader acts "
+                + "(Kubernetes restarts this pod as a standby)");
+        Runtime.getRuntime().halt(1);
     }
 }

@@ -50,7 +50,7 @@ public class InstallationId {
         if (configured.isPresent()) {
             return checked(configured.get(), "MAI_INSTALLATION_ID");
         }
-        String namespace = Optional.ofNullable(client.getNamespace()).orElse("default");
+        String namespace = namespace();
         var resource = client.configMaps().inNamespace(namespace).withName(CONFIG_MAP);
         ConfigMap existing = resource.get();
         if (existing == null) {
@@ -70,6 +70,14 @@ public class InstallationId {
         }
         String value = existing.getData() == null ? null : existing.getData().get(DATA_KEY);
         return checked(value, "ConfigMap " + namespace + "/" + CONFIG_MAP);
+    }
+
+    /**
+     * The operator's own namespace, where the ConfigMap and the leader-election Lease live: the
+     * service account's in a pod, the kubeconfig context's outside, else {@code default}.
+     */
+    public String namespace() {
+        return Optional.ofNullable(client.getNamespace()).filter(n -> !n.isBlank()).orElse("default");
     }
 
     private static String checked(String value, String source) {

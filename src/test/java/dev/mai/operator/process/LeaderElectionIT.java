@@ -35,7 +35,9 @@ import org.junit.jupiter.api.Test;
  * one OpenRouter account, leader election on (as in production). Only the holder of the Lease
  * reconciles and sweeps; the standby makes no OpenRouter request and no Kubernetes write. When the
  * leader is killed (SIGKILL, while it provisions), the standby takes the lease once it expires and
- * provisioning goes on: every MaiClient ends with exactly one live key, the one in its Secret.
+ * provisioning goes on: every MaiClient ends with exactly one live key, the one in its Secret. A
+ * leader frozen (SIGSTOP) past its lease loses it to a third replica and halts as soon as it runs
+ * again, instead of reconciling next to the new leader.
  */
 class LeaderElectionIT {
 
@@ -98,6 +100,28 @@ class LeaderElectionIT {
                 assertThat(Files.readString(b.log())).contains("this replica leads").contains("reconcile ha/second");
                 assertThat(openRouter.requests().subList(requestsOfA, openRouter.requests().size()))
                         .isNotEmpty().allSatisfy(r -> assertThat(r.userAgent()).endsWith("(operator-b)"));
+
+                // a leader frozen past its lease (a hung node, a long pause) loses it, and halts when it runs again
+                try (OperatorProcess c = OperatorProcess.start(env(kubeconfig, openRouter, keyFile, "operator-c"), WORK.resolve("c.log"))) {
+                    await().atMost(Duration.ofMinutes(1)).until(() -> cluster.requestsOf("operator-c").stream()
+                            .anyMatch(r -> r.resource().equals("maiclients") && r.verb().equals("watch")));
+                    b.pause();
+                    await().atMost(Duration.ofMinutes(1)).until(() -> "operator-c".equals(holder(client)));
+                    for (int i = 0; i < 3; i++) {
+                        client.resource(Clients.maiClient("ha", "third" + i, "HA Co third " + i, "10")).create();
+                    }
+                    b.resume();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> !b.isAlive());
+                    assertThat(b.exitValue()).isEqualTo(1);
+                    assertThat(Files.readString(b.log())).contains("lost its lease to another: halting now");
+                    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                        assertThat(c.isAlive()).isTrue();
+                        assertThat(maiClients(client)).hasSize(13)
+                                .allSatisfy(mc -> assertThat(Clients.isReady(mc)).as(mc.getMetadata().getName()).isTrue());
+                        assertThat(openRouter.liveKeys()).hasSize(13);
+                    });
+                    assertThat(Files.readString(c.log())).contains("this replica leads").contains("reconcile ha/third");
+                }
                 for (MaiClient mc : maiClients(client)) {
                     List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]");
                     assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
@@ -109,7 +133,7 @@ class LeaderElectionIT {
                 a.close();
             }
             List<String> leaks = new ArrayList<>();
-            for (String log : List.of("a.log", "b.log")) {
+            for (String log : List.of("a.log", "b.log", "c.log")) {
                 Path file = WORK.resolve(log);
                 leaks.addAll(LeakScan.find(file.toString(), Files.readString(file, StandardCharsets.UTF_8), openRouter.issuedSecrets()));
             }

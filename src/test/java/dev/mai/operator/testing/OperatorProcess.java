@@ -66,6 +66,28 @@ public final class OperatorProcess implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGSTOP: the process is frozen (as a pod on a hung node, or in a long GC pause) until {@link #resume()}. */
+    public void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT. */
+    public void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    /** The exit code once the process ended. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        int code = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+        if (code != 0) {
+            throw new IllegalStateException("kill -" + name + " failed with " + code);
+        }
+    }
+
     /** Stops the operator (SIGTERM, then SIGKILL after 10 s). */
     @Override
     public void close() {
