@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.OperatorException;
+import io.javaoperatorsdk.operator.api.config.ControllerConfiguration;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.ExternalResourceCachingEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
@@ -78,13 +79,16 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     private final Duration orphanGrace;
     private final IndexerResourceCache<MaiClient> primaries;
     private final InformerEventSource<Secret, MaiClient> keySecrets;
+    /** Which namespaces this operator watches: a live search for a MaiClient stays inside them (RBAC). */
+    private final ControllerConfiguration<MaiClient> controller;
     /** Per account, when each orphan candidate (by hash) was first seen unheld. */
     private final Map<ApiKey, Map<String, Instant>> unheldSince = new ConcurrentHashMap<>();
     /** When a reconcile last recorded a fresh read of a MaiClient's key: older listings do not overwrite it. */
     private final Map<ResourceID, Instant> freshReads = new ConcurrentHashMap<>();
     private ScheduledExecutorService scheduler;
 
-    KeySweep(Sweeps deps, IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets) {
+    KeySweep(Sweeps deps, IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets,
+            ControllerConfiguration<MaiClient> controller) {
         super(NAME, Observation.class, o -> "key");
         this.keys = deps.keys;
         this.managementKeys = deps.managementKeys;
@@ -98,6 +102,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         this.orphanGrace = deps.config.orphanGrace();
         this.primaries = primaries;
         this.keySecrets = keySecrets;
+        this.controller = controller;
     }
 
     @Override
@@ -311,14 +316,22 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         }
     }
 
-    /** A live read: by the namespace/name the key name records, or — when that was cut — a list. */
+    /**
+     * A live read: by the namespace/name the key name records, or — when that was cut — a list of the
+     * watched namespaces (with per-namespace Roles, a cluster-wide list is forbidden).
+     */
     private boolean maiClientExists(String keyName, String uid) {
         Matcher m = REFERENCE.matcher(keyName);
         if (m.find() && !m.group(2).endsWith("...")) { // a reference cut for length names nothing: look by UID
             MaiClient live = kubernetes.resources(MaiClient.class).inNamespace(m.group(1)).withName(m.group(2)).get();
             return live != null && uid.equals(live.getMetadata().getUid());
         }
-        return kubernetes.resources(MaiClient.class).inAnyNamespace().list().getItems().stream()
+        if (controller.getInformerConfig().watchAllNamespaces()) {
+            return kubernetes.resources(MaiClient.class).inAnyNamespace().list().getItems().stream()
+                    .anyMatch(c -> uid.equals(c.getMetadata().getUid()));
+        }
+        return controller.getEffectiveNamespaces().stream()
+                .flatMap(ns -> kubernetes.resources(MaiClient.class).inNamespace(ns).list().getItems().stream())
                 .anyMatch(c -> uid.equals(c.getMetadata().getUid()));
     }
 

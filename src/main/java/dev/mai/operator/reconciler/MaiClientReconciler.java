@@ -164,7 +164,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                         .collect(Collectors.toSet()))
                 .build(), context);
         sources.add(keySecrets);
-        sweep = sweeps.create(context.getPrimaryCache(), keySecrets);
+        sweep = sweeps.create(context.getPrimaryCache(), keySecrets, context.getControllerConfiguration());
         sources.add(sweep);
         sources.addAll(RolloutTargets.eventSources(context));
         config.defaultKeyNamespaces().ifPresent(selector -> sources.add(new InformerEventSource<>(

@@ -6,6 +6,7 @@ import dev.mai.operator.ha.Leadership;
 import dev.mai.operator.openrouter.OpenRouterKeys;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.ControllerConfiguration;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -38,7 +39,8 @@ public class Sweeps {
         this.leadership = leadership;
     }
 
-    KeySweep create(IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets) {
-        return new KeySweep(this, primaries, keySecrets);
+    KeySweep create(IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets,
+            ControllerConfiguration<MaiClient> controller) {
+        return new KeySweep(this, primaries, keySecrets, controller);
     }
 }

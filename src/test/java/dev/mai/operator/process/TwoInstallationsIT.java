@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.testing.ApiRequests;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.LeakScan;
@@ -93,6 +94,11 @@ class TwoInstallationsIT {
                 });
                 assertThat(openRouter.count("DELETE /keys/{hash}")).as("only the two orphans were deleted").isEqualTo(2);
                 assertThat(openRouter.count("PATCH /keys/{hash}")).isZero();
+                // the shard that watches one namespace never reads or writes beyond it (bar the start-up
+                // access review): per-namespace Roles, as deploy/overlays/namespaced grants, are enough
+                assertThat(cluster.requestsOf("shard-a")).isNotEmpty()
+                        .filteredOn(r -> !r.resource().equals("selfsubjectrulesreviews"))
+                        .allSatisfy(r -> assertThat(r.scope()).as(r.toString()).isIn(ApiRequests.NAMESPACE, ApiRequests.OWN_NAMESPACE));
                 assertThat(a.log()).content().contains("revoked orphan OpenRouter key " + orphanA.hash)
                         .doesNotContain("revoked orphan OpenRouter key " + orphanB.hash);
                 assertThat(b.log()).content().contains("revoked orphan OpenRouter key " + orphanB.hash)
@@ -111,6 +117,7 @@ class TwoInstallationsIT {
             OpenRouterSimulator openRouter) {
         Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
         env.put("MAI_INSTALLATION_ID", installation);
+        env.put("HOSTNAME", installation); // tells the two processes' requests apart
         env.put("MAI_VALIDATION_INTERVAL", "1s");
         env.put("MAI_ORPHAN_GRACE", "2s");
         env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
