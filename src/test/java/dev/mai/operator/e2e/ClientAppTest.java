@@ -15,6 +15,8 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -182,6 +184,25 @@ class ClientAppTest extends OperatorHarness {
         });
         assertThat(deployment(ns, "worker").getMetadata().getLabels()).containsEntry("mai.dev/rollout-target", "true")
                 .containsEntry("app", "worker");
+
+        // the missing StatefulSet appears, and the app moves to another port: the next reconcile rolls
+        // the StatefulSet like the Deployment and the Service follows the port
+        client().apps().statefulSets().inNamespace(ns).resource(new StatefulSetBuilder()
+                .withNewMetadata().withName("missing").withNamespace(ns).endMetadata()
+                .withNewSpec().withReplicas(1).withServiceName("missing")
+                .withNewSelector().withMatchLabels(Map.of("app", "missing")).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", "missing")).endMetadata()
+                .withNewSpec().addNewContainer().withName("db").withImage("busybox").endContainer().endSpec()
+                .endTemplate().endSpec().build()).create();
+        edit(ns, "abc", m -> m.getSpec().getApp().setPort(9090));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            Service service = client().services().inNamespace(ns).withName("abc-app").get();
+            assertThat(service.getSpec().getPorts()).singleElement().satisfies(p -> assertThat(p.getPort()).isEqualTo(9090));
+            StatefulSet sts = client().apps().statefulSets().inNamespace(ns).withName("missing").get();
+            assertThat(sts.getMetadata().getLabels()).containsEntry("mai.dev/rollout-target", "true");
+            assertThat(sts.getSpec().getTemplate().getMetadata().getAnnotations())
+                    .containsEntry("mai.dev/env-revision", revision(ns, "worker"));
+        });
     }
 
     Deployment deployment(String namespace, String name) {
