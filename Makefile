@@ -4,7 +4,7 @@ MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify crds demo run deps package image deploy undeploy
+.PHONY: all test verify crds demo run deps package image deploy undeploy bench
 
 all: test
 
@@ -32,6 +32,13 @@ verify: test
 ## demo: the operator on an embedded Kubernetes API and OpenRouter simulator; prints the result
 demo: package
 	$(MVN) -q exec:java@demo
+
+## bench: the performance goals of SPEC 9 measured (not part of make test): the packaged operator as its
+##        own process provisions BENCH_N MaiClients (comma-separated, default 100,1000,10000) against the
+##        embedded API and a simulator answering in BENCH_LATENCY_MS (50); writes target/bench/report.md and .json
+BENCH_N ?= 100,1000,10000
+bench: package
+	BENCH_N="$(BENCH_N)" $(MVN) -q exec:java@bench
 
 ## run: the operator against the current kubeconfig's cluster and the real OpenRouter
 ##      (needs MAI_PROVISIONING_KEY_FILE or MAI_PROVISIONING_KEY in the environment)

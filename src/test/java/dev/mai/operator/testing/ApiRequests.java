@@ -48,6 +48,16 @@ public final class ApiRequests {
     public record ApiRequest(String verb, String group, String resource, String subresource, String scope, String name)
             implements Comparable<ApiRequest> {
 
+        /** The same request without the object's name: for counting kinds of requests. */
+        public ApiRequest withoutName() {
+            return name.isEmpty() ? this : new ApiRequest(verb, group, resource, subresource, scope, "");
+        }
+
+        /** A write: what changes the cluster. */
+        public boolean isWrite() {
+            return Set.of("create", "update", "patch", "delete", "deletecollection").contains(verb);
+        }
+
         /** {@code resource} or {@code resource/subresource}, as RBAC rules name it. */
         public String rbacResource() {
             return subresource.isEmpty() ? resource : resource + "/" + subresource;

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -55,8 +56,11 @@ public final class EmbeddedCluster implements AutoCloseable {
     private final KubernetesMockServer server;
     private final KubernetesClient client;
     private volatile String operatorNamespace;
+    private volatile boolean keepEvents = true;
     /** What each operator process (by user agent) asked, as RBAC sees it. */
     private final Map<String, Set<ApiRequests.ApiRequest>> byAgent = new ConcurrentHashMap<>();
+    /** How many of each the operator (any process) asked: what make bench counts. */
+    private final Map<ApiRequests.ApiRequest, LongAdder> counts = new ConcurrentHashMap<>();
 
     public EmbeddedCluster(Path crd) throws IOException {
         // the mock server logs every request at INFO through java.util.logging
@@ -108,6 +112,33 @@ public final class EmbeddedCluster implements AutoCloseable {
                 .flatMap(e -> e.getValue().stream()).collect(Collectors.toSet());
     }
 
+    /**
+     * Accepts Events without storing them (make bench): fabric8's mock keeps every object of every
+     * kind in one store and scans it on each request, so two Events per MaiClient would slow every
+     * other request down; the operator never reads Events back. Events are still counted.
+     */
+    public EmbeddedCluster withoutEventStorage() {
+        keepEvents = false;
+        return this;
+    }
+
+    /** How many requests of each kind (names left out) the operator made so far. */
+    public Map<ApiRequests.ApiRequest, Long> operatorRequestCounts() {
+        Map<ApiRequests.ApiRequest, Long> out = new HashMap<>();
+        counts.forEach((r, n) -> out.put(r, n.sum()));
+        return out;
+    }
+
+    /**
+     * Drops the requests the mock web server queued for takeRequest (it keeps every one, bodies
+     * included): a long run (make bench) would otherwise hold them all.
+     */
+    public void discardQueuedRequests() throws InterruptedException {
+        while (server.takeRequest(1, java.util.concurrent.TimeUnit.MILLISECONDS) != null) {
+            // counted above already
+        }
+    }
+
     @Override
     public void close() {
         client.close();
@@ -129,11 +160,15 @@ public final class EmbeddedCluster implements AutoCloseable {
             String agent = request.getHeader("User-Agent");
             ApiRequests.record(request.getMethod(), request.getPath(), agent, operatorNamespace);
             if (agent != null && agent.startsWith(ApiRequests.OPERATOR_AGENT)) {
-                byAgent.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet())
-                        .add(ApiRequests.parse(request.getMethod(), request.getPath(), operatorNamespace).orElseThrow());
+                ApiRequests.ApiRequest parsed = ApiRequests.parse(request.getMethod(), request.getPath(), operatorNamespace).orElseThrow();
+                byAgent.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(parsed);
+                counts.computeIfAbsent(parsed.withoutName(), r -> new LongAdder()).increment();
             }
             if ("POST".equals(request.getMethod()) && request.getPath().startsWith("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")) {
                 return rulesReview(request);
+            }
+            if (!keepEvents && "POST".equals(request.getMethod()) && request.getPath().matches("/api/v1/namespaces/[^/]+/events")) {
+                return new MockResponse().setResponseCode(201).setBody(request.getUtf8Body());
             }
             return crud.dispatch(request);
         }

@@ -338,6 +338,9 @@ public final class OpenRouterSimulator implements AutoCloseable {
         if (path.equals("/key") || path.equals("/auth/key")) {
             return currentKey(exchange, bearer);
         }
+        if (path.equals("/chat/completions") && method.equals("POST")) {
+            return completion(exchange, bearer);
+        }
         if (!managementKeys.contains(bearer)) {
             boolean clientKey = keysByHash.values().stream().anyMatch(k -> k.secret.equals(bearer) && !k.deleted && !k.disabled);
             return clientKey ? send(exchange, 403, error(403, "Only management keys can perform this operation"))
@@ -447,6 +450,18 @@ public final class OpenRouterSimulator implements AutoCloseable {
         }
         key.updatedAt = clock.instant();
         return send(exchange, 200, wrap(keyObject(key)));
+    }
+
+    /** A test completion, as the old script sent with a new key: any live client key gets a one-word answer. */
+    private int completion(HttpExchange exchange, String bearer) throws IOException {
+        boolean live = keysByHash.values().stream().anyMatch(k -> k.secret.equals(bearer) && !k.deleted && !k.disabled);
+        if (!live) {
+            return send(exchange, 401, error(401, "User not found."));
+        }
+        ObjectNode answer = json.createObjectNode().put("id", "gen-" + randomHex(8)).put("object", "chat.completion");
+        answer.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop")
+                .putObject("message").put("role", "assistant").put("content", "OK");
+        return send(exchange, 200, answer);
     }
 
     private int currentKey(HttpExchange exchange, String bearer) throws IOException {

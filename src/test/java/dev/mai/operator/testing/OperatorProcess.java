@@ -76,6 +76,26 @@ public final class OperatorProcess implements AutoCloseable {
         signal("CONT");
     }
 
+    /** The HTTP port the operator listens on (it may have chosen any: QUARKUS_HTTP_PORT=0), from its log. */
+    public int httpPort() throws IOException {
+        java.util.regex.Matcher port = java.util.regex.Pattern.compile("Listening on: http://[^:]+:(\\d+)").matcher(Files.readString(log));
+        if (!port.find()) {
+            throw new IllegalStateException("no HTTP port in " + log + " yet");
+        }
+        return Integer.parseInt(port.group(1));
+    }
+
+    /** GET of a path on the operator's HTTP port (health, metrics): status and body. */
+    public java.net.http.HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + httpPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The operating system's id of the process. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** The exit code once the process ended. */
     public int exitValue() {
         return process.exitValue();

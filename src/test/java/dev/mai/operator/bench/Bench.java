@@ -1,0 +1,485 @@
+package dev.mai.operator.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.testing.ApiRequests.ApiRequest;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.EmbeddedCluster;
+import dev.mai.operator.testing.LeakScan;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.OperatorProcess;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * make bench (issue 7, SPEC 9): the packaged operator as its own process against the embedded API
+ * server and the OpenRouter simulator answering after a fixed latency. For each N it measures
+ * provisioning N MaiClients, a steady-state window, 20 MaiClients created during a sweep, memory with
+ * and without 10,000 unrelated Secrets, and CPU; then the old script's sequential way on the same
+ * simulator. Writes target/bench/report.md and report.json. Settings come from the environment:
+ * BENCH_N (comma-separated, default 100,1000,10000), BENCH_LATENCY_MS (50), BENCH_STEADY_SECONDS (60),
+ * BENCH_SWEEP_SECONDS (10), BENCH_UNRELATED_SECRETS (10000), BENCH_BASELINE_CLIENTS (50),
+ * BENCH_LATE_CLIENTS (20), BENCH_WARMUP (100 MaiClients provisioned and deleted before measuring).
+ */
+public final class Bench {
+
+    private static final Path WORK = Path.of("target/bench");
+    private static final String NAMESPACE = "mai-system";
+    private static final int NAMESPACES = 100;
+    private static final String WARM_UP = "bench.mai.dev/warm-up";
+    /** The operator's concurrent reconciles: the Quarkus operator SDK's default (JOSDK's 50) unless set. */
+    private static final String THREADS = "QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS";
+
+    record Settings(List<Integer> sizes, long latencyMillis, Duration steady, Duration sweep, int unrelatedSecrets,
+            int baselineClients, int lateClients, int reconcileThreads, int warmUp) {
+
+        static Settings fromEnvironment() {
+            return new Settings(
+                    List.of(env("BENCH_N", "100,1000,10000").split(",")).stream().map(String::trim).map(Integer::parseInt).toList(),
+                    Long.parseLong(env("BENCH_LATENCY_MS", "50")),
+                    Duration.ofSeconds(Long.parseLong(env("BENCH_STEADY_SECONDS", "60"))),
+                    Duration.ofSeconds(Long.parseLong(env("BENCH_SWEEP_SECONDS", "10"))),
+                    Integer.parseInt(env("BENCH_UNRELATED_SECRETS", "10000")),
+                    Integer.parseInt(env("BENCH_BASELINE_CLIENTS", "50")),
+                    Integer.parseInt(env("BENCH_LATE_CLIENTS", "20")),
+                    Integer.parseInt(env(THREADS, "50")),
+                    Integer.parseInt(env("BENCH_WARMUP", "100")));
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("sizes", sizes);
+            m.put("latencyMillis", latencyMillis);
+            m.put("steady", steady.toSeconds());
+            m.put("sweep", sweep.toSeconds());
+            m.put("unrelatedSecrets", unrelatedSecrets);
+            m.put("baselineClients", baselineClients);
+            m.put("lateClients", lateClients);
+            m.put("reconcileThreads", reconcileThreads);
+            m.put("warmUp", warmUp);
+            return m;
+        }
+
+        private static String env(String name, String fallback) {
+            String value = System.getenv(name);
+            return value == null || value.isBlank() ? fallback : value;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Settings settings = Settings.fromEnvironment();
+        Files.createDirectories(WORK);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("date", Instant.now().toString());
+        report.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(), "java", System.getProperty("java.version")));
+        report.put("settings", settings.toMap());
+        System.out.printf("make bench: N=%s, OpenRouter latency %d ms, steady window %s, sweep every %s%n",
+                settings.sizes(), settings.latencyMillis(), settings.steady(), settings.sweep());
+        Map<String, Object> baseline = baseline(settings);
+        report.put("baseline", baseline);
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (int n : settings.sizes()) {
+            Map<String, Object> run = run(settings, n);
+            double perClient = (double) baseline.get("secondsPerClient");
+            run.put("baselineSecondsExtrapolated", perClient * n);
+            run.put("speedUpOverBaseline", perClient * n / (double) run.get("allReadySeconds"));
+            runs.add(run);
+            report.put("runs", runs);
+            write(report); // each run's figures are on disk as soon as it ends
+        }
+        System.out.println("make bench: wrote " + WORK.resolve("report.md") + " and " + WORK.resolve("report.json"));
+        System.exit(0);
+    }
+
+    // ---- one N --------------------------------------------------------------------------------
+
+    private static Map<String, Object> run(Settings settings, int n) throws Exception {
+        System.out.printf("%n== N = %d ==%n", n);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("n", n);
+        Path work = WORK.resolve("n" + n);
+        Files.createDirectories(work);
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(settings.latencyMillis());
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml")).withoutEventStorage()) {
+            Path keyFile = work.resolve("management-key");
+            Files.writeString(keyFile, openRouter.newManagementKey());
+            Map<String, String> env = OperatorProcess.environment(cluster.writeKubeconfig(work.resolve("kubeconfig"), NAMESPACE), openRouter, keyFile);
+            env.put("HOSTNAME", "bench-operator");
+            env.put("MAI_INSTALLATION_ID", "bench");
+            env.put("MAI_OPENROUTER_MAX_RPS", "100000"); // the rate limiter out of the way (SPEC 9)
+            env.put("MAI_VALIDATION_INTERVAL", settings.sweep().toSeconds() + "s");
+            env.put(THREADS, Integer.toString(settings.reconcileThreads()));
+            KubernetesClient client = cluster.client();
+            try (OperatorProcess operator = OperatorProcess.start(env, work.resolve("operator.log"))) {
+                await("the operator leads", Duration.ofMinutes(1), () -> {
+                    Lease lease = client.resources(Lease.class).inNamespace(NAMESPACE).withName("mai-operator-bench").get();
+                    return lease != null && "bench-operator".equals(lease.getSpec().getHolderIdentity());
+                });
+                Readiness ready = new Readiness(client);
+                warmUp(client, ready, settings.warmUp());
+                double cpu0 = operatorCpu(operator);
+                double benchCpu0 = benchCpu();
+                Map<ApiRequest, Long> k0 = cluster.operatorRequestCounts();
+                int or0 = openRouter.requests().size();
+
+                // --- provisioning N ------------------------------------------------------------
+                boolean profile = "true".equals(System.getenv("BENCH_PROFILE"));
+                if (profile) { // where the operator's time goes: a flight recording of provisioning
+                    jcmd(operator, "JFR.start name=bench settings=profile filename=" + work.resolve("operator.jfr").toAbsolutePath());
+                }
+                long t0 = System.nanoTime();
+                createClients(client, ready, "c", n);
+                long created = System.nanoTime();
+                await("all " + n + " Ready", Duration.ofSeconds(Math.max(120, n / 20)), () -> ready.readyCount("c") == n);
+                double allReady = (ready.lastReady("c") - t0) / 1e9;
+                List<Double> perClient = ready.secondsToReady("c");
+                Thread.sleep(5_000); // trailing writes of the last reconciles belong to provisioning
+                cluster.discardQueuedRequests();
+                Map<ApiRequest, Long> provisioning = Measures.delta(k0, cluster.operatorRequestCounts());
+                List<OpenRouterSimulator.Request> orProvisioning = List.copyOf(openRouter.requests().subList(or0, openRouter.requests().size()));
+                double cpuProvisioning = operatorCpu(operator) - cpu0;
+                if (profile) {
+                    jcmd(operator, "JFR.stop name=bench");
+                }
+                double benchCpuProvisioning = benchCpu() - benchCpu0;
+                out.put("createSeconds", (created - t0) / 1e9);
+                out.put("allReadySeconds", allReady);
+                out.put("readySeconds", Map.of("p50", Measures.percentile(perClient, 50), "p95", Measures.percentile(perClient, 95),
+                        "p99", Measures.percentile(perClient, 99)));
+                out.put("maiClientAndSecretWritesPerClient", provisioning.entrySet().stream().filter(e -> e.getKey().isWrite())
+                        .filter(e -> Set.of("maiclients", "secrets").contains(e.getKey().resource()))
+                        .mapToLong(Map.Entry::getValue).sum() / (double) n);
+                out.put("maiClientAndSecretWritesPerClientByKind", Measures.perClient(
+                        filter(provisioning, r -> r.isWrite() && Set.of("maiclients", "secrets").contains(r.resource())),
+                        r -> r.verb() + " " + r.rbacResource(), n));
+                out.put("kubernetesRequestsPerClientByVerb", Measures.perClient(provisioning, ApiRequest::verb, n));
+                out.put("kubernetesRequestsPerClientByKind", Measures.perClient(provisioning, r -> r.verb() + " " + r.rbacResource(), n));
+                Map<String, Long> orByOperation = orProvisioning.stream().collect(Collectors.groupingBy(
+                        OpenRouterSimulator.Request::operation, TreeMap::new, Collectors.counting()));
+                out.put("openRouterRequestsPerClientByOperation", Measures.perClient(orByOperation, k -> k, n));
+                long creates = orByOperation.getOrDefault("POST /keys", 0L);
+                out.put("openRouterCreatesPerClient", creates / (double) n);
+                double callsPerClient = orProvisioning.size() / (double) n;
+                double floor = Measures.floorSeconds(n, callsPerClient, settings.latencyMillis(), settings.reconcileThreads());
+                out.put("floor", Map.of("seconds", floor, "openRouterCallsPerClient", callsPerClient, "latencyMillis", settings.latencyMillis(),
+                        "concurrency", settings.reconcileThreads(), "ratio", allReady / floor));
+                out.put("cpuSecondsProvisioning", Map.of("operator", cpuProvisioning,
+                        "benchJvm (embedded API server, simulator, load driver)", benchCpuProvisioning));
+                System.out.printf("all %d Ready in %.1f s (p50 %.2f s, p99 %.2f s); %.2f MaiClient/Secret writes and %.2f creates per client%n",
+                        n, allReady, Measures.percentile(perClient, 50), Measures.percentile(perClient, 99),
+                        out.get("maiClientAndSecretWritesPerClient"), creates / (double) n);
+
+                // --- steady state ----------------------------------------------------------------
+                Map<ApiRequest, Long> k1 = cluster.operatorRequestCounts();
+                int or1 = openRouter.requests().size();
+                double sweeps1 = sweeps(operator);
+                double cpu1 = operatorCpu(operator);
+                Thread.sleep(settings.steady().toMillis());
+                double sweeps = sweeps(operator) - sweeps1;
+                Map<ApiRequest, Long> steady = Measures.delta(k1, cluster.operatorRequestCounts());
+                List<OpenRouterSimulator.Request> orSteady = List.copyOf(openRouter.requests().subList(or1, openRouter.requests().size()));
+                cluster.discardQueuedRequests();
+                Map<String, Object> window = new LinkedHashMap<>();
+                window.put("seconds", settings.steady().toSeconds());
+                window.put("sweeps", sweeps);
+                window.put("maiClientAndSecretWrites", filter(steady, r -> r.isWrite() && Set.of("maiclients", "secrets").contains(r.resource()))
+                        .values().stream().mapToLong(Long::longValue).sum());
+                window.put("otherWritesExceptLeaseAndEvents", filter(steady, r -> r.isWrite()
+                        && !Set.of("maiclients", "secrets", "leases", "events").contains(r.resource())).values().stream().mapToLong(Long::longValue).sum());
+                window.put("kubernetesRequestsByKind", Measures.perClient(steady, r -> r.verb() + " " + r.rbacResource(), 1));
+                window.put("openRouterRequestsByOperation", orSteady.stream().collect(Collectors.groupingBy(
+                        OpenRouterSimulator.Request::operation, TreeMap::new, Collectors.counting())));
+                long lists = orSteady.stream().filter(r -> r.operation().equals("GET /keys")).count();
+                window.put("listRequestsPerSweep", sweeps == 0 ? Double.NaN : lists / sweeps);
+                window.put("openRouterRequestsPerSweep", sweeps == 0 ? Double.NaN : orSteady.size() / sweeps);
+                window.put("listRequestsAllowedPerSweep", (n + settings.lateClients()) / 100 + 1);
+                window.put("operatorCpuSeconds", operatorCpu(operator) - cpu1);
+                out.put("steadyState", window);
+                System.out.printf("steady state %d s: %s MaiClient/Secret writes, %.0f sweeps, %.1f list requests per sweep%n",
+                        settings.steady().toSeconds(), window.get("maiClientAndSecretWrites"), sweeps, window.get("listRequestsPerSweep"));
+
+                // --- clients created while N exist and a sweep runs ---------------------------------
+                long listsBefore = openRouter.count("GET /keys");
+                await("a sweep starts", settings.sweep().multipliedBy(3), () -> openRouter.count("GET /keys") > listsBefore);
+                createClients(client, ready, "late", settings.lateClients());
+                await("the late clients Ready", Duration.ofMinutes(2), () -> ready.readyCount("late") == settings.lateClients());
+                List<Double> late = ready.secondsToReady("late");
+                out.put("lateClientsReadySeconds", Map.of("count", late.size(), "p50", Measures.percentile(late, 50),
+                        "p99", Measures.percentile(late, 99)));
+                System.out.printf("%d MaiClients created during a sweep: Ready p50 %.2f s, p99 %.2f s%n", late.size(),
+                        Measures.percentile(late, 50), Measures.percentile(late, 99));
+
+                // --- memory ---------------------------------------------------------------------
+                long heap = heapAfterGc(operator);
+                long rss = rss(operator);
+                createUnrelatedSecrets(client, settings.unrelatedSecrets());
+                Thread.sleep(10_000);
+                long heapWithSecrets = heapAfterGc(operator);
+                long rssWithSecrets = rss(operator);
+                out.put("memory", Map.of(
+                        "heapAfterGcMiB", heap / 1048576.0, "rssMiB", rss / 1048576.0,
+                        "unrelatedSecrets", settings.unrelatedSecrets(),
+                        "heapAfterGcWithUnrelatedSecretsMiB", heapWithSecrets / 1048576.0,
+                        "rssWithUnrelatedSecretsMiB", rssWithSecrets / 1048576.0,
+                        "heapGrowthPercent", 100.0 * (heapWithSecrets - heap) / heap));
+                System.out.printf("heap after GC %.1f MiB (RSS %.0f MiB); with %d unrelated Secrets %.1f MiB (%+.1f%%)%n",
+                        heap / 1048576.0, rss / 1048576.0, settings.unrelatedSecrets(), heapWithSecrets / 1048576.0,
+                        100.0 * (heapWithSecrets - heap) / heap);
+                out.put("cpuSecondsTotal", Map.of("operator", operatorCpu(operator) - cpu0,
+                        "benchJvm (embedded API server, simulator, load driver)", benchCpu() - benchCpu0));
+                ready.close();
+            }
+            List<String> leaks = LeakScan.find("operator.log", Files.readString(work.resolve("operator.log"), StandardCharsets.UTF_8),
+                    openRouter.issuedSecrets());
+            out.put("keysInOperatorLog", leaks.size());
+            out.put("liveKeys", openRouter.liveKeys().size());
+        }
+        return out;
+    }
+
+    /**
+     * A production operator runs warm: before measuring, {@code count} MaiClients are provisioned and
+     * deleted again (their keys with them), so that the JIT has compiled the reconcile's hot paths.
+     */
+    private static void warmUp(KubernetesClient client, Readiness ready, int count) throws Exception {
+        if (count == 0) {
+            return;
+        }
+        createClients(client, ready, "warmup", count);
+        await("the warm-up clients Ready", Duration.ofMinutes(2), () -> ready.readyCount("warmup") == count);
+        client.resources(MaiClient.class).inAnyNamespace().withLabel(WARM_UP).delete();
+        await("the warm-up clients gone", Duration.ofMinutes(2),
+                () -> client.resources(MaiClient.class).inAnyNamespace().withLabel(WARM_UP).list().getItems().isEmpty());
+        System.out.printf("warm-up: %d MaiClients provisioned and deleted%n", count);
+    }
+
+    private static Map<ApiRequest, Long> filter(Map<ApiRequest, Long> counts, java.util.function.Predicate<ApiRequest> which) {
+        return counts.entrySet().stream().filter(e -> which.test(e.getKey())).collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
+    /** Creates MaiClients {@code <prefix>0..} spread over namespaces, eight at a time, noting when each was created. */
+    private static void createClients(KubernetesClient client, Readiness ready, String prefix, int count) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                String ns = "bench-" + (i % NAMESPACES);
+                String name = prefix + i;
+                MaiClient mc = Clients.maiClient(ns, name, "Bench Co " + name, "10");
+                if (prefix.equals("warmup")) {
+                    mc.getMetadata().setLabels(Map.of(WARM_UP, "true"));
+                }
+                done.add(pool.submit(() -> {
+                    ready.created(ns + "/" + name);
+                    client.resource(mc).create();
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static void createUnrelatedSecrets(KubernetesClient client, int count) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        String value = Base64.getEncoder().encodeToString(new byte[512]);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                int k = i;
+                done.add(pool.submit(() -> client.resource(new SecretBuilder().withNewMetadata().withName("unrelated-" + k)
+                        .withNamespace("bench-" + (k % NAMESPACES)).addToLabels("app", "something-else").endMetadata()
+                        .addToData("payload", value).build()).create()));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** When each MaiClient was created and first seen Ready for its generation, from a watch. */
+    private static final class Readiness implements AutoCloseable {
+        private final Map<String, Long> createdAt = new ConcurrentHashMap<>();
+        private final Map<String, Long> readyAt = new ConcurrentHashMap<>();
+        private final SharedIndexInformer<MaiClient> informer;
+
+        Readiness(KubernetesClient client) {
+            informer = client.resources(MaiClient.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(MaiClient mc) {
+                    seen(mc);
+                }
+
+                @Override
+                public void onUpdate(MaiClient old, MaiClient mc) {
+                    seen(mc);
+                }
+
+                @Override
+                public void onDelete(MaiClient mc, boolean unknown) {
+                }
+            });
+        }
+
+        void created(String key) {
+            createdAt.put(key, System.nanoTime());
+        }
+
+        private void seen(MaiClient mc) {
+            if (Clients.isReady(mc)) {
+                readyAt.putIfAbsent(mc.getMetadata().getNamespace() + "/" + mc.getMetadata().getName(), System.nanoTime());
+            }
+        }
+
+        private boolean ofPrefix(String key, String prefix) {
+            return key.substring(key.indexOf('/') + 1).matches(prefix + "\\d+");
+        }
+
+        long readyCount(String prefix) {
+            return readyAt.keySet().stream().filter(k -> ofPrefix(k, prefix)).count();
+        }
+
+        long lastReady(String prefix) {
+            return readyAt.entrySet().stream().filter(e -> ofPrefix(e.getKey(), prefix)).mapToLong(Map.Entry::getValue).max().orElseThrow();
+        }
+
+        List<Double> secondsToReady(String prefix) {
+            return readyAt.entrySet().stream().filter(e -> ofPrefix(e.getKey(), prefix))
+                    .map(e -> (e.getValue() - createdAt.get(e.getKey())) / 1e9).toList();
+        }
+
+        @Override
+        public void close() {
+            informer.close();
+        }
+    }
+
+    // ---- the old script's way ------------------------------------------------------------------
+
+    /**
+     * One client at a time, as the Python script did: check the management key, create the key, send
+     * one test completion with it, write .env. Measured on a sample and extrapolated to each N.
+     */
+    private static Map<String, Object> baseline(Settings settings) throws Exception {
+        int count = settings.baselineClients();
+        Path dir = WORK.resolve("baseline");
+        Files.createDirectories(dir);
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(settings.latencyMillis())) {
+            String managementKey = openRouter.newManagementKey();
+            HttpClient http = HttpClient.newHttpClient();
+            ObjectMapper json = new ObjectMapper();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                send(http, "GET", openRouter.baseUrl() + "/key", managementKey, null);
+                String created = send(http, "POST", openRouter.baseUrl() + "/keys", managementKey,
+                        "{\"name\":\"mAI Client: Baseline Co " + i + "\",\"limit\":10}");
+                String key = json.readTree(created).get("key").asText();
+                send(http, "POST", openRouter.baseUrl() + "/chat/completions", key,
+                        "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"Say OK\"}],\"max_tokens\":2}");
+                Files.writeString(dir.resolve("client-" + i + ".env"), "OPENROUTER_API_KEY='" + key + "'\nORGANIZATION_NAME='Baseline Co " + i
+                        + "'\nSPENDING_LIMIT='10.00'\n");
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("baseline (the old script's way, sequential): %d clients in %.1f s, %.3f s per client%n",
+                    count, seconds, seconds / count);
+            return new LinkedHashMap<>(Map.of("clients", count, "seconds", seconds, "secondsPerClient", seconds / count,
+                    "openRouterRequestsPerClient", openRouter.requests().size() / (double) count));
+        }
+    }
+
+    private static String send(HttpClient http, String method, String url, String bearer, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + bearer);
+        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + url + " answered " + response.statusCode());
+        }
+        return response.body();
+    }
+
+    // ---- process figures -----------------------------------------------------------------------
+
+    private static double operatorCpu(OperatorProcess operator) throws IOException {
+        return Measures.cpuSeconds(Files.readString(Path.of("/proc/" + operator.pid() + "/stat")));
+    }
+
+    private static long rss(OperatorProcess operator) throws IOException {
+        return Measures.rssBytes(Files.readString(Path.of("/proc/" + operator.pid() + "/status")));
+    }
+
+    private static double benchCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    private static long heapAfterGc(OperatorProcess operator) throws Exception {
+        jcmd(operator, "GC.run");
+        return Measures.heapUsedBytes(jcmd(operator, "GC.heap_info"));
+    }
+
+    private static String jcmd(OperatorProcess operator, String command) throws Exception {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(operator.pid()), command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("jcmd " + command + " failed: " + output);
+        }
+        return output;
+    }
+
+    private static double sweeps(OperatorProcess operator) throws Exception {
+        return Measures.prometheusSum(operator.get("/q/metrics").body(), "mai_sweep_duration_seconds_count");
+    }
+
+    private static void await(String what, Duration patience, BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("make bench: gave up waiting for " + what + " after " + patience);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    // ---- the report ------------------------------------------------------------------------------
+
+    private static void write(Map<String, Object> report) throws IOException {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        Files.writeString(WORK.resolve("report.json"), json.writeValueAsString(report));
+        Files.writeString(WORK.resolve("report.md"), Report.markdown(json.valueToTree(report)));
+    }
+}

@@ -1,0 +1,95 @@
+package dev.mai.operator.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/** report.md from report.json's tree: one column per N, each goal of SPEC 9 next to its figure. */
+final class Report {
+
+    private Report() {
+    }
+
+    static String markdown(JsonNode report) {
+        StringBuilder md = new StringBuilder();
+        JsonNode settings = report.path("settings");
+        md.append("# make bench report\n\n");
+        md.append(String.format(Locale.ROOT, "%s, %d cores, Java %s. OpenRouter simulator latency %d ms; operator with %d concurrent "
+                + "reconciles, rate limiter raised out of the way; sweep every %d s; steady-state window %d s.%n%n",
+                report.path("date").asText(), report.path("machine").path("cores").asInt(), report.path("machine").path("java").asText(),
+                settings.path("latencyMillis").asLong(), settings.path("reconcileThreads").asInt(), settings.path("sweep").asLong(),
+                settings.path("steady").asLong()));
+        List<JsonNode> runs = new ArrayList<>();
+        report.path("runs").forEach(runs::add);
+        md.append("| | goal |");
+        runs.forEach(r -> md.append(" N = ").append(r.path("n").asInt()).append(" |"));
+        md.append("\n|---|---|");
+        runs.forEach(r -> md.append("---|"));
+        md.append('\n');
+        row(md, runs, "all Ready (s)", "≤ 10 (1,000), ≤ 90 (10,000)", r -> num(r.path("allReadySeconds")));
+        row(md, runs, "of which creating the MaiClients (s)", "", r -> num(r.path("createSeconds")));
+        row(md, runs, "time to Ready per client p50 / p95 / p99 (s)", "",
+                r -> num(r.path("readySeconds").path("p50")) + " / " + num(r.path("readySeconds").path("p95")) + " / "
+                        + num(r.path("readySeconds").path("p99")));
+        row(md, runs, "theoretical floor (s) and ratio", "close to the floor",
+                r -> num(r.path("floor").path("seconds")) + " (×" + num(r.path("floor").path("ratio")) + ")");
+        row(md, runs, "MaiClient + Secret writes per client", "≤ 5", r -> num(r.path("maiClientAndSecretWritesPerClient")));
+        row(md, runs, "OpenRouter creates per client", "exactly 1", r -> num(r.path("openRouterCreatesPerClient")));
+        row(md, runs, "OpenRouter requests per client", "", r -> map(r.path("openRouterRequestsPerClientByOperation")));
+        row(md, runs, "Kubernetes requests per client by verb", "", r -> map(r.path("kubernetesRequestsPerClientByVerb")));
+        row(md, runs, "steady state: MaiClient + Secret writes", "0", r -> r.path("steadyState").path("maiClientAndSecretWrites").asText());
+        row(md, runs, "steady state: other writes (leases, events not counted)", "0",
+                r -> r.path("steadyState").path("otherWritesExceptLeaseAndEvents").asText());
+        row(md, runs, "steady state: sweeps in the window", "", r -> num(r.path("steadyState").path("sweeps")));
+        row(md, runs, "list requests per sweep (allowed ⌊M/100⌋+1)", "≤ allowed",
+                r -> num(r.path("steadyState").path("listRequestsPerSweep")) + " (" + r.path("steadyState").path("listRequestsAllowedPerSweep").asText() + ")");
+        row(md, runs, "OpenRouter requests per sweep", "", r -> num(r.path("steadyState").path("openRouterRequestsPerSweep")));
+        row(md, runs, "MaiClients created during a sweep: Ready p50 / p99 (s)", "p99 ≤ 1",
+                r -> num(r.path("lateClientsReadySeconds").path("p50")) + " / " + num(r.path("lateClientsReadySeconds").path("p99")));
+        row(md, runs, "operator heap after full GC (MiB)", "≤ 200 (10,000)", r -> num(r.path("memory").path("heapAfterGcMiB")));
+        row(md, runs, "operator RSS (MiB)", "", r -> num(r.path("memory").path("rssMiB")));
+        row(md, runs, "heap after GC with unrelated Secrets (MiB, growth)", "growth < 10%",
+                r -> num(r.path("memory").path("heapAfterGcWithUnrelatedSecretsMiB")) + " (" + num(r.path("memory").path("heapGrowthPercent")) + "%)");
+        row(md, runs, "CPU s while provisioning: operator / bench JVM", "",
+                r -> num(r.path("cpuSecondsProvisioning").path("operator")) + " / "
+                        + num(r.path("cpuSecondsProvisioning").path("benchJvm (embedded API server, simulator, load driver)")));
+        row(md, runs, "CPU s whole run: operator / bench JVM", "",
+                r -> num(r.path("cpuSecondsTotal").path("operator")) + " / "
+                        + num(r.path("cpuSecondsTotal").path("benchJvm (embedded API server, simulator, load driver)")));
+        row(md, runs, "old script's way, sequential (s, extrapolated)", "", r -> num(r.path("baselineSecondsExtrapolated")));
+        row(md, runs, "speed-up over the old script", "", r -> "×" + num(r.path("speedUpOverBaseline")));
+        row(md, runs, "keys in the operator's log / live keys", "0 / N + late",
+                r -> r.path("keysInOperatorLog").asText() + " / " + r.path("liveKeys").asText());
+        JsonNode baseline = report.path("baseline");
+        md.append(String.format(Locale.ROOT, "%nBaseline: the old script's steps (check the management key, create the key, one test "
+                + "completion, write .env) one client at a time against the same simulator: %d clients in %s s, %s s per client, "
+                + "extrapolated linearly to each N.%n", baseline.path("clients").asInt(), num(baseline.path("seconds")),
+                num(baseline.path("secondsPerClient"))));
+        md.append("\nThe bench JVM holds the embedded Kubernetes API server (fabric8's CRUD mock), the OpenRouter simulator and the "
+                + "load driver; the operator is its own process, so its CPU and memory are its own. Per-kind request counts are in "
+                + "report.json.\n");
+        return md.toString();
+    }
+
+    private static void row(StringBuilder md, List<JsonNode> runs, String what, String goal, Function<JsonNode, String> value) {
+        md.append("| ").append(what).append(" | ").append(goal).append(" |");
+        runs.forEach(r -> md.append(' ').append(value.apply(r)).append(" |"));
+        md.append('\n');
+    }
+
+    private static String num(JsonNode n) {
+        if (n.isMissingNode() || n.isNull()) {
+            return "—";
+        }
+        double v = n.asDouble();
+        return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
+    }
+
+    private static String map(JsonNode m) {
+        List<String> parts = new ArrayList<>();
+        m.fields().forEachRemaining(e -> parts.add(e.getKey() + " " + num(e.getValue())));
+        return String.join(", ", parts);
+    }
+}
