@@ -143,6 +143,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
      */
     @Override
     public List<EventSource<?, MaiClient>> prepareEventSources(EventSourceContext<MaiClient> context) {
+        // the default external user's collision check looks clients up by it instead of scanning them all
+        context.getPrimaryCache().addIndexer(EXTERNAL_USER_INDEX, mc -> mc.getStatus() == null || mc.getStatus().getExternalUser() == null
+                ? List.of() : List.of(mc.getStatus().getExternalUser()));
         List<EventSource<?, MaiClient>> sources = new ArrayList<>();
         sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
                 .withName(ENV_SECRETS)
@@ -1045,6 +1048,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
      * {@code spec.externalUser}, else the value in effect, else the old script's default, computed
      * once (renaming the organization keeps it). A default another MaiClient already uses is a warning.
      */
+    private static final String EXTERNAL_USER_INDEX = "status.externalUser";
+
     private String externalUser(MaiClient client, Context<MaiClient> context, MaiClientStatus before) {
         if (client.getSpec().getExternalUser() != null) {
             return client.getSpec().getExternalUser();
@@ -1053,9 +1058,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return before.getExternalUser();
         }
         String computed = Names.defaultExternalUser(client.getSpec().getOrganizationName());
-        List<String> others = context.getPrimaryCache().list()
+        List<String> others = context.getPrimaryCache().byIndex(EXTERNAL_USER_INDEX, computed).stream()
                 .filter(o -> !o.getMetadata().getUid().equals(client.getMetadata().getUid()))
-                .filter(o -> o.getStatus() != null && computed.equals(o.getStatus().getExternalUser()))
                 .map(o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName())
                 .toList();
         if (!others.isEmpty()) {
