@@ -29,6 +29,8 @@ final class Report {
         runs.forEach(r -> md.append("---|"));
         md.append('\n');
         row(md, runs, "all Ready (s)", "≤ 10 (1,000), ≤ 90 (10,000)", r -> num(r.path("allReadySeconds")));
+        row(md, runs, "Ready within the run's patience", "N",
+                r -> r.path("readyWithinPatience").asText() + " of " + r.path("n").asText() + " (" + r.path("patienceSeconds").asText() + " s)");
         row(md, runs, "of which creating the MaiClients (s)", "", r -> num(r.path("createSeconds")));
         row(md, runs, "time to Ready per client p50 / p95 / p99 (s)", "",
                 r -> num(r.path("readySeconds").path("p50")) + " / " + num(r.path("readySeconds").path("p95")) + " / "
