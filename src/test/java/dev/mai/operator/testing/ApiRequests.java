@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,7 +92,7 @@ public final class ApiRequests {
     /**
      * Parses a request the way the API server's request-info resolver does.
      */
-    public static Optional<ApiRequest> parse(String method, String pathAndQuery, String operatorNamespace) {
+    public static ApiRequest parse(String method, String pathAndQuery, String operatorNamespace) {
         int q = pathAndQuery.indexOf('?');
         String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
         String query = q < 0 ? "" : pathAndQuery.substring(q + 1);
@@ -106,7 +105,7 @@ public final class ApiRequests {
             group = seg.get(1);
             seg = seg.subList(3, seg.size());
         } else {
-            return Optional.of(new ApiRequest("GET".equals(method) ? "get" : method.toLowerCase(), "", path, "", NON_RESOURCE, ""));
+            return new ApiRequest("GET".equals(method) ? "get" : method.toLowerCase(), "", path, "", NON_RESOURCE, "");
         }
         String namespace = null;
         if (seg.size() >= 3 && "namespaces".equals(seg.get(0))) {
@@ -134,13 +133,13 @@ public final class ApiRequests {
             name = Stream.of(query.split("&")).filter(p -> p.startsWith("fieldSelector=metadata.name%3D") || p.startsWith("fieldSelector=metadata.name="))
                     .map(p -> p.replaceFirst("fieldSelector=metadata.name(%3D|=)", "")).findFirst().orElse("");
         }
-        return Optional.of(new ApiRequest(verb, group, resource, subresource, scope, name));
+        return new ApiRequest(verb, group, resource, subresource, scope, name);
     }
 
     /** Records the request when the operator made it. */
     public static void record(String method, String path, String userAgent, String operatorNamespace) {
         if (userAgent != null && userAgent.startsWith(OPERATOR_AGENT)) {
-            parse(method, path, operatorNamespace).ifPresent(RECORDED::add);
+            RECORDED.add(parse(method, path, operatorNamespace));
         }
     }
 

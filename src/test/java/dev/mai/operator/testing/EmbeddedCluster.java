@@ -160,7 +160,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             String agent = request.getHeader("User-Agent");
             ApiRequests.record(request.getMethod(), request.getPath(), agent, operatorNamespace);
             if (agent != null && agent.startsWith(ApiRequests.OPERATOR_AGENT)) {
-                ApiRequests.ApiRequest parsed = ApiRequests.parse(request.getMethod(), request.getPath(), operatorNamespace).orElseThrow();
+                ApiRequests.ApiRequest parsed = ApiRequests.parse(request.getMethod(), request.getPath(), operatorNamespace);
                 byAgent.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(parsed);
                 counts.computeIfAbsent(parsed.withoutName(), r -> new LongAdder()).increment();
             }
