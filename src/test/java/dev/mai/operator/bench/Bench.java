@@ -129,9 +129,7 @@ public final class Bench {
         Files.createDirectories(work);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(settings.latencyMillis());
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml")).withoutEventStorage()) {
-            Path keyFile = work.resolve("management-key");
-            Files.writeString(keyFile, openRouter.newManagementKey());
-            Map<String, String> env = OperatorProcess.environment(cluster.writeKubeconfig(work.resolve("kubeconfig"), NAMESPACE), openRouter, keyFile);
+            Map<String, String> env = OperatorProcess.environment(cluster, openRouter, work, NAMESPACE);
             env.put("HOSTNAME", "bench-operator");
             env.put("MAI_INSTALLATION_ID", "bench");
             env.put("MAI_OPENROUTER_MAX_RPS", "100000"); // the rate limiter out of the way (SPEC 9)

@@ -15,7 +15,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -57,14 +56,9 @@ public final class Demo {
         Files.createDirectories(WORK);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(50);
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
-            Path keyFile = WORK.resolve("management-key");
-            Files.deleteIfExists(keyFile);
-            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(keyFile, openRouter.newManagementKey());
-            Path kubeconfig = cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator");
+            Map<String, String> env = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
             System.out.println("Embedded Kubernetes API at " + cluster.url() + ", OpenRouter simulator at " + openRouter.baseUrl());
 
-            Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
             KubernetesClient client = cluster.client();
             List<MaiClient> applied;
             boolean allReady;

@@ -36,10 +36,7 @@ class AppRestartIT {
         Files.createDirectories(WORK);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
-            Path keyFile = WORK.resolve("management-key");
-            Files.writeString(keyFile, openRouter.newManagementKey());
-            Map<String, String> env = OperatorProcess.environment(cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator"),
-                    openRouter, keyFile);
+            Map<String, String> env = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
             env.put("MAI_VALIDATION_INTERVAL", "1s");
             KubernetesClient client = cluster.client();
             client.apps().deployments().inNamespace("restart").resource(worker()).create();

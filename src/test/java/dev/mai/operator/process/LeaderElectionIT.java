@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,14 +46,12 @@ class LeaderElectionIT {
         Files.createDirectories(WORK);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(200);
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
-            Path keyFile = WORK.resolve("management-key");
-            Files.writeString(keyFile, openRouter.newManagementKey());
-            Path kubeconfig = cluster.writeKubeconfig(WORK.resolve("kubeconfig"), NAMESPACE);
+            Map<String, String> base = OperatorProcess.environment(cluster, openRouter, WORK, NAMESPACE);
             KubernetesClient client = cluster.client();
 
-            OperatorProcess a = OperatorProcess.start(env(kubeconfig, openRouter, keyFile, "operator-a"), WORK.resolve("a.log"));
+            OperatorProcess a = OperatorProcess.start(env(base, "operator-a"), WORK.resolve("a.log"));
             await().atMost(Duration.ofMinutes(1)).until(() -> "operator-a".equals(holder(client)));
-            try (OperatorProcess b = OperatorProcess.start(env(kubeconfig, openRouter, keyFile, "operator-b"), WORK.resolve("b.log"))) {
+            try (OperatorProcess b = OperatorProcess.start(env(base, "operator-b"), WORK.resolve("b.log"))) {
                 // the standby is up when its informers have listed MaiClients
                 await().atMost(Duration.ofMinutes(1)).until(() -> cluster.requestsOf("operator-b").stream()
                         .anyMatch(r -> r.resource().equals("maiclients") && r.verb().equals("watch")));
@@ -96,7 +95,7 @@ class LeaderElectionIT {
                         .isNotEmpty().allSatisfy(r -> assertThat(r.userAgent()).endsWith("(operator-b)"));
 
                 // a leader frozen past its lease (a hung node, a long pause) loses it, and halts when it runs again
-                try (OperatorProcess c = OperatorProcess.start(env(kubeconfig, openRouter, keyFile, "operator-c"), WORK.resolve("c.log"))) {
+                try (OperatorProcess c = OperatorProcess.start(env(base, "operator-c"), WORK.resolve("c.log"))) {
                     await().atMost(Duration.ofMinutes(1)).until(() -> cluster.requestsOf("operator-c").stream()
                             .anyMatch(r -> r.resource().equals("maiclients") && r.verb().equals("watch")));
                     b.pause();
@@ -135,8 +134,8 @@ class LeaderElectionIT {
         }
     }
 
-    private static Map<String, String> env(Path kubeconfig, OpenRouterSimulator openRouter, Path keyFile, String pod) {
-        Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
+    private static Map<String, String> env(Map<String, String> base, String pod) {
+        Map<String, String> env = new HashMap<>(base);
         env.put("HOSTNAME", pod); // the pod name in a cluster: the lease identity and the user agent
         env.put("MAI_INSTALLATION_ID", INSTALLATION);
         env.put("MAI_VALIDATION_INTERVAL", "1s");

@@ -40,10 +40,7 @@ class ProcessKillIT {
         System.out.println("ProcessKillIT seed " + seed);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(400);
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
-            Path keyFile = WORK.resolve("management-key");
-            Files.writeString(keyFile, openRouter.newManagementKey());
-            Map<String, String> env = OperatorProcess.environment(cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator"),
-                    openRouter, keyFile);
+            Map<String, String> env = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
             env.put("QUARKUS_LOG_LEVEL", "DEBUG");
             KubernetesClient client = cluster.client();
 

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -40,15 +41,13 @@ class TwoInstallationsIT {
         Files.createDirectories(WORK);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
                 EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
-            String managementKey = openRouter.newManagementKey();
-            Path keyFile = WORK.resolve("management-key");
-            Files.writeString(keyFile, managementKey);
-            Path kubeconfig = cluster.writeKubeconfig(WORK.resolve("kubeconfig"), "mai-operator");
+            Map<String, String> base = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
+            String managementKey = Files.readString(Path.of(base.get("MAI_PROVISIONING_KEY_FILE")));
             KubernetesClient client = cluster.client();
             // the two ways of sharding: shard a by watched namespace, shard b by a label selector on MaiClients
-            Map<String, String> envA = env("shard-a", kubeconfig, keyFile, openRouter);
+            Map<String, String> envA = env(base, "shard-a");
             envA.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", "tenant-a");
-            Map<String, String> envB = env("shard-b", kubeconfig, keyFile, openRouter);
+            Map<String, String> envB = env(base, "shard-b");
             envB.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_SELECTOR", "mai.dev/shard=b");
             try (OperatorProcess a = OperatorProcess.start(envA, WORK.resolve("a.log"));
                     OperatorProcess b = OperatorProcess.start(envB, WORK.resolve("b.log"))) {
@@ -113,9 +112,8 @@ class TwoInstallationsIT {
         }
     }
 
-    private static Map<String, String> env(String installation, Path kubeconfig, Path keyFile,
-            OpenRouterSimulator openRouter) {
-        Map<String, String> env = OperatorProcess.environment(kubeconfig, openRouter, keyFile);
+    private static Map<String, String> env(Map<String, String> base, String installation) {
+        Map<String, String> env = new HashMap<>(base);
         env.put("MAI_INSTALLATION_ID", installation);
         env.put("HOSTNAME", installation); // tells the two processes' requests apart
         env.put("MAI_VALIDATION_INTERVAL", "1s");

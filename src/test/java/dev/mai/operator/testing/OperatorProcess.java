@@ -3,6 +3,7 @@ package dev.mai.operator.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,14 +27,22 @@ public final class OperatorProcess implements AutoCloseable {
     }
 
     /**
-     * The environment every test run of the operator starts from: the embedded API server's
-     * kubeconfig, the simulator, the management key file, any free HTTP port. A mutable copy.
+     * The environment every run of the operator against the embedded API server starts from: a new
+     * management key of the simulator in {@code <work>/management-key} (mode 0600), a kubeconfig in
+     * {@code <work>/kubeconfig} whose default namespace (the operator's own) is {@code namespace},
+     * any free HTTP port. A mutable map.
      */
-    public static Map<String, String> environment(Path kubeconfig, OpenRouterSimulator openRouter, Path managementKeyFile) {
+    public static Map<String, String> environment(EmbeddedCluster cluster, OpenRouterSimulator openRouter, Path work, String namespace)
+            throws IOException {
+        Files.createDirectories(work);
+        Path keyFile = work.resolve("management-key");
+        Files.deleteIfExists(keyFile);
+        Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(keyFile, openRouter.newManagementKey());
         Map<String, String> env = new HashMap<>();
-        env.put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
+        env.put("KUBECONFIG", cluster.writeKubeconfig(work.resolve("kubeconfig"), namespace).toAbsolutePath().toString());
         env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
-        env.put("MAI_PROVISIONING_KEY_FILE", managementKeyFile.toAbsolutePath().toString());
+        env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
         env.put("QUARKUS_HTTP_PORT", "0");
         return env;
     }
