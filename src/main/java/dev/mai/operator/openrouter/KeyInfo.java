@@ -1,6 +1,9 @@
 package dev.mai.operator.openrouter;
 
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 
 /**
  * OpenRouter's view of one key, as returned by list, get, create and update. Money is exact
@@ -34,6 +37,15 @@ public record KeyInfo(
             default -> usage;
         };
         return window == null ? usage : window;
+    }
+
+    /** When OpenRouter created the key; null when it did not say or said it in a form not understood. */
+    public Instant created() {
+        try {
+            return createdAt == null ? null : OffsetDateTime.parse(createdAt).toInstant();
+        } catch (DateTimeParseException e) {
+            return null;
+        }
     }
 
     /** True when the key has a limit and nothing of it is left in this period. */

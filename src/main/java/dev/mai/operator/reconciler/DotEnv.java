@@ -60,6 +60,32 @@ public final class DotEnv {
         return Optional.empty();
     }
 
+    /**
+     * The value a {@code NAME=} line's right-hand side holds, as python-dotenv reads it for the forms
+     * {@link #quote} writes: single quotes literal, double quotes with {@code \\} and {@code \"}
+     * escaped; unquoted text (what older scripts wrote) up to an inline {@code  #} comment, stripped.
+     */
+    public static String unquote(String raw) {
+        String text = raw.strip();
+        if (!text.isEmpty() && (text.charAt(0) == '\'' || text.charAt(0) == '"')) {
+            char quote = text.charAt(0);
+            StringBuilder out = new StringBuilder();
+            for (int i = 1; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == quote) {
+                    break; // what follows the closing quote is a comment
+                }
+                if (c == '\\' && i + 1 < text.length() && (text.charAt(i + 1) == '\\' || text.charAt(i + 1) == quote)) {
+                    c = text.charAt(++i);
+                }
+                out.append(c);
+            }
+            return out.toString();
+        }
+        int comment = text.indexOf(" #");
+        return (comment >= 0 ? text.substring(0, comment) : text).strip();
+    }
+
     private static boolean fitsSingleQuotes(String value) {
         return value.indexOf('\'') < 0 && !value.contains("\\\\") && !value.endsWith("\\");
     }

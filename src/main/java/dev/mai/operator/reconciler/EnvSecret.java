@@ -1,6 +1,7 @@
 package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
 import dev.mai.operator.openrouter.ApiKey;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -38,6 +39,8 @@ public final class EnvSecret {
     public static final String SPENDING_LIMIT = "SPENDING_LIMIT";
     public static final String KEY_HASH = "OPENROUTER_KEY_HASH";
     public static final String DOTENV = ".env";
+    /** The variables, in the order the {@code .env} file lists them. */
+    public static final List<String> VARIABLES = List.of(API_KEY, HOST, EXTERNAL_USER, ORGANIZATION_NAME, SPENDING_LIMIT, KEY_HASH);
 
     /** Everything the Secret holds besides the spec: the key and what is known about it. */
     public record Inputs(ApiKey key, String keyHash, String keyCreatedAt, String externalUser, String openrouterHost) {
@@ -49,10 +52,11 @@ public final class EnvSecret {
     /** The Secret as it should be. */
     public static Secret desired(MaiClient client, Inputs in) {
         var spec = client.getSpec();
-        Map<String, String> variables = variables(client, in);
+        Map<String, String> variables = variables(spec, in);
         Map<String, String> data = new LinkedHashMap<>();
         variables.forEach((k, v) -> data.put(k, base64(v)));
-        data.put(DOTENV, base64(DotEnv.render(header(client, in), variables)));
+        data.put(DOTENV, base64(dotenv("mai-operator for " + client.getMetadata().getNamespace() + "/"
+                + client.getMetadata().getName(), spec, in)));
 
         Map<String, String> labels = new HashMap<>();
         SecretSpec secretSpec = spec.getSecret();
@@ -85,23 +89,30 @@ public final class EnvSecret {
                 .build();
     }
 
+    /**
+     * The {@code .env} file (SPEC 3): a comment header saying who wrote it ({@code writer}), for which
+     * organization, limit and key, then the six variables. The operator's Secret and the mai-env
+     * command write it alike.
+     */
+    public static String dotenv(String writer, MaiClientSpec spec, Inputs in) {
+        return DotEnv.render(header(writer, spec, in), variables(spec, in));
+    }
+
     /** The six variables, in the order the {@code .env} file lists them. */
-    static Map<String, String> variables(MaiClient client, Inputs in) {
+    static Map<String, String> variables(MaiClientSpec spec, Inputs in) {
         Map<String, String> v = new LinkedHashMap<>();
         v.put(API_KEY, in.key().reveal());
         v.put(HOST, in.openrouterHost());
         v.put(EXTERNAL_USER, in.externalUser());
-        v.put(ORGANIZATION_NAME, client.getSpec().getOrganizationName());
-        v.put(SPENDING_LIMIT, Money.format(Money.limit(client.getSpec().getSpendingLimit())));
+        v.put(ORGANIZATION_NAME, spec.getOrganizationName());
+        v.put(SPENDING_LIMIT, Money.format(Money.limit(spec.getSpendingLimit())));
         v.put(KEY_HASH, in.keyHash());
         return v;
     }
 
-    private static List<String> header(MaiClient client, Inputs in) {
-        var spec = client.getSpec();
+    private static List<String> header(String writer, MaiClientSpec spec, Inputs in) {
         List<String> lines = new ArrayList<>();
-        lines.add("mAI client environment, written by mai-operator for "
-                + client.getMetadata().getNamespace() + "/" + client.getMetadata().getName() + "; edits are overwritten");
+        lines.add("mAI client environment, written by " + writer + "; edits are overwritten");
         lines.add("Organization: " + spec.getOrganizationName());
         lines.add("Spending limit: " + Money.format(Money.limit(spec.getSpendingLimit()))
                 + (Money.limit(spec.getSpendingLimit()).isPresent() ? " USD" : "")

@@ -80,10 +80,14 @@ public class InstallationId {
         return Optional.ofNullable(client.getNamespace()).filter(n -> !n.isBlank()).orElse("default");
     }
 
-    private static String checked(String value, String source) {
+    static String checked(String value, String source) {
         if (value == null || !Names.INSTALLATION_ID.matcher(value).matches()) {
             throw new IllegalStateException("installation id from " + source
                     + " must be 1-32 lower-case letters, digits and '-' (not at either end)");
+        }
+        if (Names.ENV_INSTALLATION.equals(value)) {
+            throw new IllegalStateException("installation id from " + source + " must not be " + Names.ENV_INSTALLATION
+                    + ": it marks the keys of the mai-env command, which an operator must never take for its own");
         }
         return value;
     }

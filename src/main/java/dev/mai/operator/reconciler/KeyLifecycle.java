@@ -11,10 +11,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.jboss.logging.Logger;
 
 /**
@@ -96,16 +96,7 @@ public class KeyLifecycle {
     /** The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from outside. */
     public Plan plan(MaiClient client, KeyInfo actual, boolean disabledByOperator, BigDecimal carried) {
         KeySettings want = desired(client, carried);
-        KeyPatch patch = new KeyPatch();
-        if (!want.name().equals(actual.name())) {
-            patch.name(want.name());
-        }
-        if (!Money.sameCents(want.limit(), actual.limit())) {
-            patch.limit(want.limit());
-        }
-        if (!java.util.Objects.equals(want.limitReset(), actual.limitReset())) {
-            patch.limitReset(want.limitReset());
-        }
+        KeyPatch patch = difference(want, actual);
         boolean disabledOutside = false;
         if (want.disabled() && !actual.disabled()) {
             patch.disabled(true);
@@ -117,6 +108,21 @@ public class KeyLifecycle {
             }
         }
         return new Plan(patch, disabledOutside);
+    }
+
+    /** The PATCH of name, limit (at cent precision) and reset that makes {@code actual} what {@code want} says; empty when it is. */
+    public static KeyPatch difference(KeySettings want, KeyInfo actual) {
+        KeyPatch patch = new KeyPatch();
+        if (!want.name().equals(actual.name())) {
+            patch.name(want.name());
+        }
+        if (!Money.sameCents(want.limit(), actual.limit())) {
+            patch.limit(want.limit());
+        }
+        if (!java.util.Objects.equals(want.limitReset(), actual.limitReset())) {
+            patch.limitReset(want.limitReset());
+        }
+        return patch;
     }
 
     /**
@@ -170,6 +176,11 @@ public class KeyLifecycle {
      * a 401 is followed by {@code GET /keys/{hash}} to tell a revoked key from a disabled one.
      */
     public Verdict verify(ApiKey managementKey, ApiKey clientKey, String hash) {
+        return verify(keys, managementKey, clientKey, hash);
+    }
+
+    /** {@link #verify(ApiKey, ApiKey, String)} with the given client, for front ends without a MaiClient. */
+    public static Verdict verify(OpenRouterKeys keys, ApiKey managementKey, ApiKey clientKey, String hash) {
         if (keys.authenticates(clientKey)) {
             return Verdict.VALID;
         }
@@ -206,17 +217,29 @@ public class KeyLifecycle {
      * false means its key may still appear late in the list (OpenRouter's list is eventually consistent).
      */
     public boolean collectUnfinishedCreate(MaiClient client, ApiKey managementKey, Instant startedAt, Set<String> keep) {
-        boolean accounted = false;
-        for (KeyInfo key : keys.list(managementKey)) {
-            if (keep.contains(key.hash()) || !ownedBy(key, client)) {
-                continue;
-            }
-            keys.delete(managementKey, key.hash());
-            Instant created = createdAt(key);
-            accounted |= created == null || !created.isBefore(startedAt.minus(CLOCK_SKEW));
+        return collectUnfinishedCreate(keys, managementKey, key -> ownedBy(key, client), startedAt, keep, key -> {
             LOG.infof("revoked orphan OpenRouter key %s of %s/%s", key.hash(), namespace(client), name(client));
             events.normal(client, Events.ORPHAN_KEY_REVOKED, "Deleted OpenRouter key " + key.label()
                     + ": it was created for this MaiClient but never stored in its Secret");
+        });
+    }
+
+    /**
+     * The collection itself, for any owner: lists every key of the account, deletes those {@code ours}
+     * accepts other than {@code keep} (telling {@code deleted} of each), and says whether one of them
+     * was created since {@code startedAt}.
+     */
+    public static boolean collectUnfinishedCreate(OpenRouterKeys keys, ApiKey managementKey, Predicate<KeyInfo> ours,
+            Instant startedAt, Set<String> keep, Consumer<KeyInfo> deleted) {
+        boolean accounted = false;
+        for (KeyInfo key : keys.list(managementKey)) {
+            if (keep.contains(key.hash()) || !ours.test(key)) {
+                continue;
+            }
+            keys.delete(managementKey, key.hash());
+            Instant created = key.created();
+            accounted |= created == null || !created.isBefore(startedAt.minus(CLOCK_SKEW));
+            deleted.accept(key);
         }
         return accounted;
     }
@@ -246,14 +269,6 @@ public class KeyLifecycle {
                 .filter(o -> !o.retained() && o.installationId().equals(installation.get())
                         && o.uid().equals(client.getMetadata().getUid()))
                 .isPresent();
-    }
-
-    private static Instant createdAt(KeyInfo key) {
-        try {
-            return key.createdAt() == null ? null : OffsetDateTime.parse(key.createdAt()).toInstant();
-        } catch (DateTimeParseException e) {
-            return null;
-        }
     }
 
     private static String namespace(MaiClient client) {

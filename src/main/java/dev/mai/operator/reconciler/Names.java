@@ -25,6 +25,11 @@ public final class Names {
     static final int MAX_ORGANIZATION_IN_NAME = 80;
     static final String KEY_NAME_PREFIX = "mAI Client: ";
 
+    /**
+     * The installation id of keys the mai-env command creates for Docker Compose users: no operator
+     * may use it (InstallationId refuses it), so no operator ever takes such a key for one of its own.
+     */
+    public static final String ENV_INSTALLATION = "mai-env";
     /** What an installation id may look like: it goes into every key name. */
     public static final Pattern INSTALLATION_ID = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
     private static final Pattern SUFFIX = Pattern.compile(
@@ -58,10 +63,21 @@ public final class Names {
 
     /** The key name for a MaiClient: readable label, people's reference, machine-readable suffix. */
     public static String keyName(MaiClient client, String installationId, boolean retained) {
-        String organization = client.getSpec().getOrganizationName().replace("[", "").replace("]", "").strip();
+        return keyName(client.getSpec().getOrganizationName(),
+                client.getMetadata().getNamespace() + "/" + client.getMetadata().getName(),
+                installationId, client.getMetadata().getUid(), retained);
+    }
+
+    /**
+     * A key name: {@code mAI Client: <organization> (<reference>) [mai:<installation>:<uid>]}, the
+     * reference (for people) shortened to keep the whole within {@link #MAX_KEY_NAME}. {@code uid} is a
+     * UUID: the MaiClient's, or the id of a {@code .env} the mai-env command keeps.
+     */
+    public static String keyName(String organizationName, String reference, String installationId, String uid, boolean retained) {
+        String organization = organizationName.replace("[", "").replace("]", "").strip();
         String label = KEY_NAME_PREFIX + cut(organization, MAX_ORGANIZATION_IN_NAME).strip();
-        String suffix = " [mai:" + installationId + ":" + client.getMetadata().getUid() + (retained ? ":retained" : "") + "]";
-        String reference = client.getMetadata().getNamespace() + "/" + client.getMetadata().getName();
+        String suffix = " [mai:" + installationId + ":" + uid + (retained ? ":retained" : "") + "]";
+        reference = reference.replace("[", "").replace("]", "");
         int room = MAX_KEY_NAME - length(label) - length(suffix) - " ()".length();
         if (length(reference) > room) {
             reference = cut(reference, Math.max(0, room - 3)) + "...";

@@ -48,8 +48,7 @@ public final class SpecValidator {
     /** With spec.app: <name>-app names a Service, a DNS-1035 label of at most 63 characters. */
     static final Pattern APP_CLIENT_NAME = Pattern.compile("[a-z]([-a-z0-9]{0,57}[a-z0-9])?");
     static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
-    static final Set<String> SECRET_VARIABLES = Set.of(EnvSecret.API_KEY, EnvSecret.HOST, EnvSecret.EXTERNAL_USER,
-            EnvSecret.ORGANIZATION_NAME, EnvSecret.SPENDING_LIMIT, EnvSecret.KEY_HASH);
+    static final Set<String> SECRET_VARIABLES = Set.copyOf(EnvSecret.VARIABLES);
     static final Set<String> ROLLOUT_KINDS = Set.of("Deployment", "StatefulSet");
     static final int MAX_ROLLOUT_TARGETS = 32;
     static final Duration MIN_ROTATION = Duration.ofHours(1);

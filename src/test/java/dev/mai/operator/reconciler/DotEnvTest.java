@@ -23,6 +23,9 @@ class DotEnvTest {
         Path path = DotEnvReaders.write(file);
         assertThat(DotEnvReaders.pythonDotenv(path, "ORGANIZATION_NAME")).isEqualTo(value);
         assertThat(DotEnvReaders.posixShell(path, "ORGANIZATION_NAME")).isEqualTo(value);
+        // and mai-env reads back what it wrote, as python-dotenv does
+        assertThat(DotEnv.unquote(DotEnv.quote(value).orElseThrow())).isEqualTo(value);
+        assertThat(DotEnv.unquote(DotEnv.quote(value).orElseThrow() + " # a comment")).isEqualTo(value);
     }
 
     @ParameterizedTest

@@ -1,6 +1,7 @@
 package dev.mai.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.Clients;
@@ -78,5 +79,15 @@ class NamesTest {
         assertThat(Names.secretName(c)).isEqualTo("abc-env");
         c.getSpec().setSecret(Clients.secret("custom", null, null));
         assertThat(Names.secretName(c)).isEqualTo("custom");
+    }
+
+    @Test
+    void theMaiEnvCommandsKeysCarryAnInstallationIdNoOperatorMayUse() {
+        String name = Names.keyName("ABC [Company]", "mai-env on host[1]", Names.ENV_INSTALLATION, UID, false);
+        assertThat(name).isEqualTo("mAI Client: ABC Company (mai-env on host1) [mai:mai-env:" + UID + "]");
+        assertThat(Names.keyOwner(name)).contains(new Names.KeyOwner(Names.ENV_INSTALLATION, UID, false));
+        assertThatThrownBy(() -> InstallationId.checked(Names.ENV_INSTALLATION, "MAI_INSTALLATION_ID"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("must not be mai-env");
+        assertThat(InstallationId.checked("mai-env2", "MAI_INSTALLATION_ID")).isEqualTo("mai-env2");
     }
 }
