@@ -1,5 +1,6 @@
 package dev.mai.operator.config;
 
+import dev.mai.operator.Main;
 import jakarta.inject.Singleton;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -18,9 +19,10 @@ public class OperatorIdentity {
     private final String name;
     private final String userAgent;
 
-    public OperatorIdentity(@ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown") String version) {
+    public OperatorIdentity(@ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown") String version,
+            @ConfigProperty(name = Main.ENV_COMMAND_PROPERTY, defaultValue = "false") boolean envCommand) {
         this.name = Optional.ofNullable(System.getenv("HOSTNAME")).filter(h -> !h.isBlank()).orElseGet(OperatorIdentity::localName);
-        this.userAgent = "mai-operator/" + version + " (" + name + ")";
+        this.userAgent = (envCommand ? "mai-env/" : "mai-operator/") + version + " (" + name + ")";
     }
 
     /** The process's name: the pod name in a cluster. */
@@ -28,7 +30,7 @@ public class OperatorIdentity {
         return name;
     }
 
-    /** {@code mai-operator/<version> (<name>)}. */
+    /** {@code mai-operator/<version> (<name>)}; {@code mai-env/...} when the process runs the mai-env command. */
     public String userAgent() {
         return userAgent;
     }

@@ -19,6 +19,8 @@ import dev.mai.operator.app.AppResources;
 import dev.mai.operator.app.AppService;
 import dev.mai.operator.app.RolloutTargets;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import dev.mai.operator.Main;
+import io.quarkus.arc.lookup.LookupUnlessProperty;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
@@ -88,6 +90,7 @@ import org.jboss.logging.Logger;
     @Dependent(name = AppService.NAME, type = AppService.class, reconcilePrecondition = AppConditions.AppRequested.class),
     @Dependent(name = AppData.NAME, type = AppData.class, reconcilePrecondition = AppConditions.StorageRequested.class)})
 @GradualRetry(maxAttempts = -1, initialInterval = 2_000, intervalMultiplier = 2.0, maxInterval = 300_000)
+@LookupUnlessProperty(name = Main.ENV_COMMAND_PROPERTY, stringValue = "true", lookupIfMissing = true)
 public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiClient> {
 
     public static final String NAME = "maiclient";
