@@ -1,0 +1,306 @@
+package dev.mai.operator.env;
+
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.reconciler.DotEnv;
+import dev.mai.operator.reconciler.EnvSecret;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A {@code .env} file as the mai-env command sees it: its own block, delimited by marker comments,
+ * and every other line, kept exactly as written. The block holds the operator's {@code .env} content
+ * (SPEC 3) and three bookkeeping comments: the id that this file's keys carry in their names, the
+ * limit reset asked for, and, while a key creation has not finished, when it started.
+ *
+ * <p>Variables of the block's names found outside it (a file the old script wrote) are read as
+ * remembered values and dropped, so each name is assigned once.
+ */
+final class EnvFile {
+
+    static final String BEGIN = "# >>> mai-env";
+    static final String END = "# <<< mai-env";
+    static final String ID = "# mai-env-id: ";
+    static final String LIMIT_RESET = "# mai-env-limit-reset: ";
+    static final String CREATE_STARTED = "# mai-env-create-started: ";
+    /** What an id looks like: a UUID, the form the key-name suffix carries. */
+    static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    /** A {@code NAME=value} line, optionally with {@code export}, as python-dotenv and sh read them. */
+    private static final Pattern ASSIGNMENT = Pattern.compile("\\s*(?:export\\s+)?([A-Za-z_][A-Za-z0-9_.]*)\\s*=(.*)");
+    private static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+
+    /**
+     * The block as it is to be written. {@code body} is the {@code .env} content; null keeps what the
+     * file holds now (its block's variables, and those of the block's names found outside it), so that
+     * a key is never taken out of the file before its successor is in.
+     */
+    record Block(String id, String limitReset, Instant createStarted, String body) {
+    }
+
+    private final Path path;
+    private final String content;
+    private final boolean exists;
+    private final StringBuilder kept = new StringBuilder();
+    private final Map<String, String> values = new LinkedHashMap<>();
+    private final StringBuilder body = new StringBuilder();
+    private final StringBuilder outsideLines = new StringBuilder();
+    private int keptVariables;
+    private String id;
+    private String limitReset;
+    private Instant createStarted;
+
+    private EnvFile(Path path, String content, boolean exists) {
+        this.path = path;
+        this.content = content;
+        this.exists = exists;
+    }
+
+    /** The file {@code path} stands for: absolute, a symbolic link followed to the file it names. */
+    static Path resolve(Path path) throws IOException {
+        return Files.isSymbolicLink(path) ? path.toRealPath() : path.toAbsolutePath();
+    }
+
+    /** The lock file next to a {@code .env} that keeps two runs on the same file apart. */
+    static Path lockFile(Path resolved) {
+        return resolved.resolveSibling(resolved.getFileName() + ".mai-env.lock");
+    }
+
+    /** Reads the file {@link #resolve} gave (a missing file reads as empty). */
+    static EnvFile read(Path target) throws IOException {
+        String text;
+        try {
+            text = Files.readString(target, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return new EnvFile(target, "", false);
+        }
+        EnvFile file = new EnvFile(target, text, true);
+        file.parse();
+        return file;
+    }
+
+    private void parse() {
+        Map<String, String> outside = new LinkedHashMap<>();
+        List<String> lines = List.of(content.split("(?<=\n)"));
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.strip().startsWith(BEGIN)) {
+                for (i++; i < lines.size() && !lines.get(i).strip().startsWith(END); i++) {
+                    blockLine(lines.get(i));
+                }
+                continue;
+            }
+            Matcher m = ASSIGNMENT.matcher(chomp(line));
+            if (!m.matches()) {
+                kept.append(line);
+                continue;
+            }
+            StringBuilder raw = new StringBuilder(line);
+            StringBuilder value = new StringBuilder(m.group(2));
+            while (unclosed(value.toString()) && i + 1 < lines.size()) {
+                raw.append(lines.get(++i));
+                value.append('\n').append(chomp(lines.get(i)));
+            }
+            if (EnvSecret.VARIABLES.contains(m.group(1))) {
+                outside.put(m.group(1), DotEnv.unquote(value.toString()));
+                outsideLines.append(raw).append(raw.charAt(raw.length() - 1) == '\n' ? "" : "\n");
+            } else {
+                kept.append(raw);
+                keptVariables++;
+            }
+        }
+        outside.forEach(values::putIfAbsent);
+    }
+
+    private void blockLine(String line) {
+        String bare = chomp(line).strip();
+        if (bare.startsWith(ID)) {
+            String value = bare.substring(ID.length()).strip();
+            id = UUID.matcher(value).matches() ? value : null;
+        } else if (bare.startsWith(LIMIT_RESET)) {
+            limitReset = bare.substring(LIMIT_RESET.length()).strip();
+        } else if (bare.startsWith(CREATE_STARTED)) {
+            try {
+                createStarted = Instant.parse(bare.substring(CREATE_STARTED.length()).strip());
+            } catch (DateTimeParseException e) {
+                createStarted = Instant.EPOCH; // unreadable: still an unfinished create, and an old one
+            }
+        } else {
+            Matcher m = ASSIGNMENT.matcher(bare);
+            if (m.matches() && EnvSecret.VARIABLES.contains(m.group(1))) {
+                values.put(m.group(1), DotEnv.unquote(m.group(2)));
+            }
+            body.append(chomp(line)).append('\n');
+        }
+    }
+
+    /** True when a value opens a quote it does not close on this line (python-dotenv reads on). */
+    private static boolean unclosed(String value) {
+        String v = value.stripLeading();
+        if (v.isEmpty() || v.charAt(0) != '\'' && v.charAt(0) != '"') {
+            return false;
+        }
+        char quote = v.charAt(0);
+        for (int i = 1; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (c == quote) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String chomp(String line) {
+        return line.endsWith("\n") ? line.substring(0, line.length() - (line.endsWith("\r\n") ? 2 : 1)) : line;
+    }
+
+    Path path() {
+        return path;
+    }
+
+    boolean exists() {
+        return exists;
+    }
+
+    /** The file as it was read. */
+    String content() {
+        return content;
+    }
+
+    /** A variable of the block's names, as the file holds it (inside the block, else outside it). */
+    Optional<String> value(String name) {
+        return Optional.ofNullable(values.get(name)).filter(v -> !v.isBlank());
+    }
+
+    Optional<ApiKey> key() {
+        return value(EnvSecret.API_KEY).map(ApiKey::of);
+    }
+
+    Optional<String> keyHash() {
+        return value(EnvSecret.KEY_HASH);
+    }
+
+    Optional<String> id() {
+        return Optional.ofNullable(id);
+    }
+
+    /** The limit reset a former run asked for: daily, weekly, monthly or never. */
+    Optional<String> limitReset() {
+        return Optional.ofNullable(limitReset);
+    }
+
+    /** When a key creation began that this file does not show the end of. */
+    Optional<Instant> createStarted() {
+        return Optional.ofNullable(createStarted);
+    }
+
+    /** How many variables outside the block the file holds (they are kept). */
+    int keptVariables() {
+        return keptVariables;
+    }
+
+    /** The whole file with {@code block} in place of the old one: the other lines first, as they were. */
+    String render(Block block) {
+        StringBuilder out = new StringBuilder(kept);
+        if (out.length() > 0 && out.charAt(out.length() - 1) != '\n') {
+            out.append('\n');
+        }
+        out.append(BEGIN).append(": the lines up to the end marker are rewritten by every run; all others are kept\n");
+        out.append(block.body() != null ? block.body() : body.toString() + outsideLines);
+        out.append(ID).append(block.id()).append('\n');
+        out.append(LIMIT_RESET).append(Optional.ofNullable(block.limitReset()).orElse("never")).append('\n');
+        if (block.createStarted() != null) {
+            out.append(CREATE_STARTED).append(block.createStarted()).append('\n');
+        }
+        out.append(END).append('\n');
+        return out.toString();
+    }
+
+    /**
+     * Replaces the file with {@code text} atomically: a temporary file in the same directory, created
+     * readable and writable by its owner only before anything is written to it, synced, then renamed
+     * over the file. Readers see the old file or the new one, never a part; the key never sits in a
+     * file others may read.
+     */
+    void write(String text) throws IOException {
+        Path dir = path.getParent();
+        Path temporary = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp", ownerOnly(dir));
+        try {
+            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+                ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+                while (bytes.hasRemaining()) {
+                    channel.write(bytes);
+                }
+                channel.force(true);
+            }
+            Files.move(temporary, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(dir);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    /** Puts the file back as it was read: the same content, or no file when there was none. */
+    void restore() throws IOException {
+        if (exists) {
+            write(content);
+        } else {
+            Files.deleteIfExists(path);
+        }
+    }
+
+    /** Makes the rename durable (best effort: not every file system lets a directory be opened). */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // the rename is done; only its durability across a power cut is left to the file system
+        }
+    }
+
+    /** Whether the file is readable or writable by anyone but its owner (POSIX file systems only). */
+    boolean openToOthers() throws IOException {
+        try {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path);
+            return !OWNER_ONLY.containsAll(permissions);
+        } catch (UnsupportedOperationException notPosix) {
+            return false;
+        }
+    }
+
+    /** Narrows the file to its owner (0600). */
+    void restrictToOwner() throws IOException {
+        try {
+            Files.setPosixFilePermissions(path, OWNER_ONLY);
+        } catch (UnsupportedOperationException notPosix) {
+            // no POSIX permissions to set
+        }
+    }
+
+    /** Mode 0600 from the start, where the file system has POSIX permissions. */
+    static FileAttribute<?>[] ownerOnly(Path dir) {
+        return dir.getFileSystem().supportedFileAttributeViews().contains("posix")
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)}
+                : new FileAttribute<?>[0];
+    }
+}

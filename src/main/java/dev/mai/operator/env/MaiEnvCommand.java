@@ -1,0 +1,316 @@
+package dev.mai.operator.env;
+
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.config.OperatorIdentity;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.OpenRouterException;
+import dev.mai.operator.openrouter.OpenRouterKeys;
+import dev.mai.operator.reconciler.EnvSecret;
+import dev.mai.operator.reconciler.ManagementKeys;
+import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.reconciler.SpecValidator;
+import dev.mai.operator.reconciler.SpecValidator.Violation;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.quarkus.picocli.runtime.annotations.TopCommand;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mai-env}: the operator's key lifecycle for a client still on Docker Compose, written to a
+ * {@code .env} file instead of a Secret. The same OpenRouter client, spec validation and {@code .env}
+ * rendering as the operator; the operator itself is not started (see {@code Main}).
+ */
+@Command(name = "mai-env", sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Creates or updates the OpenRouter key of one mAI client and writes it to a .env file for "
+                + "Docker Compose. Run it again at any time: it keeps a working key, PATCHes its limit, reset and "
+                + "name when they changed, and replaces a key deleted on OpenRouter.",
+            "The management key comes from MAI_PROVISIONING_KEY_FILE (a file holding it) or MAI_PROVISIONING_KEY, "
+                + "else it is asked for without echo. Settings not given are taken from the .env; on a first run the "
+                + "organization and the limit are asked for."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:done",
+            "1:OpenRouter refused a request, or an unexpected error",
+            "2:invalid input (the message names the option and the rule)",
+            "3:the management key is missing or OpenRouter rejected it",
+            "4:the OpenRouter account has insufficient credits",
+            "5:OpenRouter could not be reached, was unavailable or rate-limited: run again later",
+            "6:the .env file could not be read or written, or another run is using it",
+            "7:the key in the .env is disabled on OpenRouter (use --rotate for a new one)"})
+@TopCommand
+public class MaiEnvCommand implements Callable<Integer> {
+
+    static final int FAILED = 1;
+    static final int INVALID = 2;
+    static final int MANAGEMENT_KEY = 3;
+    static final int CREDITS = 4;
+    static final int UNAVAILABLE = 5;
+    static final int FILE = 6;
+    static final int KEY_DISABLED = 7;
+
+    /** The spec fields the options set, with the option that stands for each in messages. */
+    private static final Map<String, String> OPTIONS = Map.of(
+            "spec.organizationName", "--org",
+            "spec.spendingLimit", "--limit",
+            "spec.limitReset", "--reset",
+            "spec.externalUser", "--external-user");
+    private static final String NEVER = "never";
+
+    @Option(names = "--org", paramLabel = "NAME", description = "The client's organization name (3-200 characters).")
+    String organization;
+
+    @Option(names = "--limit", paramLabel = "USD", description = "Spending limit in USD with at most 2 decimals, or \"unlimited\".")
+    String limit;
+
+    @Option(names = "--reset", paramLabel = "PERIOD", description = "When the limit resets: daily, weekly, monthly or never.")
+    String reset;
+
+    @Option(names = "--external-user", paramLabel = "ID",
+            description = "OPENROUTER_EXTERNAL_USER ([A-Za-z0-9_.-]{1,64}); default mai_client_ + 8 hex characters of MD5(organization).")
+    String externalUser;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = ".env", description = "The .env file to write (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--rotate", description = "Replace the key with a new one, then delete the old one.")
+    boolean rotate;
+
+    @Option(names = "--show-key", description = "Print the key (once, at the end). Without it, no key is ever printed.")
+    boolean showKey;
+
+    @Option(names = "--no-input", description = "Never ask: fail when something is missing (for scripts).")
+    boolean noInput;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Spec
+    CommandSpec command;
+
+    private final OpenRouterKeys keys;
+    private final ManagementKeys managementKeys;
+    private final MaiConfig config;
+    private final OperatorIdentity identity;
+    private final Clock clock;
+
+    public MaiEnvCommand(OpenRouterKeys keys, ManagementKeys managementKeys, MaiConfig config, OperatorIdentity identity, Clock clock) {
+        this.keys = keys;
+        this.managementKeys = managementKeys;
+        this.config = config;
+        this.identity = identity;
+        this.clock = clock;
+    }
+
+    /** The command line of this command, with failures reported as one line and an exit code, never a stack trace. */
+    public static CommandLine commandLine(Object command, CommandLine.IFactory factory) {
+        CommandLine line = new CommandLine(command, factory);
+        line.setExecutionExceptionHandler((e, cl, parsed) -> {
+            cl.getErr().println("mai-env: unexpected error: " + e.getClass().getSimpleName()
+                    + Optional.ofNullable(e.getMessage()).map(m -> ": " + ApiKey.scrub(m)).orElse(""));
+            return FAILED;
+        });
+        return line;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter stdout = command.commandLine().getOut();
+        PrintWriter stderr = command.commandLine().getErr();
+        Consumer<String> say = line -> {
+            stdout.println(line);
+            stdout.flush();
+        };
+        Prompter prompter = new Prompter(noInput ? null : System.console(), stderr);
+        Path target;
+        try {
+            target = EnvFile.resolve(out);
+        } catch (IOException e) {
+            return fail(stderr, FILE, "Cannot read " + out + ": " + e);
+        }
+        try (FileChannel lockChannel = FileChannel.open(EnvFile.lockFile(target),
+                Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), EnvFile.ownerOnly(target.getParent()));
+                FileLock lock = lockChannel.tryLock()) {
+            if (lock == null) {
+                return fail(stderr, FILE, "Another mai-env run is using " + target + " (it holds " + EnvFile.lockFile(target)
+                        + "). Wait for it to finish, then run again.");
+            }
+            EnvFile file = EnvFile.read(target);
+            MaiClientSpec given = spec(organization, limit, NEVER.equals(reset) ? null : reset, externalUser);
+            refuseInvalid(given, given, null);
+            ApiKey managementKey = managementKey(prompter); // asked first, as the old script did
+            EnvKey.Settings settings = settings(file, given, prompter);
+            EnvKey env = new EnvKey(keys, clock, "mai-env on " + identity.name(), config.effectiveOpenrouterHost(), say);
+            ApiKey key = env.apply(file, settings, managementKey);
+            if (showKey) {
+                stdout.println(EnvSecret.API_KEY + "=" + key.reveal());
+                stdout.flush();
+            }
+            return 0;
+        } catch (EnvKey.Refusal r) {
+            return fail(stderr, r.exitCode, r.getMessage());
+        } catch (OpenRouterException e) {
+            return openRouterFailure(stderr, e);
+        } catch (OverlappingFileLockException e) {
+            return fail(stderr, FILE, "Another mai-env run in this process is using " + target + ".");
+        } catch (IOException | UncheckedIOException e) {
+            return fail(stderr, FILE, "Cannot read or write " + target + ": " + e.getMessage()
+                    + ". Check that its directory exists and that you may write there.");
+        }
+    }
+
+    /** The four settings: from the options, else the file, else (organization and limit) asked for; validated as a spec. */
+    private EnvKey.Settings settings(EnvFile file, MaiClientSpec given, Prompter prompter) throws EnvKey.Refusal {
+        String org = Optional.ofNullable(organization).or(() -> file.value(EnvSecret.ORGANIZATION_NAME)).orElse(null);
+        if (org == null) {
+            org = answer(prompter, "Organization name: ", "spec.organizationName", v -> spec(v, null, null, null));
+        }
+        String amount = Optional.ofNullable(limit).or(() -> file.value(EnvSecret.SPENDING_LIMIT)).orElse(null);
+        if (amount == null) {
+            amount = answer(prompter, "Spending limit in USD (or \"unlimited\"): ", "spec.spendingLimit", v -> spec(null, v, null, null));
+        }
+        String period = Optional.ofNullable(reset).or(file::limitReset).filter(r -> !NEVER.equals(r)).orElse(null);
+        String organizationName = org;
+        String user = Optional.ofNullable(externalUser).or(() -> file.value(EnvSecret.EXTERNAL_USER))
+                .orElseGet(() -> Names.defaultExternalUser(organizationName));
+        MaiClientSpec spec = spec(org, amount, period, user);
+        refuseInvalid(spec, given, file);
+        return new EnvKey.Settings(spec, rotate);
+    }
+
+    /** Asks until the answer is valid; without a person at a terminal, one invalid answer ends the run. */
+    private String answer(Prompter prompter, String question, String field, Function<String, MaiClientSpec> asSpec)
+            throws EnvKey.Refusal {
+        while (true) {
+            Optional<String> answer = noInput ? Optional.empty() : prompter.ask(question);
+            if (answer.isEmpty()) {
+                throw new EnvKey.Refusal(INVALID, OPTIONS.get(field) + " is required: give it, or answer the question on a terminal");
+            }
+            List<Violation> wrong = violations(asSpec.apply(answer.get())).stream().filter(v -> v.field().equals(field)).toList();
+            if (wrong.isEmpty()) {
+                return answer.get();
+            }
+            String message = OPTIONS.get(field) + ": " + wrong.get(0).rule();
+            if (!prompter.interactive()) {
+                throw new EnvKey.Refusal(INVALID, message);
+            }
+            command.commandLine().getErr().println(message);
+        }
+    }
+
+    /** Refuses a spec that breaks a rule; {@code given} tells options from values taken from the file. */
+    private void refuseInvalid(MaiClientSpec spec, MaiClientSpec given, EnvFile file) throws EnvKey.Refusal {
+        for (Violation v : violations(spec)) {
+            String option = OPTIONS.get(v.field());
+            boolean fromOption = switch (v.field()) {
+                case "spec.organizationName" -> given.getOrganizationName() != null;
+                case "spec.spendingLimit" -> given.getSpendingLimit() != null;
+                case "spec.limitReset" -> reset != null;
+                case "spec.externalUser" -> given.getExternalUser() != null;
+                default -> true;
+            };
+            if (v.field().equals("spec.limitReset")) {
+                throw new EnvKey.Refusal(INVALID, option + ": must be daily, weekly, monthly or never");
+            }
+            throw new EnvKey.Refusal(INVALID, option + ": " + v.rule()
+                    + (fromOption || file == null ? "" : " (the value in " + file.path() + "; give " + option + " to replace it)"));
+        }
+    }
+
+    private List<Violation> violations(MaiClientSpec spec) {
+        MaiClient client = new MaiClient();
+        client.setMetadata(new ObjectMetaBuilder().withName("mai-env").build());
+        client.setSpec(spec);
+        return new SpecValidator(config.maxSpendingLimit()).validate(client).stream()
+                .filter(v -> OPTIONS.containsKey(v.field()))
+                .filter(v -> !(v.field().equals("spec.organizationName") && spec.getOrganizationName() == null))
+                .filter(v -> !(v.field().equals("spec.spendingLimit") && spec.getSpendingLimit() == null))
+                .toList();
+    }
+
+    private static MaiClientSpec spec(String organization, String limit, String reset, String externalUser) {
+        MaiClientSpec spec = new MaiClientSpec();
+        spec.setOrganizationName(organization);
+        spec.setSpendingLimit(limit == null ? null : new IntOrString(limit));
+        spec.setLimitReset(reset);
+        spec.setExternalUser(externalUser);
+        return spec;
+    }
+
+    /** The management key: MAI_PROVISIONING_KEY_FILE, MAI_PROVISIONING_KEY, or asked for without echo. */
+    private ApiKey managementKey(Prompter prompter) throws EnvKey.Refusal {
+        Optional<String> file = config.provisioningKeyFile().filter(f -> !f.isBlank());
+        if (file.isPresent() && !Files.isReadable(Path.of(file.get()))) {
+            throw new EnvKey.Refusal(MANAGEMENT_KEY, "MAI_PROVISIONING_KEY_FILE names " + file.get()
+                    + ", which does not exist or cannot be read.");
+        }
+        Optional<ApiKey> key = managementKeys.operatorWide();
+        if (key.isPresent()) {
+            return key.get();
+        }
+        if (!noInput) {
+            Optional<String> typed = prompter.askSecret("OpenRouter management key (not shown): ").filter(k -> !k.isBlank());
+            if (typed.isPresent()) {
+                return ApiKey.of(typed.get());
+            }
+        }
+        throw new EnvKey.Refusal(MANAGEMENT_KEY, "No management key. Put it in a file readable only by you and set "
+                + "MAI_PROVISIONING_KEY_FILE to its path (or set MAI_PROVISIONING_KEY), or run mai-env on a terminal to be "
+                + "asked. Management keys are made at https://openrouter.ai/settings/management-keys.");
+    }
+
+    private int openRouterFailure(PrintWriter stderr, OpenRouterException e) {
+        if (e.managementKeyRejected()) {
+            return fail(stderr, MANAGEMENT_KEY, "OpenRouter rejected the management key (" + e.getMessage() + "). Use a "
+                    + "management key from https://openrouter.ai/settings/management-keys (an ordinary API key is refused), "
+                    + "check that it was copied whole, then run again.");
+        }
+        if (e.insufficientCredits()) {
+            return fail(stderr, CREDITS, "The OpenRouter account has insufficient credits (" + e.getMessage() + "). Add "
+                    + "credits at https://openrouter.ai/settings/credits, then run again.");
+        }
+        if (e.rateLimited()) {
+            return fail(stderr, UNAVAILABLE, "OpenRouter is rate-limiting this account (" + e.getMessage() + "). Run again "
+                    + e.retryAfter().map(d -> "in " + Math.max(1, d.toSeconds()) + " s").orElse("in a minute")
+                    + "; a run that was interrupted is cleaned up by the next one.");
+        }
+        if (e.status() == OpenRouterException.NO_RESPONSE) {
+            return fail(stderr, UNAVAILABLE, "Cannot reach OpenRouter at " + config.openrouterUrl() + " (" + e.getMessage()
+                    + "). Check the network, proxy and DNS (and MAI_OPENROUTER_URL), then run again; a key this run may "
+                    + "have created is removed by the next run.");
+        }
+        if (e.retryable()) {
+            return fail(stderr, UNAVAILABLE, "OpenRouter is unavailable (" + e.getMessage() + "). See "
+                    + "https://status.openrouter.ai and run again later; a key this run may have created is removed by the next run.");
+        }
+        return fail(stderr, FAILED, "OpenRouter refused the request (" + e.getMessage() + ").");
+    }
+
+    private static int fail(PrintWriter stderr, int code, String message) {
+        stderr.println("mai-env: " + message);
+        stderr.flush();
+        return code;
+    }
+}
