@@ -124,6 +124,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private final AtomicInteger hideHalf = new AtomicInteger();
     private volatile java.time.Duration propagation = java.time.Duration.ZERO;
     private volatile java.time.Duration lookupDelay = java.time.Duration.ZERO;
+    private volatile java.time.Duration createAnswerDelay = java.time.Duration.ZERO;
 
     public OpenRouterSimulator() {
         this(Clock.systemUTC());
@@ -196,6 +197,12 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return this;
     }
 
+    /** Creates make the key at once and answer only this much later: a client can be killed in between. */
+    public OpenRouterSimulator createAnswerDelay(java.time.Duration delay) {
+        this.createAnswerDelay = delay;
+        return this;
+    }
+
     /** Answers creates with this status instead of 201 (clients must accept any 2xx). */
     public OpenRouterSimulator createStatus(int status) {
         this.createStatus = status;
@@ -217,6 +224,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         hideHalf.set(0);
         propagation = java.time.Duration.ZERO;
         lookupDelay = java.time.Duration.ZERO;
+        createAnswerDelay = java.time.Duration.ZERO;
         return this;
     }
 
@@ -396,6 +404,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
             exchange.getResponseHeaders().clear();
             return Request.LOST; // closing the exchange without an answer drops the connection
         }
+        sleep(createAnswerDelay.toMillis());
         ObjectNode data = keyObject(key);
         ObjectNode answer = wrap(data);
         if (keyInData) {

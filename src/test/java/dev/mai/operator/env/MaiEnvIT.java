@@ -1,0 +1,469 @@
+package dev.mai.operator.env;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.testing.DotEnvReaders;
+import dev.mai.operator.testing.LeakScan;
+import dev.mai.operator.testing.MaiEnvProcess;
+import dev.mai.operator.testing.MaiEnvProcess.Result;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.OpenRouterSimulator.Key;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The mai-env command as a Docker Compose user runs it: the packaged jar as its own process in a
+ * directory, against the OpenRouter simulator over HTTP. Every run's output is scanned for every
+ * secret the simulator issued.
+ */
+class MaiEnvIT {
+
+    static final String ORG = "O'Brien & Sons Sp. z o.o.";
+    static final List<String> VARIABLES = List.of("OPENROUTER_API_KEY", "OPENROUTER_HOST", "OPENROUTER_EXTERNAL_USER",
+            "ORGANIZATION_NAME", "SPENDING_LIMIT", "OPENROUTER_KEY_HASH");
+
+    static OpenRouterSimulator openRouter;
+    static final List<Result> outputs = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+    String managementKey;
+    Map<String, String> env;
+
+    @BeforeAll
+    static void simulator() {
+        openRouter = new OpenRouterSimulator();
+    }
+
+    @AfterAll
+    static void noSecretInAnyOutput() {
+        List<String> leaks = new ArrayList<>();
+        for (Result r : outputs) {
+            leaks.addAll(LeakScan.find("mai-env output", r.output(), openRouter.issuedSecrets()));
+        }
+        openRouter.close();
+        assertThat(leaks).as("no run printed a key (runs with --show-key are checked on their own)").isEmpty();
+    }
+
+    @BeforeEach
+    void account() throws IOException {
+        managementKey = openRouter.newManagementKey();
+        Path keyFile = dir.resolve("management.key");
+        Files.writeString(keyFile, managementKey + "\n");
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+        env = new HashMap<>(Map.of("MAI_OPENROUTER_URL", openRouter.baseUrl(), "MAI_PROVISIONING_KEY_FILE", keyFile.toString()));
+        openRouter.clearRequests();
+    }
+
+    @AfterEach
+    void heal() {
+        openRouter.heal();
+    }
+
+    @Test
+    void firstRunCreatesOneKeyAndAnOwnerOnlyEnvThatPythonDotenvAndShReadBack() throws Exception {
+        Result r;
+        try (ServerSocket apiServer = new ServerSocket(0)) {
+            // a Kubernetes API the command could find: it must not call it (the operator is not started)
+            Path kubeconfig = Files.createTempFile("mai-env-kubeconfig", ".yaml");
+            Files.writeString(kubeconfig, "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n"
+                    + "    server: https://127.0.0.1:" + apiServer.getLocalPort() + "\ncontexts:\n- name: c\n  context:\n    cluster: k\n"
+                    + "    user: u\nusers:\n- name: u\n  user:\n    token: t\n");
+            env.put("KUBECONFIG", kubeconfig.toString());
+            r = mai("--org", ORG, "--limit", "1000");
+            apiServer.setSoTimeout(200);
+            assertThatThrownBy(apiServer::accept).as("no connection to the Kubernetes API").isInstanceOf(SocketTimeoutException.class);
+            Files.delete(kubeconfig);
+        }
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        Key key = onlyKey();
+        assertThat(key.limit).isEqualByComparingTo("1000");
+        assertThat(key.limitReset).isNull();
+        assertThat(key.name).startsWith("mAI Client: O'Brien & Sons Sp. z o.o. (mai-env on ")
+                .endsWith(" [mai:" + Names.ENV_INSTALLATION + ":" + id() + "]");
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.operation()).containsExactly("POST /keys");
+        assertThat(openRouter.requests()).allSatisfy(q -> assertThat(q.userAgent()).startsWith("mai-env/"));
+
+        Path file = dir.resolve(".env");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        Map<String, String> expected = Map.of(
+                "OPENROUTER_API_KEY", key.secret,
+                "OPENROUTER_HOST", openRouter.baseUrl(),
+                "OPENROUTER_EXTERNAL_USER", Names.defaultExternalUser(ORG),
+                "ORGANIZATION_NAME", ORG,
+                "SPENDING_LIMIT", "1000.00",
+                "OPENROUTER_KEY_HASH", key.hash);
+        expected.forEach((name, value) -> {
+            assertThat(DotEnvReaders.pythonDotenv(file, name)).as("python-dotenv " + name).isEqualTo(value);
+            assertThat(DotEnvReaders.posixShell(file, name)).as("sh " + name).isEqualTo(value);
+        });
+        assertThat(r.out()).contains("Created OpenRouter key " + key.label()).contains("Checked: the key authenticates");
+        assertThat(Files.list(dir).map(p -> p.getFileName().toString()))
+                .as("no temporary file is left").containsExactlyInAnyOrder(".env", ".env.mai-env.lock", "management.key");
+    }
+
+    @Test
+    void secondRunCreatesNothingAndLeavesTheFileAlone() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Path file = dir.resolve(".env");
+        String before = Files.readString(file);
+        FileTime modified = Files.getLastModifiedTime(file);
+        openRouter.clearRequests();
+
+        Result again = mai("--org", ORG, "--limit", "1000");
+        Result bare = mai(); // the settings are remembered in the file
+
+        assertThat(again.exit()).as(again.output()).isZero();
+        assertThat(bare.exit()).as(bare.output()).isZero();
+        assertThat(openRouter.requests()).as("reads only").noneMatch(q -> q.isWrite());
+        assertThat(openRouter.liveKeys().stream().filter(k -> k.managementKey.equals(managementKey))).hasSize(1);
+        assertThat(Files.readString(file)).isEqualTo(before);
+        assertThat(Files.getLastModifiedTime(file)).isEqualTo(modified);
+        assertThat(again.out()).contains("is valid and up to date").contains("is unchanged");
+    }
+
+    @Test
+    void aLimitOrResetChangePatchesTheSameKey() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key key = onlyKey();
+        openRouter.clearRequests();
+
+        Result r = mai("--limit", "2500.50", "--reset", "monthly");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.method() + " " + q.path())
+                .containsExactly("PATCH /keys/" + key.hash);
+        assertThat(onlyKey().hash).isEqualTo(key.hash);
+        assertThat(key.limit).isEqualByComparingTo("2500.50");
+        assertThat(key.limitReset).isEqualTo("monthly");
+        assertThat(read("SPENDING_LIMIT")).isEqualTo("2500.50");
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(key.secret);
+        assertThat(r.out()).contains("Updated OpenRouter key " + key.label() + ": limit, limit_reset");
+
+        openRouter.clearRequests();
+        Result unchanged = mai("--org", ORG);
+        assertThat(unchanged.exit()).as(unchanged.output()).isZero();
+        assertThat(openRouter.requests()).as("the reset is remembered").noneMatch(q -> q.isWrite());
+
+        Result never = mai("--reset", "never");
+        assertThat(never.exit()).as(never.output()).isZero();
+        assertThat(key.limitReset).isNull();
+    }
+
+    @Test
+    void aKeyDeletedOnOpenRouterIsReplaced() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key old = onlyKey();
+        String id = id();
+        openRouter.deleteOutside(old.hash);
+        openRouter.clearRequests();
+
+        Result r = mai();
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        Key replacement = onlyKey();
+        assertThat(replacement.hash).isNotEqualTo(old.hash);
+        assertThat(replacement.limit).isEqualByComparingTo("1000");
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(replacement.secret);
+        assertThat(read("OPENROUTER_KEY_HASH")).isEqualTo(replacement.hash);
+        assertThat(id()).as("the file keeps its id").isEqualTo(id);
+        assertThat(openRouter.count("POST /keys")).isEqualTo(1);
+        assertThat(r.out()).contains("was deleted on OpenRouter");
+    }
+
+    @Test
+    void aKeyThatNoLongerAuthenticatesIsReplacedAndTheOldOneDeleted() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key old = onlyKey();
+        Path file = dir.resolve(".env");
+        // the key in the file changed by hand: it no longer matches the key OpenRouter has under that hash
+        String edited = Files.readString(file).replace(old.secret, "sk-or-v1-" + "0".repeat(64));
+        Files.writeString(file, edited);
+        openRouter.clearRequests();
+
+        Result r = mai();
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        Key replacement = onlyKey();
+        assertThat(replacement.hash).isNotEqualTo(old.hash);
+        assertThat(old.deleted).as("the old key is deleted").isTrue();
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.method() + " " + q.path())
+                .containsExactly("POST /keys", "DELETE /keys/" + old.hash);
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(replacement.secret);
+        assertThat(r.out()).contains("does not authenticate").contains("Deleted the old OpenRouter key " + old.label());
+    }
+
+    @Test
+    void aDisabledKeyIsLeftOffUntilRotateIsAskedFor() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key old = onlyKey();
+        openRouter.disableOutside(old.hash);
+        openRouter.clearRequests();
+
+        Result refused = mai();
+        assertThat(refused.exit()).as(refused.output()).isEqualTo(MaiEnvCommand.KEY_DISABLED);
+        assertThat(refused.err()).contains("is disabled on OpenRouter").contains("--rotate");
+        assertThat(openRouter.requests()).noneMatch(q -> q.isWrite());
+        assertThat(old.disabled).isTrue();
+
+        Result rotated = mai("--rotate");
+        assertThat(rotated.exit()).as(rotated.output()).isZero();
+        assertThat(old.deleted).isTrue();
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(onlyKey().secret);
+    }
+
+    @Test
+    void otherVariablesInAnExistingEnvSurviveAndTheOldScriptsValuesAreReplaced() throws Exception {
+        Path file = dir.resolve(".env");
+        String oldScriptKey = "sk-or-v1-" + "ab".repeat(32);
+        Files.writeString(file, String.join("\n",
+                "# settings of the compose project",
+                "WEBUI_NAME=mAI",
+                "export DATABASE_URL='postgres://db:5432/mai'",
+                "MULTI=\"line one",
+                "OPENROUTER_API_KEY=not a variable, a line of a quoted value\"",
+                "OPENROUTER_API_KEY=" + oldScriptKey,
+                "ORGANIZATION_NAME=Old Name Ltd",
+                "SPENDING_LIMIT=50",
+                "PORT=8080 # inline comment",
+                ""));
+        Map<String, String> others = new HashMap<>();
+        for (String name : List.of("WEBUI_NAME", "DATABASE_URL", "MULTI", "PORT")) {
+            others.put(name, DotEnvReaders.pythonDotenv(file, name));
+        }
+        assertThat(others.get("MULTI")).contains("line one\nOPENROUTER_API_KEY=");
+
+        Result r = mai("--org", ORG, "--limit", "1000");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        others.forEach((name, value) -> assertThat(DotEnvReaders.pythonDotenv(file, name)).as(name).isEqualTo(value));
+        assertThat(read("ORGANIZATION_NAME")).isEqualTo(ORG);
+        assertThat(read("SPENDING_LIMIT")).isEqualTo("1000.00");
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(onlyKey().secret);
+        String text = Files.readString(file);
+        assertThat(text).doesNotContain(oldScriptKey).doesNotContain("Old Name Ltd")
+                .startsWith("# settings of the compose project\nWEBUI_NAME=mAI\n");
+        assertThat(r.out()).contains("was not created by mai-env").contains("kept 4 other variables");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void aRunKilledAfterTheCreateLeavesNoExtraKeyOnceTheNextRunFinished() throws Exception {
+        openRouter.createAnswerDelay(Duration.ofMinutes(1));
+        MaiEnvProcess first = MaiEnvProcess.start(dir, env, List.of("--org", ORG, "--limit", "1000"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> !keys().isEmpty());
+        outputs.add(first.kill());
+        Key orphan = onlyKey();
+        assertThat(Files.readString(dir.resolve(".env"))).as("the intent was written before the create")
+                .contains(EnvFile.CREATE_STARTED).doesNotContain("OPENROUTER_API_KEY");
+        assertThat(orphan.name).contains(id());
+        openRouter.heal();
+
+        Result next = mai("--org", ORG, "--limit", "1000");
+
+        assertThat(next.exit()).as(next.output()).isZero();
+        assertThat(orphan.deleted).as("the interrupted run's key is deleted").isTrue();
+        Key kept = onlyKey();
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(kept.secret);
+        assertThat(Files.readString(dir.resolve(".env"))).doesNotContain(EnvFile.CREATE_STARTED);
+        assertThat(next.out()).contains("interrupted").contains("Deleted OpenRouter key " + orphan.label());
+    }
+
+    @Test
+    void showKeyPrintsTheKeyOnceAndOnlyThen() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key key = onlyKey();
+
+        Result shown = MaiEnvProcess.run(dir, env, "--show-key");
+
+        assertThat(shown.exit()).as(shown.output()).isZero();
+        assertThat(shown.out().split(Pattern.quote(key.secret), -1)).as("printed exactly once").hasSize(2);
+        assertThat(shown.out()).contains("OPENROUTER_API_KEY=" + key.secret + "\n");
+        assertThat(shown.err()).doesNotContain(key.secret);
+    }
+
+    @Test
+    void invalidInputIsRefusedNamingTheOptionBeforeAnyCall() throws Exception {
+        Result limit = mai("--org", ORG, "--limit", "1e3");
+        Result org = mai("--org", "A\tB", "--limit", "10");
+        Result reset = mai("--org", ORG, "--limit", "10", "--reset", "yearly");
+        Result missing = mai("--no-input");
+
+        assertThat(limit.exit()).isEqualTo(2);
+        assertThat(limit.err()).contains("--limit: must be \"unlimited\" or a positive USD amount with at most 2 decimals");
+        assertThat(org.exit()).isEqualTo(2);
+        assertThat(org.err()).contains("--org: must not contain control or line-breaking characters");
+        assertThat(reset.exit()).isEqualTo(2);
+        assertThat(reset.err()).contains("--reset: must be daily, weekly, monthly or never");
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--org is required");
+        assertThat(List.of(limit, org, reset, missing)).allSatisfy(r -> assertThat(r.err()).doesNotContain("\tat "));
+        assertThat(openRouter.requests()).isEmpty();
+        assertThat(dir.resolve(".env")).doesNotExist();
+    }
+
+    @Test
+    void aSecondRunOnTheSameFileWaitsItsTurn() throws Exception {
+        try (FileChannel lock = FileChannel.open(dir.resolve(".env.mai-env.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock held = lock.lock()) {
+            Result r = mai("--org", ORG, "--limit", "1000");
+            assertThat(r.exit()).isEqualTo(MaiEnvCommand.FILE);
+            assertThat(r.err()).contains("Another mai-env run is using");
+        }
+        assertThat(openRouter.requests()).isEmpty();
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+    }
+
+    @Test
+    void theOldScriptsTroublesEachGetAnExitCodeAndSayWhatToDo() throws Exception {
+        Map<String, String> wrongKey = new HashMap<>(env);
+        wrongKey.remove("MAI_PROVISIONING_KEY_FILE");
+        wrongKey.put("MAI_PROVISIONING_KEY", "sk-or-v1-" + "1".repeat(64));
+        Result rejected = MaiEnvProcess.run(dir, wrongKey, "--org", ORG, "--limit", "1000");
+        outputs.add(rejected);
+        assertThat(rejected.exit()).isEqualTo(MaiEnvCommand.MANAGEMENT_KEY);
+        assertThat(rejected.err()).contains("OpenRouter rejected the management key").contains("HTTP 401")
+                .contains("https://openrouter.ai/settings/management-keys");
+
+        Map<String, String> noKey = new HashMap<>(env);
+        noKey.remove("MAI_PROVISIONING_KEY_FILE");
+        Result missing = MaiEnvProcess.run(dir, noKey, "--org", ORG, "--limit", "1000");
+        outputs.add(missing);
+        assertThat(missing.exit()).isEqualTo(MaiEnvCommand.MANAGEMENT_KEY);
+        assertThat(missing.err()).contains("No management key").contains("MAI_PROVISIONING_KEY_FILE");
+
+        openRouter.failNext(1, 402);
+        Result poor = mai("--org", ORG, "--limit", "1000");
+        assertThat(poor.exit()).isEqualTo(MaiEnvCommand.CREDITS);
+        assertThat(poor.err()).contains("insufficient credits").contains("https://openrouter.ai/settings/credits");
+
+        assertThat(dir.resolve(".env")).as("a refused create leaves no file behind").doesNotExist();
+
+        Map<String, String> offline = new HashMap<>(env);
+        try (ServerSocket closed = new ServerSocket(0)) {
+            offline.put("MAI_OPENROUTER_URL", "http://127.0.0.1:" + closed.getLocalPort() + "/api/v1");
+        }
+        Result unreachable = MaiEnvProcess.run(dir, offline, "--org", ORG, "--limit", "1000");
+        outputs.add(unreachable);
+        assertThat(unreachable.exit()).isEqualTo(MaiEnvCommand.UNAVAILABLE);
+        assertThat(unreachable.err()).contains("Cannot reach OpenRouter").contains("run again");
+        assertThat(Files.readString(dir.resolve(".env"))).as("the outcome is unknown: the intent stays for the next run")
+                .contains(EnvFile.CREATE_STARTED).doesNotContain("OPENROUTER_API_KEY");
+
+        openRouter.failAll(503);
+        Result down = mai("--org", ORG, "--limit", "1000");
+        assertThat(down.exit()).isEqualTo(MaiEnvCommand.UNAVAILABLE);
+        assertThat(down.err()).contains("OpenRouter is unavailable").contains("HTTP 503");
+        openRouter.heal();
+
+        assertThat(List.of(rejected, missing, poor, unreachable, down)).allSatisfy(r -> assertThat(r.output()).doesNotContain("\tat "));
+        assertThat(keys()).as("nothing was created").isEmpty();
+
+        Result fine = mai("--org", ORG, "--limit", "1000");
+        assertThat(fine.exit()).as(fine.output()).isZero();
+        assertThat(keys()).hasSize(1);
+    }
+
+    @Test
+    void aScriptedTerminalSessionAnswersThePromptsAndGetsWhatTheFlagsGive() throws Exception {
+        Path flags = Files.createDirectory(dir.resolve("flags"));
+        assertThat(mai(flags, "--org", ORG, "--limit", "750.5").exit()).isZero();
+
+        Path terminal = Files.createDirectory(dir.resolve("terminal"));
+        Map<String, String> noKey = new HashMap<>(env);
+        noKey.remove("MAI_PROVISIONING_KEY_FILE");
+        Result session = Terminal.session(terminal, noKey, List.of(
+                new Terminal.Answer("management key", managementKey),
+                new Terminal.Answer("Organization name", ORG),
+                new Terminal.Answer("Spending limit", "0"), // refused, asked again
+                new Terminal.Answer("Spending limit", "750.5")));
+        outputs.add(session);
+
+        assertThat(session.exit()).as(session.out()).isZero();
+        assertThat(session.out()).contains("--limit: must be greater than zero").contains("Created OpenRouter key");
+        assertThat(session.out()).as("the management key is not echoed").doesNotContain(managementKey);
+
+        Path piped = Files.createDirectory(dir.resolve("piped"));
+        Result pipe = MaiEnvProcess.runWithInput(piped, noKey, managementKey + "\n" + ORG + "\n750.5\n");
+        outputs.add(pipe);
+        assertThat(pipe.exit()).as(pipe.output()).isZero();
+
+        assertThat(keys()).hasSize(3).allSatisfy(k -> {
+            assertThat(k.limit).isEqualByComparingTo(new BigDecimal("750.50"));
+            assertThat(k.name).startsWith("mAI Client: " + ORG + " (mai-env on ");
+        });
+        for (String name : VARIABLES) {
+            if (name.equals("OPENROUTER_API_KEY") || name.equals("OPENROUTER_KEY_HASH")) {
+                continue;
+            }
+            String expected = DotEnvReaders.pythonDotenv(flags.resolve(".env"), name);
+            assertThat(DotEnvReaders.pythonDotenv(terminal.resolve(".env"), name)).as("terminal " + name).isEqualTo(expected);
+            assertThat(DotEnvReaders.pythonDotenv(piped.resolve(".env"), name)).as("piped " + name).isEqualTo(expected);
+        }
+        for (Path d : List.of(terminal, piped)) {
+            String key = DotEnvReaders.pythonDotenv(d.resolve(".env"), "OPENROUTER_API_KEY");
+            assertThat(keys()).anySatisfy(k -> assertThat(k.secret).isEqualTo(key));
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private Result mai(String... args) throws IOException, InterruptedException {
+        return mai(dir, args);
+    }
+
+    private Result mai(Path where, String... args) throws IOException, InterruptedException {
+        Result r = MaiEnvProcess.run(where, env, args);
+        outputs.add(r);
+        return r;
+    }
+
+    private List<Key> keys() {
+        return openRouter.liveKeys().stream().filter(k -> k.managementKey.equals(managementKey)).toList();
+    }
+
+    private Key onlyKey() {
+        List<Key> live = keys();
+        assertThat(live).as("exactly one live key on the account").hasSize(1);
+        return live.get(0);
+    }
+
+    private String read(String name) {
+        return DotEnvReaders.pythonDotenv(dir.resolve(".env"), name);
+    }
+
+    /** The id the file's keys carry. */
+    private String id() throws IOException {
+        Matcher m = Pattern.compile("^" + Pattern.quote(EnvFile.ID) + "(\\S+)$", Pattern.MULTILINE)
+                .matcher(Files.readString(dir.resolve(".env"), StandardCharsets.UTF_8));
+        assertThat(m.find()).as("the file records its id").isTrue();
+        return m.group(1);
+    }
+}
