@@ -63,6 +63,8 @@ final class EnvFile {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final StringBuilder body = new StringBuilder();
     private final StringBuilder outsideLines = new StringBuilder();
+    /** Where in the kept lines the block goes: where the first line of ours was; -1: at the end. */
+    private int blockAt = -1;
     private int keptVariables;
     private String id;
     private String limitReset;
@@ -86,6 +88,7 @@ final class EnvFile {
 
     /** Reads the file {@link #resolve} gave (a missing file reads as empty). */
     static EnvFile read(Path target) throws IOException {
+        removeStaleTemporaries(target);
         String text;
         try {
             text = Files.readString(target, StandardCharsets.UTF_8);
@@ -97,15 +100,24 @@ final class EnvFile {
         return file;
     }
 
-    private void parse() {
+    private void parse() throws IOException {
         Map<String, String> outside = new LinkedHashMap<>();
         List<String> lines = List.of(content.split("(?<=\n)"));
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
-            if (line.strip().startsWith(BEGIN)) {
-                for (i++; i < lines.size() && !lines.get(i).strip().startsWith(END); i++) {
-                    blockLine(lines.get(i));
+            if (isBegin(line)) {
+                int end = i + 1;
+                while (end < lines.size() && !lines.get(end).strip().startsWith(END)) {
+                    end++;
                 }
+                if (end == lines.size() || id != null) {
+                    throw new IOException("its mai-env block " + (id != null ? "appears twice" : "has no end line \"" + END + "\"")
+                            + "; mai-env does not guess which lines are its own: mend the file (one block, from \"" + BEGIN
+                            + "\" to \"" + END + "\") and run again");
+                }
+                placeBlock();
+                lines.subList(i + 1, end).forEach(this::blockLine);
+                i = end;
                 continue;
             }
             Matcher m = ASSIGNMENT.matcher(chomp(line));
@@ -113,21 +125,42 @@ final class EnvFile {
                 kept.append(line);
                 continue;
             }
-            StringBuilder raw = new StringBuilder(line);
+            // a quoted value may go on over the next lines; one never closed is that line alone (as python-dotenv reads it)
+            int last = i;
             StringBuilder value = new StringBuilder(m.group(2));
-            while (unclosed(value.toString()) && i + 1 < lines.size()) {
-                raw.append(lines.get(++i));
-                value.append('\n').append(chomp(lines.get(i)));
+            while (unclosed(value.toString()) && last + 1 < lines.size() && !isBegin(lines.get(last + 1))) {
+                value.append('\n').append(chomp(lines.get(++last)));
             }
+            if (unclosed(value.toString())) {
+                last = i;
+                value = new StringBuilder(m.group(2));
+            }
+            String raw = String.join("", lines.subList(i, last + 1));
+            i = last;
             if (EnvSecret.VARIABLES.contains(m.group(1))) {
+                placeBlock();
                 outside.put(m.group(1), DotEnv.unquote(value.toString()));
-                outsideLines.append(raw).append(raw.charAt(raw.length() - 1) == '\n' ? "" : "\n");
+                outsideLines.append(raw).append(raw.endsWith("\n") ? "" : "\n");
             } else {
                 kept.append(raw);
                 keptVariables++;
             }
         }
         outside.forEach(values::putIfAbsent);
+    }
+
+    private static boolean isBegin(String line) {
+        return line.strip().startsWith(BEGIN);
+    }
+
+    /** The block takes the place of the first line of ours, so that references to its variables keep their order. */
+    private void placeBlock() {
+        if (blockAt < 0) {
+            if (kept.length() > 0 && kept.charAt(kept.length() - 1) != '\n') {
+                kept.append('\n');
+            }
+            blockAt = kept.length();
+        }
     }
 
     private void blockLine(String line) {
@@ -221,18 +254,21 @@ final class EnvFile {
 
     /** The whole file with {@code block} in place of the old one: the other lines first, as they were. */
     String render(Block block) {
-        StringBuilder out = new StringBuilder(kept);
+        int at = blockAt < 0 ? kept.length() : blockAt;
+        StringBuilder out = new StringBuilder(kept.substring(0, at));
         if (out.length() > 0 && out.charAt(out.length() - 1) != '\n') {
             out.append('\n');
         }
         out.append(BEGIN).append(": the lines up to the end marker are rewritten by every run; all others are kept\n");
-        out.append(block.body() != null ? block.body() : body.toString() + outsideLines);
+        // keeping what the file holds: lines found outside the block first, so that the block's own values win
+        out.append(block.body() != null ? block.body() : outsideLines.toString() + body);
         out.append(ID).append(block.id()).append('\n');
         out.append(LIMIT_RESET).append(Optional.ofNullable(block.limitReset()).orElse("never")).append('\n');
         if (block.createStarted() != null) {
             out.append(CREATE_STARTED).append(block.createStarted()).append('\n');
         }
         out.append(END).append('\n');
+        out.append(kept.substring(at));
         return out.toString();
     }
 
@@ -244,7 +280,7 @@ final class EnvFile {
      */
     void write(String text) throws IOException {
         Path dir = path.getParent();
-        Path temporary = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp", ownerOnly(dir));
+        Path temporary = Files.createTempFile(dir, temporaryPrefix(path), ".tmp", ownerOnly(dir));
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
                 ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
@@ -257,6 +293,25 @@ final class EnvFile {
             syncDirectory(dir);
         } finally {
             Files.deleteIfExists(temporary);
+        }
+    }
+
+    private static String temporaryPrefix(Path target) {
+        return "." + target.getFileName() + ".mai-env-";
+    }
+
+    /** Removes what a run killed between creating a temporary file and renaming it left (it may hold a key). */
+    private static void removeStaleTemporaries(Path target) throws IOException {
+        String prefix = temporaryPrefix(target);
+        try (var siblings = Files.newDirectoryStream(target.getParent(), p -> {
+            String name = p.getFileName().toString();
+            return name.startsWith(prefix) && name.endsWith(".tmp");
+        })) {
+            for (Path stale : siblings) {
+                Files.deleteIfExists(stale);
+            }
+        } catch (NoSuchFileException e) {
+            // no directory: reading finds no file, writing reports it
         }
     }
 

@@ -84,9 +84,9 @@ final class EnvKey {
                 .filter(o -> !o.retained() && Names.ENV_INSTALLATION.equals(o.installationId()) && id.equals(o.uid()))
                 .isPresent();
 
-        if (file.createStarted().isPresent()) {
-            collectUnfinishedCreate(file, managementKey, ours, file.createStarted().get());
-        }
+        // an intent whose key has not shown up yet stays in the file (for the next run to look again) until the grace is over
+        Instant unsettled = file.createStarted().isPresent()
+                && !collectUnfinishedCreate(file, managementKey, ours, file.createStarted().get()) ? file.createStarted().get() : null;
 
         Optional<ApiKey> key = file.key();
         Optional<String> hash = file.keyHash();
@@ -94,8 +94,16 @@ final class EnvKey {
         KeyInfo old = null;
         if (key.isPresent() && hash.isPresent()) {
             Optional<KeyInfo> info = keys.get(managementKey, hash.get());
-            if (info.isEmpty()) {
+            if (info.isEmpty() && keys.authenticates(key.get())) {
+                // OpenRouter's lookups are eventually consistent: a key that authenticates exists
+                say.accept("OpenRouter does not show the key in " + file.path() + " yet, but it authenticates: keeping it. "
+                        + "Run mai-env again in a minute to bring its limit and name in line.");
+                return key.get();
+            } else if (info.isEmpty()) {
                 say.accept("The key in " + file.path() + " was deleted on OpenRouter: creating a new one.");
+            } else if (foreign(info.get(), ours)) {
+                say.accept("The key in " + file.path() + " (" + info.get().label() + ") belongs to someone else (its name ends in "
+                        + "another owner's mark, e.g. a MaiClient's): creating one for this file and leaving that key alone.");
             } else if (info.get().disabled()) {
                 if (!settings.rotate()) {
                     throw new Refusal(MaiEnvCommand.KEY_DISABLED, "The key in " + file.path() + " (" + info.get().label()
@@ -125,7 +133,7 @@ final class EnvKey {
                 say.accept("Updated OpenRouter key " + current.label() + ": " + patch.describe() + ".");
             }
             String body = EnvSecret.dotenv("mai-env", spec, inputs(key.get(), current.hash(), current.createdAt(), spec));
-            save(file, file.render(new EnvFile.Block(id, spec.getLimitReset(), null, body)), "OpenRouter key " + current.label());
+            save(file, file.render(new EnvFile.Block(id, spec.getLimitReset(), unsettled(unsettled), body)), "OpenRouter key " + current.label());
             return key.get();
         }
 
@@ -136,14 +144,14 @@ final class EnvKey {
         try {
             created = keys.create(managementKey, want);
         } catch (OpenRouterException e) {
-            if (!e.retryable()) {
+            if (e.status() >= 400 && e.status() < 500 && !e.retryable()) {
                 file.restore(); // refused: no key was made, so no trace of the attempt either
             }
-            throw e;
+            throw e; // otherwise the outcome is unknown: the intent stays for the next run
         }
         KeyInfo made = created.info();
         String body = EnvSecret.dotenv("mai-env", spec, inputs(created.key(), made.hash(), made.createdAt(), spec));
-        file.write(file.render(new EnvFile.Block(id, spec.getLimitReset(), null, body)));
+        file.write(file.render(new EnvFile.Block(id, spec.getLimitReset(), unsettled(unsettled), body)));
         say.accept("Created OpenRouter key " + made.label() + " for " + spec.getOrganizationName() + " (limit "
                 + Money.format(Money.limit(spec.getSpendingLimit())) + ", " + resets(spec) + ") and wrote it to "
                 + file.path() + " (mode 600" + kept(file) + ").");
@@ -161,7 +169,18 @@ final class EnvKey {
         return created.key();
     }
 
-    private void collectUnfinishedCreate(EnvFile file, ApiKey managementKey, Predicate<KeyInfo> ours, Instant started) {
+    /** An earlier intent still to look for, or null once its grace is over. */
+    private Instant unsettled(Instant started) {
+        return started != null && clock.instant().isBefore(started.plus(UNFINISHED_CREATE_GRACE)) ? started : null;
+    }
+
+    /** Whether a key's name marks it as another owner's (a MaiClient's, another file's); a name without a mark is not. */
+    private static boolean foreign(KeyInfo key, Predicate<KeyInfo> ours) {
+        return Names.keyOwner(key.name()).isPresent() && !ours.test(key);
+    }
+
+    /** Returns whether the interrupted create's key was found (or the file holds a key, so nothing waits). */
+    private boolean collectUnfinishedCreate(EnvFile file, ApiKey managementKey, Predicate<KeyInfo> ours, Instant started) {
         say.accept("An earlier run was interrupted while creating a key: removing what it left on OpenRouter.");
         Set<String> keep = file.keyHash().map(Set::of).orElse(Set.of());
         Consumer<KeyInfo> deleted = k -> say.accept("Deleted OpenRouter key " + k.label() + ": an interrupted run created it "
@@ -173,6 +192,7 @@ final class EnvKey {
             pause(left.compareTo(Duration.ofSeconds(5)) < 0 ? left : Duration.ofSeconds(5));
             accounted = KeyLifecycle.collectUnfinishedCreate(keys, managementKey, ours, started, keep, deleted);
         }
+        return accounted;
     }
 
     /** Checks the new key as the application will use it, for as long as a new key may take to propagate. */

@@ -127,10 +127,19 @@ public class MaiEnvCommand implements Callable<Integer> {
     /** The command line of this command, with failures reported as one line and an exit code, never a stack trace. */
     public static CommandLine commandLine(Object command, CommandLine.IFactory factory) {
         CommandLine line = new CommandLine(command, factory);
+        // the exception's message may quote a request header (a key), so only its kind is told
         line.setExecutionExceptionHandler((e, cl, parsed) -> {
-            cl.getErr().println("mai-env: unexpected error: " + e.getClass().getSimpleName()
-                    + Optional.ofNullable(e.getMessage()).map(m -> ": " + ApiKey.scrub(m)).orElse(""));
+            cl.getErr().println("mai-env: unexpected error (" + e.getClass().getSimpleName() + "); nothing more is shown, "
+                    + "since its details may hold a key. Run again; if it persists, report it with the steps that led to it.");
             return FAILED;
+        });
+        // picocli's own message quotes the arguments, and a key typed as one must not be echoed
+        line.setParameterExceptionHandler((e, args) -> {
+            String option = e.getArgSpec() instanceof CommandLine.Model.OptionSpec o ? o.longestName() + ": " : "";
+            e.getCommandLine().getErr().println("mai-env: " + (e instanceof CommandLine.UnmatchedArgumentException
+                    ? "unknown option or argument" : option + "invalid value") + ". See mai-env --help; the management key "
+                    + "is never an argument (MAI_PROVISIONING_KEY_FILE, or asked for).");
+            return INVALID;
         });
         return line;
     }
@@ -267,14 +276,16 @@ public class MaiEnvCommand implements Callable<Integer> {
                     + ", which does not exist or cannot be read.");
         }
         Optional<ApiKey> key = managementKeys.operatorWide();
-        if (key.isPresent()) {
-            return key.get();
+        if (key.isEmpty() && !noInput) {
+            key = prompter.askSecret("OpenRouter management key (not shown): ").filter(k -> !k.isBlank()).map(ApiKey::of);
         }
-        if (!noInput) {
-            Optional<String> typed = prompter.askSecret("OpenRouter management key (not shown): ").filter(k -> !k.isBlank());
-            if (typed.isPresent()) {
-                return ApiKey.of(typed.get());
+        if (key.isPresent()) {
+            if (!key.get().reveal().chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+                throw new EnvKey.Refusal(MANAGEMENT_KEY, "The management key holds spaces or characters no key has (a bad "
+                        + "paste, or a stray byte in the file); it is not shown. Copy it again from "
+                        + "https://openrouter.ai/settings/management-keys.");
             }
+            return key.get();
         }
         throw new EnvKey.Refusal(MANAGEMENT_KEY, "No management key. Put it in a file readable only by you and set "
                 + "MAI_PROVISIONING_KEY_FILE to its path (or set MAI_PROVISIONING_KEY), or run mai-env on a terminal to be "

@@ -330,6 +330,73 @@ class MaiEnvIT {
     }
 
     @Test
+    void aKeyOpenRouterDoesNotShowYetIsKeptNotDuplicated() throws Exception {
+        openRouter.lookupDelay(Duration.ofMinutes(1)); // GET /keys/{hash} answers 404 for new keys
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key key = onlyKey();
+
+        Result r = mai("--org", ORG, "--limit", "1000");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(onlyKey().hash).isEqualTo(key.hash);
+        assertThat(r.out()).contains("does not show the key").contains("keeping it");
+    }
+
+    @Test
+    void aKeyMarkedAsSomeoneElsesIsNeitherChangedNorDeleted() throws Exception {
+        String operatorsName = Names.keyName(ORG, "tenant-abc/abc", "prod", "8f3f4c52-2a57-4bde-9d7b-0e1f0a6b1c2d", false);
+        Key theirs = openRouter.createKey(managementKey, operatorsName);
+        Files.writeString(dir.resolve(".env"), "OPENROUTER_API_KEY='" + theirs.secret + "'\nOPENROUTER_KEY_HASH='" + theirs.hash + "'\n");
+
+        Result r = mai("--org", ORG, "--limit", "1000");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(theirs.deleted).isFalse();
+        assertThat(theirs.name).isEqualTo(operatorsName);
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.operation()).containsExactly("POST /keys");
+        assertThat(read("OPENROUTER_API_KEY")).isNotEqualTo(theirs.secret);
+        assertThat(r.out()).contains("belongs to someone else");
+    }
+
+    @Test
+    void aFileWhoseBlockIsBrokenIsLeftAloneAndAnUnclosedQuoteElsewhereDoesNotHideTheBlock() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Path file = dir.resolve(".env");
+        String written = Files.readString(file);
+        Files.writeString(file, "BROKEN='never closed\nREF=${OPENROUTER_API_KEY}\n" + written + "AFTER=1\n");
+        openRouter.clearRequests();
+
+        Result r = mai();
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(openRouter.requests()).noneMatch(q -> q.isWrite());
+        assertThat(keys()).hasSize(1);
+        assertThat(read("AFTER")).isEqualTo("1");
+
+        String noEnd = Files.readString(file).replace(EnvFile.END + "\n", "");
+        Files.writeString(file, noEnd);
+        Result broken = mai();
+        assertThat(broken.exit()).isEqualTo(MaiEnvCommand.FILE);
+        assertThat(broken.err()).contains("has no end line");
+        assertThat(Files.readString(file)).isEqualTo(noEnd);
+        assertThat(keys()).hasSize(1);
+    }
+
+    @Test
+    void aKeyGivenWhereItDoesNotBelongIsNeverEchoed() throws Exception {
+        String key = "sk-or-v1-" + "7".repeat(64);
+        Result argument = mai("--management-key", key);
+        assertThat(argument.exit()).isEqualTo(2);
+        assertThat(argument.output()).doesNotContain(key).contains("unknown option");
+
+        Files.writeString(dir.resolve("management.key"), key.substring(0, 20) + "\u0001" + key.substring(20));
+        Result mangled = mai("--org", ORG, "--limit", "1000");
+        assertThat(mangled.exit()).isEqualTo(MaiEnvCommand.MANAGEMENT_KEY);
+        assertThat(mangled.output()).doesNotContain(key.substring(20)).contains("characters no key has");
+        assertThat(openRouter.requests()).isEmpty();
+    }
+
+    @Test
     void aSecondRunOnTheSameFileWaitsItsTurn() throws Exception {
         try (FileChannel lock = FileChannel.open(dir.resolve(".env.mai-env.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock held = lock.lock()) {
