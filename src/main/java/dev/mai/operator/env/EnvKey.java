@@ -179,7 +179,7 @@ final class EnvKey {
         return Names.keyOwner(key.name()).isPresent() && !ours.test(key);
     }
 
-    /** Returns whether the interrupted create's key was found (or the file holds a key, so nothing waits). */
+    /** Whether the interrupted create's key was found; only a file holding no key waits for it. */
     private boolean collectUnfinishedCreate(EnvFile file, ApiKey managementKey, Predicate<KeyInfo> ours, Instant started) {
         say.accept("An earlier run was interrupted while creating a key: removing what it left on OpenRouter.");
         Set<String> keep = file.keyHash().map(Set::of).orElse(Set.of());
