@@ -28,6 +28,17 @@ public record KeyInfo(
         BigDecimal usageMonthly,
         String createdAt) {
 
+    private static final java.util.regex.Pattern HASH = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
+    /**
+     * True when {@code value} has the form of an OpenRouter key hash, 64 lowercase hex characters.
+     * Hashes read from Secrets, status or a {@code .env} are claims anyone may have edited: only a
+     * value of this form may go into a request's URL ({@code ../keys} or a query would not).
+     */
+    public static boolean isHash(String value) {
+        return value != null && HASH.matcher(value).matches();
+    }
+
     /** Spend in the window the limit applies to: the reset period, or all time without a reset. */
     public BigDecimal usageInPeriod() {
         BigDecimal window = limitReset == null ? usage : switch (limitReset) {

@@ -114,6 +114,7 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
 
     @Override
     public Optional<KeyInfo> get(ApiKey managementKey, String hash) {
+        checkHash(hash);
         try {
             return Optional.of(keyInfo(call(managementKey, "GET /keys/{hash}", () -> api.getKey(bearer(managementKey), hash)).path("data")));
         } catch (OpenRouterException e) {
@@ -126,12 +127,14 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
 
     @Override
     public KeyInfo update(ApiKey managementKey, String hash, KeyPatch patch) {
+        checkHash(hash);
         String body = write(json.valueToTree(patch.fields()));
         return keyInfo(call(managementKey, "PATCH /keys/{hash}", () -> api.updateKey(bearer(managementKey), hash, body)).path("data"));
     }
 
     @Override
     public boolean delete(ApiKey managementKey, String hash) {
+        checkHash(hash);
         try {
             call(managementKey, "DELETE /keys/{hash}", () -> api.deleteKey(bearer(managementKey), hash));
             return true;
@@ -140,6 +143,18 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
                 return false;
             }
             throw e;
+        }
+    }
+
+    /**
+     * The last line of defence: a hash goes into a URL only in OpenRouter's form. Callers check hashes
+     * from Secrets and status themselves and say what is wrong; reaching this is a defect, and the
+     * message does not repeat the value (it may be anything a tenant typed).
+     */
+    private static void checkHash(String hash) {
+        if (!KeyInfo.isHash(hash)) {
+            throw new IllegalArgumentException("refused to put a value that is not an OpenRouter key hash "
+                    + "(64 lowercase hex characters) into a request URL");
         }
     }
 

@@ -58,6 +58,10 @@ public final class Conditions {
         public static final String ROTATION_IN_PROGRESS = "RotationInProgress";
         public static final String ROLLOUT_STUCK = "RolloutStuck";
         public static final String IDLE = "Idle";
+        /** The key in status is not marked as this installation's key of this MaiClient (a cloned or restored cluster). */
+        public static final String KEY_OWNED_ELSEWHERE = "KeyOwnedElsewhere";
+        /** The Secret was edited to hold or name a key other than this MaiClient's: a new key of its own replaced it. */
+        public static final String SECRET_TAMPERED = "SecretTampered";
 
         private Reason() {
         }

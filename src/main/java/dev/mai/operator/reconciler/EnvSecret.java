@@ -4,6 +4,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
 import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.KeyInfo;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -22,8 +23,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The client's environment Secret, built from the spec and the key (SPEC section 3). Pure: the
@@ -49,8 +48,8 @@ public final class EnvSecret {
     private EnvSecret() {
     }
 
-    /** The Secret as it should be. */
-    public static Secret desired(MaiClient client, Inputs in) {
+    /** The Secret as it should be; {@code digestKey} keys its {@code mai.dev/key-digest} ({@link KeyDigest}). */
+    public static Secret desired(MaiClient client, Inputs in, byte[] digestKey) {
         var spec = client.getSpec();
         Map<String, String> variables = variables(spec, in);
         Map<String, String> data = new LinkedHashMap<>();
@@ -69,7 +68,7 @@ public final class EnvSecret {
             annotations.putAll(secretSpec.getAnnotations());
         }
         annotations.put(Labels.KEY_HASH, in.keyHash());
-        annotations.put(Labels.KEY_DIGEST, keyDigest(client.getMetadata().getUid(), in.keyHash(), in.key()));
+        annotations.put(Labels.KEY_DIGEST, KeyDigest.of(digestKey, client.getMetadata().getUid(), in.keyHash(), in.key()));
         annotations.put(Labels.ENV_REVISION, revision(variables));
         String fromSpec = specMetadata(secretSpec);
         if (!fromSpec.isEmpty()) {
@@ -131,21 +130,6 @@ public final class EnvSecret {
                 .withController(true)
                 .withBlockOwnerDeletion(true)
                 .build();
-    }
-
-    /**
-     * A digest of the key and its OpenRouter hash, keyed with the MaiClient's UID: lets the operator
-     * notice a hand-edited key or hash annotation without calling OpenRouter. It is a consistency
-     * check, not a signature (the UID is no secret), and reveals nothing about a 256-bit random key.
-     */
-    public static String keyDigest(String uid, String keyHash, ApiKey key) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(("mai-operator:" + uid).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal((keyHash + "\n" + key.reveal()).getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is required of every JVM", e);
-        }
     }
 
     /**
@@ -244,16 +228,20 @@ public final class EnvSecret {
                 .build();
     }
 
-    /** The key a Secret holds and the hash it records, when the digest shows both are as the operator wrote them. */
-    public record Stored(String hash, ApiKey key) {
+    /**
+     * The key a Secret holds and the hash it records, when the digest shows both are as the operator
+     * wrote them. {@code legacy}: the digest is of the kind earlier versions wrote, which anyone could
+     * compute; such a Secret is a claim to be proven by a fresh read of the key before it is believed.
+     */
+    public record Stored(String hash, ApiKey key, boolean legacy) {
     }
 
     /**
      * What a Secret holds, checked against its digest: the recorded hash with the key when they match
      * as written; {@code knownHash} with the key when only that matches (the hash annotation was
-     * edited); empty when the key was changed by hand, or is missing.
+     * edited); empty when the key was changed by hand, is missing, or a hash is not an OpenRouter hash.
      */
-    public static Optional<Stored> stored(Secret secret, String uid, String knownHash) {
+    public static Optional<Stored> stored(Secret secret, String uid, String knownHash, byte[] digestKey) {
         Optional<ApiKey> key = storedKey(secret);
         Map<String, String> annotations = Optional.ofNullable(secret.getMetadata().getAnnotations()).orElse(Map.of());
         String digest = annotations.get(Labels.KEY_DIGEST);
@@ -261,11 +249,16 @@ public final class EnvSecret {
             return Optional.empty();
         }
         String recorded = annotations.get(Labels.KEY_HASH);
-        if (recorded != null && digest.equals(keyDigest(uid, recorded, key.get()))) {
-            return Optional.of(new Stored(recorded, key.get()));
-        }
-        if (knownHash != null && digest.equals(keyDigest(uid, knownHash, key.get()))) {
-            return Optional.of(new Stored(knownHash, key.get()));
+        for (String hash : new String[] {recorded, knownHash}) {
+            if (!KeyInfo.isHash(hash)) {
+                continue;
+            }
+            if (KeyDigest.matches(KeyDigest.of(digestKey, uid, hash, key.get()), digest)) {
+                return Optional.of(new Stored(hash, key.get(), false));
+            }
+            if (KeyDigest.matches(KeyDigest.legacy(uid, hash, key.get()), digest)) {
+                return Optional.of(new Stored(hash, key.get(), true));
+            }
         }
         return Optional.empty();
     }

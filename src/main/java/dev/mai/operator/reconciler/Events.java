@@ -34,6 +34,7 @@ public class Events {
     public static final String KEY_ABANDONED = "KeyAbandoned";
     public static final String SECRET_WRITTEN = "SecretWritten";
     public static final String SECRET_MOVED = "SecretMoved";
+    public static final String KEY_TAKEN_OVER = "KeyTakenOver";
 
     private static final Logger LOG = Logger.getLogger(Events.class);
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -18,9 +18,16 @@ import java.util.function.Predicate;
 import org.jboss.logging.Logger;
 
 /**
- * The OpenRouter side of a client's key (SPEC section 5): create, bring in line with the spec,
- * revoke, retain. Each action is an event on the MaiClient; none logs or returns the key except
- * {@link #create}, whose caller must store it at once.
+ * The OpenRouter side of a client's key: create, bring in line with the spec, revoke, retain. Each
+ * action is an event on the MaiClient; none logs or returns the key except {@link #create}, whose
+ * caller must store it at once.
+ *
+ * <p>Ownership before every write: the methods that PATCH a key take an {@link Owned}, which only
+ * this class makes — from a fresh {@code GET /keys/{hash}} whose name carries this installation's id
+ * and the MaiClient's UID ({@link #prove}), or from this client's own create. Those that DELETE or
+ * rename read the key themselves first. A hash from a Secret or a status is a claim: it never
+ * decides alone which key is written, and what the operator says about a key that is not the
+ * client's names nothing of it.
  */
 @ApplicationScoped
 public class KeyLifecycle {
@@ -52,8 +59,99 @@ public class KeyLifecycle {
                 Boolean.TRUE.equals(spec.getDisableKey()));
     }
 
+    /**
+     * A key proven to be this installation's key of one MaiClient, not retained: a fresh read showed
+     * it, or this client's own create returned it. The only form in which a key may be PATCHed.
+     */
+    public static final class Owned {
+        private final KeyInfo info;
+
+        private Owned(KeyInfo info) {
+            this.info = info;
+        }
+
+        /** OpenRouter's view of the key as last read or written. */
+        public KeyInfo info() {
+            return info;
+        }
+
+        public String hash() {
+            return info.hash();
+        }
+
+        @Override
+        public String toString() {
+            return "Owned[" + info.hash() + "]";
+        }
+    }
+
+    /** Whose a key is, by what a fresh read of it shows. */
+    public enum Ownership {
+        /** This installation's key of this MaiClient. */
+        OURS,
+        /** OpenRouter has no key with this hash (404). */
+        GONE,
+        /** The value is not an OpenRouter hash: nothing was asked. */
+        INVALID_HASH,
+        /** Marked with another installation's id: a cloned or restored cluster's, or a shard's. */
+        OTHER_INSTALLATION,
+        /** This installation's key of another MaiClient (by UID). */
+        OTHER_CLIENT,
+        /** A key this operator kept past its MaiClient (deletionPolicy Retain). */
+        RETAINED,
+        /** No mark of this operator in its name. */
+        UNMARKED
+    }
+
+    /** What a fresh read of a key proves: its ownership and, when it is this client's, the key to write. */
+    public record Proof(Ownership ownership, Optional<Owned> key) {
+        public boolean ours() {
+            return ownership == Ownership.OURS;
+        }
+
+        /** The key exists on OpenRouter and is not this client's: nothing may be written to it. */
+        public boolean foreign() {
+            return ownership != Ownership.OURS && ownership != Ownership.GONE;
+        }
+    }
+
+    /**
+     * {@code GET /keys/{hash}} and the verdict on its name. A value that is not a hash is refused
+     * without a request. The answer about a foreign key carries none of its figures or its name.
+     */
+    public Proof prove(MaiClient client, ApiKey managementKey, String hash) {
+        if (!KeyInfo.isHash(hash)) {
+            return new Proof(Ownership.INVALID_HASH, Optional.empty());
+        }
+        Optional<KeyInfo> key = keys.get(managementKey, hash);
+        if (key.isEmpty()) {
+            return new Proof(Ownership.GONE, Optional.empty());
+        }
+        Ownership ownership = ownership(key.get(), client);
+        return new Proof(ownership, ownership == Ownership.OURS ? Optional.of(new Owned(key.get())) : Optional.empty());
+    }
+
+    /** Whose {@code key} is, by its name alone. */
+    Ownership ownership(KeyInfo key, MaiClient client) {
+        Optional<Names.KeyOwner> owner = Names.keyOwner(key.name());
+        if (owner.isEmpty()) {
+            return Ownership.UNMARKED;
+        }
+        if (!owner.get().installationId().equals(installation.get())) {
+            return Ownership.OTHER_INSTALLATION;
+        }
+        if (!owner.get().uid().equals(client.getMetadata().getUid())) {
+            return Ownership.OTHER_CLIENT;
+        }
+        return owner.get().retained() ? Ownership.RETAINED : Ownership.OURS;
+    }
+
+    /** A key this client's own create just returned (and the operator recorded the intent of). */
+    public record Minted(CreatedKey created, Owned owned) {
+    }
+
     /** {@code POST /keys} with the spec's name, limit and reset. The answer holds the key, once. */
-    public CreatedKey create(MaiClient client, ApiKey managementKey, BigDecimal carried) {
+    public Minted create(MaiClient client, ApiKey managementKey, BigDecimal carried) {
         KeySettings settings = desired(client, carried);
         CreatedKey created = keys.create(managementKey, settings);
         LOG.infof("created OpenRouter key %s for %s/%s", created.info().hash(),
@@ -61,16 +159,11 @@ public class KeyLifecycle {
         events.normal(client, Events.KEY_CREATED, "Created OpenRouter key " + created.info().label()
                 + " (limit " + Money.format(Optional.ofNullable(settings.limit())) + ", reset "
                 + Optional.ofNullable(settings.limitReset()).orElse("never") + ")");
-        return created;
-    }
-
-    /** {@code GET /keys/{hash}}; empty when OpenRouter no longer has the key. */
-    public Optional<KeyInfo> read(ApiKey managementKey, String hash) {
-        return keys.get(managementKey, hash);
+        return new Minted(created, new Owned(created.info()));
     }
 
     /** The outcome of bringing a key in line with the spec. */
-    public record Sync(KeyInfo key, boolean disabledOutside) {
+    public record Sync(Owned key, boolean disabledOutside) {
     }
 
     /**
@@ -79,14 +172,15 @@ public class KeyLifecycle {
      * left disabled unless this operator disabled it ({@code disabledByOperator}): a person may
      * have pulled the brake on a leaked key.
      */
-    public Sync sync(MaiClient client, ApiKey managementKey, KeyInfo actual, boolean disabledByOperator, BigDecimal carried) {
+    public Sync sync(MaiClient client, ApiKey managementKey, Owned key, boolean disabledByOperator, BigDecimal carried) {
+        KeyInfo actual = key.info();
         Plan plan = plan(client, actual, disabledByOperator, carried);
         if (plan.patch().isEmpty()) {
-            return new Sync(actual, plan.disabledOutside());
+            return new Sync(key, plan.disabledOutside());
         }
         KeyInfo updated = keys.update(managementKey, actual.hash(), plan.patch());
         events.normal(client, Events.KEY_UPDATED, "Updated OpenRouter key " + actual.label() + ": " + plan.patch().describe());
-        return new Sync(updated, plan.disabledOutside());
+        return new Sync(new Owned(updated), plan.disabledOutside());
     }
 
     /** What {@link #sync} would change, without calling OpenRouter. */
@@ -130,7 +224,8 @@ public class KeyLifecycle {
      * spent in the window its limit counts (nothing left), so old and new key together never exceed
      * the budget. Returns the key as OpenRouter has it now, with its final figures.
      */
-    public KeyInfo freeze(MaiClient client, ApiKey managementKey, KeyInfo key) {
+    public KeyInfo freeze(MaiClient client, ApiKey managementKey, Owned owned) {
+        KeyInfo key = owned.info();
         if (key.limit() == null || key.limitRemaining() == null || key.limitRemaining().signum() <= 0) {
             return key; // unlimited (no budget to protect) or already spent out
         }
@@ -142,7 +237,8 @@ public class KeyLifecycle {
     }
 
     /** Sets an old key's limit for the overlap of a rotation ({@code why} says what it keeps). */
-    public KeyInfo limitTo(MaiClient client, ApiKey managementKey, KeyInfo key, BigDecimal limit, String why) {
+    public KeyInfo limitTo(MaiClient client, ApiKey managementKey, Owned owned, BigDecimal limit, String why) {
+        KeyInfo key = owned.info();
         KeyInfo updated = keys.update(managementKey, key.hash(), new KeyPatch().limit(limit));
         events.normal(client, Events.KEY_UPDATED, "Set the limit of OpenRouter key " + key.label() + " to "
                 + Money.format(Optional.of(limit)) + ": it " + why);
@@ -150,7 +246,8 @@ public class KeyLifecycle {
     }
 
     /** PATCHes an old key of this client ({@code why} goes into the event); nothing when the patch is empty. */
-    public KeyInfo update(MaiClient client, ApiKey managementKey, KeyInfo key, KeyPatch patch, String why) {
+    public KeyInfo update(MaiClient client, ApiKey managementKey, Owned owned, KeyPatch patch, String why) {
+        KeyInfo key = owned.info();
         if (patch.isEmpty()) {
             return key;
         }
@@ -195,19 +292,20 @@ public class KeyLifecycle {
      * no longer has counts as deleted; a failure is thrown, so a returning call means done.
      */
     public void revoke(MaiClient client, ApiKey managementKey, String hash, String reason, String why) {
-        Optional<KeyInfo> key = keys.get(managementKey, hash);
-        if (key.isEmpty()) {
+        Proof proof = prove(client, managementKey, hash);
+        if (proof.ownership() == Ownership.GONE) {
             LOG.debugf("OpenRouter key %s of %s/%s is already gone", hash, namespace(client), name(client));
             return;
         }
-        if (!ownedBy(key.get(), client)) {
-            events.warning(client, reason, "Did not delete OpenRouter key " + key.get().label()
-                    + ": its name does not mark it as this MaiClient's (" + why + ")");
+        if (!proof.ours()) {
+            // a hash from a Secret or status that is not this client's key: say so, and nothing about that key
+            events.warning(client, reason, "Did not delete a key recorded for this MaiClient: OpenRouter does not show it "
+                    + "as this installation's key of this MaiClient (" + why + ")");
             return; // not ours to delete: nothing more to do for this MaiClient
         }
         keys.delete(managementKey, hash);
         LOG.infof("revoked OpenRouter key %s of %s/%s", hash, namespace(client), name(client));
-        events.normal(client, reason, "Deleted OpenRouter key " + key.get().label() + " " + why);
+        events.normal(client, reason, "Deleted OpenRouter key " + proof.key().get().info().label() + " " + why);
     }
 
     /**
@@ -249,26 +347,24 @@ public class KeyLifecycle {
      * orphan collection skip.
      */
     public void retain(MaiClient client, ApiKey managementKey, String hash) {
-        Optional<KeyInfo> key = keys.get(managementKey, hash);
-        if (key.isEmpty() || !ownedBy(key.get(), client)) {
-            events.warning(client, Events.KEY_RETAINED, "Retain asked, but OpenRouter has no key "
-                    + hash.substring(0, Math.min(12, hash.length())) + "... of this MaiClient");
+        Proof proof = prove(client, managementKey, hash);
+        if (!proof.ours()) {
+            events.warning(client, Events.KEY_RETAINED, "Retain asked, but OpenRouter shows no key of this MaiClient "
+                    + "under the hash its Secret records; nothing was renamed");
             return;
         }
-        String retained = Names.retainedKeyName(key.get().name(), installation.get(), client.getMetadata().getUid());
-        if (!retained.equals(key.get().name())) {
+        KeyInfo key = proof.key().get().info();
+        String retained = Names.retainedKeyName(key.name(), installation.get(), client.getMetadata().getUid());
+        if (!retained.equals(key.name())) {
             keys.update(managementKey, hash, new KeyPatch().name(retained));
         }
-        events.normal(client, Events.KEY_RETAINED, "Kept OpenRouter key " + key.get().label()
+        events.normal(client, Events.KEY_RETAINED, "Kept OpenRouter key " + key.label()
                 + " and its Secret (deletionPolicy Retain)");
     }
 
     /** True when the key's name marks it as this installation's key of this MaiClient, not retained. */
     boolean ownedBy(KeyInfo key, MaiClient client) {
-        return Names.keyOwner(key.name())
-                .filter(o -> !o.retained() && o.installationId().equals(installation.get())
-                        && o.uid().equals(client.getMetadata().getUid()))
-                .isPresent();
+        return ownership(key, client) == Ownership.OURS;
     }
 
     private static String namespace(MaiClient client) {

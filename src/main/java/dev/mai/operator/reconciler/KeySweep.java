@@ -230,7 +230,8 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         Map<String, KeyInfo> byHash = new HashMap<>();
         listed.forEach(k -> byHash.put(k.hash(), k));
 
-        List<MaiClient> tracked = clients.stream().filter(c -> c.getStatus().getKeyHash() != null).toList();
+        // a status hash that is not an OpenRouter hash never goes into a request (its reconcile reports it)
+        List<MaiClient> tracked = clients.stream().filter(c -> KeyInfo.isHash(c.getStatus().getKeyHash())).toList();
         List<MaiClient> absent = tracked.stream().filter(c -> !byHash.containsKey(c.getStatus().getKeyHash())).toList();
         if (absent.size() > 1 && absent.size() * 10 > tracked.size()) {
             metrics.suspectListing();
@@ -269,8 +270,9 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
                 // absent from the list: gone only if OpenRouter says so for this very key
                 key = keys.get(account, hash).orElse(null);
             }
+            boolean foreign = key != null && !ours(key, client);
             deliver(client, new Observation(hash, key,
-                    Set.copyOf(orphansByUid.getOrDefault(client.getMetadata().getUid(), Set.of()))), listedAt);
+                    Set.copyOf(orphansByUid.getOrDefault(client.getMetadata().getUid(), Set.of())), foreign), listedAt);
         }
         return true;
     }
@@ -285,7 +287,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         if (fresh != null && fresh.isAfter(listedAt)) {
             return; // a reconcile read the key after this listing was taken
         }
-        if (observation.key() != null) {
+        if (observation.key() != null && !observation.foreign()) {
             clientMetrics.observed(client, observation.key(), clock.instant());
         }
         handleResources(id, observation);
@@ -335,7 +337,15 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
                 .anyMatch(c -> uid.equals(c.getMetadata().getUid()));
     }
 
-    /** The management key of the account a MaiClient's key lives on. */
+    /** True when the key's name marks it as this installation's key of this MaiClient, not retained. */
+    private boolean ours(KeyInfo key, MaiClient client) {
+        return Names.keyOwner(key.name())
+                .filter(o -> !o.retained() && o.installationId().equals(installation.get())
+                        && o.uid().equals(client.getMetadata().getUid()))
+                .isPresent();
+    }
+
+        /** The management key of the account a MaiClient's key lives on. */
     private Optional<ApiKey> accountOf(MaiClient client, ProvisioningKeyRef ref) {
         if (ref == null) {
             return managementKeys.operatorWide();

@@ -27,6 +27,11 @@ public final class Labels {
     public static final String ABANDON_KEY = "mai.dev/abandon-key";
     /** On a MaiClient: a new value asks for a key rotation (honoured at most once per 5 minutes). */
     public static final String ROTATE = "mai.dev/rotate";
+    /**
+     * On a MaiClient whose key another installation owns (KeyOwnedElsewhere): this installation's id
+     * lets it take the client over with a new key of its own; the other installation's key is left alone.
+     */
+    public static final String TAKE_OVER = "mai.dev/take-over";
 
     private static final String RESERVED_PREFIX = "mai.dev/";
 

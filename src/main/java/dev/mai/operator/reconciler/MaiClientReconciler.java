@@ -119,11 +119,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     private final Clock clock;
     private final ClientMetrics metrics;
     private final Sweeps sweeps;
+    private final DigestKey digestKey;
+    private final InstallationId installation;
     /** The validation sweep of the running controller (set when JOSDK asks for the event sources). */
     private volatile KeySweep sweep;
 
     public MaiClientReconciler(KeyLifecycle lifecycle, ManagementKeys managementKeys, Events events, MaiConfig config,
-            Clock clock, ClientMetrics metrics, Sweeps sweeps) {
+            Clock clock, ClientMetrics metrics, Sweeps sweeps, DigestKey digestKey, InstallationId installation) {
         this.lifecycle = lifecycle;
         this.managementKeys = managementKeys;
         this.events = events;
@@ -132,6 +134,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         this.clock = clock;
         this.metrics = metrics;
         this.sweeps = sweeps;
+        this.digestKey = digestKey;
+        this.installation = installation;
     }
 
     /** Name of the informer on the Secrets this operator writes. */
@@ -217,7 +221,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         try {
             if (before.getKeyHash() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
-                    && lifecycle.read(managementKey.key(), before.getKeyHash()).isEmpty()) {
+                    && lifecycle.prove(client, managementKey.key(), before.getKeyHash()).ownership() == KeyLifecycle.Ownership.GONE) {
                 // the key lives on the account of the old management key: a new key here would leave it billing
                 Conditions.initialise(status, generation, now);
                 Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.PROVISIONING_KEY_CHANGED, "The OpenRouter key of this "
@@ -228,7 +232,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 warnOnChange(client, before, status, KEY_PROVISIONED);
                 return commit(client, context, before, status).rescheduleAfter(SLOW_RETRY);
             }
-            UpdateControl<MaiClient> done = provision(client, context, managementKey.key(), source, before, status, now);
+            MaiClientStatus known = before;
+            boolean takingOver = takingOver(client, managementKey.key(), before);
+            if (takingOver) {
+                // the other installation's key and its bookkeeping are not this installation's: start afresh
+                known = forgetForeignKey(before);
+                status = new MaiClientStatus(known);
+                status.setObservedGeneration(generation);
+            }
+            UpdateControl<MaiClient> done = provision(client, context, managementKey.key(), source, known, status, now, takingOver);
             if (before.getProvisioningKeySecretRef() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
                     && Objects.equals(status.getProvisioningKeySecretRef(), source)) {
                 managementKeys.release(context, client, before.getProvisioningKeySecretRef().getName());
@@ -249,12 +261,76 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
     }
 
+    /**
+     * True when a person asked this installation to take the client over ({@code mai.dev/take-over}
+     * set to this installation's id), status already reports KeyOwnedElsewhere, and a fresh read
+     * shows the key in status is still not this client's. Then the client gets a new key of its own
+     * and the other key is left alone; any other value, or a key that is this client's, changes nothing.
+     */
+    private boolean takingOver(MaiClient client, ApiKey managementKey, MaiClientStatus before) {
+        return installation.get().equals(annotation(client, Labels.TAKE_OVER))
+                && before.getKeyHash() != null
+                && hasReason(before, KEY_PROVISIONED, Reason.KEY_OWNED_ELSEWHERE)
+                && lifecycle.prove(client, managementKey, before.getKeyHash()).foreign();
+    }
+
+    /** The status without the foreign key and the bookkeeping that came with it (its usage, pending revocations). */
+    private static MaiClientStatus forgetForeignKey(MaiClientStatus before) {
+        MaiClientStatus status = new MaiClientStatus(before);
+        status.setKeyHash(null);
+        status.setKeyLabel(null);
+        status.setKeyCreatedAt(null);
+        status.setKeyCreationStartedAt(null);
+        status.setPendingRevocations(List.of());
+        status.setUsage(null);
+        status.setUsageInPeriod(null);
+        status.setLimitRemaining(null);
+        status.setCarriedUsage(null);
+        status.setCarriedUsageInPeriod(null);
+        status.setCarriedUntil(null);
+        status.setNextRotationAt(null);
+        return status;
+    }
+
+    /**
+     * The key in status exists but a fresh read does not show it as this installation's key of this
+     * MaiClient. Creating a key here would give the client a second spending ceiling on the same
+     * account, writing to that key could take it from its owner: nothing is created or written, and
+     * status says how to go on. The message names nothing of the other key.
+     */
+    private UpdateControl<MaiClient> ownedElsewhere(MaiClient client, Context<MaiClient> context, MaiClientStatus before,
+            MaiClientStatus status, KeyLifecycle.Proof proof, Instant now) {
+        Long generation = client.getMetadata().getGeneration();
+        // what this reconcile planned (a replacement, a revocation) is not carried out: report on what was
+        MaiClientStatus reported = new MaiClientStatus(before);
+        reported.setObservedGeneration(generation);
+        reported.setExternalUser(status.getExternalUser());
+        String why = switch (proof.ownership()) {
+            case INVALID_HASH -> "status.keyHash is not an OpenRouter key hash (64 lowercase hex characters)";
+            case OTHER_INSTALLATION -> "OpenRouter shows the key in status.keyHash as another installation's, not this "
+                    + "installation's (" + installation.get() + "): is this a cloned or restored cluster whose operator was "
+                    + "given a new installation id, or a second operator watching the same MaiClients?";
+            case OTHER_CLIENT -> "OpenRouter shows the key in status.keyHash as this installation's key of another MaiClient "
+                    + "(was this MaiClient re-created under the same name with its old status?)";
+            case RETAINED -> "OpenRouter shows the key in status.keyHash as a key kept past its MaiClient (deletionPolicy Retain)";
+            default -> "the name of the key in status.keyHash on OpenRouter carries no mark of this operator";
+        };
+        Conditions.initialise(reported, generation, now);
+        Conditions.set(reported, KEY_PROVISIONED, FALSE, Reason.KEY_OWNED_ELSEWHERE, why + ". Nothing is created or changed "
+                + "for this MaiClient meanwhile: a new key would double its spending ceiling on the same account. If this "
+                + "installation is to take the client over, set the annotation " + Labels.TAKE_OVER + ": \"" + installation.get()
+                + "\" on the MaiClient: it then gets a new key of its own and the other key is left alone", generation, now);
+        Conditions.deriveReady(reported, generation, now);
+        warnOnChange(client, before, reported, KEY_PROVISIONED);
+        return commit(client, context, before, reported).rescheduleAfter(SLOW_RETRY);
+    }
+
     private static String describe(ProvisioningKeyRef ref) {
         return ref == null ? "the operator-wide management key" : "the management key in Secret " + ref.getName();
     }
 
     private UpdateControl<MaiClient> provision(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
-            ProvisioningKeyRef source, MaiClientStatus before, MaiClientStatus status, Instant now) {
+            ProvisioningKeyRef source, MaiClientStatus before, MaiClientStatus status, Instant now, boolean takingOver) {
         Long generation = client.getMetadata().getGeneration();
         String uid = client.getMetadata().getUid();
         String secretName = Names.secretName(client);
@@ -283,8 +359,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
         // the Secret is written before the status, so it says which key is in use
         Optional<Secret> keySource = secret.isPresent() ? secret : previous;
-        Optional<EnvSecret.Stored> stored = keySource.flatMap(s -> EnvSecret.stored(s, uid, before.getKeyHash()));
+        byte[] digest = digestKey.get();
+        // taking a client over from another installation: the key its Secret holds is that installation's
+        Optional<EnvSecret.Stored> stored = takingOver ? Optional.empty()
+                : keySource.flatMap(s -> EnvSecret.stored(s, uid, before.getKeyHash(), digest));
         boolean mustRead = false;
+        boolean tampered = false;
+        Optional<KeyLifecycle.Owned> proven = Optional.empty(); // the key in the Secret, if a fresh read proved it this client's
         if (stored.isPresent() && before.getKeyHash() != null && !stored.get().hash().equals(before.getKeyHash())) {
             // Secret and status disagree (a crash between the two writes, or an old copy of the Secret put
             // back): decide on a fresh read of the Secret and of the key, never on the cache alone
@@ -295,16 +376,42 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             } else {
                 previous = fresh;
             }
-            stored = fresh.flatMap(s -> EnvSecret.stored(s, uid, before.getKeyHash()));
+            stored = fresh.flatMap(s -> EnvSecret.stored(s, uid, before.getKeyHash(), digest));
+            mustRead = true;
+            if (stored.isPresent() && !stored.get().hash().equals(before.getKeyHash())
+                    && (!unfinished || !lifecycle.prove(client, managementKey, stored.get().hash()).ours())) {
+                // only this client's own unfinished create can have put a newer key there, and only a key
+                // OpenRouter shows as this client's is one: the Secret was tampered with. The key it names is
+                // neither believed nor touched; the key in status is still this client's and is replaced
+                stored = Optional.empty();
+                tampered = true;
+            }
+        }
+        if (stored.isPresent() && stored.get().legacy()) {
+            // a digest from before the operator held a secret proves nothing: believe it once, on a fresh
+            // read that shows the key as this client's; the Secret is then rewritten with a keyed digest
+            KeyLifecycle.Proof proof = lifecycle.prove(client, managementKey, stored.get().hash());
+            if (proof.foreign() && stored.get().hash().equals(before.getKeyHash())) {
+                return ownedElsewhere(client, context, before, status, proof, now);
+            }
+            if (proof.foreign()) {
+                stored = Optional.empty();
+                tampered = true;
+            }
+            proven = proof.key();
             mustRead = true;
         }
         String hash = stored.map(EnvSecret.Stored::hash).orElse(null);
         Optional<ApiKey> key = stored.map(EnvSecret.Stored::key);
         List<PendingRevocation> revocations = new ArrayList<>(Optional.ofNullable(before.getPendingRevocations()).orElse(List.of()));
         String replacedWhy = null;
+        if (hash == null && keySource.flatMap(EnvSecret::storedKey).isPresent() && !takingOver) {
+            tampered = true; // a key whose digest does not verify: edited by hand, or written by someone else
+        }
         if (before.getKeyHash() != null && !before.getKeyHash().equals(hash)) {
             replacedWhy = hash != null ? "a newer key is in Secret " + secretName
-                    : keySource.flatMap(EnvSecret::storedKey).isPresent() ? "the key in Secret " + secretName + " was changed by hand"
+                    : tampered ? "the key in Secret " + secretName + " was changed by hand: it holds or names a key other than "
+                            + "this MaiClient's"
                     : "the Secret holding it was deleted";
             String old = before.getKeyHash();
             if (revocations.stream().noneMatch(r -> old.equals(r.getHash()))) {
@@ -330,22 +437,40 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
         }
 
-        KeyInfo observed = null; // what OpenRouter said of the key during this reconcile
+        // what OpenRouter said of the key during this reconcile, proven this client's
+        String inSecret = hash;
+        KeyLifecycle.Owned observed = proven.filter(k -> k.hash().equals(inSecret)).orElse(null);
         boolean justCreated = false;
         String due = hash != null && hash.equals(before.getKeyHash()) && !unfinished ? rotationDue(client, before, now) : null;
-        Optional<KeyInfo> outgoing = due == null ? Optional.empty()
-                : lifecycle.read(managementKey, hash).filter(k -> lifecycle.ownedBy(k, client));
+        Optional<KeyLifecycle.Owned> outgoing = Optional.empty();
+        if (due != null) {
+            KeyLifecycle.Proof proof = lifecycle.prove(client, managementKey, hash);
+            if (proof.foreign()) {
+                return ownedElsewhere(client, context, before, status, proof, now);
+            }
+            outgoing = proof.key();
+        }
         if (outgoing.isPresent()) {
             NewKey created = rotate(client, context, managementKey, source, secret, status, outgoing.get(), due, now);
-            observed = created.key().info();
+            observed = created.owned();
             hash = observed.hash();
             key = Optional.of(created.key().key());
             secret = Optional.of(created.secret());
             justCreated = true;
         } else if (hash == null) {
             if (replacedWhy != null) {
-                // the old key still exists (its Secret was lost): stop it spending, carry its figures
-                retire(client, managementKey, before, status, before.getKeyHash(), true, now);
+                // the old key still exists (its Secret was lost): stop it spending, carry its figures — once
+                // a fresh read shows it is this client's; a key another installation owns gets no successor here
+                KeyLifecycle.Proof proof = lifecycle.prove(client, managementKey, before.getKeyHash());
+                if (proof.foreign()) {
+                    return ownedElsewhere(client, context, before, status, proof, now);
+                }
+                retire(client, managementKey, before, status, before.getKeyHash(), proof.key(), now);
+            }
+            if (tampered) {
+                events.warning(client, Reason.SECRET_TAMPERED, "Secret " + keySource.map(s -> s.getMetadata().getName()).orElse(secretName)
+                        + " was edited to hold or name a key other than this MaiClient's. That key was not used or touched; "
+                        + "a new key of this MaiClient replaces it");
             }
             NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
             if (replacedWhy != null) {
@@ -354,7 +479,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                         + " to replace the previous key: " + replacedWhy);
                 metrics.rotated(Events.KEY_REPLACED);
             }
-            observed = created.key().info();
+            if (takingOver) {
+                events.normal(client, Events.KEY_TAKEN_OVER, "Took this MaiClient over from another installation ("
+                        + Labels.TAKE_OVER + "): created OpenRouter key " + created.key().info().label()
+                        + "; the key the other installation owns was left alone");
+            }
+            observed = created.owned();
             hash = observed.hash();
             key = Optional.of(created.key().key());
             secret = Optional.of(created.secret());
@@ -368,7 +498,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Optional<Observation> seen = sweep().flatMap(s -> s.observation(client)).filter(o -> o.hash().equals(current));
         boolean disabledByOperator = hasReason(before, KEY_VALID, Reason.KEY_DISABLED);
         boolean knownDisabledOutside = hasReason(before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
-        boolean attention = seen.map(o -> o.gone() || differs(lifecycle.plan(client, o.key(), disabledByOperator,
+        boolean attention = seen.map(o -> o.gone() || o.foreign() || differs(lifecycle.plan(client, o.key(), disabledByOperator,
                 Budget.committedInPeriod(status, now)),
                 knownDisabledOutside)).orElse(false);
         boolean awaitingAuth = hash.equals(before.getKeyHash()) && hasReason(before, KEY_VALID, Reason.KEY_NOT_ACCEPTED_YET);
@@ -384,10 +514,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
         boolean disabledOutside = false;
         boolean read = false;
+        KeyInfo figures = null; // the key's figures: from this reconcile's read or write, else the last sweep's
         if (revoked || observed != null || mustRead || attention || awaitingAuth
                 || !Conditions.isTrueFor(before, KEY_PROVISIONED, generation)) {
             if (observed == null || revoked) {
-                observed = revoked ? null : lifecycle.read(managementKey, hash).orElse(null);
+                KeyLifecycle.Proof proof = revoked ? null : lifecycle.prove(client, managementKey, hash);
+                if (proof != null && proof.foreign()) {
+                    return ownedElsewhere(client, context, before, status, proof, now);
+                }
+                observed = proof == null ? null : proof.key().orElse(null);
                 if (observed == null && verdict != null && !revoked && young(status, before, now)) {
                     // a key this new may work before OpenRouter's lookup shows it: look again shortly
                     Conditions.initialise(status, generation, now);
@@ -416,36 +551,37 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                             + " no longer exists (deleted outside the operator); a new key replaces it", generation, now);
                     Conditions.deriveReady(status, generation, now);
                     warnOnChange(client, before, status, KEY_VALID);
-                    retire(client, managementKey, before, status, hash, false, now);
+                    retire(client, managementKey, before, status, hash, Optional.empty(), now);
                     NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
                     metrics.rotated(Reason.KEY_REVOKED);
-                    observed = created.key().info();
+                    observed = created.owned();
                     hash = observed.hash();
                     key = Optional.of(created.key().key());
                     secret = Optional.of(created.secret());
                     verdict = lifecycle.verify(managementKey, key.get(), hash);
                     justCreated = true;
                 }
-                status.setKeyLabel(observed.label());
+                status.setKeyLabel(observed.info().label());
                 if (!justCreated && (status.getKeyCreatedAt() == null || !hash.equals(before.getKeyHash()))) {
-                    status.setKeyCreatedAt(observed.createdAt());
+                    status.setKeyCreatedAt(observed.info().createdAt());
                 }
             }
             KeyLifecycle.Sync sync = lifecycle.sync(client, managementKey, observed, disabledByOperator,
                     Budget.committedInPeriod(status, now));
             observed = sync.key();
+            figures = observed.info();
             disabledOutside = sync.disabledOutside();
             read = true;
-        } else if (seen.isPresent()) {
-            observed = seen.get().key(); // the sweep's figures: budget and validity without a request
-            disabledOutside = lifecycle.plan(client, observed, disabledByOperator, Budget.committedInPeriod(status, now))
+        } else if (seen.isPresent() && !seen.get().foreign()) {
+            figures = seen.get().key(); // the sweep's figures: budget and validity without a request
+            disabledOutside = lifecycle.plan(client, figures, disabledByOperator, Budget.committedInPeriod(status, now))
                     .disabledOutside();
         }
-        if (observed != null) {
-            Budget.apply(status, observed, now);
+        if (figures != null) {
+            Budget.apply(status, figures, now);
             if (read) {
-                metrics.observed(client, observed, now);
-                KeyInfo fresh = observed;
+                metrics.observed(client, figures, now);
+                KeyInfo fresh = figures;
                 sweep().ifPresent(s -> s.remember(client, fresh));
             }
         }
@@ -495,11 +631,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         status.setPendingRevocations(remaining);
         if (rebalance) {
             // the old key's unspent share moves to the key in use
-            KeyInfo inUse = observed != null ? observed : lifecycle.read(managementKey, hash).orElse(null);
+            KeyLifecycle.Owned inUse = observed != null ? observed : lifecycle.prove(client, managementKey, hash).key().orElse(null);
             if (inUse != null) {
                 observed = lifecycle.sync(client, managementKey, inUse, disabledByOperator,
                         Budget.committedInPeriod(status, now)).key();
-                Budget.apply(status, observed, now);
+                figures = observed.info();
+                Budget.apply(status, figures, now);
             }
         }
         status.setKeyCreationStartedAt(null);
@@ -512,7 +649,14 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 "OpenRouter key " + status.getKeyLabel() + " matches the spec", generation, now);
         String synced = "Secret " + secretName + " holds the current values" + (rollout.missing().isEmpty() ? ""
                 : "; rollout targets left alone: " + String.join(", ", rollout.missing()));
-        Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SYNCED, synced, generation, now);
+        if (tampered) {
+            Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SECRET_TAMPERED, synced + ". At " + now.truncatedTo(
+                    java.time.temporal.ChronoUnit.SECONDS) + " it had been edited to hold or name a key other than this "
+                    + "MaiClient's; that key was not used or touched, and this MaiClient got a new key of its own", generation, now);
+        } else if (!hasReason(before, SECRET_SYNCED, Reason.SECRET_TAMPERED) || !hash.equals(before.getKeyHash())) {
+            Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SYNCED, synced, generation, now);
+        } // else: the tampering stays on record until the next key
+
         if (!rollout.missing().isEmpty() && !hasMessage(before, SECRET_SYNCED, synced)) {
             events.warning(client, Events.ROLLOUT_TARGET_MISSING, "Rollout targets left alone in namespace "
                     + client.getMetadata().getNamespace() + ": " + String.join(", ", rollout.missing()));
@@ -520,10 +664,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         rotatingCondition(client, before, status, remaining, rollout, stuck, now);
         status.setNextRotationAt(nextRotation(client, status.getKeyCreatedAt()).map(Instant::toString).orElse(null));
         Duration recheck = null;
-        if (verdict == KeyLifecycle.Verdict.NOT_YET && observed != null && !observed.disabled()) {
+        if (verdict == KeyLifecycle.Verdict.NOT_YET && figures != null && !figures.disabled()) {
             recheck = awaitNewKey(client, status, now);
-        } else if (observed != null) {
-            keyValidity(client, status, observed, disabledOutside, now);
+        } else if (figures != null) {
+            keyValidity(client, status, figures, disabledOutside, now);
         }
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_VALID);
@@ -658,7 +802,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
      * figures are recorded with the intent, before the create, so a crash cannot lose them.
      */
     private NewKey rotate(MaiClient client, Context<MaiClient> context, ApiKey managementKey, ProvisioningKeyRef source,
-            Optional<Secret> secret, MaiClientStatus status, KeyInfo old, String reason, Instant now) {
+            Optional<Secret> secret, MaiClientStatus status, KeyLifecycle.Owned outgoing, String reason, Instant now) {
+        KeyInfo old = outgoing.info();
         Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
         BigDecimal share = limit.map(l -> Budget.overlapShare(l, status, old, now)).orElse(null);
         BigDecimal oldLimit = share == null ? null : Money.cents(old.usageInPeriod().add(share));
@@ -671,7 +816,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         // recorded first, with this reconcile's resourceVersion: a stale operator gets a conflict before it touches a key
         writeStatus(client, context, new MaiClientStatus(status));
         if (oldLimit != null && !Money.sameCents(oldLimit, old.limit())) {
-            lifecycle.limitTo(client, managementKey, old, oldLimit, "keeps " + Money.format(Optional.of(share))
+            lifecycle.limitTo(client, managementKey, outgoing, oldLimit, "keeps " + Money.format(Optional.of(share))
                     + " of the budget until the consumers have switched to the new key");
         }
         NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
@@ -699,7 +844,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         List<PendingRevocation> out = new ArrayList<>();
         for (PendingRevocation r : waiting) {
-            Optional<KeyInfo> old = lifecycle.read(managementKey, r.getHash()).filter(k -> lifecycle.ownedBy(k, client));
+            Optional<KeyLifecycle.Owned> old = lifecycle.prove(client, managementKey, r.getHash()).key();
             if (old.isEmpty()) {
                 out.add(r);
                 continue;
@@ -707,11 +852,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             KeyPatch patch = new KeyPatch();
             String reserved = r.getReservedInPeriod();
             if (over) {
-                BigDecimal spent = Money.cents(old.get().usageInPeriod());
+                BigDecimal spent = Money.cents(old.get().info().usageInPeriod());
                 patch.limit(spent);
                 reserved = spent.toPlainString();
             }
-            if (brake && !old.get().disabled()) {
+            if (brake && !old.get().info().disabled()) {
                 patch.disabled(true);
             }
             lifecycle.update(client, managementKey, old.get(), patch, "the spec changed during the rotation");
@@ -725,7 +870,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
      * ends with it); a key already gone counts as having spent its whole share.
      */
     private void settle(MaiClient client, ApiKey managementKey, MaiClientStatus status, PendingRevocation r, Instant now) {
-        Optional<KeyInfo> last = lifecycle.read(managementKey, r.getHash());
+        // only this client's own key's figures count: a hash in status is a claim, its figures could be anyone's
+        Optional<KeyInfo> last = lifecycle.prove(client, managementKey, r.getHash()).key().map(KeyLifecycle.Owned::info);
         BigDecimal atStart = decimal(r.getUsage());
         BigDecimal share = decimal(r.getReservedInPeriod()).subtract(decimal(r.getUsageInPeriod())).max(BigDecimal.ZERO);
         BigDecimal usage = last.map(KeyInfo::usage).orElse(atStart.add(share));
@@ -811,7 +957,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Optional.ofNullable(live.getStatus().getKeyHash()).ifPresent(held::add);
         Optional.ofNullable(live.getStatus().getPendingRevocations()).orElse(List.of()).forEach(r -> held.add(r.getHash()));
         findSecret(live, context, Names.secretName(live), true)
-                .flatMap(s -> EnvSecret.stored(s, live.getMetadata().getUid(), null)).ifPresent(k -> held.add(k.hash()));
+                .flatMap(s -> EnvSecret.stored(s, live.getMetadata().getUid(), null, digestKey.get())).ifPresent(k -> held.add(k.hash()));
         for (String orphan : orphans) {
             if (!held.contains(orphan)) {
                 lifecycle.revoke(client, managementKey, orphan, Events.ORPHAN_KEY_REVOKED,
@@ -822,20 +968,20 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     }
 
     /**
-     * Carries the figures of a key being replaced into status (budget-safe replacement): read and
-     * frozen when it still exists, else its last figures in status (which lag by less than $1 or 1%).
-     * Once only: a retry finds the key among the pending revocations the first attempt recorded.
+     * Carries the figures of a key being replaced into status (budget-safe replacement): frozen when a
+     * fresh read proved it this client's ({@code owned}), else its last figures in status (which lag by
+     * less than $1 or 1%). Once only: a retry finds the key among the pending revocations the first
+     * attempt recorded.
      */
     private void retire(MaiClient client, ApiKey managementKey, MaiClientStatus before, MaiClientStatus status, String old,
-            boolean exists, Instant now) {
+            Optional<KeyLifecycle.Owned> owned, Instant now) {
         if (Optional.ofNullable(before.getPendingRevocations()).orElse(List.of()).stream().anyMatch(r -> old.equals(r.getHash()))) {
             return;
         }
-        Optional<KeyInfo> info = exists ? lifecycle.read(managementKey, old) : Optional.empty();
         BigDecimal usage;
         BigDecimal inPeriod;
-        if (info.isPresent() && lifecycle.ownedBy(info.get(), client)) {
-            KeyInfo frozen = lifecycle.freeze(client, managementKey, info.get());
+        if (owned.isPresent()) {
+            KeyInfo frozen = lifecycle.freeze(client, managementKey, owned.get());
             usage = frozen.usage();
             inPeriod = frozen.usageInPeriod();
         } else {
@@ -882,7 +1028,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     }
 
     /** A key just created and the Secret that now holds it. */
-    private record NewKey(CreatedKey key, Secret secret) {
+    private record NewKey(CreatedKey key, KeyLifecycle.Owned owned, Secret secret) {
     }
 
     /**
@@ -899,15 +1045,16 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Conditions.initialise(status, generation, now);
         recordIntent(client, context, status);
 
-        CreatedKey created;
+        KeyLifecycle.Minted minted;
         try {
-            created = lifecycle.create(client, managementKey, Budget.committedInPeriod(status, now));
+            minted = lifecycle.create(client, managementKey, Budget.committedInPeriod(status, now));
         } catch (OpenRouterException e) {
             if (!e.retryable()) {
                 status.setKeyCreationStartedAt(null); // a definite refusal: OpenRouter created nothing
             }
             throw e;
         }
+        CreatedKey created = minted.created();
         MaiClientStatus recorded = new MaiClientStatus(status);
         status.setKeyHash(created.info().hash());
         status.setKeyLabel(created.info().label());
@@ -916,16 +1063,16 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         try {
             Secret written = writeSecret(client, context, actual, desiredSecret(client, created.key(), status));
             status.setKeyCreationStartedAt(null); // stored: the create is finished
-            return new NewKey(created, written);
+            return new NewKey(created, minted.owned(), written);
         } catch (KubernetesClientException e) {
             // the write may have happened after all (a retried request answered by a conflict): the Secret decides
             String name = Names.secretName(client);
             Optional<Secret> stored = findSecret(client, context, name, true)
-                    .filter(s -> EnvSecret.stored(s, client.getMetadata().getUid(), null)
+                    .filter(s -> EnvSecret.stored(s, client.getMetadata().getUid(), null, digestKey.get())
                             .map(k -> k.hash().equals(created.info().hash())).orElse(false));
             if (stored.isPresent()) {
                 status.setKeyCreationStartedAt(null);
-                return new NewKey(created, stored.get());
+                return new NewKey(created, minted.owned(), stored.get());
             }
             try {
                 lifecycle.revoke(client, managementKey, created.info().hash(), Events.ORPHAN_KEY_REVOKED,
@@ -1001,7 +1148,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     private Secret desiredSecret(MaiClient client, ApiKey key, MaiClientStatus status) {
         return EnvSecret.desired(client, new EnvSecret.Inputs(key, status.getKeyHash(), status.getKeyCreatedAt(),
-                status.getExternalUser(), config.effectiveOpenrouterHost()));
+                status.getExternalUser(), config.effectiveOpenrouterHost()), digestKey.get());
     }
 
     /** Creates or updates (optimistic-locked) the Secret, through JOSDK so the next reconcile sees the write. */
@@ -1061,13 +1208,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return before.getExternalUser();
         }
         String computed = Names.defaultExternalUser(client.getSpec().getOrganizationName());
-        List<String> others = context.getPrimaryCache().byIndex(EXTERNAL_USER_INDEX, computed).stream()
-                .filter(o -> !o.getMetadata().getUid().equals(client.getMetadata().getUid()))
-                .map(o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName())
-                .toList();
-        if (!others.isEmpty()) {
+        boolean taken = context.getPrimaryCache().byIndex(EXTERNAL_USER_INDEX, computed).stream()
+                .anyMatch(o -> !o.getMetadata().getUid().equals(client.getMetadata().getUid()));
+        if (taken) {
+            // which MaiClient has it is another tenant's business: the event names none
             events.warning(client, Events.EXTERNAL_USER_COLLISION, "The default external user " + computed
-                    + " is already used by " + String.join(", ", others) + "; set spec.externalUser to tell them apart");
+                    + " is already used by another MaiClient; set spec.externalUser to tell them apart");
         }
         return computed;
     }
@@ -1118,7 +1264,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         } catch (SecretConflict notOurs) {
             secret = Optional.empty();
         }
-        Optional<String> inSecret = secret.flatMap(s -> EnvSecret.stored(s, uid, status.getKeyHash())).map(EnvSecret.Stored::hash);
+        Optional<String> inSecret = secret.flatMap(s -> EnvSecret.stored(s, uid, status.getKeyHash(), digestKey.get()))
+                .map(EnvSecret.Stored::hash);
         Set<String> hashes = new LinkedHashSet<>();
         inSecret.ifPresent(hashes::add);
         Optional.ofNullable(status.getKeyHash()).ifPresent(hashes::add);

@@ -10,7 +10,7 @@ import java.util.Optional;
  * Which updates of a MaiClient start a reconcile: a new generation (spec change), the start of a
  * deletion, a change of finalizers, and the annotations people use to steer the operator
  * ({@code mai.dev/abandon-key}, also while the MaiClient is being deleted, and
- * {@code mai.dev/rotate}). Status-only updates —
+ * {@code mai.dev/rotate}, {@code mai.dev/take-over}). Status-only updates —
  * the operator's own writes — do not. JOSDK's generation-aware filtering alone would drop the
  * annotation changes (BUILD-NOTES), so this filter replaces it.
  */
@@ -24,7 +24,8 @@ public class MaiClientUpdates implements OnUpdateFilter<MaiClient> {
                 || updated.isMarkedForDeletion() != old.isMarkedForDeletion()
                 || !Objects.equals(now.getFinalizers(), before.getFinalizers())
                 || !Objects.equals(annotation(updated, Labels.ABANDON_KEY), annotation(old, Labels.ABANDON_KEY))
-                || !Objects.equals(annotation(updated, Labels.ROTATE), annotation(old, Labels.ROTATE));
+                || !Objects.equals(annotation(updated, Labels.ROTATE), annotation(old, Labels.ROTATE))
+                || !Objects.equals(annotation(updated, Labels.TAKE_OVER), annotation(old, Labels.TAKE_OVER));
     }
 
     private static String annotation(MaiClient client, String name) {

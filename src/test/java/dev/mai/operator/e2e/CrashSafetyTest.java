@@ -145,7 +145,7 @@ class CrashSafetyTest extends OperatorHarness {
         OpenRouterSimulator.Key stored = orphanFor(current);
         MaiClient valid = Clients.with(current, s -> s.setSpendingLimit(new IntOrString("10")));
         client.resource(EnvSecret.desired(valid, new EnvSecret.Inputs(ApiKey.of(stored.secret), stored.hash, null,
-                Names.defaultExternalUser("Crash Co"), simulator().baseUrl()))).create();
+                Names.defaultExternalUser("Crash Co"), simulator().baseUrl()), digestKey())).create();
         OpenRouterSimulator.Key stray = orphanFor(current); // and a key of an earlier lost attempt
         long creates = simulator().count("POST /keys");
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.reconciler.DigestKey;
 import dev.mai.operator.reconciler.InstallationId;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -142,6 +143,13 @@ abstract class OperatorHarness {
         String namespace = Optional.ofNullable(client().getNamespace()).orElse("default");
         return client().configMaps().inNamespace(namespace).withName(InstallationId.CONFIG_MAP).require()
                 .getData().get(InstallationId.DATA_KEY);
+    }
+
+    /** The operator's digest secret (what only the operator holds), as a test that plays the operator needs it. */
+    byte[] digestKey() {
+        String namespace = Optional.ofNullable(client().getNamespace()).orElse("default");
+        return Base64.getDecoder().decode(client().secrets().inNamespace(namespace).withName(DigestKey.SECRET).require()
+                .getData().get(DigestKey.DATA_KEY));
     }
 
     /** The simulator's live keys that belong to this MaiClient (by the UID in the key name's suffix). */
