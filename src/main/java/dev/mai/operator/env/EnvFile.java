@@ -4,21 +4,29 @@ import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.reconciler.DotEnv;
 import dev.mai.operator.reconciler.EnvSecret;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,8 +37,10 @@ import java.util.regex.Pattern;
 /**
  * A {@code .env} file as the mai-env command sees it: its own block, delimited by marker comments,
  * and every other line, kept exactly as written. The block holds the operator's {@code .env} content
- * (SPEC 3) and three bookkeeping comments: the id that this file's keys carry in their names, the
- * limit reset asked for, and, while a key creation has not finished, when it started.
+ * (the six variables and the comment header) and bookkeeping comments: the id that this file's keys
+ * carry in their names, where the file was written (host and absolute path: a copy of the file in
+ * another folder carries the same id, and is told apart by this), the limit reset asked for, and,
+ * while a key creation has not finished, when it started.
  *
  * <p>Variables of the block's names found outside it (a file the old script wrote) are read as
  * remembered values and dropped, so each name is assigned once.
@@ -42,6 +52,7 @@ final class EnvFile {
     static final String ID = "# mai-env-id: ";
     static final String LIMIT_RESET = "# mai-env-limit-reset: ";
     static final String CREATE_STARTED = "# mai-env-create-started: ";
+    static final String LOCATION = "# mai-env-location: ";
     /** What an id looks like: a UUID, the form the key-name suffix carries. */
     static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     /** A {@code NAME=value} line, optionally with {@code export}, as python-dotenv and sh read them. */
@@ -53,7 +64,7 @@ final class EnvFile {
      * file holds now (its block's variables, and those of the block's names found outside it), so that
      * a key is never taken out of the file before its successor is in.
      */
-    record Block(String id, String limitReset, Instant createStarted, String body) {
+    record Block(String id, String location, String limitReset, Instant createStarted, String body) {
     }
 
     private final Path path;
@@ -63,10 +74,12 @@ final class EnvFile {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final StringBuilder body = new StringBuilder();
     private final StringBuilder outsideLines = new StringBuilder();
+    private final Set<String> notes = new LinkedHashSet<>();
     /** Where in the kept lines the block goes: where the first line of ours was; -1: at the end. */
     private int blockAt = -1;
     private int keptVariables;
     private String id;
+    private String location;
     private String limitReset;
     private Instant createStarted;
 
@@ -84,6 +97,122 @@ final class EnvFile {
     /** The lock file next to a {@code .env} that keeps two runs on the same file apart. */
     static Path lockFile(Path resolved) {
         return resolved.resolveSibling(resolved.getFileName() + ".mai-env.lock");
+    }
+
+    /**
+     * Opens (creating it when missing) the lock file of {@code target} without following a symbolic
+     * link: a run as root must not create, truncate or lock whatever file a link in a shared folder
+     * names. Refuses anything but a regular file (a FIFO would block the open forever).
+     */
+    static FileChannel openLock(Path target) throws IOException {
+        Path lock = lockFile(target);
+        if (Files.isSymbolicLink(lock) || Files.exists(lock, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(lock, LinkOption.NOFOLLOW_LINKS)) {
+            throw new LockRefused(lock);
+        }
+        try {
+            return FileChannel.open(lock, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    ownerOnly(target.getParent()));
+        } catch (FileSystemException e) {
+            if (Files.isSymbolicLink(lock)) {
+                throw new LockRefused(lock); // replaced by a link between the check and the open
+            }
+            throw e;
+        }
+    }
+
+    /** The lock file is a symbolic link or not a regular file: the run stops without opening it. */
+    static final class LockRefused extends IOException {
+        LockRefused(Path lock) {
+            super(lock + " is a symbolic link or not a regular file; mai-env opens its lock file only as a regular "
+                    + "file and never follows a link there (a run as root would write wherever it points). Remove "
+                    + lock + " and run again", null);
+        }
+    }
+
+    /**
+     * Gives the lock file the owner and group of {@code target} where they differ (a run as root),
+     * so that the next run as the file's owner can open it. Best effort: a run that may not change
+     * an owner leaves it.
+     */
+    static void shareOwnership(Path lock, Path target) {
+        try {
+            PosixFileAttributes file = Files.readAttributes(target, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            keepOwnership(lock, file);
+        } catch (IOException | UnsupportedOperationException e) {
+            // no file yet, no POSIX owners, or not allowed: the lock stays as it is
+        }
+    }
+
+    /**
+     * Where {@code target} is, as its block records it: this host's name and the absolute path, with
+     * the directory's symbolic links resolved (so {@code ./.env} and {@code .env} are one place).
+     * Characters that would break the comment line are written as {@code %XX}.
+     */
+    static String locationOf(Path target) {
+        Path where = target.toAbsolutePath().normalize();
+        try {
+            where = where.getParent().toRealPath().resolve(where.getFileName());
+        } catch (IOException e) {
+            // no directory yet: the file does not exist, so there is no recorded place to compare with
+        }
+        StringBuilder out = new StringBuilder(host()).append(':');
+        where.toString().codePoints().forEach(c -> {
+            if (c < 0x20 || c == 0x7f || c == '%') {
+                out.append(String.format("%%%02X", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
+    }
+
+    /**
+     * This machine's name as the kernel has it ({@code /proc/sys/kernel/hostname}), else as Java
+     * finds it. Not the HOSTNAME variable, which {@code sudo} drops: the name must be the same for
+     * every run on one machine.
+     */
+    static String host() {
+        try {
+            String kernel = Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.UTF_8).strip();
+            if (!kernel.isEmpty()) {
+                return kernel;
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // not Linux: ask Java
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown-host";
+        }
+    }
+
+    /**
+     * Whether the file at {@code location} (when it is on this host) still holds a mai-env block with
+     * {@code id}: then a file carrying that id elsewhere is a copy, not the original moved.
+     */
+    static boolean stillHolds(String location, String id) {
+        String prefix = host() + ":";
+        if (!location.startsWith(prefix)) {
+            return false; // another machine's file: this run cannot look
+        }
+        StringBuilder path = new StringBuilder();
+        String encoded = location.substring(prefix.length());
+        for (int i = 0; i < encoded.length(); i++) {
+            char c = encoded.charAt(i);
+            if (c == '%' && i + 2 < encoded.length() && encoded.substring(i + 1, i + 3).matches("[0-9A-F]{2}")) {
+                path.append((char) Integer.parseInt(encoded.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else {
+                path.append(c);
+            }
+        }
+        try {
+            return Files.readString(Path.of(path.toString()), StandardCharsets.UTF_8)
+                    .lines().anyMatch(l -> l.strip().equals((ID + id).strip()));
+        } catch (IOException | RuntimeException e) {
+            return false; // gone (or unreadable, which the person who said --moved knows better about)
+        }
     }
 
     /** Reads the file {@link #resolve} gave (a missing file reads as empty). */
@@ -168,6 +297,8 @@ final class EnvFile {
         if (bare.startsWith(ID)) {
             String value = bare.substring(ID.length()).strip();
             id = UUID.matcher(value).matches() ? value : null;
+        } else if (bare.startsWith(LOCATION)) {
+            location = bare.substring(LOCATION.length()).strip();
         } else if (bare.startsWith(LIMIT_RESET)) {
             limitReset = bare.substring(LIMIT_RESET.length()).strip();
         } else if (bare.startsWith(CREATE_STARTED)) {
@@ -237,6 +368,11 @@ final class EnvFile {
         return Optional.ofNullable(id);
     }
 
+    /** Where the file was when a former run wrote it ({@link #locationOf}); empty in files older than this line. */
+    Optional<String> location() {
+        return Optional.ofNullable(location).filter(l -> !l.isEmpty());
+    }
+
     /** The limit reset a former run asked for: daily, weekly, monthly or never. */
     Optional<String> limitReset() {
         return Optional.ofNullable(limitReset);
@@ -263,6 +399,7 @@ final class EnvFile {
         // keeping what the file holds: lines found outside the block first, so that the block's own values win
         out.append(block.body() != null ? block.body() : outsideLines.toString() + body);
         out.append(ID).append(block.id()).append('\n');
+        out.append(LOCATION).append(block.location()).append('\n');
         out.append(LIMIT_RESET).append(Optional.ofNullable(block.limitReset()).orElse("never")).append('\n');
         if (block.createStarted() != null) {
             out.append(CREATE_STARTED).append(block.createStarted()).append('\n');
@@ -280,6 +417,7 @@ final class EnvFile {
      */
     void write(String text) throws IOException {
         Path dir = path.getParent();
+        PosixFileAttributes before = ownership();
         Path temporary = Files.createTempFile(dir, temporaryPrefix(path), ".tmp", ownerOnly(dir));
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
@@ -288,6 +426,13 @@ final class EnvFile {
                     channel.write(bytes);
                 }
                 channel.force(true);
+            }
+            // after sudo mai-env, Docker Compose run as the file's owner must still read it: the new file keeps owner and group
+            if (before != null) {
+                for (String lost : keepOwnership(temporary, before)) {
+                    notes.add("Could not keep " + lost + " of " + path + " (only root may give a file away): it now "
+                            + "belongs to the user who ran mai-env. Check that Docker Compose's user can still read it.");
+                }
             }
             Files.move(temporary, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             syncDirectory(dir);
@@ -313,6 +458,42 @@ final class EnvFile {
         } catch (NoSuchFileException e) {
             // no directory: reading finds no file, writing reports it
         }
+    }
+
+    /** The owner and group of the file as it is now; null when there is none, or no POSIX owners. */
+    private PosixFileAttributes ownership() throws IOException {
+        try {
+            return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** Gives {@code file} the owner and group of {@code like} where they differ; returns what could not be set. */
+    private static List<String> keepOwnership(Path file, PosixFileAttributes like) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        PosixFileAttributes now = view.readAttributes();
+        List<String> lost = new ArrayList<>();
+        if (!now.group().equals(like.group())) {
+            try {
+                view.setGroup(like.group());
+            } catch (FileSystemException e) {
+                lost.add("the group " + like.group().getName());
+            }
+        }
+        if (!now.owner().equals(like.owner())) {
+            try {
+                view.setOwner(like.owner());
+            } catch (FileSystemException e) {
+                lost.add("the owner " + like.owner().getName());
+            }
+        }
+        return lost;
+    }
+
+    /** What writing could not do as asked (an owner not kept), for the run to tell; never a key. */
+    Set<String> notes() {
+        return notes;
     }
 
     /** Puts the file back as it was read: the same content, or no file when there was none. */

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * The key lifecycle of one {@code .env} file, the operator's rules with a file in place of the
@@ -33,6 +34,13 @@ import java.util.function.Predicate;
  * key's name will carry) before {@code POST /keys}, the key right after. A run that finds an intent
  * without its key lists the account's keys and deletes this file's keys other than the one it
  * holds, waiting out OpenRouter's eventually consistent listing for as long as the operator does.
+ *
+ * <p>Ownership before every write: no key is PATCHed or deleted unless a fresh read of it
+ * ({@code GET /keys/{hash}}) shows this file's mark at the end of its name ({@code [mai:mai-env:<id>]}),
+ * or it is the key this run's own create just returned. A {@code .env} is a claim, not a proof: a hash
+ * it names that leads to a key without that mark is never written, and every hash is checked to be 64
+ * lowercase hex before it goes into a URL. A file whose recorded location is not where it is (a copied
+ * project folder carries the same id) stops the run before any request.
  */
 final class EnvKey {
 
@@ -41,9 +49,15 @@ final class EnvKey {
     /** As the operator's: how long a new key may answer 401 while it propagates. */
     static final Duration PROPAGATION = Duration.ofSeconds(60);
     static final Duration RECHECK = Duration.ofSeconds(2);
+    /** What an OpenRouter key hash looks like; nothing else goes into a URL. */
+    static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
 
-    /** What the run is asked for: the spec's four settings, and whether to replace a working key. */
-    record Settings(MaiClientSpec spec, boolean rotate) {
+    /**
+     * What the run is asked for: the spec's four settings, whether to replace a working key, and what
+     * to do with a file that is not where it was written: give it a new id ({@code newId}, a copy), or
+     * record its new place ({@code moved}).
+     */
+    record Settings(MaiClientSpec spec, boolean rotate, boolean newId, boolean moved) {
     }
 
     /** A failure the command reports with its own exit code and a message saying what to do. */
@@ -74,19 +88,68 @@ final class EnvKey {
         this.say = say;
     }
 
+    /**
+     * Refuses, before any request, a file this run must not act for: one carrying the id of a file
+     * written elsewhere (copied or moved), or one whose {@code OPENROUTER_KEY_HASH} is not a hash.
+     */
+    static void check(EnvFile file, boolean newId, boolean moved) throws Refusal {
+        if (newId && moved) {
+            throw new Refusal(MaiEnvCommand.INVALID, "--new-id and --moved: give one of them (--new-id for a copy, --moved for a file that was moved)");
+        }
+        String here = EnvFile.locationOf(file.path());
+        Optional<String> recorded = file.location();
+        if (file.id().isPresent() && recorded.isPresent() && !recorded.get().equals(here) && !newId) {
+            if (!moved) {
+                throw new Refusal(MaiEnvCommand.COPIED, file.path() + " is not where it was written: its line \""
+                        + EnvFile.LOCATION.strip() + "\" says " + recorded.get() + ", and this is " + here + ". "
+                        + "The file was copied or moved, and its id ties it to the keys of the file written there, so this run "
+                        + "changed nothing. A copy (another client, or a second project made from the same folder): run again "
+                        + "with --new-id, and it gets an id and a key of its own; the key it holds now is left to the original. "
+                        + "Moved (nothing is left at the old place): run again with --moved.");
+            }
+            if (EnvFile.stillHolds(recorded.get(), file.id().get())) {
+                throw new Refusal(MaiEnvCommand.COPIED, "--moved: the file at " + recorded.get() + " still holds this id, so "
+                        + file.path() + " is a copy of it. Run again with --new-id for a key of its own.");
+            }
+        }
+        Optional<String> hash = file.keyHash();
+        if (hash.isPresent() && !HASH.matcher(hash.get()).matches()) {
+            // the value is not shown: a hand-edited file may hold a key in the wrong variable
+            throw new Refusal(MaiEnvCommand.FILE, EnvSecret.KEY_HASH + " in " + file.path() + " must be 64 lowercase hex "
+                    + "characters (OpenRouter's key hash); it is not, so it is not sent anywhere and this run changed nothing. "
+                    + "Put back the value mai-env wrote; if it is lost, delete the line and run again: the file then gets a "
+                    + "new key, and the old one is left on OpenRouter for you to delete.");
+        }
+    }
+
     /** Brings the file and its key in line with {@code settings}; returns the key the file holds afterwards. */
     ApiKey apply(EnvFile file, Settings settings, ApiKey managementKey) throws IOException, Refusal {
-        String id = file.id().orElseGet(() -> UUID.randomUUID().toString());
+        check(file, settings.newId(), settings.moved());
+        try {
+            return bringInLine(file, settings, managementKey);
+        } finally {
+            file.notes().forEach(say);
+        }
+    }
+
+    private ApiKey bringInLine(EnvFile file, Settings settings, ApiKey managementKey) throws IOException, Refusal {
+        String formerId = file.id().orElse(null);
+        String id = settings.newId() || formerId == null ? UUID.randomUUID().toString() : formerId;
+        String location = EnvFile.locationOf(file.path());
         MaiClientSpec spec = settings.spec();
         KeySettings want = new KeySettings(Names.keyName(spec.getOrganizationName(), reference, Names.ENV_INSTALLATION, id, false),
                 Money.limit(spec.getSpendingLimit()).orElse(null), spec.getLimitReset(), false);
-        Predicate<KeyInfo> ours = key -> Names.keyOwner(key.name())
+        Predicate<KeyInfo> ours = key -> HASH.matcher(String.valueOf(key.hash())).matches() && Names.keyOwner(key.name())
                 .filter(o -> !o.retained() && Names.ENV_INSTALLATION.equals(o.installationId()) && id.equals(o.uid()))
                 .isPresent();
+        if (settings.newId() && formerId != null) {
+            say.accept(file.path() + " gets a new id (--new-id); the keys of the file it was copied from are left to it.");
+        }
 
-        // an intent whose key has not shown up yet stays in the file (for the next run to look again) until the grace is over
-        Instant unsettled = file.createStarted().isPresent()
-                && !collectUnfinishedCreate(file, managementKey, ours, file.createStarted().get()) ? file.createStarted().get() : null;
+        // an intent whose key has not shown up yet stays in the file (for the next run to look again) until the grace is over;
+        // an intent of the former id (--new-id) is the original's, not this file's
+        Optional<Instant> intent = settings.newId() ? Optional.empty() : file.createStarted();
+        Instant unsettled = intent.isPresent() && !collectUnfinishedCreate(file, managementKey, ours, intent.get()) ? intent.get() : null;
 
         Optional<ApiKey> key = file.key();
         Optional<String> hash = file.keyHash();
@@ -101,9 +164,8 @@ final class EnvKey {
                 return key.get();
             } else if (info.isEmpty()) {
                 say.accept("The key in " + file.path() + " was deleted on OpenRouter: creating a new one.");
-            } else if (foreign(info.get(), ours)) {
-                say.accept("The key in " + file.path() + " (" + info.get().label() + ") belongs to someone else (its name ends in "
-                        + "another owner's mark, e.g. a MaiClient's): creating one for this file and leaving that key alone.");
+            } else if (!ours.test(info.get())) {
+                say.accept(notOurs(file, info.get(), formerId));
             } else if (info.get().disabled()) {
                 if (!settings.rotate()) {
                     throw new Refusal(MaiEnvCommand.KEY_DISABLED, "The key in " + file.path() + " (" + info.get().label()
@@ -114,6 +176,11 @@ final class EnvKey {
                 old = info.get();
             } else if (!keys.authenticates(key.get())) {
                 say.accept("The key in " + file.path() + " does not authenticate (was it changed by hand?): replacing it.");
+                old = info.get();
+            } else if (!couldBe(key.get(), info.get())) {
+                say.accept("The key in " + file.path() + " is not the key its " + EnvSecret.KEY_HASH + " names (OpenRouter's "
+                        + "label for that one is " + info.get().label() + "; was the file changed by hand?): replacing it. The "
+                        + "key the file held is not changed on OpenRouter.");
                 old = info.get();
             } else if (settings.rotate()) {
                 old = info.get();
@@ -127,19 +194,21 @@ final class EnvKey {
         }
 
         if (current != null) {
+            // current is the fresh read of this file's key (its mark checked above): the one key this run may PATCH
             KeyPatch patch = KeyLifecycle.difference(want, current);
             if (!patch.isEmpty()) {
-                current = keys.update(managementKey, current.hash(), patch);
+                current = keys.update(managementKey, hash.get(), patch);
                 say.accept("Updated OpenRouter key " + current.label() + ": " + patch.describe() + ".");
             }
-            String body = EnvSecret.dotenv("mai-env", spec, inputs(key.get(), current.hash(), current.createdAt(), spec));
-            save(file, file.render(new EnvFile.Block(id, spec.getLimitReset(), unsettled(unsettled), body)), "OpenRouter key " + current.label());
+            String body = EnvSecret.dotenv("mai-env", spec, inputs(key.get(), hash.get(), current.createdAt(), spec));
+            save(file, file.render(new EnvFile.Block(id, location, spec.getLimitReset(), unsettled(unsettled), body)),
+                    "OpenRouter key " + current.label());
             return key.get();
         }
 
         // the intent first, with the id the new key's name carries: an interrupted run is cleaned up by the next
         Instant started = clock.instant();
-        file.write(file.render(new EnvFile.Block(id, spec.getLimitReset(), started, null)));
+        file.write(file.render(new EnvFile.Block(id, location, spec.getLimitReset(), started, null)));
         CreatedKey created;
         try {
             created = keys.create(managementKey, want);
@@ -151,17 +220,19 @@ final class EnvKey {
         }
         KeyInfo made = created.info();
         String body = EnvSecret.dotenv("mai-env", spec, inputs(created.key(), made.hash(), made.createdAt(), spec));
-        file.write(file.render(new EnvFile.Block(id, spec.getLimitReset(), unsettled(unsettled), body)));
+        file.write(file.render(new EnvFile.Block(id, location, spec.getLimitReset(), unsettled(unsettled), body)));
         say.accept("Created OpenRouter key " + made.label() + " for " + spec.getOrganizationName() + " (limit "
                 + Money.format(Money.limit(spec.getSpendingLimit())) + ", " + resets(spec) + ") and wrote it to "
                 + file.path() + " (mode 600" + kept(file) + ").");
 
         if (old != null) {
-            if (ours.test(old)) {
+            // read again right before the delete: only a key that shows this file's mark now is deleted
+            Optional<KeyInfo> again = keys.get(managementKey, old.hash());
+            if (again.isPresent() && ours.test(again.get())) {
                 keys.delete(managementKey, old.hash());
                 say.accept("Deleted the old OpenRouter key " + old.label() + ".");
-            } else {
-                say.accept("Left the old OpenRouter key " + old.label() + " alone: its name does not mark it as this "
+            } else if (again.isPresent()) {
+                say.accept("Left the old OpenRouter key " + old.label() + " alone: its name no longer marks it as this "
                         + "file's key. Delete it on OpenRouter once nothing uses it.");
             }
         }
@@ -169,14 +240,45 @@ final class EnvKey {
         return created.key();
     }
 
+    /** What the run says of a key the file names that does not carry this file's mark: it is left as it is. */
+    private static String notOurs(EnvFile file, KeyInfo key, String formerId) {
+        Optional<Names.KeyOwner> owner = Names.keyOwner(key.name());
+        String whose;
+        if (owner.isEmpty()) {
+            whose = "carries no mark of mai-env or of an operator in its name (made by hand, by the old script or "
+                    + "another tool), so nothing shows that it is this file's";
+        } else if (Names.ENV_INSTALLATION.equals(owner.get().installationId()) && owner.get().uid().equals(formerId)) {
+            whose = "belongs to the file this one was copied from";
+        } else if (Names.ENV_INSTALLATION.equals(owner.get().installationId())) {
+            whose = "belongs to someone else: its name carries another .env file's mark";
+        } else {
+            whose = "belongs to someone else: its name ends in another owner's mark (an operator's, e.g. a MaiClient's)";
+        }
+        return "The key " + key.label() + " that " + EnvSecret.KEY_HASH + " in " + file.path() + " names " + whose
+                + ". mai-env changes no key it cannot prove is this file's: that key is left as it is (name, limit, "
+                + "enabled, not deleted), and this file gets a key of its own. Delete the old key on OpenRouter once "
+                + "nothing uses it.";
+    }
+
+    /**
+     * False only when OpenRouter's masked label of the key the hash names ({@code sk-or-v1-abc...xyz})
+     * plainly shows another key than the file's; a label in another form tells nothing, so true.
+     */
+    static boolean couldBe(ApiKey key, KeyInfo info) {
+        String label = info.label();
+        int dots = label == null ? -1 : label.indexOf("...");
+        if (dots < 0 || label.indexOf("...", dots + 1) >= 0) {
+            return true;
+        }
+        String start = label.substring(0, dots);
+        String end = label.substring(dots + 3);
+        String value = key.reveal();
+        return start.isEmpty() || end.isEmpty() || value.startsWith(start) && value.endsWith(end);
+    }
+
     /** An earlier intent still to look for, or null once its grace is over. */
     private Instant unsettled(Instant started) {
         return started != null && clock.instant().isBefore(started.plus(UNFINISHED_CREATE_GRACE)) ? started : null;
-    }
-
-    /** Whether a key's name marks it as another owner's (a MaiClient's, another file's); a name without a mark is not. */
-    private static boolean foreign(KeyInfo key, Predicate<KeyInfo> ours) {
-        return Names.keyOwner(key.name()).isPresent() && !ours.test(key);
     }
 
     /** Whether the interrupted create's key was found; only a file holding no key waits for it. */
@@ -185,18 +287,25 @@ final class EnvKey {
         Set<String> keep = file.keyHash().map(Set::of).orElse(Set.of());
         Consumer<KeyInfo> deleted = k -> say.accept("Deleted OpenRouter key " + k.label() + ": an interrupted run created it "
                 + "but never wrote it to " + file.path() + ".");
-        boolean accounted = KeyLifecycle.collectUnfinishedCreate(keys, managementKey, ours, started, keep, deleted);
+        // the list shows names as they were; a fresh read of each candidate shows the mark before it is deleted
+        Predicate<KeyInfo> freshlyOurs = k -> ours.test(k) && keys.get(managementKey, k.hash()).filter(ours).isPresent();
+        boolean accounted = KeyLifecycle.collectUnfinishedCreate(keys, managementKey, freshlyOurs, started, keep, deleted);
         while (!accounted && file.key().isEmpty() && clock.instant().isBefore(started.plus(UNFINISHED_CREATE_GRACE))) {
             Duration left = Duration.between(clock.instant(), started.plus(UNFINISHED_CREATE_GRACE));
             say.accept("Its key has not appeared in OpenRouter's list yet; looking again for up to " + left.toSeconds() + " s.");
             pause(left.compareTo(Duration.ofSeconds(5)) < 0 ? left : Duration.ofSeconds(5));
-            accounted = KeyLifecycle.collectUnfinishedCreate(keys, managementKey, ours, started, keep, deleted);
+            accounted = KeyLifecycle.collectUnfinishedCreate(keys, managementKey, freshlyOurs, started, keep, deleted);
         }
         return accounted;
     }
 
     /** Checks the new key as the application will use it, for as long as a new key may take to propagate. */
     private void confirm(ApiKey managementKey, ApiKey key, KeyInfo made) throws Refusal {
+        if (!HASH.matcher(String.valueOf(made.hash())).matches()) {
+            throw new Refusal(MaiEnvCommand.FAILED, "OpenRouter answered the new key " + made.label() + " with a hash that is "
+                    + "not 64 lowercase hex characters. The key is in the file, but mai-env sends no such hash in a request, "
+                    + "so it was not checked; the next run refuses the file until " + EnvSecret.KEY_HASH + " is mended.");
+        }
         Instant until = clock.instant().plus(PROPAGATION);
         Verdict verdict = KeyLifecycle.verify(keys, managementKey, key, made.hash());
         while (verdict == Verdict.NOT_YET && clock.instant().isBefore(until)) {

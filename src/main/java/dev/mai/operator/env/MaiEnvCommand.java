@@ -23,12 +23,10 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -59,7 +57,8 @@ import picocli.CommandLine.Spec;
             "4:the OpenRouter account has insufficient credits",
             "5:OpenRouter could not be reached, was unavailable or rate-limited: run again later",
             "6:the .env file could not be read or written, or another run is using it",
-            "7:the key in the .env is disabled on OpenRouter (use --rotate for a new one)"})
+            "7:the key in the .env is disabled on OpenRouter (use --rotate for a new one)",
+            "8:the .env is not where it was written (copied or moved): --new-id for a copy, --moved for a move"})
 @TopCommand
 public class MaiEnvCommand implements Callable<Integer> {
 
@@ -70,6 +69,7 @@ public class MaiEnvCommand implements Callable<Integer> {
     static final int UNAVAILABLE = 5;
     static final int FILE = 6;
     static final int KEY_DISABLED = 7;
+    static final int COPIED = 8;
 
     /** The spec fields the options set, with the option that stands for each in messages. */
     private static final Map<String, String> OPTIONS = Map.of(
@@ -97,6 +97,14 @@ public class MaiEnvCommand implements Callable<Integer> {
 
     @Option(names = "--rotate", description = "Replace the key with a new one, then delete the old one.")
     boolean rotate;
+
+    @Option(names = "--new-id", description = "This .env is a copy (of another project's, or of this one's folder): give it "
+            + "a new id and a key of its own; the key it holds is left to the file it was copied from.")
+    boolean newId;
+
+    @Option(names = "--moved", description = "This .env was moved, or its folder renamed, and nothing is left at the old "
+            + "place: record where it is now and keep its key.")
+    boolean moved;
 
     @Option(names = "--show-key", description = "Print the key (once, at the end). Without it, no key is ever printed.")
     boolean showKey;
@@ -159,14 +167,15 @@ public class MaiEnvCommand implements Callable<Integer> {
         } catch (IOException e) {
             return fail(stderr, FILE, "Cannot read " + out + ": " + e);
         }
-        try (FileChannel lockChannel = FileChannel.open(EnvFile.lockFile(target),
-                Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), EnvFile.ownerOnly(target.getParent()));
+        try (FileChannel lockChannel = EnvFile.openLock(target);
                 FileLock lock = lockChannel.tryLock()) {
             if (lock == null) {
                 return fail(stderr, FILE, "Another mai-env run is using " + target + " (it holds " + EnvFile.lockFile(target)
                         + "). Wait for it to finish, then run again.");
             }
+            EnvFile.shareOwnership(EnvFile.lockFile(target), target);
             EnvFile file = EnvFile.read(target);
+            EnvKey.check(file, newId, moved); // before anything is asked or sent
             MaiClientSpec given = spec(organization, limit, NEVER.equals(reset) ? null : reset, externalUser);
             refuseInvalid(given, given, null);
             ApiKey managementKey = managementKey(prompter); // asked first, as the old script did
@@ -182,6 +191,8 @@ public class MaiEnvCommand implements Callable<Integer> {
             return fail(stderr, r.exitCode, r.getMessage());
         } catch (OpenRouterException e) {
             return openRouterFailure(stderr, e);
+        } catch (EnvFile.LockRefused e) {
+            return fail(stderr, FILE, e.getMessage() + ".");
         } catch (OverlappingFileLockException e) {
             return fail(stderr, FILE, "Another mai-env run in this process is using " + target + ".");
         } catch (IOException | UncheckedIOException e) {
@@ -206,7 +217,7 @@ public class MaiEnvCommand implements Callable<Integer> {
                 .orElseGet(() -> Names.defaultExternalUser(organizationName));
         MaiClientSpec spec = spec(org, amount, period, user);
         refuseInvalid(spec, given, file);
-        return new EnvKey.Settings(spec, rotate);
+        return new EnvKey.Settings(spec, rotate, newId, moved);
     }
 
     /** Asks until the answer is valid; without a person at a terminal, one invalid answer ends the run. */

@@ -20,18 +20,23 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -498,6 +503,188 @@ class MaiEnvIT {
             String key = DotEnvReaders.pythonDotenv(d.resolve(".env"), "OPENROUTER_API_KEY");
             assertThat(keys()).anySatisfy(k -> assertThat(k.secret).isEqualTo(key));
         }
+    }
+
+    // ---- ownership: mai-env writes only to keys carrying its file's mark -----------------------
+
+    @Test
+    void aKeyTheEnvNamesWithoutThisFilesMarkKeepsNameLimitAndStateAndIsNotDeleted() throws Exception {
+        Map<String, Key> foreign = new LinkedHashMap<>();
+        foreign.put("unmarked", openRouter.createKey(managementKey, "Team key made by hand"));
+        foreign.put("another file's", openRouter.createKey(managementKey,
+                Names.keyName(ORG, "mai-env on elsewhere", Names.ENV_INSTALLATION, "0b6f3c2e-5d1a-4e8f-9a7b-3c2d1e0f4a5b", false)));
+        foreign.put("another installation's", openRouter.createKey(managementKey,
+                Names.keyName(ORG, "tenant-abc/abc", "staging", "8f3f4c52-2a57-4bde-9d7b-0e1f0a6b1c2d", false)));
+        Map<Key, String> names = new HashMap<>();
+        for (Key k : foreign.values()) {
+            k.limit = new BigDecimal("5.00");
+            k.limitReset = "daily";
+            names.put(k, k.name);
+        }
+
+        for (Map.Entry<String, Key> e : foreign.entrySet()) {
+            Key theirs = e.getValue();
+            // the file's own key, with its hash line edited to name the foreign key
+            Path own = Files.createDirectory(dir.resolve("own-" + theirs.hash.substring(0, 8)));
+            assertThat(mai(own, "--org", ORG, "--limit", "1000").exit()).isZero();
+            Path file = own.resolve(".env");
+            String ownHash = DotEnvReaders.pythonDotenv(file, "OPENROUTER_KEY_HASH");
+            Files.writeString(file, Files.readString(file).replace(ownHash, theirs.hash));
+            // a file holding the foreign key itself and its hash (no mai-env block)
+            Path bare = Files.createDirectory(dir.resolve("bare-" + theirs.hash.substring(0, 8)));
+            Files.writeString(bare.resolve(".env"), "OPENROUTER_API_KEY='" + theirs.secret + "'\nOPENROUTER_KEY_HASH='" + theirs.hash + "'\n");
+            openRouter.clearRequests();
+
+            Result edited = mai(own, "--limit", "2000", "--reset", "monthly");
+            Result copied = mai(bare, "--org", ORG, "--limit", "2000");
+
+            assertThat(theirs.name).as(e.getKey()).isEqualTo(names.get(theirs));
+            assertThat(theirs.limit).as(e.getKey()).isEqualByComparingTo("5.00");
+            assertThat(theirs.limitReset).as(e.getKey()).isEqualTo("daily");
+            assertThat(theirs.disabled).as(e.getKey()).isFalse();
+            assertThat(theirs.deleted).as(e.getKey()).isFalse();
+            assertThat(openRouter.requests()).as(e.getKey() + ": no write names the foreign key")
+                    .filteredOn(q -> q.isWrite()).noneMatch(q -> q.path().contains(theirs.hash));
+            for (Result r : List.of(edited, copied)) {
+                assertThat(r.exit()).as(e.getKey() + ": " + r.output()).isZero();
+                assertThat(r.out()).as(e.getKey()).contains("is left as it is").contains(theirs.label());
+            }
+            assertThat(DotEnvReaders.pythonDotenv(own.resolve(".env"), "OPENROUTER_KEY_HASH")).isNotEqualTo(theirs.hash);
+            assertThat(DotEnvReaders.pythonDotenv(bare.resolve(".env"), "OPENROUTER_API_KEY")).isNotEqualTo(theirs.secret);
+            assertThat(edited.out()).as(e.getKey()).contains(e.getKey().equals("unmarked") ? "carries no mark" : "belongs to someone else");
+        }
+    }
+
+    @Test
+    void aHashThatIsNotSixtyFourLowercaseHexIsRefusedAndNeverSent() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key key = onlyKey();
+        Path file = dir.resolve(".env");
+        String written = Files.readString(file);
+
+        for (String bad : List.of("../keys", "../keys/" + key.hash, key.hash.toUpperCase(Locale.ROOT), key.hash.substring(0, 12),
+                key.hash + "0", "%2e%2e%2fkeys")) {
+            String edited = written.replace(key.hash, bad);
+            Files.writeString(file, edited);
+            openRouter.clearRequests();
+
+            Result r = mai("--limit", "2000");
+
+            assertThat(r.exit()).as(bad + ": " + r.output()).isEqualTo(MaiEnvCommand.FILE);
+            assertThat(r.err()).as(bad).contains("OPENROUTER_KEY_HASH in " + file.toRealPath())
+                    .contains("must be 64 lowercase hex characters").doesNotContain(bad);
+            assertThat(openRouter.requests()).as(bad + ": nothing sent").isEmpty();
+            assertThat(Files.readString(file)).as(bad).isEqualTo(edited);
+        }
+        assertThat(key.limit).isEqualByComparingTo("1000");
+        assertThat(key.deleted).isFalse();
+    }
+
+    @Test
+    void aSymbolicLinkInPlaceOfTheLockFileIsNeverFollowed() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path absent = elsewhere.resolve("would-be-created");
+        Path precious = elsewhere.resolve("precious");
+        Files.writeString(precious, "precious\n");
+        Files.setPosixFilePermissions(precious, PosixFilePermissions.fromString("rw-r--r--"));
+        FileTime modified = Files.getLastModifiedTime(precious);
+        Path lock = dir.resolve(".env.mai-env.lock");
+        Path named = dir.toRealPath().resolve(".env.mai-env.lock");
+
+        for (Path target : List.of(absent, precious)) {
+            Files.deleteIfExists(lock);
+            Files.createSymbolicLink(lock, target);
+
+            Result r = mai("--org", ORG, "--limit", "1000");
+
+            assertThat(r.exit()).as(r.output()).isEqualTo(MaiEnvCommand.FILE);
+            assertThat(r.err()).contains(named + " is a symbolic link").contains("Remove " + named);
+            assertThat(Files.isSymbolicLink(lock)).isTrue();
+        }
+        assertThat(absent).as("a dangling link's target is not created").doesNotExist();
+        assertThat(Files.readString(precious)).isEqualTo("precious\n");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(precious))).isEqualTo("rw-r--r--");
+        assertThat(Files.getLastModifiedTime(precious)).isEqualTo(modified);
+        assertThat(openRouter.requests()).isEmpty();
+        assertThat(dir.resolve(".env")).doesNotExist();
+    }
+
+    @Test
+    void aRunAsRootKeepsTheOwnerAndGroupOfTheEnvItRewritesAndOfItsLock() throws Exception {
+        // the test directory was made by this process: its owner tells whether the runs are root's
+        Assumptions.assumeTrue((Integer) Files.getAttribute(dir, "unix:uid") == 0, "only root may give a file away");
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Path file = dir.resolve(".env");
+        Path lock = dir.resolve(".env.mai-env.lock");
+        Files.setAttribute(file, "unix:uid", 1000);
+        Files.setAttribute(file, "unix:gid", 1001);
+        assertThat(Files.getAttribute(lock, "unix:uid")).as("the first run, as root, made the lock").isEqualTo(0);
+
+        Result r = mai("--limit", "2000");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(read("SPENDING_LIMIT")).as("the file was rewritten").isEqualTo("2000.00");
+        assertThat(Files.getAttribute(file, "unix:uid")).isEqualTo(1000);
+        assertThat(Files.getAttribute(file, "unix:gid")).isEqualTo(1001);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(Files.getAttribute(lock, "unix:uid")).as("the file's owner can take the lock next time").isEqualTo(1000);
+        assertThat(Files.getAttribute(lock, "unix:gid")).isEqualTo(1001);
+    }
+
+    @Test
+    void aCopiedEnvIsDetectedBeforeAnythingIsDeletedAndGetsItsOwnKeyOnlyWhenAsked() throws Exception {
+        Path original = Files.createDirectory(dir.resolve("project"));
+        assertThat(mai(original, "--org", ORG, "--limit", "1000").exit()).isZero();
+        Key key = onlyKey();
+        String name = key.name;
+        String text = Files.readString(original.resolve(".env"));
+        Path copy = Files.createDirectory(dir.resolve("project-copy"));
+        Files.copy(original.resolve(".env"), copy.resolve(".env"));
+        // a copy taken while a create was under way would also have the next run collect keys
+        Path midCreate = Files.createDirectory(dir.resolve("project-copy-2"));
+        Files.writeString(midCreate.resolve(".env"), text.replace(EnvFile.END, EnvFile.CREATE_STARTED + Instant.now() + "\n" + EnvFile.END));
+        openRouter.clearRequests();
+
+        Result rotate = mai(copy, "--rotate");
+        Result plain = mai(midCreate, "--limit", "5");
+
+        for (Result r : List.of(rotate, plain)) {
+            assertThat(r.exit()).as(r.output()).isEqualTo(MaiEnvCommand.COPIED);
+            assertThat(r.err()).contains("is not where it was written").contains(original.toRealPath().resolve(".env").toString())
+                    .contains("--new-id").contains("--moved");
+        }
+        assertThat(openRouter.requests()).as("detected before any request").isEmpty();
+        assertThat(key.deleted).isFalse();
+        assertThat(key.name).isEqualTo(name);
+        assertThat(key.limit).isEqualByComparingTo("1000");
+        assertThat(Files.readString(original.resolve(".env"))).isEqualTo(text);
+
+        Result own = mai(copy, "--new-id", "--limit", "300");
+        assertThat(own.exit()).as(own.output()).isZero();
+        assertThat(own.out()).contains("gets a new id").contains("belongs to the file this one was copied from");
+        assertThat(key.deleted).isFalse();
+        assertThat(key.name).isEqualTo(name);
+        assertThat(key.limit).isEqualByComparingTo("1000");
+        assertThat(keys()).hasSize(2);
+        assertThat(DotEnvReaders.pythonDotenv(copy.resolve(".env"), "OPENROUTER_API_KEY")).isNotEqualTo(key.secret);
+        openRouter.clearRequests();
+        assertThat(mai(original).exit()).isZero();
+        assertThat(mai(copy).exit()).isZero();
+        assertThat(openRouter.requests()).as("both files are at home now").noneMatch(q -> q.isWrite());
+
+        // a moved folder: stopped until --moved is given; --moved is refused while the old place still holds the id
+        Path moved = Files.move(original, dir.resolve("project-renamed"));
+        Result unsaid = mai(moved);
+        assertThat(unsaid.exit()).as(unsaid.output()).isEqualTo(MaiEnvCommand.COPIED);
+        Result claimed = mai(moved, "--moved");
+        assertThat(claimed.exit()).as(claimed.output()).isZero();
+        Files.copy(moved.resolve(".env"), midCreate.resolve(".env"), StandardCopyOption.REPLACE_EXISTING);
+        Result stillThere = mai(midCreate, "--moved");
+        assertThat(stillThere.exit()).as(stillThere.output()).isEqualTo(MaiEnvCommand.COPIED);
+        assertThat(stillThere.err()).contains("still holds this id").contains("--new-id");
+        assertThat(key.deleted).isFalse();
+        assertThat(DotEnvReaders.pythonDotenv(moved.resolve(".env"), "OPENROUTER_API_KEY")).isEqualTo(key.secret);
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).as("a move changes no key").isEmpty();
     }
 
     // ---- helpers ------------------------------------------------------------------------------
