@@ -41,7 +41,7 @@ public final class AppResources {
     public static final String CONTAINER = "mai";
     /** Where the application reads its environment file. */
     public static final String DOTENV_PATH = "/app/.env";
-    /** Owner and group may read the .env file, nobody else (0440). */
+    /** Owner (root) and group (the pod's fsGroup) may read the .env file, nobody else (0440). */
     public static final int DOTENV_MODE = 0440;
     static final String ENV_VOLUME = "env-file";
     static final String DATA_VOLUME = "data";
@@ -118,6 +118,7 @@ public final class AppResources {
                 .withEnv(env)
                 .withVolumeMounts(mounts)
                 .withResources(app.getResources())
+                .withSecurityContext(AppSecurity.container(app))
                 .build();
         return new DeploymentBuilder()
                 .withNewMetadata()
@@ -136,6 +137,9 @@ public final class AppResources {
                 .withAnnotations(Map.of(Labels.ENV_REVISION, revision))
                 .endMetadata()
                 .withNewSpec()
+                // the application has no business with the Kubernetes API: no token in the pod
+                .withAutomountServiceAccountToken(false)
+                .withSecurityContext(AppSecurity.pod(app))
                 .withContainers(container)
                 .withVolumes(volumes)
                 .withNodeSelector(app.getNodeSelector())

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -71,6 +72,21 @@ public interface MaiConfig {
 
     @WithName("installation-id")
     Optional<String> installationId();
+
+    /**
+     * Image prefixes spec.app.image must fall under (registry/path prefixes matched on whole path
+     * segments); absent: any image.
+     */
+    @WithName("app-allowed-images")
+    Optional<List<String>> appAllowedImages();
+
+    /** Node label keys spec.app.nodeSelector may use ({@code *}: any); absent: none. */
+    @WithName("app-allowed-node-selector-keys")
+    Optional<List<String>> appAllowedNodeSelectorKeys();
+
+    /** Taint keys spec.app.tolerations may name ({@code *}: any, also a toleration of every taint); absent: none. */
+    @WithName("app-allowed-toleration-keys")
+    Optional<List<String>> appAllowedTolerationKeys();
 
     /** The value written as OPENROUTER_HOST. */
     default String effectiveOpenrouterHost() {

@@ -23,6 +23,11 @@ public final class Conditions {
     public static final String READY = "Ready";
     /** Only with spec.app: the Deployment is available with the current Secret revision. */
     public static final String APP_READY = "AppReady";
+    /**
+     * Only with spec.app: True when the application pod passes Pod Security restricted, False when
+     * spec.app.securityProfile relaxes it (not part of Ready: a relaxed pod is what was asked for).
+     */
+    public static final String APP_RESTRICTED = "AppRestricted";
     /** True while a rotation is in progress; not part of Ready. */
     public static final String ROTATING = "Rotating";
     /** The conditions Ready is the conjunction of, in the order their reasons are reported. */
@@ -62,6 +67,10 @@ public final class Conditions {
         public static final String KEY_OWNED_ELSEWHERE = "KeyOwnedElsewhere";
         /** The Secret was edited to hold or name a key other than this MaiClient's: a new key of its own replaced it. */
         public static final String SECRET_TAMPERED = "SecretTampered";
+        /** AppRestricted=True: the pod passes Pod Security restricted. */
+        public static final String RESTRICTED = "Restricted";
+        /** AppRestricted=False (also the Warning event): spec.app.securityProfile is baseline. */
+        public static final String BASELINE_REQUESTED = "BaselineRequested";
 
         private Reason() {
         }

@@ -15,6 +15,8 @@ import dev.mai.operator.app.AppConditions;
 import dev.mai.operator.app.AppData;
 import dev.mai.operator.app.AppDeployment;
 import dev.mai.operator.app.AppInputs;
+import dev.mai.operator.app.AppPolicy;
+import dev.mai.operator.app.AppSecurity;
 import dev.mai.operator.app.AppResources;
 import dev.mai.operator.app.AppService;
 import dev.mai.operator.app.RolloutTargets;
@@ -129,7 +131,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         this.lifecycle = lifecycle;
         this.managementKeys = managementKeys;
         this.events = events;
-        this.validator = new SpecValidator(config.maxSpendingLimit());
+        this.validator = new SpecValidator(config.maxSpendingLimit(), AppPolicy.from(config));
         this.config = config;
         this.clock = clock;
         this.metrics = metrics;
@@ -728,8 +730,17 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                         "Deployment " + name + (gaveUp ? " exceeded its progress deadline rolling out" : " is rolling out")
                                 + " Secret revision " + revision, generation, now);
             }
+            Optional<String> relaxed = AppSecurity.relaxation(client.getSpec().getApp());
+            boolean newlyRelaxed = relaxed.isPresent() && !hasReason(status, Conditions.APP_RESTRICTED, Reason.BASELINE_REQUESTED);
+            Conditions.set(status, Conditions.APP_RESTRICTED, relaxed.isPresent() ? FALSE : TRUE, relaxed.isPresent()
+                    ? Reason.BASELINE_REQUESTED : Reason.RESTRICTED, relaxed.orElse("The application pod passes Pod Security "
+                    + "restricted"), generation, now);
+            if (newlyRelaxed) {
+                events.warning(client, Reason.BASELINE_REQUESTED, relaxed.get());
+            }
         } else {
             Conditions.remove(status, APP_READY);
+            Conditions.remove(status, Conditions.APP_RESTRICTED);
         }
         RolloutTargets.State targets = RolloutTargets.apply(client, context, revision);
         consumers += Optional.ofNullable(client.getSpec().getRolloutTargets()).map(List::size).orElse(0) - targets.missing().size();

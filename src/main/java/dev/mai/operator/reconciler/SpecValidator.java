@@ -7,11 +7,15 @@ import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
+import dev.mai.operator.app.AppPolicy;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Toleration;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,10 +59,27 @@ public final class SpecValidator {
     /** The longest duration Kubernetes (Go's time.Duration, int64 nanoseconds) and so the CRD's CEL rule accept. */
     static final Duration MAX_ROTATION = Duration.ofNanos(Long.MAX_VALUE);
 
-    private final Optional<BigDecimal> maxSpendingLimit;
+    static final Set<String> SECURITY_PROFILES = Set.of(AppSpec.RESTRICTED, AppSpec.BASELINE);
+    /** What an env entry may carry: a literal value, or a reference to the pod's own fields. Nothing else. */
+    static final Set<String> ENV_FIELDS = Set.of("name", "value", "valueFrom");
+    static final Set<String> ENV_SOURCES = Set.of("fieldRef", "resourceFieldRef");
+    static final String ENV_RULE = "is not allowed: an env entry may carry only value, valueFrom.fieldRef or "
+            + "valueFrom.resourceFieldRef (no Secret, ConfigMap, file or other source: the namespace may hold Secrets "
+            + "the application must not read)";
+    /** Reads an env entry as the API server would store it, fields the model does not know included. */
+    private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final Optional<BigDecimal> maxSpendingLimit;
+    private final AppPolicy appPolicy;
+
+    /** With the default application limits (any image, no node selector, no tolerations). */
     public SpecValidator(Optional<BigDecimal> maxSpendingLimit) {
+        this(maxSpendingLimit, AppPolicy.DEFAULT);
+    }
+
+    public SpecValidator(Optional<BigDecimal> maxSpendingLimit, AppPolicy appPolicy) {
         this.maxSpendingLimit = maxSpendingLimit;
+        this.appPolicy = appPolicy;
     }
 
     /** Every rule the MaiClient breaks; empty when it is valid. */
@@ -200,7 +221,7 @@ public final class SpecValidator {
         return !name.isEmpty() && name.length() <= 63 && QUALIFIED_NAME.matcher(name).matches();
     }
 
-    private static void app(AppSpec app, List<Violation> out) {
+    private void app(AppSpec app, List<Violation> out) {
         if (app == null) {
             return;
         }
@@ -211,6 +232,11 @@ public final class SpecValidator {
             out.add(new Violation("spec.app.image", "must be at most 1024 characters"));
         } else if (!IMAGE.matcher(image).matches()) {
             out.add(new Violation("spec.app.image", "must not contain whitespace or control characters"));
+        } else {
+            appPolicy.refuseImage(image).ifPresent(rule -> out.add(new Violation("spec.app.image", rule)));
+        }
+        if (app.getSecurityProfile() != null && !SECURITY_PROFILES.contains(app.getSecurityProfile())) {
+            out.add(new Violation("spec.app.securityProfile", "must be restricted or baseline"));
         }
         Integer replicas = app.getReplicas();
         if (replicas != null && (replicas < 0 || replicas > 100)) {
@@ -225,6 +251,7 @@ public final class SpecValidator {
         storage(app.getStorage(), out);
         env(app.getEnv(), out);
         nodeSelector(app.getNodeSelector(), out);
+        tolerations(app.getTolerations(), out);
     }
 
     private static void storage(AppStorage storage, List<Violation> out) {
@@ -289,10 +316,48 @@ public final class SpecValidator {
                     out.add(new Violation(field, "duplicates spec.app.env[" + first + "].name (" + name + ")"));
                 }
             }
+            if (env.get(i) != null) {
+                envSource(i, env.get(i), out);
+            }
         }
     }
 
-    private static void nodeSelector(Map<String, String> selector, List<Violation> out) {
+    /**
+     * By allow-list, on the entry as JSON: a source the model knows (secretKeyRef, configMapKeyRef,
+     * fileKeyRef) and one it does not (kept in additionalProperties) are refused alike.
+     */
+    @SuppressWarnings("unchecked")
+    private static void envSource(int i, EnvVar entry, List<Violation> out) {
+        String field = "spec.app.env[" + i + "]";
+        Map<String, Object> json = present(JSON.convertValue(entry, Map.class));
+        json.keySet().stream().filter(k -> !ENV_FIELDS.contains(k)).sorted()
+                .forEach(k -> out.add(new Violation(field + "." + k, ENV_RULE)));
+        if (!(json.get("valueFrom") instanceof Map<?, ?> from)) {
+            return;
+        }
+        Map<String, Object> sources = present((Map<String, Object>) from);
+        sources.keySet().stream().filter(k -> !ENV_SOURCES.contains(k)).sorted()
+                .forEach(k -> out.add(new Violation(field + ".valueFrom." + k, ENV_RULE)));
+        long allowed = sources.keySet().stream().filter(ENV_SOURCES::contains).count();
+        if (allowed != 1 && sources.keySet().stream().allMatch(ENV_SOURCES::contains)) {
+            out.add(new Violation(field + ".valueFrom", "must set exactly one of fieldRef or resourceFieldRef"));
+        }
+        if (entry.getValue() != null && !entry.getValue().isEmpty()) {
+            out.add(new Violation(field, "may not have both value and valueFrom"));
+        }
+    }
+
+    private static Map<String, Object> present(Map<String, Object> map) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        map.forEach((k, v) -> {
+            if (v != null) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    private void nodeSelector(Map<String, String> selector, List<Violation> out) {
         if (selector == null) {
             return;
         }
@@ -304,7 +369,27 @@ public final class SpecValidator {
             } else if (!labelValue(e.getValue())) {
                 out.add(new Violation("spec.app.nodeSelector", "value of " + key
                         + " must be at most 63 characters of letters, digits, '-', '_' and '.'"));
+            } else if (!appPolicy.nodeSelectorKeyAllowed(key)) {
+                out.add(new Violation("spec.app.nodeSelector", "key '" + key + "' is not allowed by this operator "
+                        + "(MAI_APP_ALLOWED_NODE_SELECTOR_KEYS: " + appPolicy.nodeSelectorKeys() + ")"));
             }
+        }
+    }
+
+    private void tolerations(List<Toleration> tolerations, List<Violation> out) {
+        if (tolerations == null) {
+            return;
+        }
+        for (int i = 0; i < tolerations.size(); i++) {
+            String field = "spec.app.tolerations[" + i + "].key";
+            String key = tolerations.get(i) == null ? null : tolerations.get(i).getKey();
+            if (appPolicy.tolerationKeyAllowed(key)) {
+                continue;
+            }
+            String allowed = "(MAI_APP_ALLOWED_TOLERATION_KEYS: " + appPolicy.tolerationKeys() + ")";
+            out.add(new Violation(field, key == null || key.isEmpty()
+                    ? "is required: a toleration without a key tolerates every taint, which this operator does not allow " + allowed
+                    : "taint key '" + key + "' is not allowed by this operator " + allowed));
         }
     }
 

@@ -111,4 +111,39 @@ class AppResourcesTest {
         assertThat(AppResources.digest(AppResources.deployment(client(null), "abc-env", "r2").getSpec()))
                 .isNotEqualTo(AppResources.digest(d.getSpec()));
     }
+
+    /**
+     * Whoever edits a MaiClient with spec.app runs this pod: by default it passes Pod Security restricted,
+     * gets no service-account token, and reads /app/.env through its fsGroup, the world not at all.
+     */
+    @Test
+    void theDefaultPodIsRestrictedHasNoTokenAndOnlyItsGroupReadsTheEnvFile() {
+        var pod = AppResources.deployment(client(null), "abc-env", "r1").getSpec().getTemplate().getSpec();
+        assertThat(pod.getAutomountServiceAccountToken()).as("automountServiceAccountToken").isFalse();
+        assertThat(pod.getHostNetwork()).isNull();
+        assertThat(pod.getHostPID()).isNull();
+        assertThat(pod.getHostIPC()).isNull();
+        var podContext = pod.getSecurityContext();
+        assertThat(podContext).as("pod securityContext").isNotNull();
+        assertThat(podContext.getRunAsNonRoot()).isTrue();
+        assertThat(podContext.getRunAsUser()).as("no root user forced").isNull();
+        assertThat(podContext.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(podContext.getFsGroup()).as("fsGroup").isNotNull().isPositive();
+        assertThat(podContext.getFsGroupChangePolicy()).isEqualTo("OnRootMismatch");
+        var container = pod.getContainers().get(0);
+        var context = container.getSecurityContext();
+        assertThat(context).as("container securityContext").isNotNull();
+        assertThat(context.getAllowPrivilegeEscalation()).isFalse();
+        assertThat(context.getPrivileged()).isNull();
+        assertThat(context.getRunAsNonRoot()).isTrue();
+        assertThat(context.getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(context.getCapabilities().getAdd()).isNullOrEmpty();
+        var secret = pod.getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow().getSecret();
+        assertThat(secret.getItems()).singleElement().satisfies(item -> {
+            assertThat(item.getMode() & 0040).as("group (fsGroup) may read .env").isEqualTo(0040);
+            assertThat(item.getMode() & 0007).as("the world may not").isZero();
+            assertThat(item.getMode() & 0222).as("nobody writes it").isZero();
+        });
+        assertThat(secret.getDefaultMode() & 0007).isZero();
+    }
 }

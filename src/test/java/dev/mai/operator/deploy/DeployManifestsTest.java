@@ -30,6 +30,8 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
@@ -227,7 +229,8 @@ class DeployManifestsTest {
     @Test
     void theBaseRendersTheOperatorAndNothingElse() {
         assertThat(base()).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("Namespace", "ServiceAccount",
-                "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "Deployment", "Service", "PodDisruptionBudget");
+                "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "Deployment", "Service", "PodDisruptionBudget",
+                "NetworkPolicy");
         assertThat(base()).allSatisfy(o -> assertThat(o.getMetadata().getLabels())
                 .as("%s %s", o.getKind(), o.getMetadata().getName()).containsEntry("app.kubernetes.io/name", "mai-operator"));
     }
@@ -322,6 +325,71 @@ class DeployManifestsTest {
         assertThat(budget.getMetadata().getNamespace()).isEqualTo(deployment.getMetadata().getNamespace());
         assertThat(budget.getSpec().getMinAvailable()).isEqualTo(new IntOrString(1));
         assertThat(podLabels).containsAllEntriesOf(budget.getSpec().getSelector().getMatchLabels());
+    }
+
+    /**
+     * /q/metrics carries every tenant's spend: only the scraper's namespace reaches the operator's HTTP
+     * port, selected by the name label the API server sets (a label of one's own could be put on a
+     * tenant's namespace). The probes use that port too; they come from the node, which NetworkPolicy admits.
+     */
+    @Test
+    void onlyTheScrapersNamespaceReachesTheMetricsPortInTheBaseAndTheNamespacedOverlay() {
+        for (String directory : List.of(BASE, NAMESPACED)) {
+            List<HasMetadata> objects = rendered(directory);
+            Deployment deployment = one(objects, Deployment.class);
+            Container container = operatorContainer(deployment);
+            NetworkPolicy policy = one(objects, NetworkPolicy.class);
+            assertThat(policy.getMetadata().getNamespace()).as(directory).isEqualTo(deployment.getMetadata().getNamespace());
+            assertThat(policy.getSpec().getPodSelector().getMatchLabels()).as(directory).isNotEmpty();
+            assertThat(policy.getSpec().getPodSelector().getMatchExpressions()).isNullOrEmpty();
+            assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).as("%s: the policy selects the operator pods", directory)
+                    .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+            assertThat(policy.getSpec().getPolicyTypes()).as(directory).containsExactly("Ingress");
+            assertThat(policy.getSpec().getIngress()).as(directory).singleElement().satisfies(rule -> {
+                assertThat(rule.getFrom()).as("%s: from exactly one peer (no from admits everyone)", directory).singleElement()
+                        .satisfies((NetworkPolicyPeer peer) -> {
+                            assertThat(peer.getIpBlock()).isNull();
+                            assertThat(peer.getPodSelector()).isNull();
+                            assertThat(peer.getNamespaceSelector().getMatchExpressions()).isNullOrEmpty();
+                            assertThat(peer.getNamespaceSelector().getMatchLabels())
+                                    .containsExactly(Map.entry("kubernetes.io/metadata.name", "monitoring"));
+                        });
+                assertThat(rule.getPorts()).as(directory).singleElement().satisfies(port -> {
+                    assertThat(containerPort(port.getPort(), container)).isEqualTo(8080);
+                    assertThat(port.getProtocol()).isEqualTo("TCP");
+                });
+            });
+            Service metrics = one(objects, Service.class);
+            assertThat(containerPort(metrics.getSpec().getPorts().get(0).getTargetPort(), container)).isEqualTo(8080);
+            // the probes go to the same port: they pass because they come from the node (README, Install)
+            assertThat(List.of(container.getStartupProbe(), container.getLivenessProbe(), container.getReadinessProbe()))
+                    .allSatisfy(probe -> assertThat(containerPort(probe.getHttpGet().getPort(), container)).isEqualTo(8080));
+        }
+    }
+
+    /** The patch the README and the manifest show for another scraper namespace works on the shipped policy. */
+    @Test
+    void theDocumentedPatchMovesTheScraperNamespaceAndChangesNothingElse() throws IOException {
+        Path overlay = Path.of("target/network-policy-patch");
+        Files.createDirectories(overlay);
+        Files.writeString(overlay.resolve("kustomization.yaml"), """
+                resources:
+                  - ../../deploy
+                patches:
+                  - target: {kind: NetworkPolicy, name: mai-operator-metrics}
+                    patch: |-
+                      - op: replace
+                        path: /spec/ingress/0/from/0/namespaceSelector/matchLabels/kubernetes.io~1metadata.name
+                        value: prometheus
+                """);
+        List<HasMetadata> patched = rendered(overlay.toString());
+        NetworkPolicy policy = one(patched, NetworkPolicy.class);
+        assertThat(policy.getSpec().getIngress().get(0).getFrom().get(0).getNamespaceSelector().getMatchLabels())
+                .containsExactly(Map.entry("kubernetes.io/metadata.name", "prometheus"));
+        Map<String, HasMetadata> base = byKey(base());
+        Map<String, HasMetadata> changed = byKey(patched);
+        policy.getSpec().getIngress().get(0).getFrom().get(0).getNamespaceSelector().getMatchLabels().put("kubernetes.io/metadata.name", "monitoring");
+        base.forEach((key, object) -> assertThat(STRICT.asJson(changed.get(key))).as(key).isEqualTo(STRICT.asJson(object)));
     }
 
     @Test

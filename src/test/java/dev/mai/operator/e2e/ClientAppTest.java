@@ -205,6 +205,49 @@ class ClientAppTest extends OperatorHarness {
         });
     }
 
+    /**
+     * The pod is contained by default and relaxed only by spec.app.securityProfile, which status shows
+     * (AppRestricted) with one Warning; an image outside MAI_APP_ALLOWED_IMAGES never runs and no key is made.
+     */
+    @Test
+    void aBaselineAppShowsInStatusWithOneWarningAndAnImageOutsideTheAllowListIsRefused() {
+        String ns = "app-security";
+        create(Clients.with(withApp(ns, "abc", null), s -> s.getApp().setSecurityProfile("baseline")));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(condition(get(ns, "abc"), "AppRestricted")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("BaselineRequested");
+                assertThat(c.getMessage()).contains("spec.app.securityProfile", "root");
+            });
+            Deployment d = deployment(ns, "abc-app");
+            assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isNull();
+            assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
+        });
+        markRolledOut(ns, "abc-app");
+        awaitReady(ns, "abc"); // a relaxed pod is what was asked for: Ready all the same
+
+        edit(ns, "abc", m -> m.getSpec().getApp().setSecurityProfile(null));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(condition(get(ns, "abc"), "AppRestricted")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("True");
+                assertThat(c.getReason()).isEqualTo("Restricted");
+            });
+            var pod = deployment(ns, "abc-app").getSpec().getTemplate().getSpec();
+            assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+            assertThat(pod.getContainers().get(0).getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        });
+        assertThat(events(ns, "abc")).filteredOn(e -> "BaselineRequested".equals(e.getReason())).singleElement()
+                .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+
+        create(Clients.with(withApp(ns, "evil", null), s -> s.getApp().setImage("ghcr.io/example-evil/mai:1.0")));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "evil"), "Ready")).hasValueSatisfying(c -> {
+            assertThat(c.getReason()).isEqualTo("InvalidSpec");
+            assertThat(c.getMessage()).contains("spec.app.image: is not allowed", "MAI_APP_ALLOWED_IMAGES");
+        }));
+        assertThat(deployment(ns, "evil-app")).isNull();
+        assertThat(simulator().keysNamed("App Co")).noneMatch(k -> k.name.contains(ns + "/evil"));
+    }
+
     Deployment deployment(String namespace, String name) {
         return client().apps().deployments().inNamespace(namespace).withName(name).get();
     }

@@ -64,6 +64,18 @@ class ManagementKeysTest {
             public java.time.Duration rotationGrace() {
                 return java.time.Duration.ofMinutes(10);
             }
+
+            public Optional<java.util.List<String>> appAllowedImages() {
+                return Optional.empty();
+            }
+
+            public Optional<java.util.List<String>> appAllowedNodeSelectorKeys() {
+                return Optional.empty();
+            }
+
+            public Optional<java.util.List<String>> appAllowedTolerationKeys() {
+                return Optional.empty();
+            }
         };
     }
 

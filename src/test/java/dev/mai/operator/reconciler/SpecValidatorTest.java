@@ -8,9 +8,11 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
+import dev.mai.operator.app.AppPolicy;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.InvalidSpecs;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarSourceBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
@@ -34,6 +36,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SpecValidatorTest {
 
     private final SpecValidator validator = new SpecValidator(Optional.empty());
+    /** An operator that lets the application use any node selector key and tolerate any taint. */
+    private final SpecValidator anyNode = new SpecValidator(Optional.empty(),
+            AppPolicy.of(Optional.empty(), List.of(AppPolicy.ANY), List.of(AppPolicy.ANY)));
 
     static Stream<InvalidSpecs.Case> invalid() {
         return InvalidSpecs.all().stream();
@@ -158,12 +163,16 @@ class SpecValidatorTest {
     }
 
     private void assertValid(Consumer<MaiClientSpec> change) {
-        assertThat(validator.validate(Clients.with(valid(), change))).isEmpty();
+        assertValid(validator, change);
+    }
+
+    private void assertValid(SpecValidator with, Consumer<MaiClientSpec> change) {
+        assertThat(with.validate(Clients.with(valid(), change))).isEmpty();
     }
 
     @Test
     void fullValidAppRolloutAndRotationPass() {
-        assertValid(s -> {
+        assertValid(anyNode, s -> {
             s.setApp(app(a -> {
                 a.setReplicas(1);
                 a.setPort(8080);
@@ -175,7 +184,11 @@ class SpecValidatorTest {
                 a.setResources(new ResourceRequirements(null, Map.of("memory", new Quantity("1Gi")),
                         Map.of("cpu", new Quantity("250m"))));
                 a.setEnv(List.of(new EnvVar("ENABLE_SIGNUP", "false", null), new EnvVar("WEBUI_NAME", "mAI", null),
-                        new EnvVar("my.var-1", "x", null), new EnvVar("_UNDERSCORE", "", null)));
+                        new EnvVar("my.var-1", "x", null), new EnvVar("_UNDERSCORE", "", null),
+                        new EnvVar("POD_NAME", null, new EnvVarSourceBuilder().withNewFieldRef("v1", "metadata.name").build()),
+                        new EnvVar("MEMORY", "", new EnvVarSourceBuilder().withNewResourceFieldRef().withContainerName("mai")
+                                .withResource("limits.memory").endResourceFieldRef().build())));
+                a.setSecurityProfile("baseline");
                 a.setNodeSelector(Map.of("kubernetes.io/arch", "amd64", "disktype", "ssd", "empty-value", ""));
                 a.setTolerations(List.of(new Toleration("NoSchedule", "dedicated", "Equal", null, "mai")));
             }));
@@ -436,14 +449,14 @@ class SpecValidatorTest {
 
     @Test
     void nodeSelectorValuesAreAtMost63Characters() {
-        assertValid(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(63))))));
+        assertValid(anyNode, s -> s.setApp(app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(63))))));
         assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(64)))))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.nodeSelector"));
     }
 
     @Test
     void nodeSelectorMayUseKeysThatSecretLabelsMayNot() {
-        assertValid(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("mai.dev/pool", "tenants")))));
+        assertValid(anyNode, s -> s.setApp(app(a -> a.setNodeSelector(Map.of("mai.dev/pool", "tenants")))));
     }
 
     @Test
@@ -563,5 +576,95 @@ class SpecValidatorTest {
             org.assertj.core.api.Assertions.assertThat(validator.validate(mc)).as(bad + " without app")
                     .noneMatch(v -> v.field().equals("metadata.name") && v.rule().contains("spec.app"));
         }
+    }
+
+    // containment of spec.app: what an env entry may read, the profile, images and nodes
+
+    private static EnvVar fromField(String name) {
+        return new EnvVar(name, null, new EnvVarSourceBuilder().withNewFieldRef("v1", "metadata.name").build());
+    }
+
+    @Test
+    void envEntriesCarryAValueOrExactlyOneReferenceToThePodsOwnFields() {
+        assertValid(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("PLAIN", "x", null), fromField("POD"),
+                new EnvVar("CPU", null, new EnvVarSourceBuilder().withNewResourceFieldRef().withResource("requests.cpu").endResourceFieldRef().build()))))));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("EMPTY", null, new EnvVarSourceBuilder().build())))))))
+                .satisfies(v -> {
+                    assertThat(v.field()).isEqualTo("spec.app.env[0].valueFrom");
+                    assertThat(v.rule()).contains("exactly one of fieldRef or resourceFieldRef");
+                });
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("BOTH", null, new EnvVarSourceBuilder()
+                .withNewFieldRef("v1", "metadata.name").withNewResourceFieldRef().withResource("limits.cpu").endResourceFieldRef().build())))))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0].valueFrom"));
+        EnvVar valueAndSource = fromField("TWICE");
+        valueAndSource.setValue("x");
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(valueAndSource))))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0]"));
+    }
+
+    @Test
+    void aRefusedEnvSourceNamesTheFieldAndTheAllowedOnes() {
+        EnvVar secret = new EnvVar("KEY", null, new EnvVarSourceBuilder().withNewSecretKeyRef("management-key", "mai-key", false).build());
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("A", "1", null), secret)))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.env[1].valueFrom.secretKeyRef");
+            assertThat(v.rule()).contains("only value, valueFrom.fieldRef or valueFrom.resourceFieldRef");
+        });
+        // a field next to valueFrom that a newer Kubernetes might add is refused alike
+        EnvVar future = new EnvVar("NEXT", "x", null);
+        future.setAdditionalProperty("valueFromVault", Map.of("path", "x"));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(future))))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0].valueFromVault"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"privileged", "Restricted", "BASELINE", ""})
+    void theSecurityProfileIsRestrictedOrBaseline(String profile) {
+        assertValid(s -> s.setApp(app(a -> a.setSecurityProfile("restricted"))));
+        assertValid(s -> s.setApp(app(a -> a.setSecurityProfile("baseline"))));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setSecurityProfile(profile)))))
+                .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.securityProfile"));
+    }
+
+    @Test
+    void imagesOutsideTheOperatorsAllowListAreRefusedNamingTheFieldAndTheSetting() {
+        SpecValidator acme = new SpecValidator(Optional.empty(), AppPolicy.of(Optional.of(List.of("ghcr.io/acme/")), List.of(), List.of()));
+        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setImage("ghcr.io/acme/mai:1.0")))))).isEmpty();
+        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setImage("ghcr.io/acme-evil/mai:1.0"))))))
+                .singleElement().satisfies(v -> {
+                    assertThat(v.field()).isEqualTo("spec.app.image");
+                    assertThat(v.rule()).contains("MAI_APP_ALLOWED_IMAGES", "ghcr.io/acme/");
+                });
+        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setImage("ghcr.io/ACME/mai"))))))
+                .singleElement().satisfies(v -> assertThat(v.rule()).contains("image reference"));
+    }
+
+    @Test
+    void nodeSelectorKeysAreLimitedByTheOperatorNoneByDefault() {
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("disktype", "ssd")))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.nodeSelector");
+            assertThat(v.rule()).contains("'disktype'", "MAI_APP_ALLOWED_NODE_SELECTOR_KEYS: none");
+        });
+        SpecValidator pools = new SpecValidator(Optional.empty(), AppPolicy.of(Optional.empty(), List.of("example.com/pool", "disktype"), List.of()));
+        assertValid(pools, s -> s.setApp(app(a -> a.setNodeSelector(Map.of("example.com/pool", "tenants", "disktype", "ssd")))));
+        assertThat(pools.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setNodeSelector(Map.of("kubernetes.io/hostname", "n1")))))))
+                .singleElement().satisfies(v -> assertThat(v.rule()).contains("disktype, example.com/pool"));
+    }
+
+    @Test
+    void tolerationKeysAreLimitedByTheOperatorNoneByDefaultAndAKeylessOneOnlyWithTheWildcard() {
+        List<Toleration> dedicated = List.of(new Toleration("NoSchedule", "dedicated", "Equal", null, "mai"));
+        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setTolerations(dedicated))))).satisfies(v -> {
+            assertThat(v.field()).isEqualTo("spec.app.tolerations[0].key");
+            assertThat(v.rule()).contains("'dedicated'", "MAI_APP_ALLOWED_TOLERATION_KEYS: none");
+        });
+        SpecValidator dedicatedOnly = new SpecValidator(Optional.empty(), AppPolicy.of(Optional.empty(), List.of(), List.of("dedicated")));
+        assertValid(dedicatedOnly, s -> s.setApp(app(a -> a.setTolerations(dedicated))));
+        List<Toleration> everything = List.of(new Toleration(null, null, "Exists", null, null));
+        assertThat(dedicatedOnly.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setTolerations(everything))))))
+                .singleElement().satisfies(v -> {
+                    assertThat(v.field()).isEqualTo("spec.app.tolerations[0].key");
+                    assertThat(v.rule()).contains("every taint");
+                });
+        assertValid(anyNode, s -> s.setApp(app(a -> a.setTolerations(everything))));
     }
 }

@@ -6,6 +6,8 @@ import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarSourceBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +96,23 @@ public final class InvalidSpecs {
                         new EnvVar("OPENROUTER_API_KEY", "not-a-key", null))))), "spec.app.env[0].name"),
                 c("env name with a space", s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("MY VAR", "x", null))))),
                         "spec.app.env[0].name"),
+                c("env reading a Secret of the namespace (secretKeyRef)", s -> s.setApp(app(a -> a.setEnv(List.of(
+                        new EnvVar("TOKEN", null, new EnvVarSourceBuilder().withNewSecretKeyRef("management-key", "mai-key", false)
+                                .build()))))), "spec.app.env[0].valueFrom.secretKeyRef"),
+                c("env reading a ConfigMap (configMapKeyRef)", s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("OK", "1", null),
+                        new EnvVar("CONF", null, new EnvVarSourceBuilder().withNewConfigMapKeyRef("key", "conf", false)
+                                .build()))))), "spec.app.env[1].valueFrom.configMapKeyRef"),
+                c("env reading a file of a volume (fileKeyRef)", s -> s.setApp(app(a -> a.setEnv(List.of(
+                        new EnvVar("FILE", null, new EnvVarSourceBuilder().withNewFileKeyRef().withVolumeName("data")
+                                .withPath("x.env").withKey("K").endFileKeyRef().build()))))), "spec.app.env[0].valueFrom.fileKeyRef"),
+                c("env with a source the model does not know", s -> s.setApp(app(a -> a.setEnv(List.of(
+                        new EnvVar("FUTURE", null, new EnvVarSourceBuilder().addToAdditionalProperties("vaultKeyRef",
+                                Map.of("name", "mai-key", "key", "management-key")).build()))))), "spec.app.env[0].valueFrom.vaultKeyRef"),
+                c("nodeSelector key the operator does not allow", s -> s.setApp(app(a -> a.setNodeSelector(
+                        Map.of("node-role.kubernetes.io/control-plane", "")))), "spec.app.nodeSelector"),
+                c("toleration the operator does not allow", s -> s.setApp(app(a -> a.setTolerations(List.of(
+                        new Toleration("NoSchedule", "node-role.kubernetes.io/control-plane", "Exists", null, null))))),
+                        "spec.app.tolerations[0].key"),
                 c("rolloutTargets kind Job", s -> s.setRolloutTargets(List.of(new RolloutTarget("Job", "worker"))),
                         "spec.rolloutTargets[0].kind"),
                 c("rolloutTargets listing a workload twice", s -> s.setRolloutTargets(List.of(
