@@ -273,6 +273,25 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return key;
     }
 
+    /**
+     * Puts back a key as an earlier run left it (an upgrade fixture): its own value, hash, name,
+     * figures and creation time, on {@code managementKey}'s account. Its value counts as issued, so
+     * leak scans look for it too.
+     */
+    public synchronized Key restore(String secret, String hash, String managementKey, Instant createdAt, String name,
+            BigDecimal limit, String limitReset, boolean disabled, BigDecimal usage, BigDecimal usageInPeriod) {
+        Key key = new Key(secret, hash, managementKey, createdAt);
+        key.name = name;
+        key.limit = limit;
+        key.limitReset = limitReset;
+        key.disabled = disabled;
+        key.usage = usage;
+        key.usageInPeriod = usageInPeriod;
+        keysByHash.put(hash, key);
+        issued.add(secret);
+        return key;
+    }
+
     /** Simulated spend on a key. */
     public synchronized void spend(String hash, BigDecimal amount) {
         Key k = keysByHash.get(hash);

@@ -14,8 +14,14 @@ public class SimulatorResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        simulator = new OpenRouterSimulator();
-        managementKey = simulator.newManagementKey();
+        OpenRouterSimulator fresh = new OpenRouterSimulator();
+        return use(fresh, fresh.newManagementKey());
+    }
+
+    /** Makes {@code given} the simulator of the tests and the operator, with {@code key} as the operator-wide key. */
+    protected static Map<String, String> use(OpenRouterSimulator given, String key) {
+        simulator = given;
+        managementKey = key;
         return Map.of(
                 "mai.openrouter-url", simulator.baseUrl(),
                 "mai.provisioning-key", managementKey);
