@@ -16,7 +16,10 @@ public interface OpenRouterKeys {
     /**
      * Every key on the management key's account, disabled ones included: all pages of
      * {@code GET /keys} (100 newest per page, no page metadata), de-duplicated by hash, since keys
-     * created or deleted between two pages shift the offsets.
+     * created or deleted between two pages shift the offsets. The listing ends on a page of fewer
+     * than 100 keys (an empty one included). One cut short — a page that repeats the one before (the
+     * offset ignored) or 1,000 full pages — is never returned: it throws a retryable
+     * {@link OpenRouterException}, so no caller can take a key it did not reach for gone or never made.
      */
     List<KeyInfo> list(ApiKey managementKey);
 

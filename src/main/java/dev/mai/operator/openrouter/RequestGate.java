@@ -2,74 +2,118 @@ package dev.mai.operator.openrouter;
 
 import dev.mai.operator.config.MaiConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
- * What every OpenRouter request passes first: one rate limiter shared by all reconciles
- * (MAI_OPENROUTER_MAX_RPS), and a pause per OpenRouter account after a 429, for as long as its
- * Retry-After said. A request during a pause is not sent: it fails at once as rate limited, and the
- * reconcile is retried with backoff.
+ * What every OpenRouter request passes first: one request budget shared by all reconciles, sweeps
+ * and front ends (MAI_OPENROUTER_MAX_RPS), handed out fairly among OpenRouter accounts, and a pause
+ * per account after a 429, for as long as its Retry-After said.
+ *
+ * <p>Fair: requests wait in one queue per account, and the slots go round robin to the accounts with
+ * requests waiting ({@link FairSlots}), so one tenant's large account (a sweep of 100 pages) or a
+ * burst of retries on one account delays another account's request by about one slot per
+ * competing account, never by the length of its queue. Within an account requests go first come
+ * first served; each MaiClient has at most one request waiting at a time (reconciles of one object
+ * never overlap), so that already takes the account's clients in turn.
+ *
+ * <p>A request for a paused account is not sent: it fails at once as rate limited (the reconcile
+ * is retried with backoff), and requests of that account already waiting leave the queue without
+ * taking a slot. Accounts are told apart by a digest of their management key, never by the key.
  */
 @ApplicationScoped
 public class RequestGate {
 
-    private final long intervalNanos;
     private final Clock clock;
-    private final Map<String, Instant> pausedUntil = new ConcurrentHashMap<>();
-    private long nextSlot;
+    private final LongSupplier ticker;
+    private final FairSlots slots;
+    /** Per account digest: no request before this instant. Guarded by {@code this}. */
+    private final Map<String, Instant> pausedUntil = new HashMap<>();
 
+    @Inject
     public RequestGate(MaiConfig config, Clock clock) {
-        double rps = config.openrouterMaxRps();
-        if (!(rps > 0)) {
+        this(config.openrouterMaxRps(), clock, System::nanoTime);
+    }
+
+    /** With the time of the slots from {@code ticker} (nanoseconds, as {@link System#nanoTime()}). */
+    RequestGate(double maxRps, Clock clock, LongSupplier ticker) {
+        if (!(maxRps > 0)) {
             throw new IllegalArgumentException("MAI_OPENROUTER_MAX_RPS must be greater than 0");
         }
-        this.intervalNanos = (long) (TimeUnit.SECONDS.toNanos(1) / rps);
+        this.slots = new FairSlots(Math.max(1, (long) (TimeUnit.SECONDS.toNanos(1) / maxRps)));
         this.clock = clock;
+        this.ticker = ticker;
     }
 
-    /** Waits for a request slot, or fails when the account is paused after a 429. */
+    /** Waits for this account's turn at a request slot, or fails when the account is paused after a 429. */
     public void enter(ApiKey account, String operation) {
-        checkPause(account, operation);
-        long wait;
+        String id = accountId(account);
         synchronized (this) {
-            long t = System.nanoTime();
-            long slot = Math.max(nextSlot, t);
-            nextSlot = slot + intervalNanos;
-            wait = slot - t;
-        }
-        if (wait > 0) {
+            checkPause(id, operation);
+            FairSlots.Ticket ticket = slots.enqueue(id);
             try {
-                TimeUnit.NANOSECONDS.sleep(wait);
+                while (true) {
+                    FairSlots.Ticket granted = slots.grant(ticker.getAsLong());
+                    if (granted != null && granted != ticket) {
+                        notifyAll(); // its thread is waiting: let it go
+                    }
+                    if (ticket.granted) {
+                        return;
+                    }
+                    if (ticket.refused) {
+                        throw paused(id, operation); // the account was paused while this request waited
+                    }
+                    long nanos = Math.max(slots.untilNextSlot(ticker.getAsLong()), TimeUnit.MICROSECONDS.toNanos(100));
+                    wait(TimeUnit.NANOSECONDS.toMillis(nanos), (int) (nanos % 1_000_000));
+                }
             } catch (InterruptedException e) {
+                slots.withdraw(ticket);
                 Thread.currentThread().interrupt();
                 throw new OpenRouterException(operation, OpenRouterException.NO_RESPONSE, "interrupted", null, null);
+            } catch (RuntimeException e) {
+                slots.withdraw(ticket);
+                throw e;
             }
-            checkPause(account, operation); // a 429 may have arrived while this request waited for its slot
         }
     }
 
-    private void checkPause(ApiKey account, String operation) {
-        Instant until = pausedUntil.get(accountId(account));
-        Instant now = clock.instant();
-        if (until != null && now.isBefore(until)) {
-            throw new OpenRouterException(operation, 429, "not sent: this OpenRouter account is paused after a rate limit until "
-                    + until, Duration.between(now, until), null);
+    /** Throws when the account is paused now. Call with the lock held. */
+    private void checkPause(String id, String operation) {
+        Instant until = pausedUntil.get(id);
+        if (until != null && clock.instant().isBefore(until)) {
+            throw paused(id, operation);
         }
     }
 
-    /** After a 429: no request to this account before {@code retryAfter} has passed. */
-    public void pause(ApiKey account, Duration retryAfter) {
+    private OpenRouterException paused(String id, String operation) {
+        Instant until = pausedUntil.get(id);
+        Duration left = Duration.between(clock.instant(), until);
+        return new OpenRouterException(operation, 429, "not sent: this OpenRouter account is paused after a rate limit until "
+                + until, left.isNegative() ? Duration.ZERO : left, null);
+    }
+
+    /** After a 429: no request to this account before {@code retryAfter} has passed; its waiting requests fail now. */
+    public synchronized void pause(ApiKey account, Duration retryAfter) {
+        String id = accountId(account);
         Instant until = clock.instant().plus(retryAfter);
-        pausedUntil.merge(accountId(account), until, (a, b) -> a.isAfter(b) ? a : b);
+        pausedUntil.merge(id, until, (a, b) -> a.isAfter(b) ? a : b);
+        slots.refuseAll(id);
+        notifyAll();
+    }
+
+    /** How many requests wait for a slot now. */
+    synchronized int waiting() {
+        return slots.waiting();
     }
 
     /** Accounts are told apart by a digest of their management key, never by the key itself. */

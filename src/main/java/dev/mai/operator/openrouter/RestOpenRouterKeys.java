@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,16 +39,19 @@ import java.util.function.Supplier;
 @ApplicationScoped
 public class RestOpenRouterKeys implements OpenRouterKeys {
 
-    /** Longest pause a Retry-After can impose (SPEC 5 "Errors"). */
+    /** Longest pause a Retry-After can impose. */
     static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
     /** OpenRouter's fixed page size for GET /keys. */
     static final int PAGE = 100;
+    /** Most pages one listing reads (100,000 keys): an answer that never ends must not hold the request budget. */
+    static final int PAGE_CAP = 1_000;
 
     private final OpenRouterApi api;
     private final ObjectMapper json;
     private final RequestGate gate;
     private final MeterRegistry registry;
     private final ObjectReader reader;
+    private final int pageCap;
 
     @Inject
     public RestOpenRouterKeys(MaiConfig config, ObjectMapper json, RequestGate gate, MeterRegistry registry, OperatorIdentity identity) {
@@ -63,6 +67,12 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
     }
 
     RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json, RequestGate gate, MeterRegistry registry) {
+        this(api, json, gate, registry, PAGE_CAP);
+    }
+
+    /** With another page cap than {@link #PAGE_CAP}: tests reach a small one quickly. */
+    RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json, RequestGate gate, MeterRegistry registry, int pageCap) {
+        this.pageCap = pageCap;
         this.api = api;
         this.json = json;
         this.gate = gate;
@@ -93,23 +103,41 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
 
     @Override
     public List<KeyInfo> list(ApiKey managementKey) {
+        String op = "GET /keys";
         Map<String, KeyInfo> byHash = new LinkedHashMap<>();
-        for (int offset = 0;; offset += PAGE) {
-            int from = offset;
-            JsonNode data = call(managementKey, "GET /keys", () -> api.listKeys(bearer(managementKey), from, "true")).path("data");
+        List<String> previous = List.of();
+        for (int page = 0; page < pageCap; page++) {
+            int from = page * PAGE;
+            JsonNode data = call(managementKey, op, () -> api.listKeys(bearer(managementKey), from, "true")).path("data");
             if (!data.isArray()) {
-                throw new OpenRouterException("GET /keys", 502, "answer without a list", null, null);
+                throw new OpenRouterException(op, 502, "answer without a list", null, null);
             }
+            List<String> hashes = new ArrayList<>();
             data.forEach(k -> {
                 KeyInfo info = keyInfo(k);
+                hashes.add(info.hash());
                 if (info.hash() != null) {
                     byHash.putIfAbsent(info.hash(), info);
                 }
             });
-            if (data.size() < PAGE) {
-                return List.copyOf(byHash.values());
+            if (page > 0 && hashes.equals(previous)) {
+                // OpenRouter ignored the offset: asking on would never end, and what was read is not the whole account
+                throw cutShort(op, "page " + (page + 1) + " repeats page " + page);
             }
+            if (data.size() < PAGE) {
+                return List.copyOf(byHash.values()); // a short or empty page is the last
+            }
+            previous = hashes;
         }
+        throw cutShort(op, pageCap + " full pages read, the most one listing reads");
+    }
+
+    /**
+     * A listing that ended before its last page. Retryable: the caller concludes nothing from it (no
+     * key is gone, no key failed to appear) and tries again later.
+     */
+    private static OpenRouterException cutShort(String op, String why) {
+        return new OpenRouterException(op, 502, "listing cut short, not used: " + why, null, null);
     }
 
     @Override

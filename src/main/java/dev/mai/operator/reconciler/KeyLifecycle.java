@@ -325,7 +325,8 @@ public class KeyLifecycle {
     /**
      * The collection itself, for any owner: lists every key of the account, deletes those {@code ours}
      * accepts other than {@code keep} (telling {@code deleted} of each), and says whether one of them
-     * was created since {@code startedAt}.
+     * was created since {@code startedAt}. A listing cut short throws (retryable) before anything is
+     * deleted: "not found" is concluded only from a whole listing, or a second key would be created.
      */
     public static boolean collectUnfinishedCreate(OpenRouterKeys keys, ApiKey managementKey, Predicate<KeyInfo> ours,
             Instant startedAt, Set<String> keep, Consumer<KeyInfo> deleted) {

@@ -5,22 +5,28 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.reconciler.EnvSecret;
+import dev.mai.operator.reconciler.InstallationId;
 import dev.mai.operator.reconciler.Names;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -156,5 +162,51 @@ class CrashSafetyTest extends OperatorHarness {
         assertThat(stored.deleted).isFalse();
         assertThat(stray.deleted).isTrue();
         assertThat(simulator().count("POST /keys")).isEqualTo(creates);
+    }
+    @Test
+    void anUnfinishedCreateWhoseListingIsCutShortCreatesNoSecondKey() {
+        // a tenant on an account of its own; the key of its interrupted create lies past the first page
+        String account = simulator().newManagementKey();
+        client.resource(new SecretBuilder().withNewMetadata().withName("tenant-key").withNamespace("c-cut")
+                .withLabels(Map.of("mai.dev/provisioning-key", "true")).endMetadata()
+                .addToData("key", Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8))).build()).create();
+        ProvisioningKeyRef ref = new ProvisioningKeyRef();
+        ref.setName("tenant-key");
+        ref.setKey("key");
+        create(Clients.with(Clients.maiClient("c-cut", "abc", "Crash Co", "-1"), s -> s.setProvisioningKeySecretRef(ref)));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("c-cut", "abc"), "Ready"))
+                .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("InvalidSpec")));
+        // the intent is long past its grace: a reconcile that took a partial listing for whole would create at once
+        crashedAfterIntent(get("c-cut", "abc"), Instant.now().minus(Duration.ofMinutes(10)));
+        MaiClient valid = Clients.with(get("c-cut", "abc"), s -> s.setSpendingLimit(new IntOrString("10")));
+        // the installation id as the operator knows it (its ConfigMap may not exist yet: no key was created so far)
+        String installation = io.quarkus.arc.Arc.container().instance(InstallationId.class).get().get();
+        OpenRouterSimulator.Key unstored = simulator().createKey(account, Names.keyName(valid, installation, false));
+        for (int i = 0; i < 150; i++) {
+            simulator().createKey(account, "someone else's key " + i); // newer: listed before the unstored key
+        }
+        long creates = simulator().count("POST /keys");
+        long deletes = simulator().count("DELETE /keys/{hash}");
+        simulator().repeatListPages(true); // OpenRouter ignoring offset: every page is the first
+        try {
+            fixSpec("c-cut");
+            // the reconcile gives the listing up after two pages (it used to ask for the same page for ever) and retries
+            await().atMost(SLOW).untilAsserted(() -> assertThat(condition(get("c-cut", "abc"), "KeyProvisioned"))
+                    .hasValueSatisfying(c -> {
+                        assertThat(c.getReason()).isEqualTo("OpenRouterUnavailable");
+                        assertThat(c.getMessage()).contains("cut short");
+                    }));
+            long listings = simulator().count("GET /keys");
+            await().atMost(SLOW).until(() -> simulator().count("GET /keys") >= listings + 6); // retries and sweeps
+            assertThat(simulator().count("POST /keys")).as("no second key while the listing is cut").isEqualTo(creates);
+            assertThat(simulator().count("DELETE /keys/{hash}")).as("nothing concluded from it").isEqualTo(deletes);
+            assertThat(unstored.deleted).isFalse();
+        } finally {
+            simulator().heal();
+        }
+        // a whole listing finds the unstored key: deleted, and one key made and stored
+        await().atMost(SLOW).untilAsserted(() -> assertOneKeyInItsSecret("c-cut", "abc"));
+        assertThat(unstored.deleted).isTrue();
+        assertThat(simulator().count("POST /keys")).isEqualTo(creates + 1);
     }
 }

@@ -20,11 +20,14 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.arc.Arc;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -45,6 +48,8 @@ abstract class OperatorHarness {
     static final String TIER = "in-process";
     /** The server of the class running now, for the static after-class checks. */
     private static volatile KubernetesServer current;
+    /** Every request body the API server received (Secret data left out), and the keys tests typed into Secrets. */
+    private static final LeakScan.Capture CAPTURED = new LeakScan.Capture();
 
     @KubernetesTestServer
     KubernetesServer testServer;
@@ -67,11 +72,15 @@ abstract class OperatorHarness {
         drainRequests(testServer);
     }
 
-    /** Takes the API server's queued requests, recording the operator's; returns all of them. */
+    /**
+     * Takes the API server's queued requests, recording the operator's and keeping every body for the
+     * leak scan (events and status writes among them: the status history); returns all of them.
+     */
     static List<RecordedRequest> drainRequests(KubernetesServer server) throws InterruptedException {
         String operatorNamespace = Arc.container().instance(KubernetesClient.class).get().getNamespace();
         List<RecordedRequest> drained = ApiRequests.drain(server.getKubernetesMockServer(), operatorNamespace);
         ApiRequests.write(TIER);
+        drained.forEach(r -> CAPTURED.apiRequest(r.getMethod(), r.getPath(), r.getUtf8Body()));
         return drained;
     }
 
@@ -162,37 +171,50 @@ abstract class OperatorHarness {
                 .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
     }
 
-    /** Every log line, event and MaiClient the run produced so far, scanned for every secret the simulator issued. */
+    /**
+     * Everything the run captured so far, scanned for every secret the simulator issued and every key
+     * a test typed into a Secret: log lines, every request body the API server received (Secret data
+     * excepted; events and status writes included), every request body the simulator received, the
+     * {@code /q/metrics} text, and the objects in the cluster now.
+     */
     @AfterAll
-    static void noSecretLeaked() throws IOException {
+    static void noSecretLeaked() throws IOException, InterruptedException {
         // runs with the application still up, after each test class
         // null when the application never booted: that failure is reported already
         org.junit.jupiter.api.Assumptions.assumeTrue(current != null, "no test of this class ran");
         KubernetesClient client = current.getClient();
+        drainRequests(current);
         List<String> secrets = SimulatorResource.simulator().issuedSecrets();
         assertThat(secrets).isNotEmpty();
-        List<String> hits = new ArrayList<>();
         assertThat(TEST_LOG).exists();
         // Quarkus rotates the log on every boot: read the current file and every rotated one
         try (var files = Files.list(TEST_LOG.getParent())) {
             for (Path file : files.filter(f -> f.getFileName().toString().startsWith(TEST_LOG.getFileName().toString())).toList()) {
-                hits.addAll(LeakScan.find(file.toString(), Files.readString(file, StandardCharsets.UTF_8), secrets));
+                CAPTURED.add(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
             }
         }
         assertThat(Files.readString(TEST_LOG, StandardCharsets.UTF_8)).contains("reconcile ");
-        String events = Serialization.asJson(client.v1().events().inAnyNamespace().list());
-        hits.addAll(LeakScan.find("events", events, secrets));
-        String clients = Serialization.asJson(client.resources(MaiClient.class).inAnyNamespace().list());
-        hits.addAll(LeakScan.find("MaiClients", clients, secrets));
+        CAPTURED.add("events", Serialization.asJson(client.v1().events().inAnyNamespace().list()));
+        CAPTURED.add("MaiClients", Serialization.asJson(client.resources(MaiClient.class).inAnyNamespace().list()));
         // the application's objects carry the key only by reference (secretKeyRef, Secret volume)
-        hits.addAll(LeakScan.find("Deployments", Serialization.asJson(client.apps().deployments().inAnyNamespace().list()), secrets));
-        hits.addAll(LeakScan.find("StatefulSets", Serialization.asJson(client.apps().statefulSets().inAnyNamespace().list()), secrets));
-        hits.addAll(LeakScan.find("Services", Serialization.asJson(client.services().inAnyNamespace().list()), secrets));
+        CAPTURED.add("Deployments", Serialization.asJson(client.apps().deployments().inAnyNamespace().list()));
+        CAPTURED.add("StatefulSets", Serialization.asJson(client.apps().statefulSets().inAnyNamespace().list()));
+        CAPTURED.add("Services", Serialization.asJson(client.services().inAnyNamespace().list()));
+        CAPTURED.add("/q/metrics", metrics());
+        CAPTURED.simulator(SimulatorResource.simulator());
+        List<String> hits = CAPTURED.leaks(secrets);
+        CAPTURED.clearTexts();
         assertThat(hits).isEmpty();
-        try {
-            drainRequests(current);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    }
+
+    /** What Prometheus would scrape from the running test application. */
+    private static String metrics() throws IOException, InterruptedException {
+        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getOptionalValue("quarkus.http.test-port", Integer.class)
+                .orElse(8081);
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + port + "/q/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("mai_openrouter_requests_total");
+        return response.body();
     }
 }

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.reconciler.Names;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
@@ -18,11 +20,14 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.TemporalAdjusters;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -250,6 +255,38 @@ class ValidationSweepTest extends OperatorHarness {
         MaiClient after = awaitReady("v-orphans", "abc");
         assertThat(after.getStatus().getKeyHash()).isEqualTo(current.getStatus().getKeyHash());
         assertThat(simulator().key(after.getStatus().getKeyHash()).orElseThrow().deleted).isFalse();
+    }
+
+    @Test
+    void aListingCutShortMarksNoKeyGoneAndCreatesNothing() {
+        // a tenant on an account of its own, whose key lies past the first page of the listing
+        String account = simulator().newManagementKey();
+        client.resource(new SecretBuilder().withNewMetadata().withName("tenant-key").withNamespace("v-cut")
+                .withLabels(Map.of("mai.dev/provisioning-key", "true")).endMetadata()
+                .addToData("key", Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8))).build()).create();
+        ProvisioningKeyRef ref = new ProvisioningKeyRef();
+        ref.setName("tenant-key");
+        ref.setKey("key");
+        OpenRouterSimulator.Key key = provisioned("v-cut",
+                Clients.with(Clients.maiClient("v-cut", "abc", "Cut Co", "10"), s -> s.setProvisioningKeySecretRef(ref)));
+        for (int i = 0; i < 150; i++) {
+            simulator().createKey(account, "someone else's key " + i); // newer: listed before the tenant's
+        }
+        String resourceVersion = get("v-cut", "abc").getMetadata().getResourceVersion();
+        long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
+        double failed = registry.counter("mai_sweep_account_failures_total").count();
+
+        simulator().repeatListPages(true); // OpenRouter ignoring offset: every page is the first
+        // each sweep gives the account up after two pages (it used to ask for the same page for ever)
+        await().atMost(PATIENCE).until(() -> registry.counter("mai_sweep_account_failures_total").count() >= failed + 3);
+        assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("no create, delete or patch").isEqualTo(writes);
+        assertThat(key.deleted).isFalse();
+        MaiClient mc = get("v-cut", "abc");
+        assertThat(mc.getStatus().getKeyHash()).isEqualTo(key.hash);
+        assertThat(mc.getMetadata().getResourceVersion()).as("no status write").isEqualTo(resourceVersion);
+        assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+        assertThat(events("v-cut", "abc")).extracting(e -> e.getReason()).doesNotContain("KeyRevoked", "KeyReplaced")
+                .filteredOn("KeyCreated"::equals).hasSize(1);
     }
 
     /** A MaiClient that does not exist in the cluster (a fresh UID). */

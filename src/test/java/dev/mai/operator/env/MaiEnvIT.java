@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -55,6 +56,8 @@ class MaiEnvIT {
 
     static OpenRouterSimulator openRouter;
     static final List<Result> outputs = new ArrayList<>();
+    /** Keys the tests typed (into a .env, an option, the environment): searched for like the issued ones. */
+    static final Set<String> TYPED = new java.util.LinkedHashSet<>();
 
     @TempDir
     Path dir;
@@ -66,11 +69,22 @@ class MaiEnvIT {
         openRouter = new OpenRouterSimulator();
     }
 
+    /** Remembers a key a test typed, for the leak scan. */
+    static String typed(String key) {
+        TYPED.add(key);
+        return key;
+    }
+
     @AfterAll
     static void noSecretInAnyOutput() {
+        List<String> secrets = new ArrayList<>(openRouter.issuedSecrets());
+        secrets.addAll(TYPED);
         List<String> leaks = new ArrayList<>();
         for (Result r : outputs) {
-            leaks.addAll(LeakScan.find("mai-env output", r.output(), openRouter.issuedSecrets()));
+            leaks.addAll(LeakScan.find("mai-env output", r.output(), secrets));
+        }
+        for (String body : openRouter.requestBodies()) {
+            leaks.addAll(LeakScan.find("OpenRouter simulator request body", body, secrets));
         }
         openRouter.close();
         assertThat(leaks).as("no run printed a key (runs with --show-key are checked on their own)").isEmpty();
@@ -209,7 +223,7 @@ class MaiEnvIT {
         Key old = onlyKey();
         Path file = dir.resolve(".env");
         // the key in the file changed by hand: it no longer matches the key OpenRouter has under that hash
-        String edited = Files.readString(file).replace(old.secret, "sk-or-v1-" + "0".repeat(64));
+        String edited = Files.readString(file).replace(old.secret, typed("sk-or-v1-" + "0".repeat(64)));
         Files.writeString(file, edited);
         openRouter.clearRequests();
 
@@ -247,7 +261,7 @@ class MaiEnvIT {
     @Test
     void otherVariablesInAnExistingEnvSurviveAndTheOldScriptsValuesAreReplaced() throws Exception {
         Path file = dir.resolve(".env");
-        String oldScriptKey = "sk-or-v1-" + "ab".repeat(32);
+        String oldScriptKey = typed("sk-or-v1-" + "ab".repeat(32));
         Files.writeString(file, String.join("\n",
                 "# settings of the compose project",
                 "WEBUI_NAME=mAI",
@@ -389,7 +403,7 @@ class MaiEnvIT {
 
     @Test
     void aKeyGivenWhereItDoesNotBelongIsNeverEchoed() throws Exception {
-        String key = "sk-or-v1-" + "7".repeat(64);
+        String key = typed("sk-or-v1-" + "7".repeat(64));
         Result argument = mai("--management-key", key);
         assertThat(argument.exit()).isEqualTo(2);
         assertThat(argument.output()).doesNotContain(key).contains("unknown option");
@@ -417,7 +431,7 @@ class MaiEnvIT {
     void theOldScriptsTroublesEachGetAnExitCodeAndSayWhatToDo() throws Exception {
         Map<String, String> wrongKey = new HashMap<>(env);
         wrongKey.remove("MAI_PROVISIONING_KEY_FILE");
-        wrongKey.put("MAI_PROVISIONING_KEY", "sk-or-v1-" + "1".repeat(64));
+        wrongKey.put("MAI_PROVISIONING_KEY", typed("sk-or-v1-" + "1".repeat(64)));
         Result rejected = MaiEnvProcess.run(dir, wrongKey, "--org", ORG, "--limit", "1000");
         outputs.add(rejected);
         assertThat(rejected.exit()).isEqualTo(MaiEnvCommand.MANAGEMENT_KEY);

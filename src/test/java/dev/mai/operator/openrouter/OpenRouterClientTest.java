@@ -2,6 +2,7 @@ package dev.mai.operator.openrouter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
@@ -137,5 +138,80 @@ class OpenRouterClientTest {
                     assertThat(e.status()).isEqualTo(OpenRouterException.NO_RESPONSE);
                     assertThat(e.retryable()).isTrue();
                 });
+    }
+    /**
+     * The production client against a simulator of its own (the shared one serves the running
+     * operator), with a gate out of the way and at most {@code pageCap} pages per listing.
+     */
+    private static RestOpenRouterKeys clientOf(OpenRouterSimulator sim, int pageCap) {
+        var api = io.quarkus.rest.client.reactive.QuarkusRestClientBuilder.newBuilder()
+                .baseUri(java.net.URI.create(sim.baseUrl()))
+                .property("microprofile.rest.client.disable.default.mapper", true)
+                .build(OpenRouterApi.class);
+        return new RestOpenRouterKeys(api, new com.fasterxml.jackson.databind.ObjectMapper(),
+                new RequestGate(1_000_000, java.time.Clock.systemUTC(), System::nanoTime),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), pageCap);
+    }
+
+    private static void fill(OpenRouterSimulator sim, String account, int keys) {
+        for (int i = 0; i < keys; i++) {
+            sim.createKey(account, "listing test " + i);
+        }
+    }
+
+    @Test
+    void aListingEndsOnAShortPageOrAnEmptyOneWithEveryKey() {
+        try (OpenRouterSimulator own = new OpenRouterSimulator()) {
+            String short250 = own.newManagementKey();
+            String exact200 = own.newManagementKey();
+            String none = own.newManagementKey();
+            fill(own, short250, 250);
+            fill(own, exact200, 200);
+            RestOpenRouterKeys client = clientOf(own, RestOpenRouterKeys.PAGE_CAP);
+
+            assertThat(client.list(ApiKey.of(short250))).hasSize(250).doesNotHaveDuplicates();
+            assertThat(own.count("GET /keys")).as("pages of 100, 100 and 50").isEqualTo(3);
+            own.clearRequests();
+            assertThat(client.list(ApiKey.of(exact200))).hasSize(200);
+            assertThat(own.count("GET /keys")).as("pages of 100, 100 and an empty one").isEqualTo(3);
+            own.clearRequests();
+            assertThat(client.list(ApiKey.of(none))).isEmpty();
+            assertThat(own.count("GET /keys")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aPageThatRepeatsThePreviousOneCutsTheListingShortAndIsNotReturned() {
+        try (OpenRouterSimulator own = new OpenRouterSimulator()) {
+            String account = own.newManagementKey();
+            fill(own, account, 150);
+            own.repeatListPages(true);
+            RestOpenRouterKeys client = clientOf(own, RestOpenRouterKeys.PAGE_CAP);
+            // before pagination had stops, this listing asked for the same page for ever
+            assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(30), () -> client.list(ApiKey.of(account))))
+                    .isInstanceOfSatisfying(OpenRouterException.class, e -> {
+                        assertThat(e.retryable()).as("a later listing may be whole").isTrue();
+                        assertThat(e.operation()).isEqualTo("GET /keys");
+                        assertThat(e.getMessage()).contains("cut short").contains("repeats").doesNotContain(account);
+                    });
+            assertThat(own.count("GET /keys")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aListingThatNeverEndsStopsAtThePageCap() {
+        try (OpenRouterSimulator own = new OpenRouterSimulator()) {
+            String account = own.newManagementKey();
+            fill(own, account, 30);
+            own.endlessListing(true);
+            RestOpenRouterKeys client = clientOf(own, 5);
+            assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(30), () -> client.list(ApiKey.of(account))))
+                    .isInstanceOfSatisfying(OpenRouterException.class, e -> {
+                        assertThat(e.retryable()).isTrue();
+                        assertThat(e.getMessage()).contains("cut short").contains("5 full pages");
+                    });
+            assertThat(own.count("GET /keys")).isEqualTo(5);
+        }
+        assertThat(RestOpenRouterKeys.PAGE_CAP).as("100,000 keys").isEqualTo(1_000);
     }
 }

@@ -7,7 +7,6 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.ApiRequests.ApiRequest;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
-import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -17,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -125,12 +123,8 @@ class LeaderElectionIT {
             } finally {
                 a.close();
             }
-            List<String> leaks = new ArrayList<>();
-            for (String log : List.of("a.log", "b.log", "c.log")) {
-                Path file = WORK.resolve(log);
-                leaks.addAll(LeakScan.find(file.toString(), Files.readString(file, StandardCharsets.UTF_8), openRouter.issuedSecrets()));
-            }
-            assertThat(leaks).isEmpty();
+            // logs, /q/metrics, every request body the API server and the simulator received (events and statuses among them)
+            assertThat(cluster.leaks(openRouter, List.of("a.log", "b.log", "c.log").stream().map(WORK::resolve).toList())).isEmpty();
         }
     }
 

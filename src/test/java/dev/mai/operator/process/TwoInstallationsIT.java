@@ -8,15 +8,12 @@ import dev.mai.operator.reconciler.Names;
 import dev.mai.operator.testing.ApiRequests;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
-import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,12 +100,8 @@ class TwoInstallationsIT {
                 assertThat(b.log()).content().contains("revoked orphan OpenRouter key " + orphanB.hash)
                         .doesNotContain("revoked orphan OpenRouter key " + orphanA.hash);
             }
-            List<String> leaks = new ArrayList<>();
-            for (String log : List.of("a.log", "b.log")) {
-                Path file = WORK.resolve(log);
-                leaks.addAll(LeakScan.find(file.toString(), Files.readString(file, StandardCharsets.UTF_8), openRouter.issuedSecrets()));
-            }
-            assertThat(leaks).isEmpty();
+            // logs, /q/metrics, every request body the API server and the simulator received (events and statuses among them)
+            assertThat(cluster.leaks(openRouter, List.of("a.log", "b.log").stream().map(WORK::resolve).toList())).isEmpty();
         }
     }
 

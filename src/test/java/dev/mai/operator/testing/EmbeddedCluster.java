@@ -139,6 +139,29 @@ public final class EmbeddedCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Every place a secret of {@code openRouter}, or a key typed into a Secret here, shows in what the
+     * run captured: the operators' {@code logs} (and the {@code /q/metrics} text each kept beside its
+     * log), every request body this API server received (Secret data excepted; events and status
+     * writes included) and every request body the simulator received. Takes the queued requests.
+     */
+    public List<String> leaks(OpenRouterSimulator openRouter, List<Path> logs) throws IOException, InterruptedException {
+        LeakScan.Capture capture = new LeakScan.Capture();
+        RecordedRequest request;
+        while ((request = server.takeRequest(10, java.util.concurrent.TimeUnit.MILLISECONDS)) != null) {
+            capture.apiRequest(request.getMethod(), request.getPath(), request.getUtf8Body());
+        }
+        for (Path log : logs) {
+            capture.add(log.toString(), Files.readString(log));
+            Path metrics = OperatorProcess.metricsOf(log);
+            if (Files.exists(metrics)) {
+                capture.add(metrics.toString(), Files.readString(metrics));
+            }
+        }
+        capture.simulator(openRouter);
+        return capture.leaks(openRouter.issuedSecrets());
+    }
+
     @Override
     public void close() {
         client.close();

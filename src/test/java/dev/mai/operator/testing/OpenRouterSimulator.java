@@ -43,12 +43,16 @@ import java.util.regex.Pattern;
  * random hashes (not derivable from the key), masked labels, Postgres-style timestamps, the error
  * envelope, 401 for unknown keys, 403 for a client key on management routes, 404 for unknown
  * hashes, pages of 100 newest first. Switches add latency and faults (a status for the next N
- * requests or for every request, with an optional Retry-After). Every request is recorded.
+ * requests or for every request, with an optional Retry-After), and listings that never end or
+ * ignore the offset. Every request is recorded, with its body.
  */
 public final class OpenRouterSimulator implements AutoCloseable {
 
-    /** One request as the simulator saw it; status {@link #LOST} when the connection was dropped instead. */
-    public record Request(String method, String path, int status, Instant at, String userAgent) {
+    /**
+     * One request as the simulator saw it; status {@link #LOST} when the connection was dropped
+     * instead. {@code body} is the request body as sent ("" for none).
+     */
+    public record Request(String method, String path, int status, Instant at, String userAgent, String body) {
         public static final int LOST = -1;
 
         /** e.g. {@code POST /keys}, {@code PATCH /keys/{hash}}. */
@@ -108,6 +112,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private final Map<String, Key> keysByHash = new ConcurrentHashMap<>();
     private final Set<String> managementKeys = ConcurrentHashMap.newKeySet();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    /** Every request body received, for leak scans: kept when {@link #clearRequests()} empties the list above. */
+    private final List<String> bodies = new CopyOnWriteArrayList<>();
     private final List<String> issued = new CopyOnWriteArrayList<>();
     private final AtomicLong sequence = new AtomicLong();
     private final Clock clock;
@@ -125,6 +131,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private volatile java.time.Duration propagation = java.time.Duration.ZERO;
     private volatile java.time.Duration lookupDelay = java.time.Duration.ZERO;
     private volatile java.time.Duration createAnswerDelay = java.time.Duration.ZERO;
+    private volatile boolean repeatPages;
+    private volatile boolean endlessListing;
 
     public OpenRouterSimulator() {
         this(Clock.systemUTC());
@@ -215,7 +223,24 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Answers every page of {@code GET /keys} past the first with the first page, as a server that
+     * ignores {@code offset} would (an account with fewer than 100 keys has no second page: unaffected).
+     */
+    public OpenRouterSimulator repeatListPages(boolean repeat) {
+        this.repeatPages = repeat;
+        return this;
+    }
+
+    /** Fills every page of {@code GET /keys} to 100 with made-up keys: the listing never ends. */
+    public OpenRouterSimulator endlessListing(boolean endless) {
+        this.endlessListing = endless;
+        return this;
+    }
+
     public OpenRouterSimulator heal() {
+        repeatPages = false;
+        endlessListing = false;
         failAll = false;
         failNext.set(0);
         retryAfter = null;
@@ -257,6 +282,11 @@ public final class OpenRouterSimulator implements AutoCloseable {
 
     public Collection<Key> allKeys() {
         return List.copyOf(keysByHash.values());
+    }
+
+    /** Every request body this simulator received, {@link #clearRequests()} notwithstanding: for leak scans. */
+    public List<String> requestBodies() {
+        return List.copyOf(bodies);
     }
 
     /** Every secret this simulator ever issued (client and management keys), for leak scans. */
@@ -338,6 +368,10 @@ public final class OpenRouterSimulator implements AutoCloseable {
         String path = URI.create(exchange.getRequestURI().toString()).getPath().substring("/api/v1".length());
         String method = exchange.getRequestMethod();
         try (exchange) {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            if (!body.isEmpty()) {
+                bodies.add(body);
+            }
             sleep(latencyMillis);
             int status;
             // failNext aims at the reconciles' requests: the sweep's listing (every 2 s in tests) would race for it
@@ -349,14 +383,14 @@ public final class OpenRouterSimulator implements AutoCloseable {
                 }
                 send(exchange, status, error(status, failStatus == 429 ? "Rate limit exceeded" : "Simulated failure"));
             } else {
-                status = route(exchange, method, path);
+                status = route(exchange, method, path, body);
             }
             requests.add(new Request(method, path, status, clock.instant(),
-                    Optional.ofNullable(exchange.getRequestHeaders().getFirst("User-Agent")).orElse("")));
+                    Optional.ofNullable(exchange.getRequestHeaders().getFirst("User-Agent")).orElse(""), body));
         }
     }
 
-    private int route(HttpExchange exchange, String method, String path) throws IOException {
+    private int route(HttpExchange exchange, String method, String path, String body) throws IOException {
         String auth = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")).orElse("");
         if (!auth.startsWith("Bearer ")) {
             return send(exchange, 401, error(401, "No auth credentials found"));
@@ -375,7 +409,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         }
         Matcher m = KEY_PATH.matcher(path);
         if (path.equals("/keys") && method.equals("POST")) {
-            return create(exchange, bearer);
+            return create(exchange, bearer, body);
         }
         if (path.equals("/keys") && method.equals("GET")) {
             return list(exchange, bearer);
@@ -392,7 +426,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
                     }
                     return send(exchange, 200, wrap(keyObject(key)));
                 case "PATCH":
-                    return patch(exchange, key);
+                    return patch(exchange, key, body);
                 case "DELETE":
                     key.deleted = true;
                     return send(exchange, 200, json.createObjectNode().put("deleted", true));
@@ -403,8 +437,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return send(exchange, 404, error(404, "Not found"));
     }
 
-    private int create(HttpExchange exchange, String managementKey) throws IOException {
-        JsonNode body = readBody(exchange);
+    private int create(HttpExchange exchange, String managementKey, String text) throws IOException {
+        JsonNode body = readBody(text);
         if (body == null || !body.path("name").isTextual() || body.path("name").asText().isEmpty()) {
             return send(exchange, 400, error(400, "name is required"));
         }
@@ -436,7 +470,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
 
     private int list(HttpExchange exchange, String managementKey) throws IOException {
         Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-        int offset = Integer.parseInt(query.getOrDefault("offset", "0"));
+        int asked = Integer.parseInt(query.getOrDefault("offset", "0"));
+        int offset = repeatPages ? 0 : asked;
         boolean includeDisabled = "true".equals(query.get("include_disabled"));
         List<Key> page = keysByHash.values().stream()
                 .filter(k -> !k.deleted && k.managementKey.equals(managementKey) && (includeDisabled || !k.disabled))
@@ -452,11 +487,16 @@ public final class OpenRouterSimulator implements AutoCloseable {
         }
         ArrayNode data = json.createArrayNode();
         page.forEach(k -> data.add(keyObject(k)));
+        for (int i = page.size(); endlessListing && i < 100; i++) {
+            Key madeUp = new Key(newSecret(), String.format("%064x", (long) asked + i), managementKey, clock.instant());
+            madeUp.name = "made-up key " + (asked + i);
+            data.add(keyObject(madeUp));
+        }
         return send(exchange, 200, json.createObjectNode().set("data", data));
     }
 
-    private int patch(HttpExchange exchange, Key key) throws IOException {
-        JsonNode body = readBody(exchange);
+    private int patch(HttpExchange exchange, Key key, String text) throws IOException {
+        JsonNode body = readBody(text);
         if (body == null || !body.isObject()) {
             return send(exchange, 400, error(400, "Invalid body"));
         }
@@ -567,13 +607,12 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return o;
     }
 
-    private JsonNode readBody(HttpExchange exchange) throws IOException {
-        byte[] bytes = exchange.getRequestBody().readAllBytes();
-        if (bytes.length == 0) {
+    private JsonNode readBody(String text) {
+        if (text.isEmpty()) {
             return null;
         }
         try {
-            return json.readTree(bytes);
+            return json.readTree(text);
         } catch (IOException e) {
             return null;
         }

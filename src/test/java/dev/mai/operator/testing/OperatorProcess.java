@@ -117,9 +117,24 @@ public final class OperatorProcess implements AutoCloseable {
         }
     }
 
-    /** Stops the operator (SIGTERM, then SIGKILL after 10 s). */
+    /** Where {@link #close()} keeps the operator's last {@code /q/metrics} text: next to its log, for leak scans. */
+    public static Path metricsOf(Path log) {
+        return log.resolveSibling(log.getFileName() + ".metrics");
+    }
+
+    /** Stops the operator (SIGTERM, then SIGKILL after 10 s), keeping its {@code /q/metrics} text first. */
     @Override
     public void close() {
+        if (process.isAlive()) {
+            try {
+                var metrics = get("/q/metrics");
+                Files.writeString(metricsOf(log), metrics.statusCode() == 200 ? metrics.body() : "");
+            } catch (IOException | IllegalStateException e) {
+                // not listening (yet): nothing to keep
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         process.destroy();
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
