@@ -6,28 +6,30 @@ import java.util.Map;
 
 /**
  * Who gets the next OpenRouter request slot: slots come at a fixed pace (one per interval, never
- * two at once), and go round robin to the accounts that have requests waiting, first come first
- * served within an account. An account with a thousand requests queued (a sweep of a large
- * account, a retry storm) therefore delays another account's request by at most one slot per
- * account waiting. Pure and not thread-safe: {@link RequestGate} holds its lock around every call
+ * two at once), and go round robin to the turns (tenants) that have requests waiting, first come
+ * first served within a turn. A tenant with a thousand requests queued (many MaiClients, accounts
+ * of its own, a retry storm) therefore delays another tenant's request by at most one slot per
+ * turn waiting. Pure and not thread-safe: {@link RequestGate} holds its lock around every call
  * and supplies the time (nanoseconds from any fixed origin, as {@link System#nanoTime()}).
  */
 final class FairSlots {
 
-    /** One waiting request. */
+    /** One waiting request: whose turn it takes, and which account it goes to (a pause refuses it). */
     static final class Ticket {
+        final String turn;
         final String account;
         boolean granted;
         boolean refused;
 
-        private Ticket(String account) {
+        private Ticket(String turn, String account) {
+            this.turn = turn;
             this.account = account;
         }
     }
 
     private final long intervalNanos;
     private final Map<String, ArrayDeque<Ticket>> waiting = new HashMap<>();
-    /** Accounts with requests waiting, the one whose turn is next first. */
+    /** Turns with requests waiting, the one whose turn is next first. */
     private final ArrayDeque<String> turns = new ArrayDeque<>();
     private boolean started;
     private long nextSlot;
@@ -39,10 +41,15 @@ final class FairSlots {
         this.intervalNanos = intervalNanos;
     }
 
-    /** Queues a request of {@code account}: last of its account, its account last in the round if it had none waiting. */
+    /** Queues a request of {@code account} that takes the account's own turn. */
     Ticket enqueue(String account) {
-        Ticket ticket = new Ticket(account);
-        waiting.computeIfAbsent(account, a -> {
+        return enqueue(account, account);
+    }
+
+    /** Queues a request to {@code account} in {@code turn}: last of its turn, its turn last in the round if it had none waiting. */
+    Ticket enqueue(String turn, String account) {
+        Ticket ticket = new Ticket(turn, account);
+        waiting.computeIfAbsent(turn, a -> {
             turns.addLast(a);
             return new ArrayDeque<>();
         }).addLast(ticket);
@@ -62,13 +69,13 @@ final class FairSlots {
         long slot = started && now - nextSlot < intervalNanos ? nextSlot : now;
         nextSlot = slot + intervalNanos;
         started = true;
-        String account = turns.pollFirst();
-        ArrayDeque<Ticket> queue = waiting.get(account);
+        String turn = turns.pollFirst();
+        ArrayDeque<Ticket> queue = waiting.get(turn);
         Ticket ticket = queue.pollFirst();
         if (queue.isEmpty()) {
-            waiting.remove(account);
+            waiting.remove(turn);
         } else {
-            turns.addLast(account);
+            turns.addLast(turn);
         }
         ticket.granted = true;
         return ticket;
@@ -81,19 +88,28 @@ final class FairSlots {
 
     /** Takes a request out of the queue (its caller gave up waiting); it keeps no slot. */
     void withdraw(Ticket ticket) {
-        ArrayDeque<Ticket> queue = waiting.get(ticket.account);
+        ArrayDeque<Ticket> queue = waiting.get(ticket.turn);
         if (queue != null && queue.remove(ticket) && queue.isEmpty()) {
-            waiting.remove(ticket.account);
-            turns.remove(ticket.account);
+            waiting.remove(ticket.turn);
+            turns.remove(ticket.turn);
         }
     }
 
     /** Refuses every waiting request of {@code account} (it was paused after a 429); none of them takes a slot. */
     void refuseAll(String account) {
-        ArrayDeque<Ticket> queue = waiting.remove(account);
-        if (queue != null) {
-            turns.remove(account);
-            queue.forEach(t -> t.refused = true);
+        for (var it = waiting.entrySet().iterator(); it.hasNext(); ) {
+            var entry = it.next();
+            entry.getValue().removeIf(t -> {
+                if (t.account.equals(account)) {
+                    t.refused = true;
+                    return true;
+                }
+                return false;
+            });
+            if (entry.getValue().isEmpty()) {
+                it.remove();
+                turns.remove(entry.getKey());
+            }
         }
     }
 

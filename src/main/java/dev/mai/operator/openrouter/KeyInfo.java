@@ -39,6 +39,21 @@ public record KeyInfo(
         return value != null && HASH.matcher(value).matches();
     }
 
+    /**
+     * False only when OpenRouter's masked label of this key ({@code sk-or-v1-abc...xyz}) plainly shows
+     * that {@code key} is another key; a label in another form tells nothing, so true.
+     */
+    public boolean labelAllows(ApiKey key) {
+        int dots = label == null ? -1 : label.indexOf("...");
+        if (dots < 0 || label.indexOf("...", dots + 1) >= 0) {
+            return true;
+        }
+        String start = label.substring(0, dots);
+        String end = label.substring(dots + 3);
+        String value = key.reveal();
+        return start.isEmpty() || end.isEmpty() || value.startsWith(start) && value.endsWith(end);
+    }
+
     /** Spend in the window the limit applies to: the reset period, or all time without a reset. */
     public BigDecimal usageInPeriod() {
         BigDecimal window = limitReset == null ? usage : switch (limitReset) {

@@ -20,12 +20,13 @@ import java.util.function.LongSupplier;
  * and front ends (MAI_OPENROUTER_MAX_RPS), handed out fairly among OpenRouter accounts, and a pause
  * per account after a 429, for as long as its Retry-After said.
  *
- * <p>Fair: requests wait in one queue per account, and the slots go round robin to the accounts with
- * requests waiting ({@link FairSlots}), so one tenant's large account (a sweep of 100 pages) or a
- * burst of retries on one account delays another account's request by about one slot per
- * competing account, never by the length of its queue. Within an account requests go first come
- * first served; each MaiClient has at most one request waiting at a time (reconciles of one object
- * never overlap), so that already takes the account's clients in turn.
+ * <p>Fair: requests wait in one queue per turn, and the slots go round robin to the turns with
+ * requests waiting ({@link FairSlots}). A request made on behalf of a tenant ({@link #onBehalfOf},
+ * the MaiClient's namespace, which the reconciler sets) takes that tenant's turn, whichever account
+ * it goes to; any other request (the sweep, the mai-env command) takes its account's turn. So one
+ * tenant's many MaiClients, its management keys of its own (even made-up ones), a burst of retries
+ * or a sweep of a 10,000-key account delay another tenant's request by about one slot per
+ * competing turn, never by the length of their queues.
  *
  * <p>A request for a paused account is not sent: it fails at once as rate limited (the reconcile
  * is retried with backoff), and requests of that account already waiting leave the queue without
@@ -55,12 +56,39 @@ public class RequestGate {
         this.ticker = ticker;
     }
 
-    /** Waits for this account's turn at a request slot, or fails when the account is paused after a 429. */
+    /** The tenant the current thread's requests are made for; null: the account's own turn. */
+    private static final ThreadLocal<String> TENANT = new ThreadLocal<>();
+
+    /** Ends {@link #onBehalfOf}: the thread's earlier tenant is in effect again. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Until the returned scope is closed, this thread's requests take {@code tenant}'s turn
+     * (a namespace: the unit a tenant controls), whatever account they go to.
+     */
+    public static Scope onBehalfOf(String tenant) {
+        String before = TENANT.get();
+        TENANT.set(tenant);
+        return () -> {
+            if (before == null) {
+                TENANT.remove();
+            } else {
+                TENANT.set(before);
+            }
+        };
+    }
+
+    /** Waits for this request's turn at a slot, or fails when the account is paused after a 429. */
     public void enter(ApiKey account, String operation) {
         String id = accountId(account);
+        String tenant = TENANT.get();
+        String turn = tenant == null ? "account:" + id : "tenant:" + tenant;
         synchronized (this) {
             checkPause(id, operation);
-            FairSlots.Ticket ticket = slots.enqueue(id);
+            FairSlots.Ticket ticket = slots.enqueue(turn, id);
             try {
                 while (true) {
                     FairSlots.Ticket granted = slots.grant(ticker.getAsLong());

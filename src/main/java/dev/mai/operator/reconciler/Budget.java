@@ -39,7 +39,19 @@ final class Budget {
         if (status.getCarriedUntil() != null && !now.isBefore(Instant.parse(status.getCarriedUntil()))) {
             return BigDecimal.ZERO;
         }
-        return new BigDecimal(status.getCarriedUsageInPeriod());
+        return amount(status.getCarriedUsageInPeriod());
+    }
+
+    /**
+     * An amount status records, never below zero: status is not the spec, and whoever could write a
+     * negative figure there must not raise a key's limit above what the spec allows.
+     */
+    private static BigDecimal amount(String value) {
+        try {
+            return new BigDecimal(value).max(BigDecimal.ZERO);
+        } catch (NumberFormatException e) {
+            return BigDecimal.ZERO;
+        }
     }
 
     /**
@@ -49,7 +61,7 @@ final class Budget {
      */
     static BigDecimal reservedInPeriod(MaiClientStatus status) {
         return pending(status).stream().map(PendingRevocation::getReservedInPeriod).filter(Objects::nonNull)
-                .map(BigDecimal::new).reduce(BigDecimal.ZERO, BigDecimal::add);
+                .map(Budget::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
     }
 
     /**

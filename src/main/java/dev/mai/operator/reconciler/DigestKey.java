@@ -3,7 +3,6 @@ package dev.mai.operator.reconciler;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -49,26 +48,17 @@ public class DigestKey {
     private byte[] resolve() {
         String namespace = installation.namespace();
         var resource = client.secrets().inNamespace(namespace).withName(SECRET);
-        Secret existing = resource.get();
-        if (existing == null) {
+        Secret existing = InstallationId.getOrCreate(client, resource, () -> {
             byte[] fresh = new byte[BYTES];
             new SecureRandom().nextBytes(fresh);
-            Secret secret = new SecretBuilder()
+            return new SecretBuilder()
                     .withNewMetadata().withName(SECRET).withNamespace(namespace)
                     .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE).endMetadata()
                     .withType("Opaque")
                     .withImmutable(true)
                     .addToData(DATA_KEY, Base64.getEncoder().encodeToString(fresh))
                     .build();
-            try {
-                existing = client.resource(secret).create();
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                existing = resource.require(); // another replica created it first: use theirs
-            }
-        }
+        });
         String value = existing.getData() == null ? null : existing.getData().get(DATA_KEY);
         byte[] decoded;
         try {

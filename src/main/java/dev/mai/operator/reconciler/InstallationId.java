@@ -3,12 +3,15 @@ package dev.mai.operator.reconciler;
 import dev.mai.operator.config.MaiConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Which installation this operator is: the id every key name it writes carries, so that an
@@ -52,22 +55,11 @@ public class InstallationId {
         }
         String namespace = namespace();
         var resource = client.configMaps().inNamespace(namespace).withName(CONFIG_MAP);
-        ConfigMap existing = resource.get();
-        if (existing == null) {
-            ConfigMap fresh = new ConfigMapBuilder()
-                    .withNewMetadata().withName(CONFIG_MAP).withNamespace(namespace)
-                    .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE).endMetadata()
-                    .addToData(DATA_KEY, randomHex(6))
-                    .build();
-            try {
-                existing = client.resource(fresh).create();
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                existing = resource.require(); // another replica created it first: use theirs
-            }
-        }
+        ConfigMap existing = getOrCreate(client, resource, () -> new ConfigMapBuilder()
+                .withNewMetadata().withName(CONFIG_MAP).withNamespace(namespace)
+                .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE).endMetadata()
+                .addToData(DATA_KEY, randomHex(6))
+                .build());
         String value = existing.getData() == null ? null : existing.getData().get(DATA_KEY);
         return checked(value, "ConfigMap " + namespace + "/" + CONFIG_MAP);
     }
@@ -78,6 +70,25 @@ public class InstallationId {
      */
     public String namespace() {
         return Optional.ofNullable(client.getNamespace()).filter(n -> !n.isBlank()).orElse("default");
+    }
+
+    /**
+     * The object {@code resource} names, created from {@code fresh} when absent. Created once: when
+     * another replica created it first (409), theirs is used, so all replicas agree on its value.
+     */
+    static <T extends HasMetadata> T getOrCreate(KubernetesClient client, Resource<T> resource, Supplier<T> fresh) {
+        T existing = resource.get();
+        if (existing != null) {
+            return existing;
+        }
+        try {
+            return client.resource(fresh.get()).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            return resource.require(); // another replica created it first: use theirs
+        }
     }
 
     static String checked(String value, String source) {

@@ -35,8 +35,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,7 +52,7 @@ import org.jboss.logging.Logger;
  *
  * <p>Orphans — keys whose name carries this installation's id, not retained, held by no MaiClient's
  * status — are collected after MAI_ORPHAN_GRACE: a live MaiClient's orphans go to its reconcile;
- * a key whose MaiClient a live read shows gone (404, or another UID) is deleted here, since there
+ * a key whose MaiClient a live list of the watched namespaces does not show (by UID) is deleted here, since there
  * is no reconcile left to do it. Other installations' keys and retained keys are never touched.
  *
  * <p>Event sources start on every replica; only the leader ({@link Leadership}) sweeps.
@@ -64,8 +62,6 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     /** Name of this event source. */
     public static final String NAME = "key-sweep";
     private static final Logger LOG = Logger.getLogger(KeySweep.class);
-    /** The "(namespace/name)" people's reference just before a key name's suffix (absent when cut). */
-    private static final Pattern REFERENCE = Pattern.compile("\\(([a-z0-9.-]+)/([a-z0-9.-]+)\\) \\[mai:[^\\]]+]$");
 
     private final OpenRouterKeys keys;
     private final ManagementKeys managementKeys;
@@ -105,6 +101,13 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         this.controller = controller;
     }
 
+    /**
+     * The first sweep after a start comes this soon (or after one interval, if shorter): what a
+     * restarted or restored operator's status claims is checked against OpenRouter within seconds, not
+     * a whole interval later (a cloned cluster's clients report KeyOwnedElsewhere at once).
+     */
+    static final Duration FIRST_SWEEP = Duration.ofSeconds(30);
+
     @Override
     public synchronized void start() throws OperatorException {
         super.start();
@@ -113,7 +116,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
             t.setDaemon(true);
             return t;
         });
-        scheduleNext();
+        schedule(interval.compareTo(FIRST_SWEEP) < 0 ? interval : FIRST_SWEEP);
     }
 
     @Override
@@ -125,7 +128,11 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     }
 
     private void scheduleNext() {
-        long millis = interval.toMillis();
+        schedule(interval);
+    }
+
+    private void schedule(Duration after) {
+        long millis = after.toMillis();
         long jitter = millis / 10 == 0 ? 0 : ThreadLocalRandom.current().nextLong(-millis / 10, millis / 10 + 1);
         scheduler.schedule(() -> {
             try {
@@ -205,9 +212,12 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
             }
         }
         boolean allListed = true;
+        // MaiClients on the API server, listed at most once per sweep and only if a key needs it: however
+        // many keys someone names with this installation's id, they cost one list, not one request each
+        LiveUids live = new LiveUids();
         for (var account : accounts.entrySet()) {
             try {
-                allListed &= sweepAccount(account.getKey(), account.getValue(), heldHashes, liveUids, creatingUids);
+                allListed &= sweepAccount(account.getKey(), account.getValue(), heldHashes, liveUids, creatingUids, live);
             } catch (RuntimeException e) {
                 allListed = false;
                 metrics.accountFailed();
@@ -224,7 +234,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
 
     /** Lists one account and delivers its observations; false when the listing was not trusted. */
     private boolean sweepAccount(ApiKey account, List<MaiClient> clients, Set<String> heldHashes, Set<String> liveUids,
-            Set<String> creatingUids) {
+            Set<String> creatingUids, LiveUids live) {
         Instant listedAt = clock.instant();
         List<KeyInfo> listed = keys.list(account);
         Map<String, KeyInfo> byHash = new HashMap<>();
@@ -257,7 +267,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
             } else if (liveUids.contains(owner.get().uid())) {
                 unheld.put(key.hash(), since);
                 orphansByUid.computeIfAbsent(owner.get().uid(), u -> new HashSet<>()).add(key.hash());
-            } else if (!collectVanished(account, key, owner.get())) {
+            } else if (!collectVanished(account, key, owner.get(), live)) {
                 unheld.put(key.hash(), since);
             }
         }
@@ -294,12 +304,12 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     }
 
     /**
-     * A key of this installation whose MaiClient is not in the cache: deleted once a live read shows
-     * the MaiClient gone (404, or another UID under that name). True when the key is gone.
+     * A key of this installation whose MaiClient is not in the cache: deleted once the live list of
+     * MaiClients has no MaiClient of its UID. True when the key is gone.
      */
-    private boolean collectVanished(ApiKey account, KeyInfo key, Names.KeyOwner owner) {
+    private boolean collectVanished(ApiKey account, KeyInfo key, Names.KeyOwner owner, LiveUids live) {
         try {
-            if (maiClientExists(key.name(), owner.uid())) {
+            if (live.get().contains(owner.uid())) {
                 return false; // the cache is behind; its reconcile will see the key
             }
             if (keys.delete(account, key.hash())) {
@@ -319,22 +329,26 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     }
 
     /**
-     * A live read: by the namespace/name the key name records, or — when that was cut — a list of the
-     * watched namespaces (with per-namespace Roles, a cluster-wide list is forbidden).
+     * The UIDs of the MaiClients the API server has in the watched namespaces, read live once when
+     * first asked (with per-namespace Roles a cluster-wide list is forbidden, so each namespace is
+     * listed then); a failed read is asked again next time.
      */
-    private boolean maiClientExists(String keyName, String uid) {
-        Matcher m = REFERENCE.matcher(keyName);
-        if (m.find() && !m.group(2).endsWith("...")) { // a reference cut for length names nothing: look by UID
-            MaiClient live = kubernetes.resources(MaiClient.class).inNamespace(m.group(1)).withName(m.group(2)).get();
-            return live != null && uid.equals(live.getMetadata().getUid());
+    private final class LiveUids {
+        private Set<String> uids;
+
+        Set<String> get() {
+            if (uids == null) {
+                List<MaiClient> live = controller.getInformerConfig().watchAllNamespaces()
+                        ? kubernetes.resources(MaiClient.class).inAnyNamespace().list().getItems()
+                        : controller.getEffectiveNamespaces().stream()
+                                .flatMap(ns -> kubernetes.resources(MaiClient.class).inNamespace(ns).list().getItems().stream())
+                                .toList();
+                Set<String> found = new HashSet<>();
+                live.forEach(c -> found.add(c.getMetadata().getUid()));
+                uids = found;
+            }
+            return uids;
         }
-        if (controller.getInformerConfig().watchAllNamespaces()) {
-            return kubernetes.resources(MaiClient.class).inAnyNamespace().list().getItems().stream()
-                    .anyMatch(c -> uid.equals(c.getMetadata().getUid()));
-        }
-        return controller.getEffectiveNamespaces().stream()
-                .flatMap(ns -> kubernetes.resources(MaiClient.class).inNamespace(ns).list().getItems().stream())
-                .anyMatch(c -> uid.equals(c.getMetadata().getUid()));
     }
 
     /** True when the key's name marks it as this installation's key of this MaiClient, not retained. */
@@ -345,7 +359,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
                 .isPresent();
     }
 
-        /** The management key of the account a MaiClient's key lives on. */
+    /** The management key of the account a MaiClient's key lives on. */
     private Optional<ApiKey> accountOf(MaiClient client, ProvisioningKeyRef ref) {
         if (ref == null) {
             return managementKeys.operatorWide();

@@ -34,6 +34,7 @@ import dev.mai.operator.openrouter.CreatedKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.openrouter.KeyPatch;
 import dev.mai.operator.openrouter.OpenRouterException;
+import dev.mai.operator.openrouter.RequestGate;
 import dev.mai.operator.reconciler.Conditions.Reason;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -190,8 +191,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         return sources;
     }
 
+    /** Every OpenRouter request of a reconcile takes its namespace's turn: a tenant cannot crowd the others out. */
     @Override
     public UpdateControl<MaiClient> reconcile(MaiClient client, Context<MaiClient> context) {
+        try (var tenant = RequestGate.onBehalfOf(client.getMetadata().getNamespace())) {
+            return reconcileClient(client, context);
+        }
+    }
+
+    private UpdateControl<MaiClient> reconcileClient(MaiClient client, Context<MaiClient> context) {
         Instant now = clock.instant();
         Long generation = client.getMetadata().getGeneration();
         LOG.debugf("reconcile %s/%s generation %d", client.getMetadata().getNamespace(), client.getMetadata().getName(), generation);
@@ -266,14 +274,16 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     /**
      * True when a person asked this installation to take the client over ({@code mai.dev/take-over}
      * set to this installation's id), status already reports KeyOwnedElsewhere, and a fresh read
-     * shows the key in status is still not this client's. Then the client gets a new key of its own
-     * and the other key is left alone; any other value, or a key that is this client's, changes nothing.
+     * shows the key in status marked with another installation's id. Then the client gets a new key
+     * of its own and the other key is left alone. Any other value, a key that is this client's, or a
+     * key marked otherwise (another MaiClient's, retained, unmarked: nothing another installation
+     * runs) changes nothing: a take-over must not become a way to a second key.
      */
     private boolean takingOver(MaiClient client, ApiKey managementKey, MaiClientStatus before) {
         return installation.get().equals(annotation(client, Labels.TAKE_OVER))
                 && before.getKeyHash() != null
                 && hasReason(before, KEY_PROVISIONED, Reason.KEY_OWNED_ELSEWHERE)
-                && lifecycle.prove(client, managementKey, before.getKeyHash()).foreign();
+                && lifecycle.prove(client, managementKey, before.getKeyHash()).ownership() == KeyLifecycle.Ownership.OTHER_INSTALLATION;
     }
 
     /** The status without the foreign key and the bookkeeping that came with it (its usage, pending revocations). */
@@ -307,21 +317,16 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         MaiClientStatus reported = new MaiClientStatus(before);
         reported.setObservedGeneration(generation);
         reported.setExternalUser(status.getExternalUser());
-        String why = switch (proof.ownership()) {
-            case INVALID_HASH -> "status.keyHash is not an OpenRouter key hash (64 lowercase hex characters)";
-            case OTHER_INSTALLATION -> "OpenRouter shows the key in status.keyHash as another installation's, not this "
-                    + "installation's (" + installation.get() + "): is this a cloned or restored cluster whose operator was "
-                    + "given a new installation id, or a second operator watching the same MaiClients?";
-            case OTHER_CLIENT -> "OpenRouter shows the key in status.keyHash as this installation's key of another MaiClient "
-                    + "(was this MaiClient re-created under the same name with its old status?)";
-            case RETAINED -> "OpenRouter shows the key in status.keyHash as a key kept past its MaiClient (deletionPolicy Retain)";
-            default -> "the name of the key in status.keyHash on OpenRouter carries no mark of this operator";
-        };
+        // one message for every case: which of them it is would tell whoever can write status about a key
+        String why = "A fresh read of the key in status.keyHash does not show it as this installation's (" + installation.get()
+                + ") key of this MaiClient: it carries another installation's id (a cloned or restored cluster whose operator "
+                + "was given a new id, or a second operator watching the same MaiClients), or it is not this MaiClient's";
         Conditions.initialise(reported, generation, now);
         Conditions.set(reported, KEY_PROVISIONED, FALSE, Reason.KEY_OWNED_ELSEWHERE, why + ". Nothing is created or changed "
                 + "for this MaiClient meanwhile: a new key would double its spending ceiling on the same account. If this "
-                + "installation is to take the client over, set the annotation " + Labels.TAKE_OVER + ": \"" + installation.get()
-                + "\" on the MaiClient: it then gets a new key of its own and the other key is left alone", generation, now);
+                + "installation is to take over a client another installation made, set the annotation " + Labels.TAKE_OVER
+                + ": \"" + installation.get() + "\" on the MaiClient: it then gets a new key of its own and the other key "
+                + "is left alone", generation, now);
         Conditions.deriveReady(reported, generation, now);
         warnOnChange(client, before, reported, KEY_PROVISIONED);
         return commit(client, context, before, reported).rescheduleAfter(SLOW_RETRY);
@@ -392,15 +397,18 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         if (stored.isPresent() && stored.get().legacy()) {
             // a digest from before the operator held a secret proves nothing: believe it once, on a fresh
             // read that shows the key as this client's; the Secret is then rewritten with a keyed digest
-            KeyLifecycle.Proof proof = lifecycle.prove(client, managementKey, stored.get().hash());
-            if (proof.foreign() && stored.get().hash().equals(before.getKeyHash())) {
+            EnvSecret.Stored legacy = stored.get();
+            KeyLifecycle.Proof proof = lifecycle.prove(client, managementKey, legacy.hash());
+            if (proof.foreign() && legacy.hash().equals(before.getKeyHash())) {
                 return ownedElsewhere(client, context, before, status, proof, now);
             }
-            if (proof.foreign()) {
+            boolean sameKey = proof.key().map(k -> k.info().labelAllows(legacy.key())).orElse(true);
+            if (proof.foreign() || !sameKey) {
+                // another's key, or a value the key's masked label shows is not that key
                 stored = Optional.empty();
                 tampered = true;
             }
-            proven = proof.key();
+            proven = proof.key().filter(k -> sameKey);
             mustRead = true;
         }
         String hash = stored.map(EnvSecret.Stored::hash).orElse(null);
@@ -1219,12 +1227,18 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return before.getExternalUser();
         }
         String computed = Names.defaultExternalUser(client.getSpec().getOrganizationName());
-        boolean taken = context.getPrimaryCache().byIndex(EXTERNAL_USER_INDEX, computed).stream()
-                .anyMatch(o -> !o.getMetadata().getUid().equals(client.getMetadata().getUid()));
-        if (taken) {
-            // which MaiClient has it is another tenant's business: the event names none
+        List<MaiClient> others = context.getPrimaryCache().byIndex(EXTERNAL_USER_INDEX, computed).stream()
+                .filter(o -> !o.getMetadata().getUid().equals(client.getMetadata().getUid()))
+                .toList();
+        String namespace = client.getMetadata().getNamespace();
+        if (others.stream().anyMatch(o -> namespace.equals(o.getMetadata().getNamespace()))) {
             events.warning(client, Events.EXTERNAL_USER_COLLISION, "The default external user " + computed
-                    + " is already used by another MaiClient; set spec.externalUser to tell them apart");
+                    + " is already used by another MaiClient in this namespace; set spec.externalUser to tell them apart");
+        } else if (!others.isEmpty()) {
+            // another tenant's: the tenant may not learn that some other MaiClient has a name like its own
+            // (an event would answer "is this organization a client here?"); the platform team reads the log
+            LOG.warnf("the default external user of %s/%s is also used by %d MaiClient(s) in other namespaces; "
+                    + "spec.externalUser tells them apart", namespace, client.getMetadata().getName(), others.size());
         }
         return computed;
     }
@@ -1266,6 +1280,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     @Override
     public DeleteControl cleanup(MaiClient client, Context<MaiClient> context) {
+        try (var tenant = RequestGate.onBehalfOf(client.getMetadata().getNamespace())) {
+            return release(client, context);
+        }
+    }
+
+    /** The finalizer's work: the key deleted or retained on OpenRouter, the key Secret let go. */
+    private DeleteControl release(MaiClient client, Context<MaiClient> context) {
         MaiClientStatus status = Optional.ofNullable(client.getStatus()).orElseGet(MaiClientStatus::new);
         String uid = client.getMetadata().getUid();
         String secretName = Optional.ofNullable(status.getSecretName()).orElse(Names.secretName(client));
@@ -1275,7 +1296,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         } catch (SecretConflict notOurs) {
             secret = Optional.empty();
         }
+        // a digest of an earlier version proves nothing: such a Secret names only the key status already holds
         Optional<String> inSecret = secret.flatMap(s -> EnvSecret.stored(s, uid, status.getKeyHash(), digestKey.get()))
+                .filter(k -> !k.legacy() || k.hash().equals(status.getKeyHash()))
                 .map(EnvSecret.Stored::hash);
         Set<String> hashes = new LinkedHashSet<>();
         inSecret.ifPresent(hashes::add);

@@ -247,12 +247,55 @@ class TenantIsolationTest extends OperatorHarness {
     }
 
     @Test
-    void theExternalUserCollisionEventNamesNoOtherMaiClient() {
+    void aRetainedClientDeletedRightAfterItsSecretNamedAnotherKeyKeepsTheKeyItsSecretHolds() {
+        OpenRouterSimulator.Key b = provisioned("iso-keep-b", "Keep B");
+        MaiClient mc = Clients.maiClient("iso-keep-a", "abc", "Keep A", "10");
+        mc.getMetadata().setAnnotations(new HashMap<>());
+        mc.getSpec().setDeletionPolicy("Retain");
+        create(mc);
+        awaitReady("iso-keep-a", "abc");
+        Snapshot bBefore = Snapshot.of(b);
+
+        pointSecretAt("iso-keep-a", b.hash);
+        client.resources(MaiClient.class).inNamespace("iso-keep-a").withName("abc").delete();
+        await().atMost(PATIENCE).until(() -> get("iso-keep-a", "abc") == null);
+
+        // whichever came first, the replacement or the deletion: the key the kept Secret holds lives on, retained
+        String kept = data(secret("iso-keep-a", "abc-env"), "OPENROUTER_API_KEY");
+        assertThat(simulator().liveKeys()).filteredOn(k -> k.secret.equals(kept)).singleElement()
+                .satisfies(k -> assertThat(k.name).endsWith(":retained]"));
+        assertThat(Snapshot.of(b)).isEqualTo(bBefore);
+        assertThat(writesTo(b.hash)).isZero();
+    }
+
+    @Test
+    void theExternalUserCollisionTellsATenantNothingAboutOtherNamespaces() {
         provisioned("iso-user-a", "Same Org");
         provisioned("iso-user-b", "Same Org");
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(events("iso-user-b", "abc"))
+        MaiClient twin = Clients.maiClient("iso-user-b", "twin", "Same Org", "10");
+        create(twin);
+        awaitReady("iso-user-b", "twin");
+        // the collision inside its own namespace is the tenant's to know, and names no one
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(events("iso-user-b", "twin"))
                 .filteredOn(e -> "ExternalUserCollision".equals(e.getReason())).singleElement()
-                .satisfies(e -> assertThat(e.getMessage()).contains("another MaiClient").doesNotContain("iso-user-a")));
+                .satisfies(e -> assertThat(e.getMessage()).contains("another MaiClient in this namespace")
+                        .doesNotContain("iso-user-a").doesNotContain("iso-user-b/abc")));
+        // one in another namespace is not: no event would tell "is this organization a client here?"
+        assertThat(events("iso-user-b", "abc")).noneMatch(e -> "ExternalUserCollision".equals(e.getReason()));
+    }
+
+    @Test
+    void aDigestOfTheOldFormOverTheClientsOwnHashButAnotherValueCertifiesNothing() {
+        OpenRouterSimulator.Key own = provisioned("iso-legacy", "Legacy Co");
+        String bogus = "sk-or-v1-" + "1".repeat(64);
+        MaiClient mc = get("iso-legacy", "abc");
+        client.secrets().inNamespace("iso-legacy").withName("abc-env").edit(s -> new SecretBuilder(s).editMetadata()
+                .addToAnnotations("mai.dev/key-digest", KeyDigest.legacy(mc.getMetadata().getUid(), own.hash, ApiKey.of(bogus)))
+                .endMetadata()
+                .addToData("OPENROUTER_API_KEY", base64(bogus))
+                .build());
+        awaitOwnNewKey("iso-legacy", own);
+        assertThat(data(secret("iso-legacy", "abc-env"), "OPENROUTER_API_KEY")).isNotEqualTo(bogus);
     }
 
     @Test

@@ -211,21 +211,12 @@ class UpgradeTest extends OperatorHarness {
         }
     }
 
-    private static Map<String, Secret> fixtureSecrets() {
-        Map<String, Secret> out = new LinkedHashMap<>();
+    /** The fixture's objects of one kind, by namespace/name. */
+    private static <T extends HasMetadata> Map<String, T> fixture(Class<T> kind) {
+        Map<String, T> out = new LinkedHashMap<>();
         for (HasMetadata o : Fixture.objects()) {
-            if (o instanceof Secret s) {
-                out.put(s.getMetadata().getNamespace() + "/" + s.getMetadata().getName(), s);
-            }
-        }
-        return out;
-    }
-
-    private static Map<String, Deployment> fixtureDeployments() {
-        Map<String, Deployment> out = new LinkedHashMap<>();
-        for (HasMetadata o : Fixture.objects()) {
-            if (o instanceof Deployment d) {
-                out.put(d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(), d);
+            if (kind.isInstance(o)) {
+                out.put(o.getMetadata().getNamespace() + "/" + o.getMetadata().getName(), kind.cast(o));
             }
         }
         return out;
@@ -236,7 +227,7 @@ class UpgradeTest extends OperatorHarness {
         OpenRouterSimulator sim = simulator();
         List<OpenRouterSimulator.Key> before = List.copyOf(sim.liveKeys());
         assertThat(before).hasSize(6);
-        Map<String, Secret> old = fixtureSecrets();
+        Map<String, Secret> old = fixture(Secret.class);
         assertThat(old).hasSize(5);
 
         // every Secret gets the keyed digest, after a fresh read of its key
@@ -272,7 +263,7 @@ class UpgradeTest extends OperatorHarness {
                     .anyMatch(r -> "GET".equals(r.method()) && r.path().endsWith("/keys/" + hash));
         }
         // the consumers' pod templates keep the revision: nothing rolls because of the Secrets
-        for (var e : fixtureDeployments().entrySet()) {
+        for (var e : fixture(Deployment.class).entrySet()) {
             String[] nsName = e.getKey().split("/");
             Deployment now = client().apps().deployments().inNamespace(nsName[0]).withName(nsName[1]).get();
             assertThat(now.getSpec().getTemplate().getMetadata().getAnnotations().get("mai.dev/env-revision")).as(e.getKey())
@@ -280,7 +271,7 @@ class UpgradeTest extends OperatorHarness {
         }
         Deployment web = client().apps().deployments().inNamespace("up-targets").withName("web").get();
         assertThat(web.getSpec().getTemplate()).as("a rollout target's pod template is untouched")
-                .isEqualTo(fixtureDeployments().get("up-targets/web").getSpec().getTemplate());
+                .isEqualTo(fixture(Deployment.class).get("up-targets/web").getSpec().getTemplate());
         assertThat(Base64.getDecoder().decode(secret("up-plain", "abc-env").getData().get("OPENROUTER_API_KEY"))).isNotEmpty();
     }
 }

@@ -113,4 +113,30 @@ class FairSlotsTest {
         assertThat(gaveUp.granted || paused1.granted || paused2.granted).isFalse();
         assertThat(slots.waiting()).isZero();
     }
+
+    @Test
+    void aTenantWithManyAccountsOfItsOwnStillTakesOneTurn() {
+        FairSlots slots = new FairSlots(INTERVAL);
+        // one tenant: 50 requests spread over 10 accounts it made up (each a Secret of its own)
+        for (int i = 0; i < 50; i++) {
+            slots.enqueue("tenant:greedy", "made-up-account-" + (i % 10));
+        }
+        FairSlots.Ticket other = slots.enqueue("tenant:other", "shared-account");
+        slots.grant(0);
+        slots.grant(INTERVAL);
+        assertThat(other.granted).as("the other tenant's request within two slots").isTrue();
+    }
+
+    @Test
+    void aPauseRefusesTheAccountsRequestsInEveryTurn() {
+        FairSlots slots = new FairSlots(INTERVAL);
+        FairSlots.Ticket a1 = slots.enqueue("tenant:a", "paused");
+        FairSlots.Ticket a2 = slots.enqueue("tenant:a", "fine");
+        FairSlots.Ticket b1 = slots.enqueue("tenant:b", "paused");
+        slots.refuseAll("paused");
+        assertThat(a1.refused).isTrue();
+        assertThat(b1.refused).isTrue();
+        assertThat(slots.grant(0)).isSameAs(a2);
+        assertThat(slots.waiting()).isZero();
+    }
 }

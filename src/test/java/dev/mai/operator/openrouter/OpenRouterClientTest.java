@@ -123,6 +123,19 @@ class OpenRouterClientTest {
     }
 
     @Test
+    void aValueThatIsNotAKeyHashNeverGoesIntoAUrl() {
+        long before = sim().requests().size();
+        for (String value : new String[] {"../keys", "A".repeat(64), "a".repeat(63), "a".repeat(64) + "?x=1", "", null}) {
+            assertThatThrownBy(() -> keys.get(management(), value)).as(value).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageNotContaining(String.valueOf(value).isEmpty() ? "\u0000" : String.valueOf(value));
+            assertThatThrownBy(() -> keys.update(management(), value, new KeyPatch().disabled(true))).as(value)
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> keys.delete(management(), value)).as(value).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(sim().requests()).hasSize((int) before);
+    }
+
+    @Test
     void noAnswerIsRetryable() {
         OpenRouterSimulator closed = new OpenRouterSimulator();
         String url = closed.baseUrl();
@@ -133,7 +146,7 @@ class OpenRouterClientTest {
                 .build(OpenRouterApi.class);
         var unreachable = new RestOpenRouterKeys(api, new com.fasterxml.jackson.databind.ObjectMapper(), gate,
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-        assertThatThrownBy(() -> unreachable.get(management(), "abc"))
+        assertThatThrownBy(() -> unreachable.get(management(), "a".repeat(64)))
                 .isInstanceOfSatisfying(OpenRouterException.class, e -> {
                     assertThat(e.status()).isEqualTo(OpenRouterException.NO_RESPONSE);
                     assertThat(e.retryable()).isTrue();

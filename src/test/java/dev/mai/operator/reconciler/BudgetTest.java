@@ -147,4 +147,16 @@ class BudgetTest {
         assertThat(Budget.overlapShare(new BigDecimal("100"), new MaiClientStatus(), key("100", "99.97", "daily"), now))
                 .isEqualByComparingTo("0.01");
     }
+
+    @Test
+    void negativeOrUnreadableFiguresInStatusNeverRaiseTheLimitAboveTheSpec() {
+        dev.mai.operator.api.v1alpha1.MaiClientStatus status = new dev.mai.operator.api.v1alpha1.MaiClientStatus();
+        status.setCarriedUsageInPeriod("-1000");
+        status.setPendingRevocations(java.util.List.of(new dev.mai.operator.api.v1alpha1.PendingRevocation(
+                "a".repeat(64), "2030-01-01T00:00:00Z", "Requested", "-500", "0", "0"),
+                new dev.mai.operator.api.v1alpha1.PendingRevocation("b".repeat(64), "2030-01-01T00:00:00Z", "Requested",
+                        "not a number", "0", "0")));
+        java.time.Instant now = java.time.Instant.parse("2026-12-04T12:00:00Z");
+        assertThat(Budget.effectiveLimit(new BigDecimal("10"), status, now)).isEqualByComparingTo("10");
+    }
 }
