@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The operator's MAI_* settings (SPEC section 6). Each method maps to an environment variable:
+ * The operator's MAI_* settings. Each method maps to an environment variable:
  * {@code mai.openrouter-url} is {@code MAI_OPENROUTER_URL}, and so on.
  */
 @ConfigMapping(prefix = "mai")
