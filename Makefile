@@ -33,7 +33,8 @@ verify: test
 demo: package
 	$(MVN) -q exec:java@demo
 
-## bench: the performance goals of SPEC 9 measured (not part of make test): the packaged operator as its
+## bench: the performance goals (time to Ready, writes per client, steady state, sweep cost, memory)
+##        measured (not part of make test): the packaged operator as its
 ##        own process provisions BENCH_N MaiClients (comma-separated, default 100,1000,10000) against the
 ##        embedded API and a simulator answering in BENCH_LATENCY_MS (50); writes target/bench/report.md and .json
 BENCH_N ?= 100,1000,10000

@@ -10,6 +10,7 @@ local TERMINAL = {
   ProvisioningKeyMissing = true,
   ProvisioningKeyRejected = true,
   ProvisioningKeyChanged = true,
+  KeyOwnedElsewhere = true,
   InsufficientCredits = true,
   OpenRouterRejected = true,
   SecretConflict = true,

@@ -28,7 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The client's application (SPEC section 4) as plain objects: the Deployment {@code <name>-app},
+ * The client's application as plain objects: the Deployment {@code <name>-app},
  * its Service and the data claim {@code <name>-data}. Pure: built from the MaiClient, the name of
  * its Secret and the Secret's revision only, so the dependents' {@code desired()} stay pure and the
  * builders are unit-tested directly. No key material goes in: the key reaches the pod through

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The operator's MAI_* settings (SPEC section 6). Each method maps to an environment variable:
+ * The operator's MAI_* settings. Each method maps to an environment variable:
  * {@code mai.openrouter-url} is {@code MAI_OPENROUTER_URL}, and so on.
  */
 @ConfigMapping(prefix = "mai")
@@ -60,7 +60,6 @@ public interface MaiConfig {
     @WithDefault("1h")
     java.time.Duration orphanGrace();
 
-    /** Marks this installation's keys on OpenRouter; generated once into a ConfigMap when absent. */
     /**
      * Longest wait before a forced rotation (revoked, tampered or lost key) deletes the old key while
      * a consumer has not rolled out the new one; for scheduled and requested rotations, how long a
@@ -70,6 +69,7 @@ public interface MaiConfig {
     @WithDefault("10m")
     java.time.Duration rotationGrace();
 
+    /** Marks this installation's keys on OpenRouter; generated once into a ConfigMap when absent. */
     @WithName("installation-id")
     Optional<String> installationId();
 

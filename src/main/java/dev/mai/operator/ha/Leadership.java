@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * Leader election (SPEC 6): two replicas, one active. The Quarkus operator SDK asks for the
+ * Leader election: two replicas, one active. The Quarkus operator SDK asks for the
  * {@link LeaderElectionConfiguration} only in the prod profile, that is in the packaged operator
  * (the image, {@code make run}, the process tests); JOSDK then starts event processing, and with it
  * every reconcile, only on the replica holding the Lease {@code mai-operator-<installation id>} in

@@ -13,7 +13,7 @@ import java.time.temporal.TemporalAdjusters;
 import java.util.Objects;
 
 /**
- * The budget fields of the status (SPEC 2.2): {@code usage}, {@code usageInPeriod},
+ * The budget fields of the status: {@code usage}, {@code usageInPeriod},
  * {@code limitRemaining} as cent-rounded decimal strings and {@code nextLimitResetAt}. The money
  * figures move only on a significant change — by at least $1 or 1% of the limit, whichever is
  * smaller, or across a threshold of the limit (50%, 80%, 90%, 100%) — so that spending does not turn

@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Per-client series at {@code /q/metrics} (SPEC 7), set from the status each reconcile computes —
+ * Per-client series at {@code /q/metrics}, set from the status each reconcile computes —
  * no write needed, so exact figures live here while status only moves on significant changes:
  * {@code mai_client_ready}, {@code mai_client_usage_usd}, {@code mai_client_usage_in_period_usd},
  * {@code mai_client_limit_remaining_usd}, {@code mai_client_last_validated_seconds} and

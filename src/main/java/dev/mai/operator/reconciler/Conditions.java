@@ -11,7 +11,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The status conditions of SPEC 2.2, built purely from the previous status and what the reconcile
+ * The status conditions, built purely from the previous status and what the reconcile
  * observed. A condition keeps its {@code lastTransitionTime} unless its status, reason or message
  * changed, so an unchanged observation yields an equal status and no write.
  */
@@ -37,7 +37,7 @@ public final class Conditions {
     public static final String FALSE = "False";
     public static final String UNKNOWN = "Unknown";
 
-    /** Reasons (CamelCase constants, SPEC 2.2). */
+    /** Reasons (CamelCase constants). */
     public static final class Reason {
         public static final String PROVISIONED = "Provisioned";
         public static final String PENDING = "Pending";

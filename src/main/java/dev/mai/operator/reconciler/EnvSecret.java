@@ -25,7 +25,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The client's environment Secret, built from the spec and the key (SPEC section 3). Pure: the
+ * The client's environment Secret, built from the spec and the key. Pure: the
  * same inputs give the same Secret, so the reconciler can compare it with what is stored and write
  * only when they differ.
  */
@@ -89,7 +89,7 @@ public final class EnvSecret {
     }
 
     /**
-     * The {@code .env} file (SPEC 3): a comment header saying who wrote it ({@code writer}), for which
+     * The {@code .env} file: a comment header saying who wrote it ({@code writer}), for which
      * organization, limit and key, then the six variables. The operator's Secret and the mai-env
      * command write it alike.
      */

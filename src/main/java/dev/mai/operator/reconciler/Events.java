@@ -20,7 +20,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class Events {
 
-    /** Event reasons (SPEC 5 and 7). */
+    /** Event reasons. */
     public static final String KEY_CREATED = "KeyCreated";
     public static final String KEY_UPDATED = "KeyUpdated";
     public static final String KEY_REPLACED = "KeyReplaced";

@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * The validation sweep (SPEC 5 "Validation, at any scale"), as a JOSDK event source. Every
+ * The validation sweep, as a JOSDK event source. Every
  * MAI_VALIDATION_INTERVAL (jittered by up to a tenth) it lists all keys of each management key's
  * account — all pages of {@code GET /keys?include_disabled=true}, ⌊M/100⌋+1 requests for M keys —
  * and turns what it saw into one {@link Observation} per MaiClient. An observation that differs from

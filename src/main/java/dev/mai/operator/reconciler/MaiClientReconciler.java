@@ -71,7 +71,7 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * Reconciles a MaiClient in the order of SPEC section 5: validate, find the management key, find
+ * Reconciles a MaiClient in this order: validate, find the management key, find
  * the Secret, resolve an unfinished create, get a key (adopt the one the Secret holds, or create
  * one), bring the key in line with the spec, write the Secret, revoke replaced keys, then the status.
  *

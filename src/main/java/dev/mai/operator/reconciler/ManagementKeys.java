@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Which management key a MaiClient uses (SPEC 5 "Management key"): the one in its
+ * Which management key a MaiClient uses: the one in its
  * {@code provisioningKeySecretRef} Secret, or the operator-wide key — from the file named by
  * MAI_PROVISIONING_KEY_FILE (re-read when it changes, so a rotated Kubernetes Secret mount takes
  * effect without a restart), else MAI_PROVISIONING_KEY — for namespaces MAI_DEFAULT_KEY_NAMESPACES

@@ -9,7 +9,7 @@ import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The sweep's series at {@code /q/metrics} (SPEC 7): {@code mai_sweep_duration_seconds} (by
+ * The sweep's series at {@code /q/metrics}: {@code mai_sweep_duration_seconds} (by
  * outcome: {@code complete} when every account was listed and trusted, else {@code partial}),
  * {@code mai_sweep_last_success_seconds} (Unix time the last sweep finished; one account that cannot be
  * listed — a tenant's rejected management key — does not stop it, see
