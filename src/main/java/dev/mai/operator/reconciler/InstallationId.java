@@ -16,8 +16,9 @@ import java.util.function.Supplier;
 /**
  * Which installation this operator is: the id every key name it writes carries, so that an
  * operator never revokes another installation's keys. From MAI_INSTALLATION_ID, or else generated
- * once and kept in a ConfigMap in the operator's own namespace (a restored or cloned cluster must
- * be given a new id before its operator starts: README, "Disaster recovery").
+ * once and kept in a ConfigMap in the operator's own namespace. A cluster cloned while the original
+ * runs must be given a new id before its operator starts; one restored after the original is gone
+ * keeps it (README, "Disaster recovery").
  */
 @ApplicationScoped
 public class InstallationId {
