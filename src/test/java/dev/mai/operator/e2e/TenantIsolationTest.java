@@ -202,18 +202,23 @@ class TenantIsolationTest extends OperatorHarness {
     @Test
     void aKeyAnotherInstallationOwnsGetsNoSuccessorAndNoWriteUntilTheTakeOverAnnotation() {
         OpenRouterSimulator.Key key = provisioned("iso-clone", "Clone Co");
+        List<OpenRouterSimulator.Key> siblings = List.of(provisioned("iso-clone-2", "Clone Two"), provisioned("iso-clone-3", "Clone Three"));
         String ours = installationId();
-        // as a cloned cluster's operator sees it: status and Secret name a key marked with another id
+        // as a cloned cluster's operator sees it: status and Secret name keys marked with another id
         key.name = key.name.replace("[mai:" + ours + ":", "[mai:prod-cluster:");
+        siblings.forEach(k -> k.name = k.name.replace("[mai:" + ours + ":", "[mai:prod-cluster:"));
         Snapshot before = Snapshot.of(key);
+        List<Snapshot> siblingsBefore = siblings.stream().map(Snapshot::of).toList();
         long creates = simulator().count("POST /keys");
 
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("iso-clone", "abc"), "KeyProvisioned"))
-                .hasValueSatisfying(c -> {
-                    assertThat(c.getStatus()).isEqualTo("False");
-                    assertThat(c.getReason()).isEqualTo("KeyOwnedElsewhere");
-                    assertThat(c.getMessage()).contains("mai.dev/take-over: \"" + ours + "\"").doesNotContain("prod-cluster");
-                }));
+        for (String ns : List.of("iso-clone", "iso-clone-2", "iso-clone-3")) {
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "KeyProvisioned"))
+                    .as(ns).hasValueSatisfying(c -> {
+                        assertThat(c.getStatus()).isEqualTo("False");
+                        assertThat(c.getReason()).isEqualTo("KeyOwnedElsewhere");
+                        assertThat(c.getMessage()).contains("mai.dev/take-over: \"" + ours + "\"").doesNotContain("prod-cluster");
+                    }));
+        }
         assertThat(condition(get("iso-clone", "abc"), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
         String version = get("iso-clone", "abc").getMetadata().getResourceVersion();
         awaitSweeps(3);
@@ -244,6 +249,14 @@ class TenantIsolationTest extends OperatorHarness {
         await().atMost(PATIENCE).until(() -> get("iso-clone", "abc") == null);
         assertThat(Snapshot.of(key)).as("the other installation's key outlives the take-over and the deletion").isEqualTo(before);
         assertThat(writesTo(key.hash)).isZero();
+        // the clients nobody took over stay as they were: reported, nothing written
+        for (int i = 0; i < siblings.size(); i++) {
+            assertThat(Snapshot.of(siblings.get(i))).isEqualTo(siblingsBefore.get(i));
+            assertThat(writesTo(siblings.get(i).hash)).isZero();
+            assertThat(condition(get("iso-clone-" + (i + 2), "abc"), "KeyProvisioned"))
+                    .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("KeyOwnedElsewhere"));
+        }
+        assertThat(simulator().count("POST /keys")).as("one key: the taken-over client's").isEqualTo(creates + 1);
     }
 
     @Test
