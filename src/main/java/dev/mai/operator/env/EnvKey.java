@@ -98,6 +98,14 @@ final class EnvKey {
         }
         String here = EnvFile.locationOf(file.path());
         Optional<String> recorded = file.location();
+        if (newId && file.id().isPresent() && recorded.isPresent() && recorded.get().equals(here)) {
+            // a new id here would orphan the file's key, and any unfinished create under the old id: no file would look after them
+            throw new Refusal(MaiEnvCommand.COPIED, "--new-id: " + file.path() + " is where it was written (its line \""
+                    + EnvFile.LOCATION.strip() + "\" says " + here + "), so it is not a copy, and this run changed nothing. A "
+                    + "new id would leave the key it holds, and whatever an unfinished run left, to no file at all: a second "
+                    + "key with its own limit beside the new one, that no run would clean up. For a new key in this file, "
+                    + "run again with --rotate (the old key is then deleted); for a copy, give --new-id to the copy.");
+        }
         if (file.id().isPresent() && recorded.isPresent() && !recorded.get().equals(here) && !newId) {
             if (!moved) {
                 throw new Refusal(MaiEnvCommand.COPIED, file.path() + " is not where it was written: its line \""

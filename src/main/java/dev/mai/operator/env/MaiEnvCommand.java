@@ -58,7 +58,9 @@ import picocli.CommandLine.Spec;
             "5:OpenRouter could not be reached, was unavailable or rate-limited: run again later",
             "6:the .env file could not be read or written, or another run is using it",
             "7:the key in the .env is disabled on OpenRouter (use --rotate for a new one)",
-            "8:the .env is not where it was written (copied or moved): --new-id for a copy, --moved for a move"})
+            "8:the .env is not where it was written (copied or moved): --new-id for a copy, --moved for a move; or "
+                + "--new-id was given for the file where it was written (--rotate for a new key), or --moved while the "
+                + "old place still holds the file"})
 @TopCommand
 public class MaiEnvCommand implements Callable<Integer> {
 
@@ -99,7 +101,8 @@ public class MaiEnvCommand implements Callable<Integer> {
     boolean rotate;
 
     @Option(names = "--new-id", description = "This .env is a copy (of another project's, or of this one's folder): give it "
-            + "a new id and a key of its own; the key it holds is left to the file it was copied from.")
+            + "a new id and a key of its own; the key it holds is left to the file it was copied from. Refused for the "
+            + "file where it was written (--rotate gives that one a new key).")
     boolean newId;
 
     @Option(names = "--moved", description = "This .env was moved, or its folder renamed, and nothing is left at the old "

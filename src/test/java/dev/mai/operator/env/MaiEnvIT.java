@@ -701,6 +701,29 @@ class MaiEnvIT {
         assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).as("a move changes no key").isEmpty();
     }
 
+    @Test
+    void newIdOnTheFileWhereItWasWrittenIsRefusedAndItsKeyAndUnfinishedCreateStayItsOwn() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key key = onlyKey();
+        Path file = dir.resolve(".env");
+        // an unfinished create under the file's id: only this file's runs collect what it left
+        String text = Files.readString(file).replace(EnvFile.END, EnvFile.CREATE_STARTED + Instant.now() + "\n" + EnvFile.END);
+        Files.writeString(file, text);
+        String id = id();
+        openRouter.clearRequests();
+
+        Result r = mai("--new-id", "--limit", "2000");
+
+        assertThat(r.exit()).as(r.output()).isEqualTo(MaiEnvCommand.COPIED);
+        assertThat(r.err()).contains("--new-id").contains("is where it was written").contains("--rotate");
+        assertThat(openRouter.requests()).as("refused before any request").isEmpty();
+        assertThat(Files.readString(file)).isEqualTo(text);
+        assertThat(id()).isEqualTo(id);
+        assertThat(key.deleted).isFalse();
+        assertThat(key.limit).isEqualByComparingTo("1000");
+        assertThat(keys()).hasSize(1);
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     private Result mai(String... args) throws IOException, InterruptedException {
