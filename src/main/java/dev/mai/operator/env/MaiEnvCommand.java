@@ -167,6 +167,8 @@ public class MaiEnvCommand implements Callable<Integer> {
         Path target;
         try {
             target = EnvFile.resolve(out);
+        } catch (EnvFile.Refused e) {
+            return fail(stderr, FILE, e.getMessage() + ".");
         } catch (IOException e) {
             return fail(stderr, FILE, "Cannot read " + out + ": " + e);
         }
@@ -194,7 +196,7 @@ public class MaiEnvCommand implements Callable<Integer> {
             return fail(stderr, r.exitCode, r.getMessage());
         } catch (OpenRouterException e) {
             return openRouterFailure(stderr, e);
-        } catch (EnvFile.LockRefused e) {
+        } catch (EnvFile.Refused e) {
             return fail(stderr, FILE, e.getMessage() + ".");
         } catch (OverlappingFileLockException e) {
             return fail(stderr, FILE, "Another mai-env run in this process is using " + target + ".");

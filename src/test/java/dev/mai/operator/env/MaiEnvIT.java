@@ -724,6 +724,47 @@ class MaiEnvIT {
         assertThat(keys()).hasSize(1);
     }
 
+    @Test
+    void aSymbolicLinkAsTheEnvIsNotFollowedOutOfItsDirectoryNorByRoot() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path precious = elsewhere.resolve("precious");
+        Files.writeString(precious, "precious\n");
+        Files.setPosixFilePermissions(precious, PosixFilePermissions.fromString("rw-r--r--"));
+        FileTime modified = Files.getLastModifiedTime(precious);
+        Path env = dir.resolve(".env");
+        Files.createSymbolicLink(env, precious);
+
+        Result out = mai("--org", ORG, "--limit", "1000");
+
+        assertThat(out.exit()).as(out.output()).isEqualTo(MaiEnvCommand.FILE);
+        assertThat(out.err()).contains(env.getFileName() + " is a symbolic link").contains("--out");
+        assertThat(Files.readString(precious)).isEqualTo("precious\n");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(precious))).isEqualTo("rw-r--r--");
+        assertThat(Files.getLastModifiedTime(precious)).isEqualTo(modified);
+        assertThat(Files.list(elsewhere).map(p -> p.getFileName().toString())).as("no lock or temporary file there")
+                .containsExactly("precious");
+        assertThat(Files.isSymbolicLink(env)).isTrue();
+        assertThat(openRouter.requests()).isEmpty();
+
+        // a link to a file beside it: followed for its owner, never by root (the test directory's owner tells who runs)
+        Path beside = dir.resolve(".env.production");
+        Files.writeString(beside, "OTHER=1\n");
+        Files.delete(env);
+        Files.createSymbolicLink(env, beside.getFileName());
+        Result near = mai("--org", ORG, "--limit", "1000");
+        if ((Integer) Files.getAttribute(dir, "unix:uid") == 0) {
+            assertThat(near.exit()).as(near.output()).isEqualTo(MaiEnvCommand.FILE);
+            assertThat(near.err()).contains(env.getFileName() + " is a symbolic link").contains("root");
+            assertThat(Files.readString(beside)).isEqualTo("OTHER=1\n");
+            assertThat(openRouter.requests()).isEmpty();
+        } else {
+            assertThat(near.exit()).as(near.output()).isZero();
+            assertThat(DotEnvReaders.pythonDotenv(beside, "OTHER")).isEqualTo("1");
+            assertThat(DotEnvReaders.pythonDotenv(beside, "OPENROUTER_API_KEY")).isEqualTo(onlyKey().secret);
+        }
+        assertThat(Files.isSymbolicLink(env)).isTrue();
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     private Result mai(String... args) throws IOException, InterruptedException {
