@@ -293,9 +293,9 @@ final class EnvFile {
                     end++;
                 }
                 if (end == lines.size() || id != null) {
-                    throw new IOException("its mai-env block " + (id != null ? "appears twice" : "has no end line \"" + END + "\"")
-                            + "; mai-env does not guess which lines are its own: mend the file (one block, from \"" + BEGIN
-                            + "\" to \"" + END + "\") and run again");
+                    throw new Refused(path + " was left as it is: its mai-env block " + (id != null ? "appears twice"
+                            : "has no end line \"" + END + "\"") + ", and mai-env does not guess which lines are its own. Mend "
+                            + "the file (one block, from \"" + BEGIN + "\" to \"" + END + "\") and run again");
                 }
                 placeBlock();
                 lines.subList(i + 1, end).forEach(this::blockLine);

@@ -248,24 +248,31 @@ final class EnvKey {
         return created.key();
     }
 
-    /** What the run says of a key the file names that does not carry this file's mark: it is left as it is. */
+    /**
+     * What the run says of a key the file names that does not carry this file's mark: it is left as it is.
+     * Nothing of that key is told (not its label, name or limit): it may be someone else's.
+     */
     private static String notOurs(EnvFile file, KeyInfo key, String formerId) {
         Optional<Names.KeyOwner> owner = Names.keyOwner(key.name());
         String whose;
+        String then;
         if (owner.isEmpty()) {
             whose = "carries no mark of mai-env or of an operator in its name (made by hand, by the old script or "
                     + "another tool), so nothing shows that it is this file's";
+            then = " If it was made for this file, delete it on OpenRouter once nothing uses it.";
         } else if (Names.ENV_INSTALLATION.equals(owner.get().installationId()) && owner.get().uid().equals(formerId)) {
             whose = "belongs to the file this one was copied from";
+            then = " It stays that file's.";
         } else if (Names.ENV_INSTALLATION.equals(owner.get().installationId())) {
             whose = "belongs to someone else: its name carries another .env file's mark";
+            then = "";
         } else {
             whose = "belongs to someone else: its name ends in another owner's mark (an operator's, e.g. a MaiClient's)";
+            then = "";
         }
-        return "The key " + key.label() + " that " + EnvSecret.KEY_HASH + " in " + file.path() + " names " + whose
-                + ". mai-env changes no key it cannot prove is this file's: that key is left as it is (name, limit, "
-                + "enabled, not deleted), and this file gets a key of its own. Delete the old key on OpenRouter once "
-                + "nothing uses it.";
+        return "The key that " + EnvSecret.KEY_HASH + " in " + file.path() + " names " + whose
+                + ". mai-env changes no key it cannot prove is this file's, and shows nothing of it: that key is left as it "
+                + "is (name, limit, enabled, not deleted), and this file gets a key of its own." + then;
     }
 
     /**

@@ -56,7 +56,9 @@ import picocli.CommandLine.Spec;
             "3:the management key is missing or OpenRouter rejected it",
             "4:the OpenRouter account has insufficient credits",
             "5:OpenRouter could not be reached, was unavailable or rate-limited: run again later",
-            "6:the .env file could not be read or written, or another run is using it",
+            "6:the .env file could not be read or written; another run is using it; its lock file is a symbolic link "
+                + "(never followed); the .env is a symbolic link and mai-env runs as root, or it names a file outside "
+                + "its directory; its mai-env block is broken; or its OPENROUTER_KEY_HASH is not 64 lowercase hex characters",
             "7:the key in the .env is disabled on OpenRouter (use --rotate for a new one)",
             "8:the .env is not where it was written (copied or moved): --new-id for a copy, --moved for a move; or "
                 + "--new-id was given for the file where it was written (--rotate for a new key), or --moved while the "

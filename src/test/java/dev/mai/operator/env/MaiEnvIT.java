@@ -396,7 +396,8 @@ class MaiEnvIT {
         Files.writeString(file, noEnd);
         Result broken = mai();
         assertThat(broken.exit()).isEqualTo(MaiEnvCommand.FILE);
-        assertThat(broken.err()).contains("has no end line");
+        assertThat(broken.err()).contains("has no end line").contains("was left as it is")
+                .doesNotContain("Check that its directory exists");
         assertThat(Files.readString(file)).isEqualTo(noEnd);
         assertThat(keys()).hasSize(1);
     }
@@ -561,7 +562,9 @@ class MaiEnvIT {
                     .filteredOn(q -> q.isWrite()).noneMatch(q -> q.path().contains(theirs.hash));
             for (Result r : List.of(edited, copied)) {
                 assertThat(r.exit()).as(e.getKey() + ": " + r.output()).isZero();
-                assertThat(r.out()).as(e.getKey()).contains("is left as it is").contains(theirs.label());
+                // nothing of a key that is not this file's is shown: not its label, name or limit
+                assertThat(r.out()).as(e.getKey()).contains("is left as it is").doesNotContain(theirs.label())
+                        .doesNotContain(theirs.name).doesNotContain("5.00");
             }
             assertThat(DotEnvReaders.pythonDotenv(own.resolve(".env"), "OPENROUTER_KEY_HASH")).isNotEqualTo(theirs.hash);
             assertThat(DotEnvReaders.pythonDotenv(bare.resolve(".env"), "OPENROUTER_API_KEY")).isNotEqualTo(theirs.secret);
@@ -763,6 +766,16 @@ class MaiEnvIT {
             assertThat(DotEnvReaders.pythonDotenv(beside, "OPENROUTER_API_KEY")).isEqualTo(onlyKey().secret);
         }
         assertThat(Files.isSymbolicLink(env)).isTrue();
+    }
+
+    @Test
+    void helpNamesEveryCauseOfExitSix() throws Exception {
+        Result help = mai("--help");
+        assertThat(help.exit()).isZero();
+        String text = help.out().replaceAll("\\s+", " ");
+        int at = text.indexOf("Exit codes:");
+        String six = text.substring(text.indexOf(" 6 ", at), text.indexOf(" 7 ", text.indexOf(" 6 ", at)));
+        assertThat(six).contains("another run").contains("lock file").contains("symbolic link").contains("OPENROUTER_KEY_HASH");
     }
 
     // ---- helpers ------------------------------------------------------------------------------
