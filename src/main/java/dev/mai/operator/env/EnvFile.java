@@ -89,9 +89,58 @@ final class EnvFile {
         this.exists = exists;
     }
 
-    /** The file {@code path} stands for: absolute, a symbolic link followed to the file it names. */
+    /**
+     * The file {@code path} stands for: absolute, a symbolic link followed to the file it names. A
+     * link is refused to a run as root (a link in a folder others may write could name any file on
+     * the system, and root would rewrite it) and to anyone when it names a file outside the link's
+     * own directory.
+     */
     static Path resolve(Path path) throws IOException {
-        return Files.isSymbolicLink(path) ? path.toRealPath() : path.toAbsolutePath();
+        Path absolute = path.toAbsolutePath();
+        if (!Files.isSymbolicLink(absolute)) {
+            return absolute;
+        }
+        if (runByRoot()) {
+            throw new Refused(absolute + " is a symbolic link (to " + Files.readSymbolicLink(absolute) + "), and mai-env "
+                    + "run as root never follows one: it would rewrite whatever file the link names, and a link in a folder "
+                    + "others may write can name any file on the system. This run changed nothing. Run mai-env as the user "
+                    + "who owns the file, or give --out the file itself");
+        }
+        Path target = absolute.toRealPath();
+        if (!target.getParent().equals(absolute.getParent().toRealPath())) {
+            throw new Refused(absolute + " is a symbolic link to " + target + ", outside its own directory, and mai-env "
+                    + "follows a link only to a file beside it. This run changed nothing. To write that file, give --out "
+                    + target + " (or replace the link with the file)");
+        }
+        return target;
+    }
+
+    /**
+     * Whether this process runs as root (real or effective user id 0, as {@code /proc/self/status}
+     * tells; elsewhere, the user name).
+     */
+    static boolean runByRoot() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("Uid:")) {
+                    String[] ids = line.substring("Uid:".length()).strip().split("\\s+");
+                    return ids[0].equals("0") || ids.length > 1 && ids[1].equals("0");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the name is what is left
+        }
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    /**
+     * A file mai-env will not use as it is (a broken block, a link it does not follow): the message says
+     * why and what to do, and nothing was changed.
+     */
+    static class Refused extends IOException {
+        Refused(String message) {
+            super(message, null);
+        }
     }
 
     /** The lock file next to a {@code .env} that keeps two runs on the same file apart. */
@@ -121,11 +170,11 @@ final class EnvFile {
     }
 
     /** The lock file is a symbolic link or not a regular file: the run stops without opening it. */
-    static final class LockRefused extends IOException {
+    static final class LockRefused extends Refused {
         LockRefused(Path lock) {
             super(lock + " is a symbolic link or not a regular file; mai-env opens its lock file only as a regular "
                     + "file and never follows a link there (a run as root would write wherever it points). Remove "
-                    + lock + " and run again", null);
+                    + lock + " and run again");
         }
     }
 
@@ -220,7 +269,11 @@ final class EnvFile {
         removeStaleTemporaries(target);
         String text;
         try {
-            text = Files.readString(target, StandardCharsets.UTF_8);
+            // the path is resolved already: a link found here now was put in since, and is not followed
+            try (var in = Files.newInputStream(target, LinkOption.NOFOLLOW_LINKS)) {
+                // strict, as Files.readString: bytes that are not UTF-8 stop the run rather than being rewritten
+                text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(in.readAllBytes())).toString();
+            }
         } catch (NoSuchFileException e) {
             return new EnvFile(target, "", false);
         }
@@ -240,9 +293,9 @@ final class EnvFile {
                     end++;
                 }
                 if (end == lines.size() || id != null) {
-                    throw new IOException("its mai-env block " + (id != null ? "appears twice" : "has no end line \"" + END + "\"")
-                            + "; mai-env does not guess which lines are its own: mend the file (one block, from \"" + BEGIN
-                            + "\" to \"" + END + "\") and run again");
+                    throw new Refused(path + " was left as it is: its mai-env block " + (id != null ? "appears twice"
+                            : "has no end line \"" + END + "\"") + ", and mai-env does not guess which lines are its own. Mend "
+                            + "the file (one block, from \"" + BEGIN + "\" to \"" + END + "\") and run again");
                 }
                 placeBlock();
                 lines.subList(i + 1, end).forEach(this::blockLine);
@@ -517,8 +570,8 @@ final class EnvFile {
     /** Whether the file is readable or writable by anyone but its owner (POSIX file systems only). */
     boolean openToOthers() throws IOException {
         try {
-            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path);
-            return !OWNER_ONLY.containsAll(permissions);
+            PosixFileAttributes now = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return now.isRegularFile() && !OWNER_ONLY.containsAll(now.permissions());
         } catch (UnsupportedOperationException notPosix) {
             return false;
         }
@@ -527,7 +580,7 @@ final class EnvFile {
     /** Narrows the file to its owner (0600). */
     void restrictToOwner() throws IOException {
         try {
-            Files.setPosixFilePermissions(path, OWNER_ONLY);
+            Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setPermissions(OWNER_ONLY);
         } catch (UnsupportedOperationException notPosix) {
             // no POSIX permissions to set
         }

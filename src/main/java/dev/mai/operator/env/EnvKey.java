@@ -98,6 +98,14 @@ final class EnvKey {
         }
         String here = EnvFile.locationOf(file.path());
         Optional<String> recorded = file.location();
+        if (newId && file.id().isPresent() && recorded.isPresent() && recorded.get().equals(here)) {
+            // a new id here would orphan the file's key, and any unfinished create under the old id: no file would look after them
+            throw new Refusal(MaiEnvCommand.COPIED, "--new-id: " + file.path() + " is where it was written (its line \""
+                    + EnvFile.LOCATION.strip() + "\" says " + here + "), so it is not a copy, and this run changed nothing. A "
+                    + "new id would leave the key it holds, and whatever an unfinished run left, to no file at all: a second "
+                    + "key with its own limit beside the new one, that no run would clean up. For a new key in this file, "
+                    + "run again with --rotate (the old key is then deleted); for a copy, give --new-id to the copy.");
+        }
         if (file.id().isPresent() && recorded.isPresent() && !recorded.get().equals(here) && !newId) {
             if (!moved) {
                 throw new Refusal(MaiEnvCommand.COPIED, file.path() + " is not where it was written: its line \""
@@ -240,24 +248,31 @@ final class EnvKey {
         return created.key();
     }
 
-    /** What the run says of a key the file names that does not carry this file's mark: it is left as it is. */
+    /**
+     * What the run says of a key the file names that does not carry this file's mark: it is left as it is.
+     * Nothing of that key is told (not its label, name or limit): it may be someone else's.
+     */
     private static String notOurs(EnvFile file, KeyInfo key, String formerId) {
         Optional<Names.KeyOwner> owner = Names.keyOwner(key.name());
         String whose;
+        String then;
         if (owner.isEmpty()) {
             whose = "carries no mark of mai-env or of an operator in its name (made by hand, by the old script or "
                     + "another tool), so nothing shows that it is this file's";
+            then = " If it was made for this file, delete it on OpenRouter once nothing uses it.";
         } else if (Names.ENV_INSTALLATION.equals(owner.get().installationId()) && owner.get().uid().equals(formerId)) {
             whose = "belongs to the file this one was copied from";
+            then = " It stays that file's.";
         } else if (Names.ENV_INSTALLATION.equals(owner.get().installationId())) {
             whose = "belongs to someone else: its name carries another .env file's mark";
+            then = "";
         } else {
             whose = "belongs to someone else: its name ends in another owner's mark (an operator's, e.g. a MaiClient's)";
+            then = "";
         }
-        return "The key " + key.label() + " that " + EnvSecret.KEY_HASH + " in " + file.path() + " names " + whose
-                + ". mai-env changes no key it cannot prove is this file's: that key is left as it is (name, limit, "
-                + "enabled, not deleted), and this file gets a key of its own. Delete the old key on OpenRouter once "
-                + "nothing uses it.";
+        return "The key that " + EnvSecret.KEY_HASH + " in " + file.path() + " names " + whose
+                + ". mai-env changes no key it cannot prove is this file's, and shows nothing of it: that key is left as it "
+                + "is (name, limit, enabled, not deleted), and this file gets a key of its own." + then;
     }
 
     /**

@@ -56,9 +56,13 @@ import picocli.CommandLine.Spec;
             "3:the management key is missing or OpenRouter rejected it",
             "4:the OpenRouter account has insufficient credits",
             "5:OpenRouter could not be reached, was unavailable or rate-limited: run again later",
-            "6:the .env file could not be read or written, or another run is using it",
+            "6:the .env file could not be read or written; another run is using it; its lock file is a symbolic link "
+                + "(never followed); the .env is a symbolic link and mai-env runs as root, or it names a file outside "
+                + "its directory; its mai-env block is broken; or its OPENROUTER_KEY_HASH is not 64 lowercase hex characters",
             "7:the key in the .env is disabled on OpenRouter (use --rotate for a new one)",
-            "8:the .env is not where it was written (copied or moved): --new-id for a copy, --moved for a move"})
+            "8:the .env is not where it was written (copied or moved): --new-id for a copy, --moved for a move; or "
+                + "--new-id was given for the file where it was written (--rotate for a new key), or --moved while the "
+                + "old place still holds the file"})
 @TopCommand
 public class MaiEnvCommand implements Callable<Integer> {
 
@@ -99,7 +103,8 @@ public class MaiEnvCommand implements Callable<Integer> {
     boolean rotate;
 
     @Option(names = "--new-id", description = "This .env is a copy (of another project's, or of this one's folder): give it "
-            + "a new id and a key of its own; the key it holds is left to the file it was copied from.")
+            + "a new id and a key of its own; the key it holds is left to the file it was copied from. Refused for the "
+            + "file where it was written (--rotate gives that one a new key).")
     boolean newId;
 
     @Option(names = "--moved", description = "This .env was moved, or its folder renamed, and nothing is left at the old "
@@ -164,6 +169,8 @@ public class MaiEnvCommand implements Callable<Integer> {
         Path target;
         try {
             target = EnvFile.resolve(out);
+        } catch (EnvFile.Refused e) {
+            return fail(stderr, FILE, e.getMessage() + ".");
         } catch (IOException e) {
             return fail(stderr, FILE, "Cannot read " + out + ": " + e);
         }
@@ -191,7 +198,7 @@ public class MaiEnvCommand implements Callable<Integer> {
             return fail(stderr, r.exitCode, r.getMessage());
         } catch (OpenRouterException e) {
             return openRouterFailure(stderr, e);
-        } catch (EnvFile.LockRefused e) {
+        } catch (EnvFile.Refused e) {
             return fail(stderr, FILE, e.getMessage() + ".");
         } catch (OverlappingFileLockException e) {
             return fail(stderr, FILE, "Another mai-env run in this process is using " + target + ".");

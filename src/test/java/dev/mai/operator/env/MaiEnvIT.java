@@ -396,7 +396,8 @@ class MaiEnvIT {
         Files.writeString(file, noEnd);
         Result broken = mai();
         assertThat(broken.exit()).isEqualTo(MaiEnvCommand.FILE);
-        assertThat(broken.err()).contains("has no end line");
+        assertThat(broken.err()).contains("has no end line").contains("was left as it is")
+                .doesNotContain("Check that its directory exists");
         assertThat(Files.readString(file)).isEqualTo(noEnd);
         assertThat(keys()).hasSize(1);
     }
@@ -561,7 +562,9 @@ class MaiEnvIT {
                     .filteredOn(q -> q.isWrite()).noneMatch(q -> q.path().contains(theirs.hash));
             for (Result r : List.of(edited, copied)) {
                 assertThat(r.exit()).as(e.getKey() + ": " + r.output()).isZero();
-                assertThat(r.out()).as(e.getKey()).contains("is left as it is").contains(theirs.label());
+                // nothing of a key that is not this file's is shown: not its label, name or limit
+                assertThat(r.out()).as(e.getKey()).contains("is left as it is").doesNotContain(theirs.label())
+                        .doesNotContain(theirs.name).doesNotContain("5.00");
             }
             assertThat(DotEnvReaders.pythonDotenv(own.resolve(".env"), "OPENROUTER_KEY_HASH")).isNotEqualTo(theirs.hash);
             assertThat(DotEnvReaders.pythonDotenv(bare.resolve(".env"), "OPENROUTER_API_KEY")).isNotEqualTo(theirs.secret);
@@ -699,6 +702,80 @@ class MaiEnvIT {
         assertThat(key.deleted).isFalse();
         assertThat(DotEnvReaders.pythonDotenv(moved.resolve(".env"), "OPENROUTER_API_KEY")).isEqualTo(key.secret);
         assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).as("a move changes no key").isEmpty();
+    }
+
+    @Test
+    void newIdOnTheFileWhereItWasWrittenIsRefusedAndItsKeyAndUnfinishedCreateStayItsOwn() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        Key key = onlyKey();
+        Path file = dir.resolve(".env");
+        // an unfinished create under the file's id: only this file's runs collect what it left
+        String text = Files.readString(file).replace(EnvFile.END, EnvFile.CREATE_STARTED + Instant.now() + "\n" + EnvFile.END);
+        Files.writeString(file, text);
+        String id = id();
+        openRouter.clearRequests();
+
+        Result r = mai("--new-id", "--limit", "2000");
+
+        assertThat(r.exit()).as(r.output()).isEqualTo(MaiEnvCommand.COPIED);
+        assertThat(r.err()).contains("--new-id").contains("is where it was written").contains("--rotate");
+        assertThat(openRouter.requests()).as("refused before any request").isEmpty();
+        assertThat(Files.readString(file)).isEqualTo(text);
+        assertThat(id()).isEqualTo(id);
+        assertThat(key.deleted).isFalse();
+        assertThat(key.limit).isEqualByComparingTo("1000");
+        assertThat(keys()).hasSize(1);
+    }
+
+    @Test
+    void aSymbolicLinkAsTheEnvIsNotFollowedOutOfItsDirectoryNorByRoot() throws Exception {
+        Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
+        Path precious = elsewhere.resolve("precious");
+        Files.writeString(precious, "precious\n");
+        Files.setPosixFilePermissions(precious, PosixFilePermissions.fromString("rw-r--r--"));
+        FileTime modified = Files.getLastModifiedTime(precious);
+        Path env = dir.resolve(".env");
+        Files.createSymbolicLink(env, precious);
+
+        Result out = mai("--org", ORG, "--limit", "1000");
+
+        assertThat(out.exit()).as(out.output()).isEqualTo(MaiEnvCommand.FILE);
+        assertThat(out.err()).contains(env.getFileName() + " is a symbolic link").contains("--out");
+        assertThat(Files.readString(precious)).isEqualTo("precious\n");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(precious))).isEqualTo("rw-r--r--");
+        assertThat(Files.getLastModifiedTime(precious)).isEqualTo(modified);
+        assertThat(Files.list(elsewhere).map(p -> p.getFileName().toString())).as("no lock or temporary file there")
+                .containsExactly("precious");
+        assertThat(Files.isSymbolicLink(env)).isTrue();
+        assertThat(openRouter.requests()).isEmpty();
+
+        // a link to a file beside it: followed for its owner, never by root (the test directory's owner tells who runs)
+        Path beside = dir.resolve(".env.production");
+        Files.writeString(beside, "OTHER=1\n");
+        Files.delete(env);
+        Files.createSymbolicLink(env, beside.getFileName());
+        Result near = mai("--org", ORG, "--limit", "1000");
+        if ((Integer) Files.getAttribute(dir, "unix:uid") == 0) {
+            assertThat(near.exit()).as(near.output()).isEqualTo(MaiEnvCommand.FILE);
+            assertThat(near.err()).contains(env.getFileName() + " is a symbolic link").contains("root");
+            assertThat(Files.readString(beside)).isEqualTo("OTHER=1\n");
+            assertThat(openRouter.requests()).isEmpty();
+        } else {
+            assertThat(near.exit()).as(near.output()).isZero();
+            assertThat(DotEnvReaders.pythonDotenv(beside, "OTHER")).isEqualTo("1");
+            assertThat(DotEnvReaders.pythonDotenv(beside, "OPENROUTER_API_KEY")).isEqualTo(onlyKey().secret);
+        }
+        assertThat(Files.isSymbolicLink(env)).isTrue();
+    }
+
+    @Test
+    void helpNamesEveryCauseOfExitSix() throws Exception {
+        Result help = mai("--help");
+        assertThat(help.exit()).isZero();
+        String text = help.out().replaceAll("\\s+", " ");
+        int at = text.indexOf("Exit codes:");
+        String six = text.substring(text.indexOf(" 6 ", at), text.indexOf(" 7 ", text.indexOf(" 6 ", at)));
+        assertThat(six).contains("another run").contains("lock file").contains("symbolic link").contains("OPENROUTER_KEY_HASH");
     }
 
     // ---- helpers ------------------------------------------------------------------------------
