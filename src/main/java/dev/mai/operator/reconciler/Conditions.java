@@ -65,6 +65,10 @@ public final class Conditions {
         public static final String IDLE = "Idle";
         /** The key in status is not marked as this installation's key of this MaiClient (a cloned or restored cluster). */
         public static final String KEY_OWNED_ELSEWHERE = "KeyOwnedElsewhere";
+        /** AppReady=False: the API server refused the app's Deployment, Service or claim (the message says what it said). */
+        public static final String APP_REJECTED = "AppRejected";
+        /** SecretSynced=False: the API server refused the Secret write (the message says what it said); no key is made meanwhile. */
+        public static final String SECRET_WRITE_FAILED = "SecretWriteFailed";
         /** The Secret was edited to hold or name a key other than this MaiClient's: a new key of its own replaced it. */
         public static final String SECRET_TAMPERED = "SecretTampered";
         /** AppRestricted=True: the pod passes Pod Security restricted. */

@@ -74,6 +74,10 @@ public final class EnvSecret {
         if (!fromSpec.isEmpty()) {
             annotations.put(Labels.SPEC_METADATA, fromSpec);
         }
+        boolean retain = retains(client);
+        if (retain) {
+            annotations.put(Labels.CLIENT_UID, client.getMetadata().getUid());
+        }
 
         return new SecretBuilder()
                 .withNewMetadata()
@@ -81,7 +85,7 @@ public final class EnvSecret {
                 .withNamespace(client.getMetadata().getNamespace())
                 .withLabels(labels)
                 .withAnnotations(annotations)
-                .withOwnerReferences(ownerReference(client))
+                .withOwnerReferences(retain ? List.of() : List.of(ownerReference(client)))
                 .endMetadata()
                 .withType("Opaque")
                 .withData(data)
@@ -118,6 +122,31 @@ public final class EnvSecret {
                 + (spec.getLimitReset() == null ? "" : ", resets " + spec.getLimitReset()));
         lines.add("Key created: " + Optional.ofNullable(in.keyCreatedAt()).orElse("unknown"));
         return lines;
+    }
+
+    /**
+     * True unless the deletion policy says Delete (or is absent, the default). An unreadable policy
+     * keeps the key: a value nobody meant should never destroy a credential.
+     */
+    public static boolean retains(MaiClient client) {
+        String policy = client.getSpec() == null ? null : client.getSpec().getDeletionPolicy();
+        return policy != null && !"Delete".equals(policy);
+    }
+
+    /**
+     * True when the Secret is this MaiClient's: labelled by this operator for it, and tied to it by UID
+     * — a controller owner reference (deletionPolicy Delete) or the client-UID annotation (Retain, no
+     * owner reference).
+     */
+    public static boolean ownedBy(Secret secret, MaiClient client) {
+        var meta = secret.getMetadata();
+        Map<String, String> labels = Optional.ofNullable(meta.getLabels()).orElse(Map.of());
+        String uid = client.getMetadata().getUid();
+        return Labels.MANAGED_BY_VALUE.equals(labels.get(Labels.MANAGED_BY))
+                && client.getMetadata().getName().equals(labels.get(Labels.CLIENT))
+                && (Optional.ofNullable(meta.getOwnerReferences()).orElse(List.of()).stream()
+                        .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && uid.equals(o.getUid()))
+                        || uid.equals(Optional.ofNullable(meta.getAnnotations()).orElse(Map.of()).get(Labels.CLIENT_UID)));
     }
 
     /** The controller owner reference to the MaiClient; with it the Secret goes when its MaiClient goes. */
@@ -193,8 +222,21 @@ public final class EnvSecret {
                 && "Opaque".equals(actual.getType())
                 && containsAll(meta.getLabels(), desired.getMetadata().getLabels())
                 && containsAll(meta.getAnnotations(), desired.getMetadata().getAnnotations())
-                && meta.getOwnerReferences() != null
-                && meta.getOwnerReferences().contains(desired.getMetadata().getOwnerReferences().get(0));
+                && ownersAsDesired(actual, desired);
+    }
+
+    /**
+     * Delete: the controller owner reference is there. Retain: no owner reference to the MaiClient and
+     * no client-UID annotation left over from Retain when the policy is Delete again.
+     */
+    private static boolean ownersAsDesired(Secret actual, Secret desired) {
+        List<OwnerReference> owners = Optional.ofNullable(actual.getMetadata().getOwnerReferences()).orElse(List.of());
+        String uid = desired.getMetadata().getAnnotations().get(Labels.CLIENT_UID);
+        if (uid != null) {
+            return owners.stream().noneMatch(o -> uid.equals(o.getUid()));
+        }
+        boolean leftOver = Optional.ofNullable(actual.getMetadata().getAnnotations()).orElse(Map.of()).containsKey(Labels.CLIENT_UID);
+        return !leftOver && owners.contains(desired.getMetadata().getOwnerReferences().get(0));
     }
 
     /**
@@ -211,12 +253,16 @@ public final class EnvSecret {
         annotations.keySet().removeAll(specKeys(before, "annotations"));
         annotations.remove(Labels.SPEC_METADATA);
         annotations.putAll(desired.getMetadata().getAnnotations());
-        OwnerReference owner = desired.getMetadata().getOwnerReferences().get(0);
+        List<OwnerReference> wanted = desired.getMetadata().getOwnerReferences();
+        String uid = wanted.isEmpty() ? desired.getMetadata().getAnnotations().get(Labels.CLIENT_UID) : wanted.get(0).getUid();
+        if (!wanted.isEmpty()) {
+            annotations.remove(Labels.CLIENT_UID); // Delete again: the owner reference says whose it is
+        }
         List<OwnerReference> owners = new ArrayList<>();
         Optional.ofNullable(actual.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
-                .filter(o -> !owner.getUid().equals(o.getUid()))
+                .filter(o -> !uid.equals(o.getUid()))
                 .forEach(owners::add);
-        owners.add(owner);
+        owners.addAll(wanted);
         return new SecretBuilder(actual)
                 .editMetadata()
                 .withLabels(labels)

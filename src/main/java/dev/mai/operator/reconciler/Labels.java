@@ -13,6 +13,12 @@ public final class Labels {
     public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + MANAGED_BY_VALUE;
 
     public static final String KEY_HASH = "mai.dev/key-hash";
+    /**
+     * On a Secret of a MaiClient with deletionPolicy Retain: the MaiClient's UID. Such a Secret has no
+     * owner reference (the garbage collector must never delete the only copy of a kept key), so this
+     * and the {@link #CLIENT} label say whose it is.
+     */
+    public static final String CLIENT_UID = "mai.dev/client-uid";
     public static final String KEY_DIGEST = "mai.dev/key-digest";
     public static final String ENV_REVISION = "mai.dev/env-revision";
     /** Which labels and annotations of a child came from the spec, so that removing them there removes them here. */

@@ -256,6 +256,16 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 managementKeys.release(context, client, before.getProvisioningKeySecretRef().getName());
             }
             return done;
+        } catch (SecretRefused refused) {
+            MaiClientStatus reported = refused.status().orElse(status);
+            reported.setObservedGeneration(generation);
+            Conditions.initialise(reported, generation, now);
+            if (refused.cause().isPresent()) {
+                Conditions.set(reported, SECRET_SYNCED, FALSE, Reason.SECRET_WRITE_FAILED, refused.getMessage(), generation, now);
+            }
+            Conditions.deriveReady(reported, generation, now);
+            warnOnChange(client, before, reported, SECRET_SYNCED);
+            return commit(client, context, before, reported).rescheduleAfter(SLOW_RETRY);
         } catch (OpenRouterException e) {
             if (e.retryable()) {
                 throw e; // backoff in JOSDK; updateErrorStatus reports it
@@ -355,7 +365,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         // after a rename of spec.secret.name the key is still in the Secret under its old name
         Optional<Secret> previous = Optional.empty();
-        if (secret.isEmpty() && before.getSecretName() != null && !before.getSecretName().equals(secretName)) {
+        // also when the new one exists already: a crash or a failed delete after the move must not leave a
+        // live copy of the key in the old Secret
+        if (before.getSecretName() != null && !before.getSecretName().equals(secretName)) {
             try {
                 previous = findSecret(client, context, before.getSecretName(), unfinished);
             } catch (SecretConflict replacedByAnother) {
@@ -635,7 +647,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
             lifecycle.revoke(client, managementKey, r.getHash(), Events.OLD_KEY_REVOKED, why);
         }
-        if (!remaining.isEmpty() && !Objects.equals(before.getObservedGeneration(), generation)) {
+        if (!remaining.isEmpty()) {
+            // on every path, not only after a spec change: a limit lowered while a reconcile failed still clamps
             remaining = restrain(client, managementKey, status, remaining, now);
         }
         status.setPendingRevocations(remaining);
@@ -672,7 +685,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     + client.getMetadata().getNamespace() + ": " + String.join(", ", rollout.missing()));
         }
         rotatingCondition(client, before, status, remaining, rollout, stuck, now);
-        status.setNextRotationAt(nextRotation(client, status.getKeyCreatedAt()).map(Instant::toString).orElse(null));
+        // a rotation asked for with mai.dev/rotate that waits for its spacing shows when it will run
+        Optional<Instant> requested = requestedRotationAt(client, status).filter(now::isBefore);
+        status.setNextRotationAt(nextRotation(client, status.getKeyCreatedAt())
+                .map(at -> requested.filter(r -> r.isBefore(at)).orElse(at)).or(() -> requested)
+                .map(Instant::toString).orElse(null));
         Duration recheck = null;
         if (verdict == KeyLifecycle.Verdict.NOT_YET && figures != null && !figures.disabled()) {
             recheck = awaitNewKey(client, status, now);
@@ -692,8 +709,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             parseInstant(status.getNextRotationAt()).filter(now::isBefore).ifPresent(at -> rechecks.add(until(at, now)));
             requestedRotationAt(client, status).filter(now::isBefore).ifPresent(at -> rechecks.add(until(at, now)));
         }
-        if (!rollout.missing().isEmpty()) {
-            rechecks.add(MISSING_KEY_RETRY); // a target created later is not labelled yet: look for it
+        if (!rollout.missing().isEmpty() || rollout.refused()) {
+            rechecks.add(MISSING_KEY_RETRY); // a target created later is not labelled yet, a refused app object may pass now
         }
         return rechecks.stream().min(Duration::compareTo).map(done::rescheduleAfter).orElse(done);
     }
@@ -702,7 +719,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     static final Duration ROTATE_REQUEST_SPACING = Duration.ofMinutes(5);
 
     /** Where the client's consumers stand with the current revision: still rolling, missing, gave up. */
-    private record Rollout(int consumers, List<String> waiting, List<String> missing, boolean deadlineExceeded) {
+    private record Rollout(int consumers, List<String> waiting, List<String> missing, boolean deadlineExceeded, boolean refused) {
         boolean done() {
             return waiting.isEmpty();
         }
@@ -718,7 +735,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Long generation = client.getMetadata().getGeneration();
         var workflow = context.managedWorkflowAndDependentResourceContext();
         workflow.put(AppInputs.class, new AppInputs(secretName, revision));
-        workflow.reconcileManagedWorkflow();
+        Optional<String> refused;
+        try {
+            workflow.reconcileManagedWorkflow();
+            refused = Optional.empty();
+        } catch (io.javaoperatorsdk.operator.OperatorException e) {
+            refused = appRefusal(e);
+        }
         List<String> waiting = new ArrayList<>();
         int consumers = 0;
         boolean deadline = false;
@@ -727,7 +750,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             String name = AppResources.appName(client);
             Optional<Deployment> app = ManagementKeys.informer(context, AppDeployment.NAME, Deployment.class)
                     .get(new ResourceID(name, client.getMetadata().getNamespace()));
-            if (app.isPresent() && AppResources.rolledOut(app.get(), revision)) {
+            if (refused.isPresent()) {
+                // the API server refused an app object (invalid, forbidden, a name another object has): say what
+                // it said, and count the app as not rolled out, so no old key goes before it runs the new one
+                waiting.add("Deployment/" + name);
+                Conditions.set(status, APP_READY, FALSE, Reason.APP_REJECTED, refused.get(), generation, now);
+            } else if (app.isPresent() && AppResources.rolledOut(app.get(), revision)) {
                 Conditions.set(status, APP_READY, TRUE, Reason.AVAILABLE, "Deployment " + name
                         + " is available with Secret revision " + revision, generation, now);
             } else {
@@ -751,9 +779,49 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             Conditions.remove(status, Conditions.APP_RESTRICTED);
         }
         RolloutTargets.State targets = RolloutTargets.apply(client, context, revision);
-        consumers += Optional.ofNullable(client.getSpec().getRolloutTargets()).map(List::size).orElse(0) - targets.missing().size();
+        consumers += Optional.ofNullable(client.getSpec().getRolloutTargets()).map(List::size).orElse(0);
         waiting.addAll(targets.rolling());
-        return new Rollout(consumers, waiting, targets.missing(), deadline || targets.deadlineExceeded());
+        // a target left alone (not found for a moment, rolled by another MaiClient) has not rolled out the new key:
+        // an old key waits for it like for any consumer (a forced replacement at most MAI_ROTATION_GRACE)
+        waiting.addAll(targets.missing());
+        return new Rollout(consumers, waiting, targets.missing(), deadline || targets.deadlineExceeded(), refused.isPresent());
+    }
+
+    /**
+     * What the API server said when it refused an app object (invalid, forbidden, a name another
+     * object has): the failed dependents, each with the server's message (it names the field; any key
+     * is scrubbed). Anything else the workflow threw is thrown on: JOSDK retries it with backoff.
+     */
+    private static Optional<String> appRefusal(io.javaoperatorsdk.operator.OperatorException e) {
+        io.javaoperatorsdk.operator.AggregatedOperatorException aggregated = null;
+        for (Throwable t = e; t != null && aggregated == null; t = t.getCause()) {
+            if (t instanceof io.javaoperatorsdk.operator.AggregatedOperatorException a) {
+                aggregated = a;
+            }
+        }
+        if (aggregated == null) {
+            throw e;
+        }
+        List<String> parts = new ArrayList<>();
+        for (var failed : aggregated.getAggregatedExceptions().entrySet()) {
+            Throwable cause = failed.getValue();
+            while (cause != null && !(cause instanceof KubernetesClientException)) {
+                cause = cause.getCause();
+            }
+            if (!(cause instanceof KubernetesClientException k) || k.getCode() < 400 || k.getCode() >= 500 || k.getCode() == 429) {
+                throw e; // not a refusal: a server or network failure heals with a retry
+            }
+            String what = switch (failed.getKey()) {
+                case AppDeployment.NAME -> "Deployment";
+                case AppService.NAME -> "Service";
+                case AppData.NAME -> "PersistentVolumeClaim";
+                default -> failed.getKey();
+            };
+            String said = k.getStatus() != null && k.getStatus().getMessage() != null ? k.getStatus().getMessage() : k.getMessage();
+            parts.add(what + " refused by the API server (HTTP " + k.getCode() + "): " + ApiKey.scrub(said));
+        }
+        parts.sort(String::compareTo);
+        return Optional.of(String.join("; ", parts));
     }
 
     /** Rotating: True while old keys wait for the consumers, RolloutStuck when a rollout did not finish in time. */
@@ -1058,6 +1126,14 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     private NewKey createAndStore(MaiClient client, Context<MaiClient> context, ApiKey managementKey, ProvisioningKeyRef source,
             Optional<Secret> actual, MaiClientStatus status, Instant now) {
         Long generation = client.getMetadata().getGeneration();
+        Optional<Instant> refusedAt = Conditions.find(status, SECRET_SYNCED)
+                .filter(c -> Reason.SECRET_WRITE_FAILED.equals(c.getReason()) && Objects.equals(c.getObservedGeneration(), generation))
+                .flatMap(c -> parseInstant(c.getLastTransitionTime()));
+        if (refusedAt.isPresent() && now.isBefore(refusedAt.get().plus(SLOW_RETRY))) {
+            // the API server refused this Secret for this spec a moment ago: another key would only be made
+            // and deleted again; try again after the slow retry, or at once when the spec changes
+            throw new SecretRefused(Names.secretName(client), null, new MaiClientStatus(status));
+        }
         status.setKeyCreationStartedAt(now.toString());
         status.setProvisioningKeySecretRef(source); // the account the new key will live on
         status.setRotationRequest(annotation(client, Labels.ROTATE)); // a fresh key answers any rotation asked so far
@@ -1083,7 +1159,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             Secret written = writeSecret(client, context, actual, desiredSecret(client, created.key(), status));
             status.setKeyCreationStartedAt(null); // stored: the create is finished
             return new NewKey(created, minted.owned(), written);
-        } catch (KubernetesClientException e) {
+        } catch (KubernetesClientException | SecretRefused e) {
+            int code = e instanceof KubernetesClientException k ? k.getCode()
+                    : ((SecretRefused) e).cause().map(KubernetesClientException::getCode).orElse(0);
             // the write may have happened after all (a retried request answered by a conflict): the Secret decides
             String name = Names.secretName(client);
             Optional<Secret> stored = findSecret(client, context, name, true)
@@ -1095,13 +1173,17 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
             try {
                 lifecycle.revoke(client, managementKey, created.info().hash(), Events.ORPHAN_KEY_REVOKED,
-                        "because its Secret could not be written (HTTP " + e.getCode() + ")");
+                        "because its Secret could not be written (HTTP " + code + ")");
                 // the create is resolved: no need for the next reconcile to look for its key
                 recorded.setKeyCreationStartedAt(null);
                 writeStatus(client, context, recorded);
             } catch (OpenRouterException | KubernetesClientException revokeFailed) {
                 LOG.warnf("new key %s of %s/%s is left for the next reconcile to delete: %s", created.info().hash(),
                         client.getMetadata().getNamespace(), client.getMetadata().getName(), revokeFailed.getMessage());
+                throw e;
+            }
+            if (e instanceof SecretRefused refused) {
+                throw refused.after(recorded); // reported in status, retried slowly: no key made and deleted per retry
             }
             throw e;
         }
@@ -1173,9 +1255,17 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     /** Creates or updates (optimistic-locked) the Secret, through JOSDK so the next reconcile sees the write. */
     private Secret writeSecret(MaiClient client, Context<MaiClient> context, Optional<Secret> actual, Secret desired) {
         var informer = ManagementKeys.informer(context, ENV_SECRETS, Secret.class);
-        Secret written = actual.isEmpty()
-                ? context.resourceOperations().create(desired, informer)
-                : context.resourceOperations().update(EnvSecret.merge(actual.get(), desired), informer);
+        Secret written;
+        try {
+            written = actual.isEmpty()
+                    ? context.resourceOperations().create(desired, informer)
+                    : context.resourceOperations().update(EnvSecret.merge(actual.get(), desired), informer);
+        } catch (KubernetesClientException e) {
+            if (SecretRefused.refusal(e)) {
+                throw new SecretRefused(desired.getMetadata().getName(), e, null);
+            }
+            throw e;
+        }
         events.normal(client, Events.SECRET_WRITTEN, "Wrote Secret " + desired.getMetadata().getName()
                 + " (revision " + desired.getMetadata().getAnnotations().get(Labels.ENV_REVISION) + ")");
         return written;
@@ -1204,13 +1294,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         return Optional.of(secret);
     }
 
-    /** Ours: labelled by this operator for this MaiClient, and controlled by this MaiClient (by UID). */
+    /** Ours: labelled by this operator for this MaiClient, and tied to it by UID (owner reference or annotation). */
     static boolean ownedBy(Secret secret, MaiClient client) {
-        Map<String, String> labels = Optional.ofNullable(secret.getMetadata().getLabels()).orElse(Map.of());
-        return Labels.MANAGED_BY_VALUE.equals(labels.get(Labels.MANAGED_BY))
-                && client.getMetadata().getName().equals(labels.get(Labels.CLIENT))
-                && Optional.ofNullable(secret.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
-                        .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && client.getMetadata().getUid().equals(o.getUid()));
+        return EnvSecret.ownedBy(secret, client);
     }
 
     /**
@@ -1375,13 +1461,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         names.forEach(name -> managementKeys.release(context, client, name));
     }
 
-    /**
-     * Retain unless the policy says Delete (or is absent, the default). An unreadable policy keeps
-     * the key: a value nobody meant should never destroy a credential.
-     */
     private static boolean retains(MaiClient client) {
-        String policy = client.getSpec() == null ? null : client.getSpec().getDeletionPolicy();
-        return policy != null && !"Delete".equals(policy);
+        return EnvSecret.retains(client);
     }
 
     private void warnOnChange(MaiClient client, MaiClientStatus before, MaiClientStatus after, String type) {
@@ -1400,6 +1481,50 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 .isPresent();
         if (!same) {
             events.warning(client, now.getReason(), now.getMessage());
+        }
+    }
+
+    /**
+     * The API server refused to write the client's Secret (forbidden, invalid, over quota, refused by
+     * an admission policy): something a person must fix, reported as SecretWriteFailed with what the
+     * server said (a key in it scrubbed), not retried with backoff. {@code status}: what status must
+     * say afterwards (a key made for the Secret was deleted again).
+     */
+    static final class SecretRefused extends RuntimeException {
+        private final transient MaiClientStatus status;
+        private final transient KubernetesClientException cause;
+
+        SecretRefused(String name, KubernetesClientException cause, MaiClientStatus status) {
+            super(cause == null ? "" : "The API server refused to write Secret " + name + " (HTTP " + cause.getCode() + "): "
+                    + ApiKey.scrub(cause.getStatus() != null && cause.getStatus().getMessage() != null
+                            ? cause.getStatus().getMessage() : String.valueOf(cause.getMessage()))
+                    + ". No key is kept meanwhile; retried every " + SLOW_RETRY.toMinutes() + " minutes or when the spec changes",
+                    null, false, false);
+            this.status = status;
+            this.cause = cause;
+        }
+
+        /** 400, 403 (forbidden, quota) and 422: a retry with the same Secret gets the same answer. */
+        static boolean refusal(KubernetesClientException e) {
+            return e.getCode() == 400 || e.getCode() == 403 || e.getCode() == 422;
+        }
+
+        SecretRefused after(MaiClientStatus recorded) {
+            return new SecretRefused(this, recorded);
+        }
+
+        private SecretRefused(SecretRefused first, MaiClientStatus recorded) {
+            super(first.getMessage(), null, false, false);
+            this.status = recorded;
+            this.cause = first.cause;
+        }
+
+        Optional<MaiClientStatus> status() {
+            return Optional.ofNullable(status).map(MaiClientStatus::new);
+        }
+
+        Optional<KubernetesClientException> cause() {
+            return Optional.ofNullable(cause);
         }
     }
 

@@ -54,6 +54,9 @@ abstract class OperatorHarness {
     @KubernetesTestServer
     KubernetesServer testServer;
 
+    @jakarta.inject.Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
+
     /**
      * The tests' own client of the test API server: not the operator's (which announces itself as
      * mai-operator/...), so that what the operator asks for can be told from what the tests ask for.
@@ -86,6 +89,18 @@ abstract class OperatorHarness {
 
     KubernetesClient client() {
         return client;
+    }
+
+    /** How many sweeps completed so far (every 2 s in tests). */
+    long completeSweeps() {
+        return Optional.ofNullable(meters.find("mai_sweep_duration_seconds").tag("outcome", "complete").timer())
+                .map(io.micrometer.core.instrument.Timer::count).orElse(0L);
+    }
+
+    /** Waits for {@code count} more complete sweeps: how "nothing happened" is waited for, never a fixed sleep. */
+    void awaitSweeps(int count) {
+        long from = completeSweeps();
+        await().atMost(PATIENCE).until(() -> completeSweeps() >= from + count);
     }
 
     OpenRouterSimulator simulator() {

@@ -46,10 +46,6 @@ class SweepScaleTest extends OperatorHarness {
     @Inject
     MeterRegistry registry;
 
-    private long completeSweeps() {
-        return Optional.ofNullable(registry.find("mai_sweep_duration_seconds").tag("outcome", "complete").timer())
-                .map(Timer::count).orElse(0L);
-    }
 
     private Map<String, String> versions() {
         return client.resources(MaiClient.class).inNamespace(NAMESPACE).list().getItems().stream()

@@ -14,8 +14,6 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -44,9 +42,6 @@ class TenantIsolationTest extends OperatorHarness {
     @Inject
     TestClock clock;
 
-    @Inject
-    MeterRegistry registry;
-
     @AfterEach
     void resetClock() {
         clock.reset();
@@ -73,16 +68,6 @@ class TenantIsolationTest extends OperatorHarness {
     /** Requests to OpenRouter that write to the key with this hash. */
     private long writesTo(String hash) {
         return simulator().count(r -> r.isWrite() && r.path().contains(hash));
-    }
-
-    private long completeSweeps() {
-        return Optional.ofNullable(registry.find("mai_sweep_duration_seconds").tag("outcome", "complete").timer())
-                .map(Timer::count).orElse(0L);
-    }
-
-    private void awaitSweeps(int count) {
-        long from = completeSweeps();
-        await().atMost(PATIENCE).until(() -> completeSweeps() >= from + count);
     }
 
     /**
