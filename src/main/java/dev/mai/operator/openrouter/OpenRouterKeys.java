@@ -1,5 +1,6 @@
 package dev.mai.operator.openrouter;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -37,4 +38,14 @@ public interface OpenRouterKeys {
 
     /** {@code DELETE /keys/{hash}}; false when the key was already gone (404), which callers treat as success. */
     boolean delete(ApiKey managementKey, String hash);
+
+    /**
+     * OpenRouter's own clock: the HTTP {@code Date} of its most recent answer, moved on by the time
+     * elapsed since on a monotonic clock (which no wall-clock jump moves). Empty until an answer
+     * carried a readable {@code Date}. Limit resets are judged on it as well as on the operator's
+     * clock, so that neither clock alone can raise a limit early.
+     */
+    default Optional<Instant> serverTime() {
+        return Optional.empty();
+    }
 }

@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -52,6 +54,13 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
     private final MeterRegistry registry;
     private final ObjectReader reader;
     private final int pageCap;
+    /** The Date of OpenRouter's most recent answer and the monotonic time it arrived at. */
+    private final AtomicReference<ServerDate> lastDate = new AtomicReference<>();
+    private final LongSupplier nanoTime;
+
+    /** A {@code Date} header as read, and {@link System#nanoTime()} when its answer arrived. */
+    private record ServerDate(Instant date, long receivedNanos) {
+    }
 
     @Inject
     public RestOpenRouterKeys(MaiConfig config, ObjectMapper json, RequestGate gate, MeterRegistry registry, OperatorIdentity identity) {
@@ -72,6 +81,13 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
 
     /** With another page cap than {@link #PAGE_CAP}: tests reach a small one quickly. */
     RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json, RequestGate gate, MeterRegistry registry, int pageCap) {
+        this(api, json, gate, registry, pageCap, System::nanoTime);
+    }
+
+    /** With a monotonic clock of the test's choosing, for {@link #serverTime()}. */
+    RestOpenRouterKeys(OpenRouterApi api, ObjectMapper json, RequestGate gate, MeterRegistry registry, int pageCap,
+            LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         this.pageCap = pageCap;
         this.api = api;
         this.json = json;
@@ -83,6 +99,7 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
 
     @Override
     public CreatedKey create(ApiKey managementKey, KeySettings settings) {
+        checkLimit(settings.limit());
         ObjectNode body = json.createObjectNode();
         body.put("name", settings.name());
         if (settings.limit() != null) {
@@ -156,6 +173,9 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
     @Override
     public KeyInfo update(ApiKey managementKey, String hash, KeyPatch patch) {
         checkHash(hash);
+        if (patch.fields().containsKey("limit")) {
+            checkLimit((BigDecimal) patch.fields().get("limit"));
+        }
         String body = write(json.valueToTree(patch.fields()));
         return keyInfo(call(managementKey, "PATCH /keys/{hash}", () -> api.updateKey(bearer(managementKey), hash, body)).path("data"));
     }
@@ -186,6 +206,40 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
         }
     }
 
+    /**
+     * The last line of defence for money: a limit goes out only when it is above zero at cent
+     * precision. What OpenRouter does with {@code limit: 0} is undocumented (no budget, or no cap?),
+     * and a negative one is meaningless; a key that must not spend is disabled instead, and a key
+     * that would start with nothing is not created. Callers decide that themselves: reaching this is
+     * a defect.
+     */
+    private static void checkLimit(BigDecimal limit) {
+        if (limit != null && limit.setScale(2, java.math.RoundingMode.HALF_EVEN).signum() <= 0) {
+            throw new IllegalArgumentException("refused to send a key limit of zero or below (" + limit.toPlainString()
+                    + "): a key that must not spend is disabled instead");
+        }
+    }
+
+    @Override
+    public Optional<Instant> serverTime() {
+        ServerDate last = lastDate.get();
+        return last == null ? Optional.empty()
+                : Optional.of(last.date().plusNanos(Math.max(0, nanoTime.getAsLong() - last.receivedNanos())));
+    }
+
+    /** Keeps the {@code Date} of an answer (any status): OpenRouter's clock, for {@link #serverTime()}. */
+    private void recordDate(String header) {
+        if (header == null || header.isBlank()) {
+            return;
+        }
+        try {
+            Instant date = ZonedDateTime.parse(header.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            lastDate.set(new ServerDate(date, nanoTime.getAsLong()));
+        } catch (DateTimeParseException unreadable) {
+            // an answer without a usable clock tells nothing about OpenRouter's: the last one stands
+        }
+    }
+
     @Override
     public boolean authenticates(ApiKey key) {
         try {
@@ -210,6 +264,7 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
             throw new OpenRouterException(operation, OpenRouterException.NO_RESPONSE, e.getClass().getSimpleName(), null, null);
         }
         count(operation, String.valueOf(response.getStatus()));
+        recordDate(response.getHeaderString("Date"));
         try (response) {
             String text = response.hasEntity() ? response.readEntity(String.class) : "";
             int status = response.getStatus();

@@ -6,11 +6,13 @@ import dev.mai.operator.openrouter.KeyInfo;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.DayOfWeek;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.TemporalAdjusters;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The budget fields of the status: {@code usage}, {@code usageInPeriod},
@@ -25,18 +27,59 @@ final class Budget {
     private static final BigDecimal ONE_PERCENT = new BigDecimal("0.01");
     private static final BigDecimal[] THRESHOLDS = {new BigDecimal("0.5"), new BigDecimal("0.8"), new BigDecimal("0.9"), BigDecimal.ONE};
 
+    /**
+     * How far past a period boundary both clocks must be before the carried spend is dropped: a Date
+     * is whole seconds and a few seconds old, and OpenRouter's own reset need not fall on the very
+     * second either.
+     */
+    static final Duration RESET_MARGIN = Duration.ofMinutes(5);
+
     private Budget() {
     }
 
     /**
-     * What this client's replaced keys spent in the current limit period: the carried figure until
-     * the period it belongs to ends, then zero (without a reset the period is the key's lifetime).
+     * The two clocks a limit reset is judged on: the operator's and OpenRouter's (the {@code Date}
+     * of its answers). The full limit returns only when the boundary has passed on both, plus
+     * {@link #RESET_MARGIN}: a clock jumped forward — either one — cannot raise a limit early, and
+     * while OpenRouter's clock is unknown nothing is raised.
      */
-    static BigDecimal carriedInPeriod(MaiClientStatus status, Instant now) {
+    record Clocks(Instant operator, Optional<Instant> openRouter) {
+
+        /** Both clocks showing {@code now} (tests, and front ends with one clock). */
+        static Clocks agreeing(Instant now) {
+            return new Clocks(now, Optional.of(now));
+        }
+
+        /** True once {@code boundary} plus the margin has passed on both clocks. */
+        boolean passed(Instant boundary) {
+            Instant due = boundary.plus(RESET_MARGIN);
+            return !operator.isBefore(due) && openRouter.map(t -> !t.isBefore(due)).orElse(false);
+        }
+
+        /** The later of the two: a period that has begun on either clock ends no earlier than its end there. */
+        Instant later() {
+            return openRouter.filter(operator::isBefore).orElse(operator);
+        }
+
+        /** How long, on the slower clock, until {@link #passed} can be true (zero when it is). */
+        Duration untilPassed(Instant boundary) {
+            Instant due = boundary.plus(RESET_MARGIN);
+            Instant slower = openRouter.filter(operator::isAfter).orElse(operator);
+            Duration wait = Duration.between(slower, due);
+            return wait.isNegative() ? Duration.ZERO : wait;
+        }
+    }
+
+    /**
+     * What this client's replaced keys spent in the current limit period: the carried figure until
+     * the period it belongs to has ended on both clocks, then zero (without a reset the period is the
+     * key's lifetime).
+     */
+    static BigDecimal carriedInPeriod(MaiClientStatus status, Clocks clocks) {
         if (status.getCarriedUsageInPeriod() == null) {
             return BigDecimal.ZERO;
         }
-        if (status.getCarriedUntil() != null && !now.isBefore(Instant.parse(status.getCarriedUntil()))) {
+        if (status.getCarriedUntil() != null && clocks.passed(Instant.parse(status.getCarriedUntil()))) {
             return BigDecimal.ZERO;
         }
         return amount(status.getCarriedUsageInPeriod());
@@ -68,32 +111,46 @@ final class Budget {
      * The part of the spec's limit the current key may not have: what replaced keys spent in this
      * period plus what overlapping old keys may still spend.
      */
-    static BigDecimal committedInPeriod(MaiClientStatus status, Instant now) {
-        return carriedInPeriod(status, now).add(reservedInPeriod(status));
+    static BigDecimal committedInPeriod(MaiClientStatus status, Clocks clocks) {
+        return carriedInPeriod(status, clocks).add(reservedInPeriod(status));
     }
 
     /**
      * The limit the current key may have: the spec's, minus what replaced keys already spent and
      * overlapping old keys may spend in this period (never below zero), so that all of a client's
-     * keys together never get more than the spec allows. Null when the spec sets no limit.
+     * keys together never get more than the spec allows. Null when the spec sets no limit; zero
+     * means nothing is left, which is never sent as a limit (see {@link #nothingLeft}).
      */
-    static BigDecimal effectiveLimit(BigDecimal specLimit, MaiClientStatus status, Instant now) {
+    static BigDecimal effectiveLimit(BigDecimal specLimit, MaiClientStatus status, Clocks clocks) {
         if (specLimit == null) {
             return null;
         }
-        return specLimit.subtract(committedInPeriod(status, now)).max(BigDecimal.ZERO);
+        return Money.cents(specLimit.subtract(committedInPeriod(status, clocks)).max(BigDecimal.ZERO));
+    }
+
+    /**
+     * True when {@code limit} leaves nothing to spend at cent precision. Such a key is disabled (an
+     * existing one) or not created (a new one): OpenRouter is never sent a limit of 0.
+     */
+    static boolean nothingLeft(BigDecimal limit) {
+        return limit != null && Money.cents(limit).signum() <= 0;
     }
 
     /**
      * An old key's share during a rotation's overlap: half of what the client can still spend in
      * this period (cents, rounded down); nothing for a disabled key. The new key gets the rest.
      */
-    static BigDecimal overlapShare(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Instant now) {
+    static BigDecimal overlapShare(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Clocks clocks) {
         if (old.disabled()) {
             return BigDecimal.ZERO;
         }
-        BigDecimal left = specLimit.subtract(committedInPeriod(status, now)).subtract(old.usageInPeriod()).max(BigDecimal.ZERO);
+        BigDecimal left = leftForOverlap(specLimit, status, old, clocks);
         return left.divide(BigDecimal.valueOf(2), 2, RoundingMode.DOWN);
+    }
+
+    /** What the client can still spend in this period besides what {@code old} already spent (never below zero). */
+    static BigDecimal leftForOverlap(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Clocks clocks) {
+        return specLimit.subtract(committedInPeriod(status, clocks)).subtract(old.usageInPeriod()).max(BigDecimal.ZERO);
     }
 
     /** Adds an old key's lifetime usage to {@code carriedUsage} when its rotation starts (status.usage counts all keys). */
@@ -115,30 +172,33 @@ final class Budget {
     /**
      * Carries the figures of a key that is being replaced: its lifetime usage into
      * {@code carriedUsage}, its usage in this period into {@code carriedUsageInPeriod} (until the
-     * period's end, {@code carriedUntil}).
+     * period's end, {@code carriedUntil}, counted from the later clock: with the clocks on two sides
+     * of a boundary the spend is kept the longer period, never dropped early).
      */
-    static void retire(MaiClientStatus status, BigDecimal usage, BigDecimal usageInPeriod, String limitReset, Instant now) {
+    static void retire(MaiClientStatus status, BigDecimal usage, BigDecimal usageInPeriod, String limitReset, Clocks clocks) {
         BigDecimal lifetime = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
         status.setCarriedUsage(Money.cents(lifetime.add(usage.max(BigDecimal.ZERO))).toPlainString());
-        status.setCarriedUsageInPeriod(Money.cents(carriedInPeriod(status, now).add(usageInPeriod.max(BigDecimal.ZERO))).toPlainString());
-        status.setCarriedUntil(nextReset(limitReset, now));
+        status.setCarriedUsageInPeriod(Money.cents(carriedInPeriod(status, clocks).add(usageInPeriod.max(BigDecimal.ZERO)))
+                .toPlainString());
+        status.setCarriedUntil(nextReset(limitReset, clocks.later()));
     }
 
     /** Sets the budget fields of {@code status} from {@code key} where the change is significant. */
-    static void apply(MaiClientStatus status, KeyInfo key, Instant now) {
+    static void apply(MaiClientStatus status, KeyInfo key, Clocks clocks) {
+        Instant now = clocks.operator();
         BigDecimal carried = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
-        if (status.getCarriedUsageInPeriod() != null && carriedInPeriod(status, now).signum() == 0) {
+        if (status.getCarriedUsageInPeriod() != null && carriedInPeriod(status, clocks).signum() == 0) {
             // the period the replaced keys' spend belonged to is over
             status.setCarriedUsageInPeriod(null);
             status.setCarriedUntil(null);
         }
         String usage = Money.cents(carried.add(key.usage())).toPlainString();
-        String inPeriod = Money.cents(carriedInPeriod(status, now).add(overlappingInPeriod(status)).add(key.usageInPeriod()))
+        String inPeriod = Money.cents(carriedInPeriod(status, clocks).add(overlappingInPeriod(status)).add(key.usageInPeriod()))
                 .toPlainString();
         String remaining = key.limit() == null || key.limitRemaining() == null ? null
                 : Money.cents(key.limitRemaining().max(BigDecimal.ZERO)).toPlainString();
         // the whole period's limit: what the key may spend plus what replaced keys spent
-        BigDecimal limit = key.limit() == null ? null : key.limit().add(committedInPeriod(status, now));
+        BigDecimal limit = key.limit() == null ? null : key.limit().add(committedInPeriod(status, clocks));
         if (significant(status.getUsage(), usage, limit)
                 || significant(status.getUsageInPeriod(), inPeriod, limit)
                 || significant(status.getLimitRemaining(), remaining, limit)

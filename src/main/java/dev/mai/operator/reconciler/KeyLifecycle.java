@@ -48,15 +48,27 @@ public class KeyLifecycle {
 
     /**
      * What the spec asks of the key; the limit less {@code carried}, what the client's replaced keys
-     * already spent in this period (budget-safe replacement: all keys together never get more).
+     * already spent in this period (budget-safe replacement: all keys together never get more). A
+     * limit of zero means nothing is left ({@link Budget#nothingLeft}): it is never sent — an
+     * existing key is disabled instead ({@link #plan}) and no key is created ({@link #create}).
      */
     public KeySettings desired(MaiClient client, BigDecimal carried) {
         var spec = client.getSpec();
         return new KeySettings(
                 Names.keyName(client, installation.get(), false),
-                Money.limit(spec.getSpendingLimit()).map(l -> l.subtract(carried).max(BigDecimal.ZERO)).orElse(null),
+                Money.limit(spec.getSpendingLimit()).map(l -> Money.cents(l.subtract(carried).max(BigDecimal.ZERO))).orElse(null),
                 spec.getLimitReset(),
                 Boolean.TRUE.equals(spec.getDisableKey()));
+    }
+
+    /** True when a key of this client would have nothing to spend in this period after {@code carried}. */
+    public boolean nothingLeft(MaiClient client, BigDecimal carried) {
+        return Budget.nothingLeft(desired(client, carried).limit());
+    }
+
+    /** OpenRouter's clock as its answers tell it ({@link OpenRouterKeys#serverTime()}). */
+    public Optional<Instant> openRouterTime() {
+        return keys.serverTime();
     }
 
     /**
@@ -153,6 +165,10 @@ public class KeyLifecycle {
     /** {@code POST /keys} with the spec's name, limit and reset. The answer holds the key, once. */
     public Minted create(MaiClient client, ApiKey managementKey, BigDecimal carried) {
         KeySettings settings = desired(client, carried);
+        if (Budget.nothingLeft(settings.limit())) {
+            // the caller reports LimitExhausted instead of asking: reaching this is a defect
+            throw new IllegalStateException("refused to create a key with nothing to spend in this period");
+        }
         CreatedKey created = keys.create(managementKey, settings);
         LOG.infof("created OpenRouter key %s for %s/%s", created.info().hash(),
                 client.getMetadata().getNamespace(), client.getMetadata().getName());
@@ -187,14 +203,21 @@ public class KeyLifecycle {
     public record Plan(KeyPatch patch, boolean disabledOutside) {
     }
 
-    /** The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from outside. */
+    /**
+     * The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from
+     * outside. With nothing left in this period the key is disabled and its limit left as it is
+     * (never set to 0); once budget returns, a key this operator disabled is enabled again with the
+     * limit that is left.
+     */
     public Plan plan(MaiClient client, KeyInfo actual, boolean disabledByOperator, BigDecimal carried) {
         KeySettings want = desired(client, carried);
-        KeyPatch patch = difference(want, actual);
+        boolean broke = Budget.nothingLeft(want.limit());
+        boolean off = want.disabled() || broke;
+        KeyPatch patch = difference(broke ? new KeySettings(want.name(), actual.limit(), want.limitReset(), off) : want, actual);
         boolean disabledOutside = false;
-        if (want.disabled() && !actual.disabled()) {
+        if (off && !actual.disabled()) {
             patch.disabled(true);
-        } else if (!want.disabled() && actual.disabled()) {
+        } else if (!off && actual.disabled()) {
             if (disabledByOperator) {
                 patch.disabled(false);
             } else {
@@ -222,22 +245,45 @@ public class KeyLifecycle {
     /**
      * Stops a key that is being replaced from spending more: its limit is set to what it already
      * spent in the window its limit counts (nothing left), so old and new key together never exceed
-     * the budget. Returns the key as OpenRouter has it now, with its final figures.
+     * the budget. A key that spent nothing, or all of its limit (which its next period would give
+     * back), is disabled instead: a limit of 0 is never sent. Returns the key as OpenRouter has it
+     * now, with its final figures; {@code disabled()} on it while the key was enabled before means
+     * this operator disabled it.
      */
     public KeyInfo freeze(MaiClient client, ApiKey managementKey, Owned owned) {
         KeyInfo key = owned.info();
-        if (key.limit() == null || key.limitRemaining() == null || key.limitRemaining().signum() <= 0) {
-            return key; // unlimited (no budget to protect) or already spent out
+        if (key.limit() == null || key.limitRemaining() == null) {
+            return key; // unlimited: no budget to protect
         }
-        BigDecimal spent = key.limit().subtract(key.limitRemaining());
+        BigDecimal spent = Money.cents(key.limit().subtract(key.limitRemaining()));
+        if (key.limitRemaining().signum() <= 0 || spent.signum() <= 0) {
+            return disable(client, managementKey, owned, "it has nothing left to spend and is being replaced");
+        }
         KeyInfo frozen = keys.update(managementKey, key.hash(), new KeyPatch().limit(spent));
         events.normal(client, Events.KEY_UPDATED, "Froze OpenRouter key " + key.label() + " at its spend of "
                 + Money.format(Optional.of(spent)) + " before replacing it");
         return frozen;
     }
 
-    /** Sets an old key's limit for the overlap of a rotation ({@code why} says what it keeps). */
+    /**
+     * Disables a key of this client that must not spend any more (a limit of 0 is never sent);
+     * nothing when it is disabled already. The caller records that this operator disabled it.
+     */
+    public KeyInfo disable(MaiClient client, ApiKey managementKey, Owned owned, String why) {
+        KeyInfo key = owned.info();
+        if (key.disabled()) {
+            return key;
+        }
+        KeyInfo updated = keys.update(managementKey, key.hash(), new KeyPatch().disabled(true));
+        events.normal(client, Events.KEY_UPDATED, "Disabled OpenRouter key " + key.label() + ": " + why);
+        return updated;
+    }
+
+    /** Sets an old key's limit for the overlap of a rotation ({@code why} says what it keeps); above zero only. */
     public KeyInfo limitTo(MaiClient client, ApiKey managementKey, Owned owned, BigDecimal limit, String why) {
+        if (Budget.nothingLeft(limit)) {
+            throw new IllegalArgumentException("a key that may not spend is disabled, not limited to 0");
+        }
         KeyInfo key = owned.info();
         KeyInfo updated = keys.update(managementKey, key.hash(), new KeyPatch().limit(limit));
         events.normal(client, Events.KEY_UPDATED, "Set the limit of OpenRouter key " + key.label() + " to "

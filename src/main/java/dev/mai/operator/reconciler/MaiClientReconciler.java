@@ -472,6 +472,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
             outgoing = proof.key();
         }
+        boolean rotationWaitsForBudget = outgoing.isPresent() && !rotationLeavesBudget(client, status, outgoing.get().info(), now);
+        if (rotationWaitsForBudget) {
+            // the new key would start with nothing: the rotation waits for the reset (rotationDue stays true)
+            outgoing = Optional.empty();
+        }
         if (outgoing.isPresent()) {
             NewKey created = rotate(client, context, managementKey, source, secret, status, outgoing.get(), due, now);
             observed = created.owned();
@@ -493,6 +498,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 events.warning(client, Reason.SECRET_TAMPERED, "Secret " + keySource.map(s -> s.getMetadata().getName()).orElse(secretName)
                         + " was edited to hold or name a key other than this MaiClient's. That key was not used or touched; "
                         + "a new key of this MaiClient replaces it");
+            }
+            if (lifecycle.nothingLeft(client, Budget.committedInPeriod(status, clocks(now)))) {
+                return limitExhausted(client, context, before, status, now);
             }
             NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
             if (replacedWhy != null) {
@@ -518,10 +526,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         // what the last sweep saw of this key (no request): trouble there is checked on a fresh read
         String current = hash;
         Optional<Observation> seen = sweep().flatMap(s -> s.observation(client)).filter(o -> o.hash().equals(current));
-        boolean disabledByOperator = hasReason(before, KEY_VALID, Reason.KEY_DISABLED);
+        boolean disabledByOperator = disabledByOperator(before, hash);
         boolean knownDisabledOutside = hasReason(before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
         boolean attention = seen.map(o -> o.gone() || o.foreign() || differs(lifecycle.plan(client, o.key(), disabledByOperator,
-                Budget.committedInPeriod(status, now)),
+                Budget.committedInPeriod(status, clocks(now))),
                 knownDisabledOutside)).orElse(false);
         boolean awaitingAuth = hash.equals(before.getKeyHash()) && hasReason(before, KEY_VALID, Reason.KEY_NOT_ACCEPTED_YET);
         KeyLifecycle.Verdict verdict = null;
@@ -574,6 +582,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     Conditions.deriveReady(status, generation, now);
                     warnOnChange(client, before, status, KEY_VALID);
                     retire(client, managementKey, before, status, hash, Optional.empty(), now);
+                    if (lifecycle.nothingLeft(client, Budget.committedInPeriod(status, clocks(now)))) {
+                        return limitExhausted(client, context, before, status, now);
+                    }
                     NewKey created = createAndStore(client, context, managementKey, source, secret, status, now);
                     metrics.rotated(Reason.KEY_REVOKED);
                     observed = created.owned();
@@ -589,18 +600,20 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 }
             }
             KeyLifecycle.Sync sync = lifecycle.sync(client, managementKey, observed, disabledByOperator,
-                    Budget.committedInPeriod(status, now));
+                    Budget.committedInPeriod(status, clocks(now)));
             observed = sync.key();
             figures = observed.info();
             disabledOutside = sync.disabledOutside();
             read = true;
+            status.setKeyDisabledByOperator(figures.disabled() && !disabledOutside ? Boolean.TRUE : null);
         } else if (seen.isPresent() && !seen.get().foreign()) {
             figures = seen.get().key(); // the sweep's figures: budget and validity without a request
-            disabledOutside = lifecycle.plan(client, figures, disabledByOperator, Budget.committedInPeriod(status, now))
+            disabledOutside = lifecycle.plan(client, figures, disabledByOperator, Budget.committedInPeriod(status, clocks(now)))
                     .disabledOutside();
+            status.setKeyDisabledByOperator(figures.disabled() && !disabledOutside ? Boolean.TRUE : null);
         }
         if (figures != null) {
-            Budget.apply(status, figures, now);
+            Budget.apply(status, figures, clocks(now));
             if (read) {
                 metrics.observed(client, figures, now);
                 KeyInfo fresh = figures;
@@ -656,10 +669,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             // the old key's unspent share moves to the key in use
             KeyLifecycle.Owned inUse = observed != null ? observed : lifecycle.prove(client, managementKey, hash).key().orElse(null);
             if (inUse != null) {
-                observed = lifecycle.sync(client, managementKey, inUse, disabledByOperator,
-                        Budget.committedInPeriod(status, now)).key();
+                KeyLifecycle.Sync sync = lifecycle.sync(client, managementKey, inUse, disabledByOperator,
+                        Budget.committedInPeriod(status, clocks(now)));
+                observed = sync.key();
                 figures = observed.info();
-                Budget.apply(status, figures, now);
+                disabledOutside = sync.disabledOutside();
+                status.setKeyDisabledByOperator(figures.disabled() && !disabledOutside ? Boolean.TRUE : null);
+                Budget.apply(status, figures, clocks(now));
             }
         }
         status.setKeyCreationStartedAt(null);
@@ -701,8 +717,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         UpdateControl<MaiClient> done = commit(client, context, before, status);
         List<Duration> rechecks = new ArrayList<>();
         Optional.ofNullable(recheck).ifPresent(rechecks::add);
-        // the full limit returns at the period boundary: be there to raise it
-        parseInstant(status.getCarriedUntil()).ifPresent(at -> rechecks.add(until(at, now)));
+        // the full limit returns once the period boundary has passed on both clocks: be there to raise it
+        parseInstant(status.getCarriedUntil()).ifPresent(at -> rechecks.add(untilReset(at, now)));
+        if (rotationWaitsForBudget) {
+            parseInstant(status.getNextLimitResetAt()).ifPresent(at -> rechecks.add(untilReset(at, now)));
+        }
         remaining.forEach(r -> parseInstant(r.getNotAfter()).filter(now::isBefore).ifPresent(at -> rechecks.add(until(at, now))));
         if (remaining.stream().noneMatch(PendingRevocation::waitsForRollout)) {
             // while a rotation waits for its consumers, their informers wake this reconcile, not a timer
@@ -892,17 +911,22 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             Optional<Secret> secret, MaiClientStatus status, KeyLifecycle.Owned outgoing, String reason, Instant now) {
         KeyInfo old = outgoing.info();
         Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
-        BigDecimal share = limit.map(l -> Budget.overlapShare(l, status, old, now)).orElse(null);
+        BigDecimal share = limit.map(l -> Budget.overlapShare(l, status, old, clocks(now))).orElse(null);
         BigDecimal oldLimit = share == null ? null : Money.cents(old.usageInPeriod().add(share));
         Budget.carryLifetime(status, old.usage());
+        // a share of nothing for a key that spent nothing would be a limit of 0: such a key is disabled instead
+        boolean disableOld = oldLimit != null && Budget.nothingLeft(oldLimit);
         List<PendingRevocation> pending = new ArrayList<>(Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()));
-        pending.add(new PendingRevocation(old.hash(), now.plus(config.rotationGrace()).toString(), reason,
+        PendingRevocation entry = new PendingRevocation(old.hash(), now.plus(config.rotationGrace()).toString(), reason,
                 oldLimit == null ? null : oldLimit.toPlainString(),
-                Money.cents(old.usage()).toPlainString(), Money.cents(old.usageInPeriod()).toPlainString()));
+                Money.cents(old.usage()).toPlainString(), Money.cents(old.usageInPeriod()).toPlainString());
+        pending.add(disableOld && !old.disabled() ? entry.disabledByOperator() : entry);
         status.setPendingRevocations(pending);
         // recorded first, with this reconcile's resourceVersion: a stale operator gets a conflict before it touches a key
         writeStatus(client, context, new MaiClientStatus(status));
-        if (oldLimit != null && !Money.sameCents(oldLimit, old.limit())) {
+        if (disableOld) {
+            lifecycle.disable(client, managementKey, outgoing, "it has no share of the budget left during the rotation's overlap");
+        } else if (oldLimit != null && !Money.sameCents(oldLimit, old.limit())) {
             lifecycle.limitTo(client, managementKey, outgoing, oldLimit, "keeps " + Money.format(Optional.of(share))
                     + " of the budget until the consumers have switched to the new key");
         }
@@ -925,7 +949,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         boolean brake = Boolean.TRUE.equals(client.getSpec().getDisableKey());
         Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
         boolean over = limit.isPresent() && (waiting.stream().anyMatch(r -> r.getReservedInPeriod() == null)
-                || Budget.committedInPeriod(status, now).compareTo(limit.get()) > 0);
+                || Budget.committedInPeriod(status, clocks(now)).compareTo(limit.get()) > 0);
         if (!brake && !over) {
             return waiting;
         }
@@ -938,16 +962,24 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
             KeyPatch patch = new KeyPatch();
             String reserved = r.getReservedInPeriod();
+            boolean disable = brake;
             if (over) {
                 BigDecimal spent = Money.cents(old.get().info().usageInPeriod());
-                patch.limit(spent);
+                if (Budget.nothingLeft(spent)) {
+                    disable = true; // frozen at a spend of nothing: disabled, never limited to 0
+                } else {
+                    patch.limit(spent);
+                }
                 reserved = spent.toPlainString();
             }
-            if (brake && !old.get().info().disabled()) {
+            boolean disabledNow = disable && !old.get().info().disabled();
+            if (disabledNow) {
                 patch.disabled(true);
             }
             lifecycle.update(client, managementKey, old.get(), patch, "the spec changed during the rotation");
-            out.add(new PendingRevocation(r.getHash(), r.getNotAfter(), r.getReason(), reserved, r.getUsage(), r.getUsageInPeriod()));
+            PendingRevocation restrained = new PendingRevocation(r.getHash(), r.getNotAfter(), r.getReason(), reserved, r.getUsage(),
+                    r.getUsageInPeriod());
+            out.add(disabledNow || Boolean.TRUE.equals(r.getDisabledByOperator()) ? restrained.disabledByOperator() : restrained);
         }
         return out;
     }
@@ -964,7 +996,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         BigDecimal usage = last.map(KeyInfo::usage).orElse(atStart.add(share));
         BigDecimal inPeriod = last.map(KeyInfo::usageInPeriod)
                 .orElse(decimal(r.getReservedInPeriod() != null ? r.getReservedInPeriod() : r.getUsageInPeriod()));
-        Budget.retire(status, usage.subtract(atStart), inPeriod, client.getSpec().getLimitReset(), now);
+        Budget.retire(status, usage.subtract(atStart), inPeriod, client.getSpec().getLimitReset(), clocks(now));
     }
 
     /**
@@ -1067,18 +1099,24 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         BigDecimal usage;
         BigDecimal inPeriod;
+        boolean disabledNow = false;
         if (owned.isPresent()) {
             KeyInfo frozen = lifecycle.freeze(client, managementKey, owned.get());
+            disabledNow = frozen.disabled() && !owned.get().info().disabled();
             usage = frozen.usage();
             inPeriod = frozen.usageInPeriod();
         } else {
             usage = decimal(before.getUsage()).subtract(decimal(before.getCarriedUsage()));
-            inPeriod = decimal(before.getUsageInPeriod()).subtract(Budget.carriedInPeriod(before, now));
+            inPeriod = decimal(before.getUsageInPeriod()).subtract(Budget.carriedInPeriod(before, clocks(now)));
         }
-        Budget.retire(status, usage, inPeriod, client.getSpec().getLimitReset(), now);
+        Budget.retire(status, usage, inPeriod, client.getSpec().getLimitReset(), clocks(now));
         List<PendingRevocation> pending = new ArrayList<>(Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()));
         if (pending.stream().noneMatch(r -> old.equals(r.getHash()))) {
             pending.add(forced(old, now));
+        }
+        if (disabledNow) {
+            // the freeze disabled it (nothing left to spend): say so in its entry
+            pending.replaceAll(r -> old.equals(r.getHash()) ? r.disabledByOperator() : r);
         }
         status.setPendingRevocations(pending);
     }
@@ -1142,7 +1180,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
         KeyLifecycle.Minted minted;
         try {
-            minted = lifecycle.create(client, managementKey, Budget.committedInPeriod(status, now));
+            minted = lifecycle.create(client, managementKey, Budget.committedInPeriod(status, clocks(now)));
         } catch (OpenRouterException e) {
             if (!e.retryable()) {
                 status.setKeyCreationStartedAt(null); // a definite refusal: OpenRouter created nothing
@@ -1225,6 +1263,75 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         client.getMetadata().setResourceVersion(written.getMetadata().getResourceVersion());
     }
 
+    /** The operator's clock and OpenRouter's (the Date of its latest answer) as they stand now: resets are judged on both. */
+    private Budget.Clocks clocks(Instant now) {
+        return new Budget.Clocks(now, lifecycle.openRouterTime());
+    }
+
+    /**
+     * How long until a period boundary has passed on both clocks (plus the margin), at least a
+     * second and at most one validation interval; without OpenRouter's clock, one validation interval.
+     */
+    private Duration untilReset(Instant boundary, Instant now) {
+        Budget.Clocks clocks = clocks(now);
+        if (clocks.openRouter().isEmpty()) {
+            return config.validationInterval();
+        }
+        return until(now.plus(clocks.untilPassed(boundary)), now);
+    }
+
+    /** When the replaced keys' spend stops counting, as status messages put it. */
+    private static String resetsAt(MaiClientStatus status) {
+        String at = Optional.ofNullable(status.getCarriedUntil()).orElse(status.getNextLimitResetAt());
+        return at == null ? "spec.spendingLimit is raised (the limit does not reset)"
+                : "the limit resets at " + at + " (judged on both the operator's and OpenRouter's clock, plus "
+                        + Budget.RESET_MARGIN.toMinutes() + " minutes)";
+    }
+
+    /**
+     * The client needs a new key but its period's budget is used up by the keys it replaces: nothing
+     * is created (a key with a limit of 0 is never asked for). KeyProvisioned and KeyValid say
+     * LimitExhausted and when the period resets; the reconcile comes back then and creates the key.
+     */
+    private UpdateControl<MaiClient> limitExhausted(MaiClient client, Context<MaiClient> context, MaiClientStatus before,
+            MaiClientStatus status, Instant now) {
+        Long generation = client.getMetadata().getGeneration();
+        String message = "The period's budget of " + Money.format(Money.limit(client.getSpec().getSpendingLimit()))
+                + " is used up by this client's replaced keys (" + Optional.ofNullable(status.getCarriedUsageInPeriod()).orElse("0")
+                + " spent in this period): no new key is created until " + resetsAt(status);
+        Conditions.initialise(status, generation, now);
+        Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.LIMIT_EXHAUSTED, message, generation, now);
+        Conditions.set(status, KEY_VALID, FALSE, Reason.LIMIT_EXHAUSTED, message, generation, now);
+        Conditions.deriveReady(status, generation, now);
+        warnOnChange(client, before, status, KEY_PROVISIONED);
+        UpdateControl<MaiClient> done = commit(client, context, before, status);
+        Optional<Instant> reset = parseInstant(status.getCarriedUntil());
+        return done.rescheduleAfter(reset.map(at -> untilReset(at, now)).orElse(SLOW_RETRY));
+    }
+
+    /**
+     * False when a rotation now would leave the new key nothing to spend (the old key's share and
+     * spend take all that is left): the rotation waits for the period's reset instead.
+     */
+    private boolean rotationLeavesBudget(MaiClient client, MaiClientStatus status, KeyInfo old, Instant now) {
+        Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
+        return limit.isEmpty() || !Budget.nothingLeft(Budget.leftForOverlap(limit.get(), status, old, clocks(now)));
+    }
+
+    /**
+     * Whether this operator disabled the current key ({@code status.keyDisabledByOperator}); for a
+     * status an earlier version wrote, which has no such field, its KeyDisabled reason.
+     */
+    private static boolean disabledByOperator(MaiClientStatus before, String hash) {
+        if (!Objects.equals(before.getKeyHash(), hash)) {
+            return false; // another key: what status says is about the one before
+        }
+        if (before.getKeyDisabledByOperator() != null) {
+            return before.getKeyDisabledByOperator();
+        }
+        return hasReason(before, KEY_VALID, Reason.KEY_DISABLED);
+    }
+
     /** KeyValid from what OpenRouter just said about the key. */
     private void keyValidity(MaiClient client, MaiClientStatus status, KeyInfo key, boolean disabledOutside, Instant now) {
         Long generation = client.getMetadata().getGeneration();
@@ -1233,6 +1340,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     "The key was disabled outside the operator and stays disabled. To keep it off set "
                             + "spec.disableKey: true; for a fresh key delete Secret " + status.getSecretName()
                             + " (a new key replaces this one, which is then deleted)",
+                    generation, now);
+        } else if (key.disabled() && !Boolean.TRUE.equals(client.getSpec().getDisableKey())) {
+            // disabled by this operator although the spec does not brake: the period's budget is used up
+            Conditions.set(status, KEY_VALID, FALSE, Reason.LIMIT_EXHAUSTED, "The period's budget of "
+                    + Money.format(Money.limit(client.getSpec().getSpendingLimit())) + " is used up by this client's "
+                    + "keys; the key is disabled (never given a limit of 0) until " + resetsAt(status) + ", then enabled again",
                     generation, now);
         } else if (key.disabled()) {
             Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_DISABLED,

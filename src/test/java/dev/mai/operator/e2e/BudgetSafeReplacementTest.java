@@ -10,18 +10,69 @@ import dev.mai.operator.testing.SimulatorResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import dev.mai.operator.testing.TestClock;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Inject;
 import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * A replaced key must not hand out fresh budget (SPEC 5, "Budget-safe"): a client that spent 60 of
  * its monthly 100 and lost its key — Secret deleted, or key deleted on OpenRouter — gets a new key
- * limited to the 40 left, and its status goes on counting the 60.
+ * limited to the 40 left, and its status goes on counting the 60. No request ever carries a limit
+ * of 0: a key that must not spend is disabled, and a key that would start with nothing is not
+ * created until the period resets — judged on the operator's clock and OpenRouter's (its Date).
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
 @QuarkusTestResource(SimulatorResource.class)
 class BudgetSafeReplacementTest extends OperatorHarness {
+
+    /** A JSON limit of zero or below, in any spelling a serializer may choose. */
+    private static final Pattern NO_BUDGET_LIMIT = Pattern.compile("\"limit\"\\s*:\\s*(-|0(\\.0*)?\\s*[,}])");
+
+    @Inject
+    TestClock clock;
+
+    @Inject
+    MeterRegistry registry;
+
+    @AfterEach
+    void resetClocks() {
+        clock.reset();
+        simulator().dateSkew(Duration.ZERO);
+    }
+
+    /** Moves the operator's clock and OpenRouter's (the simulator's Date) to {@code at} together. */
+    private void moveClocks(Instant at) {
+        clock.set(at);
+        simulator().dateSkew(clock.offset());
+    }
+
+    private long completeSweeps() {
+        return Optional.ofNullable(registry.find("mai_sweep_duration_seconds").tag("outcome", "complete").timer())
+                .map(t -> t.count()).orElse(0L);
+    }
+
+    /** Waits for {@code n} more complete sweeps (each followed by the reconciles it wakes): "nothing happened" is counted. */
+    private void awaitSweeps(int n) {
+        long from = completeSweeps();
+        await().atMost(PATIENCE).until(() -> completeSweeps() >= from + n);
+    }
+
+    private long creates(MaiClient mc) {
+        return simulator().count(r -> r.operation().equals("POST /keys") && r.body().contains(mc.getMetadata().getUid()));
+    }
+
+    private void assertNoLimitOfZeroWasSent() {
+        assertThat(simulator().requestBodies()).as("request bodies with a limit of 0 or below")
+                .noneMatch(b -> NO_BUDGET_LIMIT.matcher(b).find());
+    }
 
     private OpenRouterSimulator.Key spent60(String namespace) {
         create(Clients.with(Clients.maiClient(namespace, "abc", "Budget Safe Co", "100"), s -> s.setLimitReset("monthly")));
@@ -72,5 +123,95 @@ class BudgetSafeReplacementTest extends OperatorHarness {
         OpenRouterSimulator.Key old = spent60("b-revoked");
         simulator().deleteOutside(old.hash);
         assertReplacedWithWhatWasLeft("b-revoked", old);
+    }
+
+    @Test
+    void aFrozenKeyThatSpentNothingIsDisabledNeverLimitedToZero() {
+        String ns = "b-nothing-spent";
+        create(Clients.with(Clients.maiClient(ns, "abc", "Nothing Spent Co", "100"), s -> s.setLimitReset("monthly")));
+        MaiClient mc = awaitReady(ns, "abc");
+        OpenRouterSimulator.Key old = keysOf(mc).get(0);
+        client.secrets().inNamespace(ns).withName("abc-env").delete();
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(get(ns, "abc").getStatus().getKeyHash()).isNotEqualTo(old.hash);
+            assertThat(old.deleted).isTrue();
+        });
+        assertThat(old.disabled).as("frozen with nothing spent: disabled instead of a limit of 0").isTrue();
+        assertThat(simulator().requests()).filteredOn(r -> r.method().equals("PATCH") && r.path().endsWith(old.hash))
+                .extracting(OpenRouterSimulator.Request::body).containsExactly("{\"disabled\":true}");
+        MaiClient after = awaitReady(ns, "abc");
+        assertThat(keysOf(after)).singleElement().satisfies(k -> assertThat(k.limit).isEqualByComparingTo("100"));
+        assertNoLimitOfZeroWasSent();
+    }
+
+    @Test
+    void aReplacementWithThePeriodsBudgetUsedUpCreatesNothingUntilTheReset() {
+        String ns = "b-used-up";
+        moveClocks(Instant.parse("2026-12-15T12:00:00Z"));
+        create(Clients.with(Clients.maiClient(ns, "abc", "Used Up Co", "100"), s -> s.setLimitReset("monthly")));
+        MaiClient mc = awaitReady(ns, "abc");
+        OpenRouterSimulator.Key old = keysOf(mc).get(0);
+        simulator().spend(old.hash, new BigDecimal("100"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(get(ns, "abc").getStatus().getUsage()).isEqualTo("100.00"));
+
+        client.secrets().inNamespace(ns).withName("abc-env").delete();
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            MaiClient now = get(ns, "abc");
+            assertThat(condition(now, "KeyValid")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("LimitExhausted");
+                assertThat(c.getMessage()).contains("2027-01-01T00:00:00Z");
+            });
+            assertThat(condition(now, "Ready")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("LimitExhausted");
+            });
+            assertThat(old.disabled).as("the old key spent all of its limit: disabled, not left to its next period").isTrue();
+        });
+        awaitSweeps(3);
+        assertThat(creates(mc)).as("no key with nothing to spend").isEqualTo(1);
+        assertThat(keysOf(mc)).extracting(k -> k.hash).containsExactly(old.hash);
+        assertThat(get(ns, "abc").getStatus().getPendingRevocations()).singleElement()
+                .satisfies(p -> assertThat(p.getDisabledByOperator()).isTrue());
+        assertNoLimitOfZeroWasSent();
+
+        // the new month on both clocks, past the margin: the key is created with the full limit
+        moveClocks(Instant.parse("2027-01-01T00:06:00Z"));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(old.deleted).isTrue();
+            assertThat(keysOf(mc)).singleElement().satisfies(k -> assertThat(k.limit).isEqualByComparingTo("100"));
+        });
+        MaiClient after = awaitReady(ns, "abc");
+        assertThat(creates(after)).isEqualTo(2);
+        assertThat(after.getStatus().getCarriedUsageInPeriod()).isNull();
+        assertNoLimitOfZeroWasSent();
+    }
+
+    @Test
+    void theOperatorsClockAheadOfOpenRoutersAcrossAMonthBoundaryKeepsTheCarriedSpend() {
+        String ns = "b-clocks";
+        moveClocks(Instant.parse("2026-12-15T12:00:00Z"));
+        OpenRouterSimulator.Key old = spent60(ns);
+        client.secrets().inNamespace(ns).withName("abc-env").delete();
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(old.deleted).isTrue();
+            assertThat(keysOf(get(ns, "abc"))).singleElement().satisfies(k -> assertThat(k.limit).isEqualByComparingTo("40"));
+        });
+        OpenRouterSimulator.Key fresh = keysOf(get(ns, "abc")).get(0);
+
+        // the operator's clock jumps into January; OpenRouter's is still in December
+        clock.set(Instant.parse("2027-01-01T00:10:00Z"));
+        simulator().dateSkew(Duration.between(Instant.now(), Instant.parse("2026-12-31T23:50:00Z")));
+        awaitSweeps(3);
+        assertThat(fresh.limit).as("the carried 60 still counts").isEqualByComparingTo("40");
+        assertThat(get(ns, "abc").getStatus().getCarriedUsageInPeriod()).isEqualTo("60.00");
+
+        // OpenRouter's clock passes the boundary plus the margin too: the full limit returns
+        simulator().dateSkew(clock.offset());
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(fresh.limit).isEqualByComparingTo("100");
+            assertThat(get(ns, "abc").getStatus().getCarriedUsageInPeriod()).isNull();
+        });
+        assertNoLimitOfZeroWasSent();
     }
 }

@@ -38,6 +38,7 @@ class KeyRotationTest extends OperatorHarness {
     @AfterEach
     void resetClock() {
         clock.reset();
+        simulator().dateSkew(Duration.ZERO);
     }
 
     private String secretHash(String namespace) {
@@ -159,8 +160,10 @@ class KeyRotationTest extends OperatorHarness {
             assertThat(now.getStatus().getLimitRemaining()).isEqualTo("25.00");
         });
 
-        // a new month: OpenRouter resets the period usage, and the full limit returns
-        clock.set(Instant.parse("2027-01-01T00:00:05Z"));
+        // a new month on both clocks (the operator's and OpenRouter's Date), past the 5-minute margin:
+        // OpenRouter resets the period usage, and the full limit returns
+        clock.set(Instant.parse("2027-01-01T00:06:00Z"));
+        simulator().dateSkew(clock.offset());
         fresh.usageInPeriod = BigDecimal.ZERO;
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(fresh.limit).isEqualByComparingTo("100");

@@ -48,7 +48,35 @@ class OpenRouterClientTest {
 
     @AfterEach
     void heal() {
-        sim().heal().createStatus(201).keyInData(false);
+        sim().heal().createStatus(201).keyInData(false).dateSkew(Duration.ZERO);
+    }
+
+    @Test
+    void aLimitOfZeroOrBelowIsNeverSent() {
+        CreatedKey created = keys.create(management(), settings("client test no zero"));
+        long before = sim().requests().size();
+        for (String limit : new String[] {"0", "0.00", "0.004", "-1"}) {
+            assertThatThrownBy(() -> keys.update(management(), created.info().hash(), new KeyPatch().limit(new BigDecimal(limit))))
+                    .as(limit).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> keys.create(management(), new KeySettings("client test zero", new BigDecimal(limit), null, false)))
+                    .as(limit).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(sim().requests()).as("nothing went out").hasSize((int) before);
+        assertThat(keys.update(management(), created.info().hash(), new KeyPatch().limit(new BigDecimal("0.01"))).limit())
+                .isEqualByComparingTo("0.01");
+        assertThat(keys.update(management(), created.info().hash(), new KeyPatch().limit(null)).limit()).as("no cap").isNull();
+    }
+
+    @Test
+    void openRoutersClockIsTheDateOfItsLatestAnswer() {
+        sim().dateSkew(Duration.ofDays(-40));
+        keys.get(management(), "f".repeat(64)); // a 404 carries a Date too
+        assertThat(keys.serverTime()).hasValueSatisfying(t -> assertThat(Duration.between(t, java.time.Instant.now()))
+                .isBetween(Duration.ofDays(40).minusSeconds(5), Duration.ofDays(40).plusSeconds(5)));
+        sim().dateSkew(Duration.ZERO);
+        keys.list(management());
+        assertThat(keys.serverTime()).as("the latest answer's, not the largest").hasValueSatisfying(t ->
+                assertThat(Duration.between(t, java.time.Instant.now()).abs()).isLessThan(Duration.ofSeconds(5)));
     }
 
     @Test

@@ -133,6 +133,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private volatile java.time.Duration createAnswerDelay = java.time.Duration.ZERO;
     private volatile boolean repeatPages;
     private volatile boolean endlessListing;
+    private volatile java.time.Duration dateSkew = java.time.Duration.ZERO;
 
     public OpenRouterSimulator() {
         this(Clock.systemUTC());
@@ -235,6 +236,15 @@ public final class OpenRouterSimulator implements AutoCloseable {
     /** Fills every page of {@code GET /keys} to 100 with made-up keys: the listing never ends. */
     public OpenRouterSimulator endlessListing(boolean endless) {
         this.endlessListing = endless;
+        return this;
+    }
+
+    /**
+     * Answers with a {@code Date} header this far off the simulator's clock: OpenRouter's clock behind
+     * (negative) or ahead of the operator's. Zero (the default) sends the server's own Date.
+     */
+    public OpenRouterSimulator dateSkew(java.time.Duration skew) {
+        this.dateSkew = skew;
         return this;
     }
 
@@ -619,6 +629,10 @@ public final class OpenRouterSimulator implements AutoCloseable {
     }
 
     private int send(HttpExchange exchange, int status, JsonNode body) throws IOException {
+        java.time.Duration skew = dateSkew;
+        if (!skew.isZero()) {
+            SkewedDate.install(exchange, clock.instant().plus(skew));
+        }
         byte[] bytes = json.writeValueAsBytes(body);
         exchange.getResponseHeaders().add("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, bytes.length);
@@ -672,5 +686,40 @@ public final class OpenRouterSimulator implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The JDK's server sets {@code Date} itself, from the system clock, just before it writes the
+     * headers: the exchange's response headers are swapped for a copy that keeps the skewed value
+     * instead. Test code only; {@code sun.misc.Unsafe} because the JDK does not open the server's
+     * internals to reflection.
+     */
+    private static final class SkewedDate extends com.sun.net.httpserver.Headers {
+        private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+        private final String date;
+
+        private SkewedDate(Instant at) {
+            this.date = HTTP_DATE.format(at);
+        }
+
+        @Override
+        public void set(String key, String value) {
+            super.set(key, "Date".equalsIgnoreCase(key) ? date : value);
+        }
+
+        static void install(HttpExchange exchange, Instant at) {
+            try {
+                java.lang.reflect.Field field = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+                field.setAccessible(true);
+                sun.misc.Unsafe unsafe = (sun.misc.Unsafe) field.get(null);
+                Object impl = unsafe.getObject(exchange, unsafe.objectFieldOffset(exchange.getClass().getDeclaredField("impl")));
+                long headers = unsafe.objectFieldOffset(impl.getClass().getDeclaredField("rspHdrs"));
+                SkewedDate skewed = new SkewedDate(at);
+                skewed.putAll((com.sun.net.httpserver.Headers) unsafe.getObject(impl, headers));
+                unsafe.putObject(impl, headers, skewed);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("this JDK's HTTP server does not allow a skewed Date", e);
+            }
+        }
     }
 }

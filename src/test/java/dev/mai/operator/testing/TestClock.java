@@ -47,6 +47,11 @@ public class TestClock extends Clock {
         offset.set(Duration.between(Instant.now(), at));
     }
 
+    /** How far this clock is ahead of the system clock (what the simulator's Date skew mirrors). */
+    public Duration offset() {
+        return offset.get();
+    }
+
     /** Back to the system clock. */
     public void reset() {
         offset.set(Duration.ZERO);

@@ -60,6 +60,12 @@ public class MaiClientStatus {
             + "while set, a key may exist on OpenRouter that no Secret holds yet.")
     private String keyCreationStartedAt;
 
+    @JsonPropertyDescription("True while the current key is disabled by this operator: for spec.disableKey, or because "
+            + "the period's budget is used up (never by a limit of 0). Such a key is enabled again only by the operator, "
+            + "when the brake is released or the budget returns; a key disabled by anyone else stays disabled. Absent "
+            + "otherwise.")
+    private Boolean keyDisabledByOperator;
+
     @JsonPropertyDescription("Where the management key of the current key came from: the Secret of "
             + "spec.provisioningKeySecretRef (held by a finalizer meanwhile), or absent for the operator-wide key.")
     private ProvisioningKeyRef provisioningKeySecretRef;
@@ -111,6 +117,7 @@ public class MaiClientStatus {
         this.carriedUsageInPeriod = other.carriedUsageInPeriod;
         this.carriedUntil = other.carriedUntil;
         this.keyCreationStartedAt = other.keyCreationStartedAt;
+        this.keyDisabledByOperator = other.keyDisabledByOperator;
         this.provisioningKeySecretRef = other.provisioningKeySecretRef;
         this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
     }
@@ -185,6 +192,14 @@ public class MaiClientStatus {
 
     public void setKeyCreationStartedAt(String keyCreationStartedAt) {
         this.keyCreationStartedAt = keyCreationStartedAt;
+    }
+
+    public Boolean getKeyDisabledByOperator() {
+        return keyDisabledByOperator;
+    }
+
+    public void setKeyDisabledByOperator(Boolean keyDisabledByOperator) {
+        this.keyDisabledByOperator = keyDisabledByOperator;
     }
 
     public ProvisioningKeyRef getProvisioningKeySecretRef() {
@@ -276,6 +291,7 @@ public class MaiClientStatus {
                 && Objects.equals(carriedUsageInPeriod, s.carriedUsageInPeriod)
                 && Objects.equals(carriedUntil, s.carriedUntil)
                 && Objects.equals(keyCreationStartedAt, s.keyCreationStartedAt)
+                && Objects.equals(keyDisabledByOperator, s.keyDisabledByOperator)
                 && Objects.equals(provisioningKeySecretRef, s.provisioningKeySecretRef)
                 && Objects.equals(pendingRevocations, s.pendingRevocations);
     }
@@ -283,6 +299,7 @@ public class MaiClientStatus {
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
-                usageInPeriod, limitRemaining, nextLimitResetAt, carriedUsage, carriedUsageInPeriod, carriedUntil, keyCreationStartedAt, provisioningKeySecretRef, pendingRevocations);
+                usageInPeriod, limitRemaining, nextLimitResetAt, carriedUsage, carriedUsageInPeriod, carriedUntil, keyCreationStartedAt, keyDisabledByOperator, provisioningKeySecretRef,
+                pendingRevocations);
     }
 }

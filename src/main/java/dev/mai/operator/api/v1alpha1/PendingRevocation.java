@@ -40,6 +40,10 @@ public class PendingRevocation {
     @JsonPropertyDescription("USD the old key had spent in the limit period when it was replaced.")
     private String usageInPeriod;
 
+    @JsonPropertyDescription("True when this operator disabled the old key because it must not spend any more (frozen "
+            + "with nothing left, an overlap share of nothing, the brake): a limit of 0 is never sent. Absent otherwise.")
+    private Boolean disabledByOperator;
+
     public PendingRevocation() {
     }
 
@@ -106,6 +110,21 @@ public class PendingRevocation {
         this.usageInPeriod = usageInPeriod;
     }
 
+    public Boolean getDisabledByOperator() {
+        return disabledByOperator;
+    }
+
+    public void setDisabledByOperator(Boolean disabledByOperator) {
+        this.disabledByOperator = disabledByOperator;
+    }
+
+    /** This entry with {@code disabledByOperator} set (entries are shared between status copies: never changed in place). */
+    public PendingRevocation disabledByOperator() {
+        PendingRevocation copy = new PendingRevocation(hash, notAfter, reason, reservedInPeriod, usage, usageInPeriod);
+        copy.setDisabledByOperator(true);
+        return copy;
+    }
+
     /** True for a rotation whose old key waits for every consumer (scheduled or requested). */
     public boolean waitsForRollout() {
         return SCHEDULED.equals(reason) || REQUESTED.equals(reason);
@@ -115,7 +134,8 @@ public class PendingRevocation {
     public boolean equals(Object o) {
         return o instanceof PendingRevocation p && Objects.equals(hash, p.hash) && Objects.equals(notAfter, p.notAfter)
                 && Objects.equals(reason, p.reason) && Objects.equals(reservedInPeriod, p.reservedInPeriod)
-                && Objects.equals(usage, p.usage) && Objects.equals(usageInPeriod, p.usageInPeriod);
+                && Objects.equals(usage, p.usage) && Objects.equals(usageInPeriod, p.usageInPeriod)
+                && Objects.equals(disabledByOperator, p.disabledByOperator);
     }
 
     @Override
