@@ -47,8 +47,13 @@ import org.jboss.logging.Logger;
  * MaiClients never wait behind it.
  *
  * <p>A key missing from a listing is confirmed with {@code GET /keys/{hash}} before it counts as
- * gone. When more than one key and more than a tenth of an account's tracked keys are missing at
- * once, the listing is taken for faulty: the account is skipped this round and a warning logged.
+ * gone. At most {@link #checkable(int)} missing keys of one account are looked up per sweep (10, or a
+ * tenth of the keys this operator tracks there, whichever is more); when more are missing at once
+ * the listing is taken for a fault: none of them is looked up or acted on this round, no orphan is
+ * collected there, and a warning is logged. A key the sweep could not check — missing from such a
+ * listing, on an account that could not be listed, or whose lookup failed — gets an observation with
+ * a {@link SweepGap}, which the reconcile shows on KeyValid; it is the same from sweep to sweep while
+ * the cause lasts, so status is written when the gap opens and when it closes, not per sweep.
  *
  * <p>Orphans — keys whose name carries this installation's id, not retained, held by no MaiClient's
  * status — are collected after MAI_ORPHAN_GRACE: a live MaiClient's orphans go to its reconcile;
@@ -151,8 +156,21 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         }, Math.max(100, millis + jitter), TimeUnit.MILLISECONDS);
     }
 
-    /** The last observation of this MaiClient's key, if a sweep (or a reconcile's fresh read) made one. */
+    /**
+     * The last observation of this MaiClient's key, if a sweep (or a reconcile's fresh read) made one
+     * with the key's figures or found it gone: a sweep that could not check a key it never saw before
+     * leaves nothing here (see {@link #gap}).
+     */
     public Optional<Observation> observation(MaiClient client) {
+        return cached(client).filter(o -> o.key() != null || o.gone());
+    }
+
+    /** Since when, and why, the sweep has not been able to check this key ({@code hash}), if it has not. */
+    public Optional<SweepGap> gap(MaiClient client, String hash) {
+        return cached(client).filter(o -> o.hash().equals(hash)).map(Observation::gap);
+    }
+
+    private Optional<Observation> cached(MaiClient client) {
         // one read of the cache: a sweep may drop the entry between two
         return Optional.ofNullable(cache.get(ResourceID.fromResource(client))).map(m -> m.get("key"));
     }
@@ -170,8 +188,8 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
 
     /** The reconcile dealt with the orphans of this observation: the next reconcile need not look again. */
     public synchronized void orphansCollected(MaiClient client) {
-        observation(client).ifPresent(o -> cache.put(ResourceID.fromResource(client),
-                Map.of("key", new Observation(o.hash(), o.key(), Set.of()))));
+        cached(client).ifPresent(o -> cache.put(ResourceID.fromResource(client),
+                Map.of("key", new Observation(o.hash(), o.key(), Set.of(), o.foreign(), o.gap()))));
     }
 
     /** Forgets a MaiClient that is gone. */
@@ -232,26 +250,113 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         metrics.swept(sample, allListed, clock.instant());
     }
 
-    /** Lists one account and delivers its observations; false when the listing was not trusted. */
+    /** Missing keys one sweep looks up on an account without taking its listing for a fault, at least. */
+    static final int FEW_MISSING = 10;
+
+    /**
+     * How many keys missing from one listing of an account are each looked up with {@code GET
+     * /keys/{hash}}: {@value #FEW_MISSING}, or a tenth of the keys this operator tracks there,
+     * whichever is more. More missing at once is a mass disappearance, taken for a listing fault.
+     * Each lookup is a request of its own, so this bounds what a faulty listing costs per sweep; a key
+     * still counts as gone only on a 404, and its reconcile confirms that twice before replacing it.
+     */
+    static int checkable(int tracked) {
+        return Math.max(FEW_MISSING, tracked / 10);
+    }
+
+    /** The gap reason of a listing taken for a fault. */
+    static final String SUSPECT = "OpenRouter's listing of this key's account left out more keys at once than the sweep "
+            + "looks up one by one, and was taken for a listing fault";
+
+    /** Lists one account and delivers its observations; false when the listing failed or was not trusted whole. */
     private boolean sweepAccount(ApiKey account, List<MaiClient> clients, Set<String> heldHashes, Set<String> liveUids,
             Set<String> creatingUids, LiveUids live) {
         Instant listedAt = clock.instant();
-        List<KeyInfo> listed = keys.list(account);
+        // a status hash that is not an OpenRouter hash never goes into a request (its reconcile reports it)
+        List<MaiClient> tracked = clients.stream().filter(c -> KeyInfo.isHash(c.getStatus().getKeyHash())).toList();
+        List<KeyInfo> listed;
+        try {
+            listed = keys.list(account);
+        } catch (RuntimeException e) {
+            metrics.accountFailed();
+            LOG.warnf("validation sweep: an account could not be listed: %s", ApiKey.scrub(e.getMessage()));
+            String why = failure("listing this key's OpenRouter account", e);
+            tracked.forEach(c -> deliverGap(c, why, listedAt));
+            return false;
+        }
         Map<String, KeyInfo> byHash = new HashMap<>();
         listed.forEach(k -> byHash.put(k.hash(), k));
 
-        // a status hash that is not an OpenRouter hash never goes into a request (its reconcile reports it)
-        List<MaiClient> tracked = clients.stream().filter(c -> KeyInfo.isHash(c.getStatus().getKeyHash())).toList();
         List<MaiClient> absent = tracked.stream().filter(c -> !byHash.containsKey(c.getStatus().getKeyHash())).toList();
-        if (absent.size() > 1 && absent.size() * 10 > tracked.size()) {
+        boolean suspect = absent.size() > checkable(tracked.size());
+        Map<String, Set<String>> orphansByUid = Map.of();
+        if (suspect) {
             metrics.suspectListing();
             LOG.warnf("validation sweep: %d of the %d keys this operator tracks on one OpenRouter account are missing from "
-                    + "its listing at once; a listing fault is likelier than a mass revocation, so nothing is acted on this round",
-                    absent.size(), tracked.size());
-            return false;
+                    + "its listing at once (more than the %d it looks up one by one); a listing fault is likelier than a mass "
+                    + "revocation, so they are not acted on this round and their MaiClients' KeyValid says so",
+                    absent.size(), tracked.size(), checkable(tracked.size()));
+        } else {
+            orphansByUid = orphans(account, listed, listedAt, heldHashes, liveUids, creatingUids, live);
         }
 
-        // orphan candidates: this installation's keys no status holds, unheld for the grace period
+        String lookupFailed = null;
+        for (MaiClient client : tracked) {
+            String hash = client.getStatus().getKeyHash();
+            KeyInfo key = byHash.get(hash);
+            if (key == null) {
+                if (suspect || lookupFailed != null) {
+                    deliverGap(client, suspect ? SUSPECT : lookupFailed, listedAt);
+                    continue;
+                }
+                try {
+                    // absent from the list: gone only if OpenRouter says so for this very key
+                    key = keys.get(account, hash).orElse(null);
+                } catch (RuntimeException e) {
+                    // the others missing are not looked up this round either (OpenRouter is struggling)
+                    LOG.warnf("validation sweep: a key missing from its account's listing could not be looked up: %s",
+                            ApiKey.scrub(e.getMessage()));
+                    lookupFailed = failure("looking this key up, as its account's listing left it out", e);
+                    deliverGap(client, lookupFailed, listedAt);
+                    continue;
+                }
+            }
+            boolean foreign = key != null && !ours(key, client);
+            deliver(client, new Observation(hash, key,
+                    Set.copyOf(orphansByUid.getOrDefault(client.getMetadata().getUid(), Set.of())), foreign), listedAt);
+        }
+        return !suspect && lookupFailed == null;
+    }
+
+    /** Stable words for a failure (no detail that changes from one try to the next: the gap would change each sweep). */
+    private static String failure(String what, RuntimeException e) {
+        if (e instanceof OpenRouterException o) {
+            return what + " failed (" + (o.status() == OpenRouterException.NO_RESPONSE ? "no response" : "HTTP " + o.status())
+                    + ")";
+        }
+        return what + " failed (" + e.getClass().getSimpleName() + ")";
+    }
+
+    /**
+     * This MaiClient's key could not be checked this round: its last check's figures stay, with the gap
+     * — opened at the first such sweep in a row, so the observation (and status) stays the same while
+     * the cause lasts.
+     */
+    private void deliverGap(MaiClient client, String reason, Instant listedAt) {
+        String hash = client.getStatus().getKeyHash();
+        Optional<Observation> last = cached(client).filter(o -> o.hash().equals(hash));
+        Instant since = last.map(Observation::gap).map(SweepGap::since).orElse(listedAt);
+        KeyInfo key = last.map(Observation::key).orElse(null);
+        deliver(client, new Observation(hash, key, Set.of(), last.map(Observation::foreign).orElse(false),
+                new SweepGap(since, reason)), listedAt);
+    }
+
+    /**
+     * Orphan candidates: this installation's keys no status holds, unheld for the grace period. Those of
+     * vanished MaiClients are deleted here; those of live ones are returned by their MaiClient's UID.
+     */
+    private Map<String, Set<String>> orphans(ApiKey account, List<KeyInfo> listed, Instant listedAt, Set<String> heldHashes,
+            Set<String> liveUids, Set<String> creatingUids, LiveUids live) {
         Map<String, Set<String>> orphansByUid = new HashMap<>();
         Map<String, Instant> before = unheldSince.getOrDefault(account, Map.of());
         Map<String, Instant> unheld = new HashMap<>();
@@ -272,19 +377,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
             }
         }
         unheldSince.put(account, unheld);
-
-        for (MaiClient client : tracked) {
-            String hash = client.getStatus().getKeyHash();
-            KeyInfo key = byHash.get(hash);
-            if (key == null) {
-                // absent from the list: gone only if OpenRouter says so for this very key
-                key = keys.get(account, hash).orElse(null);
-            }
-            boolean foreign = key != null && !ours(key, client);
-            deliver(client, new Observation(hash, key,
-                    Set.copyOf(orphansByUid.getOrDefault(client.getMetadata().getUid(), Set.of())), foreign), listedAt);
-        }
-        return true;
+        return orphansByUid;
     }
 
     private synchronized void deliver(MaiClient client, Observation observation, Instant listedAt) {
@@ -297,7 +390,7 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         if (fresh != null && fresh.isAfter(listedAt)) {
             return; // a reconcile read the key after this listing was taken
         }
-        if (observation.key() != null && !observation.foreign()) {
+        if (observation.key() != null && !observation.foreign() && observation.gap() == null) {
             clientMetrics.observed(client, observation.key(), clock.instant());
         }
         handleResources(id, observation);

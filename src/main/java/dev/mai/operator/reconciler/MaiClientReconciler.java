@@ -712,6 +712,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         } else if (figures != null) {
             keyValidity(client, status, figures, disabledOutside, now);
         }
+        String checked = hash; // a key the sweep could not check: KeyValid as last checked, its message says since when
+        SweepGap.show(before, status, sweep().flatMap(s -> s.gap(client, checked)), now);
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_VALID);
         UpdateControl<MaiClient> done = commit(client, context, before, status);
@@ -1590,7 +1592,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             return; // a key disabled by the spec is what was asked for: its event is KeyUpdated
         }
         boolean same = Conditions.find(before, type)
-                .filter(b -> Objects.equals(b.getReason(), now.getReason()) && Objects.equals(b.getMessage(), now.getMessage()))
+                .filter(b -> Objects.equals(b.getReason(), now.getReason())
+                        && Objects.equals(SweepGap.strip(b.getMessage()), SweepGap.strip(now.getMessage())))
                 .isPresent();
         if (!same) {
             events.warning(client, now.getReason(), now.getMessage());

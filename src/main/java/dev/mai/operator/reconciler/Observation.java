@@ -10,8 +10,16 @@ import java.util.Set;
  * MaiClient ({@code foreign}: its figures are not this client's, and a reconcile reports it); and this MaiClient's keys that no Secret or status holds any more and that have
  * stayed so for the orphan grace period ({@code orphans}). Delivered to the reconcile as a
  * secondary resource: an event fires only when it differs from the last one.
+ *
+ * <p>When the sweep could not check the key ({@code gap} set: the listing was taken for a fault, the
+ * account could not be listed, a lookup failed), {@code key} is what the last check saw (null if no
+ * check since this operator started) and says nothing about the key being gone.
  */
-public record Observation(String hash, KeyInfo key, Set<String> orphans, boolean foreign) {
+public record Observation(String hash, KeyInfo key, Set<String> orphans, boolean foreign, SweepGap gap) {
+
+    public Observation(String hash, KeyInfo key, Set<String> orphans, boolean foreign) {
+        this(hash, key, orphans, foreign, null);
+    }
 
     public Observation(String hash, KeyInfo key, Set<String> orphans) {
         this(hash, key, orphans, false);
@@ -19,6 +27,6 @@ public record Observation(String hash, KeyInfo key, Set<String> orphans, boolean
 
     /** OpenRouter says the key no longer exists. */
     public boolean gone() {
-        return key == null;
+        return key == null && gap == null;
     }
 }

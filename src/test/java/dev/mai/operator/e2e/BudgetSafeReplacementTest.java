@@ -54,17 +54,6 @@ class BudgetSafeReplacementTest extends OperatorHarness {
         simulator().dateSkew(clock.offset());
     }
 
-    private long completeSweeps() {
-        return Optional.ofNullable(registry.find("mai_sweep_duration_seconds").tag("outcome", "complete").timer())
-                .map(t -> t.count()).orElse(0L);
-    }
-
-    /** Waits for {@code n} more complete sweeps (each followed by the reconciles it wakes): "nothing happened" is counted. */
-    private void awaitSweeps(int n) {
-        long from = completeSweeps();
-        await().atMost(PATIENCE).until(() -> completeSweeps() >= from + n);
-    }
-
     private long creates(MaiClient mc) {
         return simulator().count(r -> r.operation().equals("POST /keys") && r.body().contains(mc.getMetadata().getUid()));
     }

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -26,8 +27,12 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.TemporalAdjusters;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -83,6 +88,47 @@ class ValidationSweepTest extends OperatorHarness {
             Thread.currentThread().interrupt();
         }
     }
+
+    /** Validation sweeps finished so far, whatever their outcome. */
+    private long sweeps() {
+        return registry.find("mai_sweep_duration_seconds").timers().stream().mapToLong(Timer::count).sum();
+    }
+
+    /** Waits until {@code n} more sweeps have finished: "nothing happened" is judged on counted sweeps. */
+    private long awaitAnySweeps(int n) {
+        long from = sweeps();
+        await().atMost(PATIENCE).until(() -> sweeps() >= from + n);
+        return sweeps() - from;
+    }
+
+    /** A tenant's OpenRouter account of its own in {@code namespace}, as a provisioningKeySecretRef. */
+    private ProvisioningKeyRef tenantAccount(String namespace) {
+        String account = simulator().newManagementKey();
+        client.resource(new SecretBuilder().withNewMetadata().withName("tenant-key").withNamespace(namespace)
+                .withLabels(Map.of("mai.dev/provisioning-key", "true")).endMetadata()
+                .addToData("key", Base64.getEncoder().encodeToString(account.getBytes(StandardCharsets.UTF_8))).build()).create();
+        ProvisioningKeyRef ref = new ProvisioningKeyRef();
+        ref.setName("tenant-key");
+        ref.setKey("key");
+        return ref;
+    }
+
+    private OpenRouterSimulator.Key provisionedOn(ProvisioningKeyRef ref, String namespace, String name) {
+        return provisioned(namespace, Clients.with(Clients.maiClient(namespace, name, "Tenant Co " + name, "10"),
+                s -> s.setProvisioningKeySecretRef(ref)));
+    }
+
+    /** Lookups of single keys ({@code GET /keys/{hash}}) of these hashes so far. */
+    private long lookups(List<String> hashes) {
+        return simulator().count(r -> "GET /keys/{hash}".equals(r.operation()) && hashes.stream().anyMatch(h -> r.path().contains(h)));
+    }
+
+    private Map<String, String> versions(String namespace) {
+        return client.resources(MaiClient.class).inNamespace(namespace).list().getItems().stream()
+                .collect(Collectors.toMap(mc -> mc.getMetadata().getName(), mc -> mc.getMetadata().getResourceVersion()));
+    }
+
+    private static final String GAP = "the validation sweep could not check this key since";
 
     @Test
     void keyDeletedOnOpenRouterIsReportedRevokedAndReplaced() {
@@ -185,12 +231,11 @@ class ValidationSweepTest extends OperatorHarness {
         for (int i = 0; i < 4; i++) {
             provisioned("v-hidden", Clients.maiClient("v-hidden", "c" + i, "Hidden Co " + i, "10"));
         }
-        double suspectBefore = registry.counter("mai_sweep_suspect_listings_total").count();
         long writesBefore = simulator().count(OpenRouterSimulator.Request::isWrite);
         long eventsBefore = client.v1().events().inNamespace("v-hidden").list().getItems().size();
+        // few hidden keys of this operator's are each looked up, many make the listing suspect: either way, nothing is done
         simulator().hideHalfOfListings(3);
-        await().atMost(PATIENCE).until(() -> registry.counter("mai_sweep_suspect_listings_total").count() >= suspectBefore + 3);
-        pause(Duration.ofSeconds(3));
+        awaitAnySweeps(4); // the three faulty listings are used up, and the sweep after them heals any note
         assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("no create, delete or patch").isEqualTo(writesBefore);
         assertThat(client.v1().events().inNamespace("v-hidden").list().getItems()).hasSize((int) eventsBefore);
         for (int i = 0; i < 4; i++) {
@@ -272,21 +317,150 @@ class ValidationSweepTest extends OperatorHarness {
         for (int i = 0; i < 150; i++) {
             simulator().createKey(account, "someone else's key " + i); // newer: listed before the tenant's
         }
-        String resourceVersion = get("v-cut", "abc").getMetadata().getResourceVersion();
         long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
         double failed = registry.counter("mai_sweep_account_failures_total").count();
 
         simulator().repeatListPages(true); // OpenRouter ignoring offset: every page is the first
-        // each sweep gives the account up after two pages (it used to ask for the same page for ever)
+        // each sweep gives the account up after two pages (it used to ask for the same page for ever), and
+        // the MaiClient says so: KeyValid as last checked, its message since when and why
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("v-cut", "abc"), "KeyValid"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getStatus()).isEqualTo("True");
+                    assertThat(c.getReason()).isEqualTo("Valid");
+                    assertThat(c.getMessage()).contains(GAP, "listing this key's OpenRouter account failed (HTTP 502)");
+                }));
+        String resourceVersion = get("v-cut", "abc").getMetadata().getResourceVersion();
         await().atMost(PATIENCE).until(() -> registry.counter("mai_sweep_account_failures_total").count() >= failed + 3);
+        awaitAnySweeps(2);
         assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("no create, delete or patch").isEqualTo(writes);
         assertThat(key.deleted).isFalse();
         MaiClient mc = get("v-cut", "abc");
         assertThat(mc.getStatus().getKeyHash()).isEqualTo(key.hash);
-        assertThat(mc.getMetadata().getResourceVersion()).as("no status write").isEqualTo(resourceVersion);
+        assertThat(mc.getMetadata().getResourceVersion()).as("no status write per failed sweep").isEqualTo(resourceVersion);
         assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+
+        simulator().repeatListPages(false);
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("v-cut", "abc"), "KeyValid"))
+                .hasValueSatisfying(c -> assertThat(c.getMessage()).isEqualTo("The key is enabled")));
         assertThat(events("v-cut", "abc")).extracting(e -> e.getReason()).doesNotContain("KeyRevoked", "KeyReplaced")
                 .filteredOn("KeyCreated"::equals).hasSize(1);
+    }
+
+    @Test
+    void anAccountWithThreeKeysOfWhichTwoAreRevokedOutsideGetsTwoNewKeys() {
+        // the old guard took two of three keys missing at once for a listing fault, on every sweep, for ever
+        ProvisioningKeyRef ref = tenantAccount("v-small");
+        List<OpenRouterSimulator.Key> old = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            old.add(provisionedOn(ref, "v-small", "c" + i));
+        }
+        double suspect = registry.counter("mai_sweep_suspect_listings_total").count();
+        simulator().deleteOutside(old.get(0).hash);
+        simulator().deleteOutside(old.get(1).hash);
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            for (int i = 0; i < 2; i++) {
+                MaiClient mc = get("v-small", "c" + i);
+                assertThat(mc.getStatus().getKeyHash()).as("c" + i).isNotEqualTo(old.get(i).hash);
+                assertThat(condition(mc, "Ready")).as("c" + i).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            }
+        });
+        for (int i = 0; i < 2; i++) {
+            MaiClient mc = awaitReady("v-small", "c" + i);
+            assertThat(keysOf(mc)).singleElement().satisfies(k -> assertThat(k.hash).isEqualTo(mc.getStatus().getKeyHash()));
+            assertThat(events("v-small", "c" + i)).extracting(e -> e.getReason()).contains("KeyRevoked");
+        }
+        MaiClient untouched = get("v-small", "c2");
+        assertThat(untouched.getStatus().getKeyHash()).isEqualTo(old.get(2).hash);
+        assertThat(events("v-small", "c2")).extracting(e -> e.getReason()).doesNotContain("KeyRevoked", "KeyReplaced");
+        assertThat(registry.counter("mai_sweep_suspect_listings_total").count()).as("no suspect listing").isEqualTo(suspect);
+    }
+
+    @Test
+    void manyKeysMissingAtOnceAreSkippedAndShownInStatusUntilTheListingHeals() {
+        String ns = "v-mass";
+        ProvisioningKeyRef ref = tenantAccount(ns);
+        List<String> names = new java.util.ArrayList<>();
+        List<String> hashes = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            names.add(String.format("c%02d", i));
+            hashes.add(provisionedOn(ref, ns, names.get(i)).hash);
+        }
+        awaitAnySweeps(2); // what the creations caused has settled
+        long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
+        int events = client.v1().events().inNamespace(ns).list().getItems().size();
+        double suspect = registry.counter("mai_sweep_suspect_listings_total").count();
+
+        // 10 of 12 missing: few enough (at most 10, or a tenth) to look each up — one request each per sweep, nothing else
+        List<String> ten = hashes.subList(0, 10);
+        Map<String, String> settled = versions(ns);
+        long lookupsBefore = lookups(ten);
+        simulator().hideFromListings(ten);
+        long swept = awaitAnySweeps(3);
+        long looked = lookups(ten) - lookupsBefore;
+        assertThat(looked).as("lookups in %d sweeps", swept).isBetween(10 * (swept - 1), 10 * (swept + 1));
+        assertThat(registry.counter("mai_sweep_suspect_listings_total").count()).isEqualTo(suspect);
+        assertThat(versions(ns)).as("no status write").isEqualTo(settled);
+
+        // 11 of 12 missing: a mass disappearance, taken for a listing fault — not looked up, and status says so
+        Map<String, AtomicInteger> statusWrites = new ConcurrentHashMap<>();
+        try (Watch watch = client.resources(MaiClient.class).inNamespace(ns).watch(new Watcher<>() {
+            @Override
+            public void eventReceived(Action action, MaiClient mc) {
+                if (action == Action.MODIFIED) {
+                    statusWrites.computeIfAbsent(mc.getMetadata().getName(), n -> new AtomicInteger()).incrementAndGet();
+                }
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+            }
+        })) {
+            List<String> eleven = hashes.subList(0, 11);
+            simulator().hideFromListings(eleven);
+            await().atMost(PATIENCE).untilAsserted(() -> {
+                for (int i = 0; i < 11; i++) {
+                    assertThat(condition(get(ns, names.get(i)), "KeyValid")).as(names.get(i)).hasValueSatisfying(c -> {
+                        assertThat(c.getStatus()).isEqualTo("True");
+                        assertThat(c.getReason()).isEqualTo("Valid");
+                        assertThat(c.getMessage()).startsWith("The key is enabled; " + GAP).contains("listing fault");
+                    });
+                }
+            });
+            assertThat(registry.counter("mai_sweep_suspect_listings_total").count()).isGreaterThan(suspect);
+            assertThat(condition(get(ns, names.get(11)), "KeyValid"))
+                    .hasValueSatisfying(c -> assertThat(c.getMessage()).isEqualTo("The key is enabled"));
+            Map<String, String> noted = versions(ns);
+            long lookupsNoted = lookups(eleven);
+            swept = awaitAnySweeps(3);
+            assertThat(lookups(eleven)).as("lookups in %d suspect sweeps", swept).isEqualTo(lookupsNoted);
+            assertThat(versions(ns)).as("no status write per sweep").isEqualTo(noted);
+            for (int i = 0; i < 12; i++) {
+                assertThat(condition(get(ns, names.get(i)), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            }
+
+            // the listing heals: the notes go, once
+            simulator().showInListings();
+            await().atMost(PATIENCE).untilAsserted(() -> {
+                for (int i = 0; i < 11; i++) {
+                    assertThat(condition(get(ns, names.get(i)), "KeyValid")).as(names.get(i))
+                            .hasValueSatisfying(c -> assertThat(c.getMessage()).isEqualTo("The key is enabled"));
+                }
+            });
+            Map<String, String> healed = versions(ns);
+            awaitAnySweeps(2);
+            assertThat(versions(ns)).as("no status write once healed").isEqualTo(healed);
+        }
+        Map<String, Integer> expected = new HashMap<>();
+        for (int i = 0; i < 11; i++) {
+            expected.put(names.get(i), 2); // the note on, the note off
+        }
+        assertThat(statusWrites.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get())))
+                .as("status writes per MaiClient while its key could not be checked").isEqualTo(expected);
+        assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("no create, delete or patch").isEqualTo(writes);
+        for (int i = 0; i < 12; i++) {
+            assertThat(get(ns, names.get(i)).getStatus().getKeyHash()).isEqualTo(hashes.get(i));
+        }
+        assertThat(client.v1().events().inNamespace(ns).list().getItems()).as("no event").hasSize(events);
     }
 
     /** A MaiClient that does not exist in the cluster (a fresh UID). */

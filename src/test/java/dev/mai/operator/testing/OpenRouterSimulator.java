@@ -128,6 +128,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private volatile java.time.Duration listDelay = java.time.Duration.ZERO;
     private volatile boolean keyInData;
     private final AtomicInteger hideHalf = new AtomicInteger();
+    private final Set<String> hiddenFromListings = ConcurrentHashMap.newKeySet();
     private volatile java.time.Duration propagation = java.time.Duration.ZERO;
     private volatile java.time.Duration lookupDelay = java.time.Duration.ZERO;
     private volatile java.time.Duration createAnswerDelay = java.time.Duration.ZERO;
@@ -257,6 +258,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         loseCreates.set(0);
         listDelay = java.time.Duration.ZERO;
         hideHalf.set(0);
+        hiddenFromListings.clear();
         propagation = java.time.Duration.ZERO;
         lookupDelay = java.time.Duration.ZERO;
         createAnswerDelay = java.time.Duration.ZERO;
@@ -342,6 +344,21 @@ public final class OpenRouterSimulator implements AutoCloseable {
     /** Answers the next {@code count} key listings with every other key left out (a listing fault). */
     public OpenRouterSimulator hideHalfOfListings(int count) {
         hideHalf.set(count);
+        return this;
+    }
+
+    /**
+     * Leaves these keys out of every {@code GET /keys} until {@link #heal()} or {@link #showInListings()}
+     * (a listing fault): {@code GET /keys/{hash}} still shows them.
+     */
+    public OpenRouterSimulator hideFromListings(Collection<String> hashes) {
+        hiddenFromListings.addAll(hashes);
+        return this;
+    }
+
+    /** Ends {@link #hideFromListings}. */
+    public OpenRouterSimulator showInListings() {
+        hiddenFromListings.clear();
         return this;
     }
 
@@ -486,6 +503,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         List<Key> page = keysByHash.values().stream()
                 .filter(k -> !k.deleted && k.managementKey.equals(managementKey) && (includeDisabled || !k.disabled))
                 .filter(k -> !k.createdAt.plus(listDelay).isAfter(clock.instant()))
+                .filter(k -> !hiddenFromListings.contains(k.hash))
                 .sorted(Comparator.comparing((Key k) -> k.createdAt).reversed())
                 .skip(offset).limit(100).toList();
         if (offset == 0 && hideHalf.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
