@@ -238,7 +238,12 @@ class UpgradeTest extends OperatorHarness {
                 assertThat(now.getMetadata().getAnnotations().get("mai.dev/key-digest")).as(id).startsWith("v2:");
             }
         });
-        ClientAppTest.markRolledOut(client(), "up-app", "abc-app");
+        // the app's pod template gains what this version adds (its one restart): play the Deployment controller
+        // for whatever generation the operator wrote last
+        await().atMost(PATIENCE).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).untilAsserted(() -> {
+            ClientAppTest.markRolledOut(client(), "up-app", "abc-app"); // a conflict with the operator's write: again
+            assertThat(condition(get("up-app", "abc"), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+        });
         for (String ns : List.of("up-plain", "up-reset", "up-app", "up-targets")) {
             awaitReady(ns, "abc");
         }
