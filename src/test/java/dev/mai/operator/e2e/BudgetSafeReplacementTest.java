@@ -157,7 +157,7 @@ class BudgetSafeReplacementTest extends OperatorHarness {
             });
             assertThat(old.disabled).as("the old key spent all of its limit: disabled, not left to its next period").isTrue();
         });
-        awaitSweeps(3);
+        awaitCompleteSweeps(3);
         assertThat(creates(mc)).as("no key with nothing to spend").isEqualTo(1);
         assertThat(keysOf(mc)).extracting(k -> k.hash).containsExactly(old.hash);
         assertThat(get(ns, "abc").getStatus().getPendingRevocations()).singleElement()
@@ -191,7 +191,7 @@ class BudgetSafeReplacementTest extends OperatorHarness {
         // the operator's clock jumps into January; OpenRouter's is still in December
         clock.set(Instant.parse("2027-01-01T00:10:00Z"));
         simulator().dateSkew(Duration.between(Instant.now(), Instant.parse("2026-12-31T23:50:00Z")));
-        awaitSweeps(3);
+        awaitCompleteSweeps(3);
         assertThat(fresh.limit).as("the carried 60 still counts").isEqualByComparingTo("40");
         assertThat(get(ns, "abc").getStatus().getCarriedUsageInPeriod()).isEqualTo("60.00");
 

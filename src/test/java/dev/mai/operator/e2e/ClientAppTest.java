@@ -171,7 +171,7 @@ class ClientAppTest extends OperatorHarness {
         // nothing changed: several sweeps and reconciles later, nothing was written to the workloads
         String appVersion = deployment(ns, "abc-app").getMetadata().getResourceVersion();
         String workerVersion = deployment(ns, "worker").getMetadata().getResourceVersion();
-        Thread.sleep(Duration.ofSeconds(6).toMillis());
+        awaitCompleteSweeps(3);
         assertThat(deployment(ns, "abc-app").getMetadata().getResourceVersion()).isEqualTo(appVersion);
         assertThat(deployment(ns, "worker").getMetadata().getResourceVersion()).isEqualTo(workerVersion);
 

@@ -106,7 +106,7 @@ class KeepAndRefuseTest extends OperatorHarness {
         String version = secret(ns, "abc-env").getMetadata().getResourceVersion();
         String clientVersion = get(ns, "abc").getMetadata().getResourceVersion();
         long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
-        awaitSweeps(3); // and the reconciles they cause
+        awaitCompleteSweeps(3); // and the reconciles they cause
         assertThat(secret(ns, "abc-env").getMetadata().getResourceVersion()).isEqualTo(version);
         assertThat(get(ns, "abc").getMetadata().getResourceVersion()).isEqualTo(clientVersion);
         assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).isEqualTo(writes);
@@ -141,7 +141,7 @@ class KeepAndRefuseTest extends OperatorHarness {
             edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("poke", String.valueOf(n)));
             edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", "poke-" + n));
         }
-        awaitSweeps(2);
+        awaitCompleteSweeps(2);
         assertThat(simulator().count("POST /keys") - creates).as("keys made for a Secret the server refuses").isLessThanOrEqualTo(1);
         assertThat(keysOf(get(ns, "abc"))).as("no key kept without a Secret").isEmpty();
         assertThat(condition(get(ns, "abc"), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
@@ -198,7 +198,7 @@ class KeepAndRefuseTest extends OperatorHarness {
         edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", "1"));
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(get(ns, "abc").getStatus().getPendingRevocations())
                 .extracting(p -> p.getHash()).containsExactly(old.hash));
-        awaitSweeps(3); // past the rotation grace (6 s in tests): a forced revocation would have happened
+        awaitCompleteSweeps(3); // past the rotation grace (6 s in tests): a forced revocation would have happened
         assertThat(old.deleted).as("the old key waits for web, which never rolled out the new one").isFalse();
     }
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.reconciler.DigestKey;
 import dev.mai.operator.reconciler.InstallationId;
+import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
@@ -37,7 +38,10 @@ import org.junit.jupiter.api.BeforeEach;
 
 /**
  * What the operator-in-the-loop tests share: the client of the test API server, reading the cluster
- * and the simulator, waiting, and a leak scan after every test class.
+ * and the simulator, waiting, and a leak scan after every test class. After every test: no request
+ * the simulator received broke the budget invariant (a client's keys together able to spend more in
+ * the period than its spec — as the operator last acted on it — allows; {@link BudgetWatch} tells
+ * the simulator the specs) and none carried {@code limit: 0}.
  */
 abstract class OperatorHarness {
 
@@ -54,8 +58,6 @@ abstract class OperatorHarness {
     @KubernetesTestServer
     KubernetesServer testServer;
 
-    @jakarta.inject.Inject
-    io.micrometer.core.instrument.MeterRegistry meters;
 
     /**
      * The tests' own client of the test API server: not the operator's (which announces itself as
@@ -63,10 +65,48 @@ abstract class OperatorHarness {
      */
     KubernetesClient client;
 
+    /** The watch that tells the simulator what each MaiClient may spend, for the server of the class running now. */
+    private static volatile BudgetWatch budgets;
+    private static volatile KubernetesServer watched;
+
     @BeforeEach
     void testClient() {
         current = testServer;
         client = testServer.getClient();
+        synchronized (OperatorHarness.class) {
+            if (watched != testServer || budgets == null) {
+                if (budgets != null) {
+                    budgets.close();
+                }
+                budgets = BudgetWatch.start(client, SimulatorResource.simulator());
+                watched = testServer;
+            }
+        }
+    }
+
+    /** The simulator's checks on the operator's requests during the test. */
+    @AfterEach
+    void keptTheBudgetAndSentNoZeroLimit() {
+        OpenRouterSimulator simulator = SimulatorResource.simulator();
+        assertThat(simulator.takeBudgetBreaches()).as("requests after which a client's keys could spend more than its limit").isEmpty();
+        assertThat(simulator.takeZeroLimitRequests()).as("requests with limit: 0 (refused with 400)").isEmpty();
+    }
+
+    /** Complete validation sweeps so far (the metric the operator keeps). */
+    static long sweepsCompleted() {
+        var registry = Arc.container().instance(io.micrometer.core.instrument.MeterRegistry.class).get();
+        return Optional.ofNullable(registry.find("mai_sweep_duration_seconds").tag("outcome", "complete").timer())
+                .map(io.micrometer.core.instrument.Timer::count).orElse(0L);
+    }
+
+    /**
+     * Waits until the operator has had {@code sweeps} more complete validation sweeps than now: what
+     * a "nothing happened" assertion waits for instead of a fixed pause. Each sweep hands what it saw
+     * to the reconciles (a sweep every 2 s in tests, a periodic re-reconcile every 5 s besides).
+     */
+    static void awaitCompleteSweeps(int sweeps) {
+        long before = sweepsCompleted();
+        await().atMost(PATIENCE).until(() -> sweepsCompleted() >= before + sweeps);
     }
 
     /** Records what the operator asked of the API server during the test (for RbacIT). */
@@ -89,18 +129,6 @@ abstract class OperatorHarness {
 
     KubernetesClient client() {
         return client;
-    }
-
-    /** How many sweeps completed so far (every 2 s in tests). */
-    long completeSweeps() {
-        return Optional.ofNullable(meters.find("mai_sweep_duration_seconds").tag("outcome", "complete").timer())
-                .map(io.micrometer.core.instrument.Timer::count).orElse(0L);
-    }
-
-    /** Waits for {@code count} more complete sweeps: how "nothing happened" is waited for, never a fixed sleep. */
-    void awaitSweeps(int count) {
-        long from = completeSweeps();
-        await().atMost(PATIENCE).until(() -> completeSweeps() >= from + count);
     }
 
     OpenRouterSimulator simulator() {

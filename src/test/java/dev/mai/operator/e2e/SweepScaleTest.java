@@ -67,16 +67,16 @@ class SweepScaleTest extends OperatorHarness {
                 .hasSize(CLIENTS));
         assertThat(simulator().liveKeys()).hasSize(CLIENTS);
         // let every reconcile and sweep that the creation caused settle
-        long settled = completeSweeps();
-        await().atMost(PATIENCE).until(() -> completeSweeps() >= settled + 2);
+        long settled = sweepsCompleted();
+        await().atMost(PATIENCE).until(() -> sweepsCompleted() >= settled + 2);
 
         Map<String, String> clientVersions = versions();
         Map<String, String> secretVersions = secretVersions();
         int events = client.v1().events().inNamespace(NAMESPACE).list().getItems().size();
         simulator().clearRequests();
-        long sweepsBefore = completeSweeps();
-        await().atMost(PATIENCE).until(() -> completeSweeps() >= sweepsBefore + 3);
-        long sweeps = completeSweeps() - sweepsBefore;
+        long sweepsBefore = sweepsCompleted();
+        await().atMost(PATIENCE).until(() -> sweepsCompleted() >= sweepsBefore + 3);
+        long sweeps = sweepsCompleted() - sweepsBefore;
         long lists = simulator().count("GET /keys");
         assertThat(lists).as("list requests in %d sweeps", sweeps).isBetween(3 * sweeps, 3 * (sweeps + 1));
         assertThat(simulator().requests()).as("no request for a single client")

@@ -122,7 +122,7 @@ class TenantIsolationTest extends OperatorHarness {
 
         pointSecretAt("iso-a", b.hash);
         OpenRouterSimulator.Key aNew = awaitOwnNewKey("iso-a", a);
-        awaitSweeps(2);
+        awaitCompleteSweeps(2);
 
         // a rotation of A, asked for as people do
         clock.advance(Duration.ofMinutes(6));
@@ -206,12 +206,12 @@ class TenantIsolationTest extends OperatorHarness {
         }
         assertThat(condition(get("iso-clone", "abc"), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
         String version = get("iso-clone", "abc").getMetadata().getResourceVersion();
-        awaitSweeps(3);
+        awaitCompleteSweeps(3);
         // spec changes would PATCH the key: still nothing
         edit("iso-clone", "abc", m -> m.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("20")));
         // a take-over meant for another installation changes nothing either
         edit("iso-clone", "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/take-over", "prod-cluster"));
-        awaitSweeps(2);
+        awaitCompleteSweeps(2);
         assertThat(condition(get("iso-clone", "abc"), "KeyProvisioned")).hasValueSatisfying(c ->
                 assertThat(c.getReason()).isEqualTo("KeyOwnedElsewhere"));
         assertThat(simulator().count("POST /keys")).as("no key created meanwhile").isEqualTo(creates);
@@ -302,7 +302,7 @@ class TenantIsolationTest extends OperatorHarness {
         OpenRouterSimulator.Key other = provisioned("iso-record-b", "Other Co");
         pointSecretAt("iso-record", other.hash);
         awaitOwnNewKey("iso-record", a);
-        awaitSweeps(2);
+        awaitCompleteSweeps(2);
         assertThat(condition(get("iso-record", "abc"), "SecretSynced")).hasValueSatisfying(c -> {
             assertThat(c.getStatus()).isEqualTo("True");
             assertThat(c.getReason()).isEqualTo("SecretTampered");

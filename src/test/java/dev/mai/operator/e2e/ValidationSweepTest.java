@@ -49,9 +49,6 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(SimulatorResource.class)
 class ValidationSweepTest extends OperatorHarness {
 
-    /** Long enough for several sweeps (2 s each, ±10%). */
-    static final Duration SEVERAL_SWEEPS = Duration.ofSeconds(7);
-
     @Inject
     MeterRegistry registry;
 
@@ -79,14 +76,6 @@ class ValidationSweepTest extends OperatorHarness {
             public void onClose(WatcherException cause) {
             }
         });
-    }
-
-    private static void pause(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Validation sweeps finished so far, whatever their outcome. */
@@ -165,7 +154,7 @@ class ValidationSweepTest extends OperatorHarness {
                 }));
         long writes = simulator().count(r -> r.isWrite() && r.path().contains(key.hash));
         String resourceVersion = get("v-disabled", "abc").getMetadata().getResourceVersion();
-        pause(SEVERAL_SWEEPS);
+        awaitCompleteSweeps(3);
         assertThat(key.disabled).isTrue();
         assertThat(key.deleted).isFalse();
         assertThat(simulator().count(r -> r.isWrite() && r.path().contains(key.hash))).isEqualTo(writes);
@@ -193,7 +182,7 @@ class ValidationSweepTest extends OperatorHarness {
         // a cent is not worth a write: the status keeps the figure, the sweeps make no write
         String resourceVersion = get("v-budget", "abc").getMetadata().getResourceVersion();
         simulator().spend(key.hash, new BigDecimal("0.01"));
-        pause(SEVERAL_SWEEPS);
+        awaitCompleteSweeps(3);
         assertThat(get("v-budget", "abc").getMetadata().getResourceVersion()).isEqualTo(resourceVersion);
 
         simulator().spend(key.hash, new BigDecimal("7.12"));
@@ -215,7 +204,7 @@ class ValidationSweepTest extends OperatorHarness {
                 .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
 
         // the period resets on OpenRouter: the next sweep makes the key valid again, with an event
-        key.usageInPeriod = BigDecimal.ZERO;
+        simulator().newPeriod();
         await().atMost(PATIENCE).untilAsserted(() -> {
             MaiClient mc = get("v-budget", "abc");
             assertThat(condition(mc, "KeyValid")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
@@ -248,7 +237,10 @@ class ValidationSweepTest extends OperatorHarness {
         simulator().listDelay(Duration.ofSeconds(8));
         OpenRouterSimulator.Key key = provisioned("v-late", Clients.maiClient("v-late", "abc", "Late Co", "10"));
         long creates = simulator().count("POST /keys");
-        pause(Duration.ofSeconds(10)); // sweeps while the key is missing from the list, then with it
+        // sweeps while the key is missing from the list (its first 8 s), then with it
+        awaitCompleteSweeps(2);
+        await().atMost(PATIENCE).until(() -> !key.createdAt.plus(Duration.ofSeconds(8)).isAfter(java.time.Instant.now()));
+        awaitCompleteSweeps(2);
         assertThat(simulator().count("POST /keys")).isEqualTo(creates);
         assertThat(key.deleted).isFalse();
         assertThat(get("v-late", "abc").getStatus().getKeyHash()).isEqualTo(key.hash);
@@ -294,7 +286,7 @@ class ValidationSweepTest extends OperatorHarness {
         // the event follows the delete
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(events("v-orphans", "abc")).extracting(e -> e.getReason())
                 .contains("OrphanKeyRevoked"));
-        pause(SEVERAL_SWEEPS);
+        awaitCompleteSweeps(3);
         assertThat(retained.deleted).isFalse();
         assertThat(foreign.deleted).isFalse();
         MaiClient after = awaitReady("v-orphans", "abc");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -24,7 +25,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The packaged operator, as its own process against the embedded API server and the simulator, is
  * killed with SIGKILL at random moments while it provisions 100 MaiClients, and started again,
- * three times. Every run logs at DEBUG (every category), and every log is scanned for keys.
+ * three times, each time while a create is in flight (answers take a second: 400 ms latency, then
+ * 600 ms after the key is made). Every run logs at DEBUG (every category), and every log is scanned
+ * for keys. The simulator holds every request to the budget invariant and refuses {@code limit: 0}.
  */
 class ProcessKillIT {
 
@@ -37,8 +40,9 @@ class ProcessKillIT {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         System.out.println("ProcessKillIT seed " + seed);
-        try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(400);
-                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(400).createAnswerDelay(Duration.ofMillis(600));
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"));
+                BudgetWatch budgets = BudgetWatch.start(cluster.client(), openRouter)) {
             Map<String, String> env = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
             env.put("QUARKUS_LOG_LEVEL", "DEBUG");
             KubernetesClient client = cluster.client();
@@ -50,8 +54,11 @@ class ProcessKillIT {
             }
             for (int kill = 1; kill <= 3; kill++) {
                 // kill while creates are in flight: after this run's first few answers, at a random moment
+                // within 500 ms of a create's arrival (it takes 1 s to answer)
                 long creates = openRouter.count("POST /keys");
-                await().atMost(Duration.ofMinutes(2)).until(() -> openRouter.count("POST /keys") >= creates + 3);
+                await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10)).until(() -> openRouter.count("POST /keys") >= creates + 3
+                        && openRouter.inFlight().stream().anyMatch(r -> r.operation().equals("POST /keys")
+                                && r.since().isAfter(java.time.Instant.now().minusMillis(200))));
                 Thread.sleep(random.nextInt(300));
                 operator.kill();
                 operator = OperatorProcess.start(env, log(logs, kill));
@@ -74,6 +81,11 @@ class ProcessKillIT {
                 assertThat(mc.getStatus().getKeyHash()).isEqualTo(live.get(0).hash);
             }
             assertThat(openRouter.liveKeys()).hasSize(CLIENTS);
+            // counts are true after a SIGKILL: a create whose operator died before the answer is recorded too
+            assertThat(openRouter.count(r -> r.operation().equals("POST /keys") && r.outcome() == OpenRouterSimulator.Outcome.CLIENT_GONE))
+                    .as("creates a kill cut off before their answer").isPositive();
+            assertThat(openRouter.takeBudgetBreaches()).as("requests after which a client's keys could spend more than its limit").isEmpty();
+            assertThat(openRouter.takeZeroLimitRequests()).as("requests with limit: 0").isEmpty();
             // the kills did interrupt creates: a later run had to look for their keys
             assertThat(openRouter.count("GET /keys")).as("unfinished creates resolved by listing").isPositive();
             System.out.printf("ProcessKillIT: %d creates, %d deletes, %d list requests for %d clients%n",

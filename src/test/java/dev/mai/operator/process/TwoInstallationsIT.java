@@ -80,7 +80,13 @@ class TwoInstallationsIT {
                     assertThat(orphanA.deleted).isTrue();
                     assertThat(orphanB.deleted).isTrue();
                 });
-                Thread.sleep(5_000); // several more sweeps of both operators over the same account
+                // several more sweeps of both operators over the same account, counted by their listings
+                java.util.function.ToLongFunction<String> listings = shard -> openRouter.count(r -> r.operation().equals("GET /keys")
+                        && r.userAgent().contains("(" + shard + ")"));
+                long listedA = listings.applyAsLong("shard-a");
+                long listedB = listings.applyAsLong("shard-b");
+                await().atMost(Duration.ofSeconds(60)).until(() -> listings.applyAsLong("shard-a") >= listedA + 6
+                        && listings.applyAsLong("shard-b") >= listedB + 6);
                 assertThat(retainedA.deleted).isFalse();
                 assertThat(retainedB.deleted).isFalse();
                 assertThat(provisioned).allSatisfy(k -> {

@@ -4,14 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.math.BigDecimal;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -24,6 +24,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -31,6 +32,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -44,15 +47,32 @@ import java.util.regex.Pattern;
  * envelope, 401 for unknown keys, 403 for a client key on management routes, 404 for unknown
  * hashes, pages of 100 newest first. Switches add latency and faults (a status for the next N
  * requests or for every request, with an optional Retry-After), and listings that never end or
- * ignore the offset. Every request is recorded, with its body.
+ * ignore the offset. Every request is recorded, with its body and its outcome, also when the client
+ * went away before the answer (a SIGKILLed operator). Every answer carries OpenRouter's clock in
+ * its {@code Date} header, which {@link #dateSkew} can move away from the tests' clock.
+ *
+ * <p>Served by Vert.x rather than the JDK's HTTP server: that one overwrites any {@code Date} header
+ * with its own clock, and cannot tell that a client went away while its request was being served.
  */
 public final class OpenRouterSimulator implements AutoCloseable {
 
+    /** What became of a request. */
+    public enum Outcome {
+        /** The client got the answer. */
+        ANSWERED,
+        /** The simulator dropped the connection instead of answering ({@link #loseCreateResponses}). */
+        DROPPED,
+        /** The client was gone (killed, timed out) before the answer could reach it; the work was done all the same. */
+        CLIENT_GONE
+    }
+
     /**
-     * One request as the simulator saw it; status {@link #LOST} when the connection was dropped
-     * instead. {@code body} is the request body as sent ("" for none).
+     * One request as the simulator saw it, recorded once it was done with, whatever became of it;
+     * status {@link #LOST} when the simulator dropped the connection instead. {@code status} is what
+     * the simulator answered, or would have: see {@code outcome}. {@code body} is the request body
+     * as sent ("" for none).
      */
-    public record Request(String method, String path, int status, Instant at, String userAgent, String body) {
+    public record Request(String method, String path, int status, Instant at, String userAgent, String body, Outcome outcome) {
         public static final int LOST = -1;
 
         /** e.g. {@code POST /keys}, {@code PATCH /keys/{hash}}. */
@@ -63,6 +83,49 @@ public final class OpenRouterSimulator implements AutoCloseable {
         public boolean isWrite() {
             return !"GET".equals(method);
         }
+
+        @Override
+        public String toString() {
+            return method + " " + path + (body.isEmpty() ? "" : " " + body) + " -> " + status + (outcome == null ? "" : " " + outcome)
+                    + " at " + at;
+        }
+    }
+
+    /** Whose key: the installation id and the MaiClient UID in the name's trailing suffix (retained or not). */
+    public record Owner(String installation, String uid) {
+        private static final Pattern SUFFIX = Pattern.compile(" \\[mai:([^:\\]]+):([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})(:retained)?]$");
+
+        static Optional<Owner> of(String keyName) {
+            if (keyName == null) {
+                return Optional.empty();
+            }
+            Matcher m = SUFFIX.matcher(keyName);
+            return m.find() ? Optional.of(new Owner(m.group(1), m.group(2))) : Optional.empty();
+        }
+    }
+
+    /**
+     * A request after which one client's keys could spend more in the period than the operator's
+     * last seen spec allowed: {@code before} and {@code after} are the spent plus the still spendable
+     * of all its keys (null: unlimited), {@code keys} the figures of each.
+     */
+    public record BudgetBreach(Request request, Owner owner, String client, BigDecimal before, BigDecimal after,
+            ClientBudgets.Allowance allowance, String keys) {
+        @Override
+        public String toString() {
+            return request + " left MaiClient " + client + " (uid " + owner.uid() + ", installation " + owner.installation()
+                    + ") able to spend " + show(after) + " in the period (spent + still spendable; before the request " + show(before)
+                    + ") while the operator may have acted on at most " + show(allowance.limit()) + " [" + allowance.why()
+                    + "]; its keys now: " + keys;
+        }
+
+        private static String show(BigDecimal amount) {
+            return amount == null ? "unlimited" : amount.toPlainString();
+        }
+    }
+
+    /** A request being served now: for timing a kill while one is in flight. */
+    public record InFlight(String operation, Instant since) {
     }
 
     /** A key as OpenRouter stores it. */
@@ -102,7 +165,11 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private static final DateTimeFormatter POSTGRES = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSxxx");
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH)
+            .withZone(ZoneOffset.UTC);
+
     private final ObjectMapper json = new ObjectMapper();
+    private final Vertx vertx;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "openrouter-simulator");
@@ -112,6 +179,10 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private final Map<String, Key> keysByHash = new ConcurrentHashMap<>();
     private final Set<String> managementKeys = ConcurrentHashMap.newKeySet();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Set<InFlight> inFlight = ConcurrentHashMap.newKeySet();
+    private final ClientBudgets budgets = new ClientBudgets();
+    private final List<BudgetBreach> breaches = new CopyOnWriteArrayList<>();
+    private final List<Request> zeroLimits = new CopyOnWriteArrayList<>();
     /** Every request body received, for leak scans: kept when {@link #clearRequests()} empties the list above. */
     private final List<String> bodies = new CopyOnWriteArrayList<>();
     private final List<String> issued = new CopyOnWriteArrayList<>();
@@ -142,19 +213,20 @@ public final class OpenRouterSimulator implements AutoCloseable {
 
     public OpenRouterSimulator(Clock clock) {
         this.clock = clock;
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+        server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0).setAcceptBacklog(200));
+        server.requestHandler(this::accept);
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
-        } catch (IOException e) {
+            server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            vertx.close();
             throw new IllegalStateException("cannot start the OpenRouter simulator", e);
         }
-        server.setExecutor(executor);
-        server.createContext("/api/v1/", this::handle);
-        server.start();
     }
 
     /** The base URL to give the operator as MAI_OPENROUTER_URL. */
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/api/v1";
+        return "http://127.0.0.1:" + server.actualPort() + "/api/v1";
     }
 
     /** Registers and returns a new management key. */
@@ -241,8 +313,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
     }
 
     /**
-     * Answers with a {@code Date} header this far off the simulator's clock: OpenRouter's clock behind
-     * (negative) or ahead of the operator's. Zero (the default) sends the server's own Date.
+     * OpenRouter's clock: the {@code Date} header of every answer is the tests' clock moved by
+     * {@code skew} (negative: OpenRouter is behind). Key timestamps and usage are not moved.
      */
     public OpenRouterSimulator dateSkew(java.time.Duration skew) {
         this.dateSkew = skew;
@@ -281,6 +353,44 @@ public final class OpenRouterSimulator implements AutoCloseable {
 
     public void clearRequests() {
         requests.clear();
+    }
+
+    /**
+     * What each MaiClient may have out, as the tests' API server shows it ({@link BudgetWatch} feeds
+     * it): every create and every PATCH of a key (limit, enable, name) is judged against it.
+     */
+    public ClientBudgets budgets() {
+        return budgets;
+    }
+
+    /**
+     * The requests after which a client's keys together could spend more in the period than the
+     * operator's last seen spec allows (see {@link #judge}), emptied by the call.
+     */
+    public List<BudgetBreach> takeBudgetBreaches() {
+        List<BudgetBreach> out = List.copyOf(breaches);
+        breaches.removeAll(out);
+        return out;
+    }
+
+    /** The creates and PATCHes that carried {@code "limit": 0} (refused with 400), emptied by the call. */
+    public List<Request> takeZeroLimitRequests() {
+        List<Request> out = List.copyOf(zeroLimits);
+        zeroLimits.removeAll(out);
+        return out;
+    }
+
+    /**
+     * A new limit period on OpenRouter (00:00 UTC of a new day, week or month): the period spend of
+     * every key, deleted ones included, starts at zero again.
+     */
+    public synchronized void newPeriod() {
+        keysByHash.values().forEach(k -> k.usageInPeriod = BigDecimal.ZERO);
+    }
+
+    /** The requests being served at this moment, each with when it arrived. */
+    public List<InFlight> inFlight() {
+        return List.copyOf(inFlight);
     }
 
     /** Keys not deleted (enabled or disabled). */
@@ -385,40 +495,65 @@ public final class OpenRouterSimulator implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        try {
+            server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // closing anyway
+        }
+        vertx.close();
         executor.shutdownNow();
     }
 
     // ---- HTTP ---------------------------------------------------------------------------------
 
-    private void handle(HttpExchange exchange) throws IOException {
-        String path = URI.create(exchange.getRequestURI().toString()).getPath().substring("/api/v1".length());
-        String method = exchange.getRequestMethod();
-        try (exchange) {
-            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+    private void accept(HttpServerRequest request) {
+        AtomicBoolean gone = new AtomicBoolean();
+        // called when the connection closes while the answer still has to go out: the client went away
+        request.response().closeHandler(v -> gone.set(true));
+        request.body().onComplete(body -> executor.execute(() -> handle(new Exchange(request,
+                body.succeeded() ? body.result().toString(StandardCharsets.UTF_8) : "", gone))));
+    }
+
+    private void handle(Exchange exchange) {
+        String path = exchange.request.path().substring("/api/v1".length());
+        String method = exchange.request.method().name();
+        String body = exchange.body;
+        InFlight serving = new InFlight(new Request(method, path, 0, null, "", "", null).operation(), clock.instant());
+        inFlight.add(serving);
+        int status = Request.LOST;
+        try {
             if (!body.isEmpty()) {
                 bodies.add(body);
             }
             sleep(latencyMillis);
-            int status;
             // failNext aims at the reconciles' requests: the sweep's listing (every 2 s in tests) would race for it
             boolean listing = "GET".equals(method) && path.equals("/keys");
             if (failAll || !listing && failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 status = failStatus;
                 if (retryAfter != null) {
-                    exchange.getResponseHeaders().add("Retry-After", retryAfter);
+                    exchange.header("Retry-After", retryAfter);
                 }
                 send(exchange, status, error(status, failStatus == 429 ? "Rate limit exceeded" : "Simulated failure"));
             } else {
                 status = route(exchange, method, path, body);
             }
-            requests.add(new Request(method, path, status, clock.instant(),
-                    Optional.ofNullable(exchange.getRequestHeaders().getFirst("User-Agent")).orElse(""), body));
+        } catch (IOException | RuntimeException e) {
+            status = 500;
+            send(exchange, status, error(500, "Simulator failure: " + e));
+        } finally {
+            // recorded whatever became of the request, so that counts stay true when the client died
+            inFlight.remove(serving);
+            Request done = new Request(method, path, status, clock.instant(),
+                    Optional.ofNullable(exchange.request.getHeader("User-Agent")).orElse(""), body, exchange.outcome);
+            requests.add(done);
+            if (exchange.zeroLimit) {
+                zeroLimits.add(done);
+            }
         }
     }
 
-    private int route(HttpExchange exchange, String method, String path, String body) throws IOException {
-        String auth = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")).orElse("");
+    private int route(Exchange exchange, String method, String path, String body) throws IOException {
+        String auth = Optional.ofNullable(exchange.request.getHeader("Authorization")).orElse("");
         if (!auth.startsWith("Bearer ")) {
             return send(exchange, 401, error(401, "No auth credentials found"));
         }
@@ -464,7 +599,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return send(exchange, 404, error(404, "Not found"));
     }
 
-    private int create(HttpExchange exchange, String managementKey, String text) throws IOException {
+    private int create(Exchange exchange, String managementKey, String text) throws IOException {
         JsonNode body = readBody(text);
         if (body == null || !body.path("name").isTextual() || body.path("name").asText().isEmpty()) {
             return send(exchange, 400, error(400, "name is required"));
@@ -473,16 +608,24 @@ public final class OpenRouterSimulator implements AutoCloseable {
         if (reset != null && !Set.of("daily", "weekly", "monthly").contains(reset)) {
             return send(exchange, 400, error(400, "Invalid limit_reset"));
         }
+        if (zeroLimit(body)) {
+            exchange.zeroLimit = true;
+            return send(exchange, 400, error(400, "limit must be greater than 0"));
+        }
         String secret = newSecret();
         Key key = new Key(secret, randomHex(32), managementKey, clock.instant().plusNanos(sequence.incrementAndGet() * 1000));
-        key.name = body.get("name").asText();
-        key.limit = body.hasNonNull("limit") ? body.get("limit").decimalValue() : null;
-        key.limitReset = reset;
-        keysByHash.put(key.hash, key);
+        synchronized (this) {
+            Map<Owner, Optional<BigDecimal>> before = exposures(Owner.of(body.get("name").asText()));
+            key.name = body.get("name").asText();
+            key.limit = body.hasNonNull("limit") ? amount(body.get("limit")) : null;
+            key.limitReset = reset;
+            keysByHash.put(key.hash, key);
+            judge(exchange, before);
+        }
         issued.add(secret);
+        confirm(exchange, createStatus);
         if (loseCreates.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            exchange.getResponseHeaders().clear();
-            return Request.LOST; // closing the exchange without an answer drops the connection
+            return exchange.drop();
         }
         sleep(createAnswerDelay.toMillis());
         ObjectNode data = keyObject(key);
@@ -495,8 +638,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return send(exchange, createStatus, answer);
     }
 
-    private int list(HttpExchange exchange, String managementKey) throws IOException {
-        Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+    private int list(Exchange exchange, String managementKey) throws IOException {
+        Map<String, String> query = query(exchange.request.query());
         int asked = Integer.parseInt(query.getOrDefault("offset", "0"));
         int offset = repeatPages ? 0 : asked;
         boolean includeDisabled = "true".equals(query.get("include_disabled"));
@@ -523,7 +666,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return send(exchange, 200, json.createObjectNode().set("data", data));
     }
 
-    private int patch(HttpExchange exchange, Key key, String text) throws IOException {
+    private int patch(Exchange exchange, Key key, String text) throws IOException {
         JsonNode body = readBody(text);
         if (body == null || !body.isObject()) {
             return send(exchange, 400, error(400, "Invalid body"));
@@ -532,24 +675,34 @@ public final class OpenRouterSimulator implements AutoCloseable {
                 && !Set.of("daily", "weekly", "monthly").contains(body.get("limit_reset").asText())) {
             return send(exchange, 400, error(400, "Invalid limit_reset"));
         }
-        if (body.has("name")) {
-            key.name = body.get("name").asText();
+        if (zeroLimit(body)) {
+            exchange.zeroLimit = true;
+            return send(exchange, 400, error(400, "limit must be greater than 0"));
         }
-        if (body.has("disabled")) {
-            key.disabled = body.get("disabled").asBoolean();
+        synchronized (this) {
+            Map<Owner, Optional<BigDecimal>> before = exposures(Owner.of(key.name),
+                    body.has("name") ? Owner.of(body.get("name").asText()) : Optional.empty());
+            if (body.has("name")) {
+                key.name = body.get("name").asText();
+            }
+            if (body.has("disabled")) {
+                key.disabled = body.get("disabled").asBoolean();
+            }
+            if (body.has("limit")) {
+                key.limit = body.get("limit").isNull() ? null : amount(body.get("limit"));
+            }
+            if (body.has("limit_reset")) {
+                key.limitReset = body.get("limit_reset").isNull() ? null : body.get("limit_reset").asText();
+            }
+            key.updatedAt = clock.instant();
+            judge(exchange, before);
         }
-        if (body.has("limit")) {
-            key.limit = body.get("limit").isNull() ? null : body.get("limit").decimalValue();
-        }
-        if (body.has("limit_reset")) {
-            key.limitReset = body.get("limit_reset").isNull() ? null : body.get("limit_reset").asText();
-        }
-        key.updatedAt = clock.instant();
+        confirm(exchange, 200);
         return send(exchange, 200, wrap(keyObject(key)));
     }
 
     /** A test completion, as the old script sent with a new key: any live client key gets a one-word answer. */
-    private int completion(HttpExchange exchange, String bearer) throws IOException {
+    private int completion(Exchange exchange, String bearer) throws IOException {
         boolean live = keysByHash.values().stream().anyMatch(k -> k.secret.equals(bearer) && !k.deleted && !k.disabled);
         if (!live) {
             return send(exchange, 401, error(401, "User not found."));
@@ -560,7 +713,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return send(exchange, 200, answer);
     }
 
-    private int currentKey(HttpExchange exchange, String bearer) throws IOException {
+    private int currentKey(Exchange exchange, String bearer) throws IOException {
         if (managementKeys.contains(bearer)) {
             ObjectNode data = json.createObjectNode();
             data.put("label", "sk-or-v1-" + bearer.substring(9, 12) + "..." + bearer.substring(bearer.length() - 3));
@@ -581,6 +734,131 @@ public final class OpenRouterSimulator implements AutoCloseable {
         data.put("is_provisioning_key", false);
         data.put("is_free_tier", false);
         return send(exchange, 200, wrap(data));
+    }
+
+    // ---- the budget invariant -----------------------------------------------------------------
+
+    /** A request's breach as judged while it changed the keys, to be confirmed once it is recorded. */
+    private record Candidate(Owner owner, Optional<BigDecimal> before, Optional<BigDecimal> after, long observed, String keys) {
+    }
+
+    /** {@code "limit": 0} in any form: 0, 0.0, "0". */
+    static boolean zeroLimit(JsonNode body) {
+        JsonNode limit = body.get("limit");
+        if (limit == null || limit.isNull()) {
+            return false;
+        }
+        BigDecimal value = amount(limit);
+        return value != null && value.signum() == 0;
+    }
+
+    /** A JSON amount, number or numeric string; null when it is neither. */
+    private static BigDecimal amount(JsonNode value) {
+        if (value.isNumber()) {
+            return value.decimalValue();
+        }
+        try {
+            return new BigDecimal(value.asText().trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The exposure of each named client whose budget is known (empty Optional: unlimited). */
+    @SafeVarargs
+    private Map<Owner, Optional<BigDecimal>> exposures(Optional<Owner>... owners) {
+        Map<Owner, Optional<BigDecimal>> out = new java.util.HashMap<>();
+        for (Optional<Owner> owner : owners) {
+            owner.filter(o -> budgets.knows(o.uid())).ifPresent(o -> out.put(o, exposure(o)));
+        }
+        return out;
+    }
+
+    /**
+     * What one client's keys together can spend in the current period: for every live enabled key
+     * its limit (or what it spent, if more; unlimited without a limit), for every disabled or
+     * deleted key what it spent — so spent plus still spendable. The period is each key's own
+     * ({@code usageInPeriod} with a reset, lifetime {@code usage} without one).
+     */
+    private Optional<BigDecimal> exposure(Owner owner) {
+        BigDecimal total = BigDecimal.ZERO;
+        for (Key k : keysByHash.values()) {
+            if (!Owner.of(k.name).filter(owner::equals).isPresent()) {
+                continue;
+            }
+            BigDecimal spent = k.limitReset == null ? k.usage : k.usageInPeriod;
+            if (k.deleted || k.disabled) {
+                total = total.add(spent);
+            } else if (k.limit == null) {
+                return Optional.empty();
+            } else {
+                total = total.add(k.limit.max(spent));
+            }
+        }
+        return Optional.of(total);
+    }
+
+    private String keyFigures(Owner owner) {
+        StringBuilder out = new StringBuilder();
+        for (Key k : keysByHash.values().stream().sorted(Comparator.comparing((Key k) -> k.createdAt)).toList()) {
+            if (Owner.of(k.name).filter(owner::equals).isPresent()) {
+                out.append(out.isEmpty() ? "" : "; ").append(k.hash, 0, 8).append(k.deleted ? " deleted" : k.disabled ? " disabled" : " enabled")
+                        .append(" limit ").append(k.limit == null ? "none" : k.limit.toPlainString())
+                        .append(" spent ").append((k.limitReset == null ? k.usage : k.usageInPeriod).toPlainString())
+                        .append(k.limitReset == null ? " (lifetime)" : " (" + k.limitReset + ")");
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * Called with the simulator's lock held, right after a request changed keys: a client whose keys
+     * can now spend more than it may ({@link ClientBudgets#allowed}) is a breach of this request,
+     * unless the request lowered what they can spend (it moved toward the limit, whatever made them
+     * exceed it). Confirmed, with a fresh look at the API server, once the request is recorded.
+     */
+    private void judge(Exchange exchange, Map<Owner, Optional<BigDecimal>> before) {
+        before.forEach((owner, was) -> {
+            Optional<BigDecimal> now = exposure(owner);
+            long observed = budgets.observedGeneration(owner.uid());
+            if (exceeds(now, budgets.allowed(owner.uid(), observed)) && !lower(now, was)) {
+                exchange.candidates.add(new Candidate(owner, was, now, observed, keyFigures(owner)));
+            }
+        });
+    }
+
+    /**
+     * Confirms the request's breaches, outside the lock and before the answer (so that whoever
+     * reads them after the answer finds them), with a fresh look at the API server.
+     */
+    private void confirm(Exchange exchange, int status) {
+        if (exchange.candidates.isEmpty()) {
+            return;
+        }
+        budgets.refresh(); // the operator may have acted on an edit the watch has not delivered yet
+        Request request = new Request(exchange.request.method().name(), exchange.request.path().substring("/api/v1".length()), status,
+                clock.instant(), Optional.ofNullable(exchange.request.getHeader("User-Agent")).orElse(""), exchange.body, null);
+        for (Candidate candidate : exchange.candidates) {
+            ClientBudgets.Allowance allowance = budgets.allowed(candidate.owner().uid(), candidate.observed());
+            if (exceeds(candidate.after(), allowance)) {
+                breaches.add(new BudgetBreach(request, candidate.owner(), budgets.reference(candidate.owner().uid()),
+                        candidate.before().orElse(null), candidate.after().orElse(null), allowance, candidate.keys()));
+            }
+        }
+    }
+
+    private static boolean exceeds(Optional<BigDecimal> exposure, ClientBudgets.Allowance allowance) {
+        if (!allowance.known() || allowance.limit() == null) {
+            return false;
+        }
+        return exposure.isEmpty() || exposure.get().compareTo(allowance.limit()) > 0;
+    }
+
+    private static boolean lower(Optional<BigDecimal> now, Optional<BigDecimal> before) {
+        if (now.isEmpty()) {
+            return false;
+        }
+        return before.isEmpty() || now.get().compareTo(before.get()) < 0;
     }
 
     private ObjectNode keyObject(Key k) {
@@ -646,18 +924,60 @@ public final class OpenRouterSimulator implements AutoCloseable {
         }
     }
 
-    private int send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        java.time.Duration skew = dateSkew;
-        if (!skew.isZero()) {
-            SkewedDate.install(exchange, clock.instant().plus(skew));
+    private int send(Exchange exchange, int status, JsonNode body) {
+        byte[] bytes;
+        try {
+            bytes = json.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
-        byte[] bytes = json.writeValueAsBytes(body);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        exchange.header("Content-Type", "application/json");
+        exchange.header("Date", HTTP_DATE.format(clock.instant().plus(dateSkew)));
+        exchange.answer(status, bytes);
         return status;
+    }
+
+    /** One request being served: what it asked, and what became of its answer. */
+    private static final class Exchange {
+        final HttpServerRequest request;
+        final String body;
+        final AtomicBoolean gone;
+        volatile Outcome outcome = Outcome.CLIENT_GONE;
+        volatile boolean zeroLimit;
+        final List<Candidate> candidates = new CopyOnWriteArrayList<>();
+
+        Exchange(HttpServerRequest request, String body, AtomicBoolean gone) {
+            this.request = request;
+            this.body = body;
+            this.gone = gone;
+        }
+
+        void header(String name, String value) {
+            request.response().putHeader(name, value);
+        }
+
+        /** Sends the answer and waits until it is written; a client already gone is recorded as such. */
+        void answer(int status, byte[] bytes) {
+            if (gone.get()) {
+                outcome = Outcome.CLIENT_GONE;
+                return;
+            }
+            try {
+                request.response().setStatusCode(status).end(Buffer.buffer(bytes)).toCompletionStage().toCompletableFuture()
+                        .get(30, TimeUnit.SECONDS);
+                outcome = gone.get() ? Outcome.CLIENT_GONE : Outcome.ANSWERED;
+            } catch (Exception e) {
+                // the connection closed under the answer (IllegalStateException when it was closed already)
+                outcome = Outcome.CLIENT_GONE;
+            }
+        }
+
+        /** Closes the connection without an answer. */
+        int drop() {
+            outcome = Outcome.DROPPED;
+            request.connection().close();
+            return Request.LOST;
+        }
     }
 
     private static Map<String, String> query(String raw) {
@@ -704,40 +1024,5 @@ public final class OpenRouterSimulator implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    /**
-     * The JDK's server sets {@code Date} itself, from the system clock, just before it writes the
-     * headers: the exchange's response headers are swapped for a copy that keeps the skewed value
-     * instead. Test code only; {@code sun.misc.Unsafe} because the JDK does not open the server's
-     * internals to reflection.
-     */
-    private static final class SkewedDate extends com.sun.net.httpserver.Headers {
-        private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
-        private final String date;
-
-        private SkewedDate(Instant at) {
-            this.date = HTTP_DATE.format(at);
-        }
-
-        @Override
-        public void set(String key, String value) {
-            super.set(key, "Date".equalsIgnoreCase(key) ? date : value);
-        }
-
-        static void install(HttpExchange exchange, Instant at) {
-            try {
-                java.lang.reflect.Field field = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
-                field.setAccessible(true);
-                sun.misc.Unsafe unsafe = (sun.misc.Unsafe) field.get(null);
-                Object impl = unsafe.getObject(exchange, unsafe.objectFieldOffset(exchange.getClass().getDeclaredField("impl")));
-                long headers = unsafe.objectFieldOffset(impl.getClass().getDeclaredField("rspHdrs"));
-                SkewedDate skewed = new SkewedDate(at);
-                skewed.putAll((com.sun.net.httpserver.Headers) unsafe.getObject(impl, headers));
-                unsafe.putObject(impl, headers, skewed);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("this JDK's HTTP server does not allow a skewed Date", e);
-            }
-        }
     }
 }
