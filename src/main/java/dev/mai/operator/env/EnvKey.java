@@ -185,7 +185,7 @@ final class EnvKey {
             } else if (!keys.authenticates(key.get())) {
                 say.accept("The key in " + file.path() + " does not authenticate (was it changed by hand?): replacing it.");
                 old = info.get();
-            } else if (!couldBe(key.get(), info.get())) {
+            } else if (!info.get().labelAllows(key.get())) {
                 say.accept("The key in " + file.path() + " is not the key its " + EnvSecret.KEY_HASH + " names (OpenRouter's "
                         + "label for that one is " + info.get().label() + "; was the file changed by hand?): replacing it. The "
                         + "key the file held is not changed on OpenRouter.");
@@ -273,22 +273,6 @@ final class EnvKey {
         return "The key that " + EnvSecret.KEY_HASH + " in " + file.path() + " names " + whose
                 + ". mai-env changes no key it cannot prove is this file's, and shows nothing of it: that key is left as it "
                 + "is (name, limit, enabled, not deleted), and this file gets a key of its own." + then;
-    }
-
-    /**
-     * False only when OpenRouter's masked label of the key the hash names ({@code sk-or-v1-abc...xyz})
-     * plainly shows another key than the file's; a label in another form tells nothing, so true.
-     */
-    static boolean couldBe(ApiKey key, KeyInfo info) {
-        String label = info.label();
-        int dots = label == null ? -1 : label.indexOf("...");
-        if (dots < 0 || label.indexOf("...", dots + 1) >= 0) {
-            return true;
-        }
-        String start = label.substring(0, dots);
-        String end = label.substring(dots + 3);
-        String value = key.reveal();
-        return start.isEmpty() || end.isEmpty() || value.startsWith(start) && value.endsWith(end);
     }
 
     /** An earlier intent still to look for, or null once its grace is over. */
