@@ -164,7 +164,9 @@ class BudgetSafeReplacementTest extends OperatorHarness {
                 .satisfies(p -> assertThat(p.getDisabledByOperator()).isTrue());
         assertNoLimitOfZeroWasSent();
 
-        // the new month on both clocks, past the margin: the key is created with the full limit
+        // the new month on both clocks, past the margin: OpenRouter's period usage starts again, and the
+        // key is created with the full limit
+        simulator().newPeriod();
         moveClocks(Instant.parse("2027-01-01T00:06:00Z"));
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(old.deleted).isTrue();
@@ -195,7 +197,9 @@ class BudgetSafeReplacementTest extends OperatorHarness {
         assertThat(fresh.limit).as("the carried 60 still counts").isEqualByComparingTo("40");
         assertThat(get(ns, "abc").getStatus().getCarriedUsageInPeriod()).isEqualTo("60.00");
 
-        // OpenRouter's clock passes the boundary plus the margin too: the full limit returns
+        // OpenRouter's clock passes the boundary plus the margin too: its period usage starts again, and
+        // the full limit returns
+        simulator().newPeriod();
         simulator().dateSkew(clock.offset());
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(fresh.limit).isEqualByComparingTo("100");

@@ -89,6 +89,11 @@ class CrashSafetyTest extends OperatorHarness {
                         + "\"reason\":\"Forbidden\",\"message\":\"exceeded quota: secrets\"}")
                 .once();
         create(Clients.maiClient("c-secretfail", "abc", "Write Fails Co", "10"));
+        // a refusal needs a person: reported, its key deleted again, and no new key for the same spec
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("c-secretfail", "abc"), "SecretSynced"))
+                .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("SecretWriteFailed")));
+        // the person makes room (the quota answered once) and changes the spec: tried again at once
+        edit("c-secretfail", "abc", m -> m.getSpec().setSpendingLimit(new IntOrString("11")));
         assertOneKeyInItsSecret("c-secretfail", "abc");
         MaiClient mc = get("c-secretfail", "abc");
         assertThat(simulator().allKeys().stream().filter(k -> k.name.contains(mc.getMetadata().getUid()))).hasSize(2)
