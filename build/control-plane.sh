@@ -128,7 +128,10 @@ gorun() { # label dir go-args...
 step() { # label dir go-args...: progress, with a heartbeat, since Go compiles silently
   local label="$1" start; start=$(date +%s)
   say ">> ${label}"
-  ( while sleep 60; do say "   ... ${label}: $(( $(date +%s) - start ))s"; done ) &
+  # (its sleep is killed with it, so no stray process holds the script's output open afterwards)
+  ( trap 'kill "${s:-}" 2>/dev/null; exit 0' TERM
+    while :; do sleep 60 & s=$!; wait "${s}"; say "   ... ${label}: $(( $(date +%s) - start ))s"; done
+  ) 9>&- >&2 &
   heartbeat_pid=$!
   gorun "$@"
   kill "${heartbeat_pid}" 2>/dev/null || true; wait "${heartbeat_pid}" 2>/dev/null || true
