@@ -1,19 +1,29 @@
 # mai-operator. Every target runs from a clean clone: build/maven-standins.sh makes the Maven
-# build resolvable on machines whose Maven Central copy lacks an artifact Quarkus asks for.
+# build resolvable on machines whose Maven Central copy lacks an artifact Quarkus asks for, and
+# build/control-plane.sh builds (or reuses) the real Kubernetes control plane the tests run against
+# (needs Go and the Go module proxy the first time; cached outside the repository).
 MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify crds demo run deps package image deploy undeploy bench
+.PHONY: all test verify control-plane crds demo run deps package image deploy undeploy bench
 
 all: test
 
 deps:
 	@bash build/maven-standins.sh
 
-## test: unit tests, operator-in-the-loop tests, and the packaged operator as a process (the README's test command)
-test: deps
-	$(MVN) verify
+## control-plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok, kwokctl
+##                built from Go modules (build/control-plane/) into ~/.cache/mai-operator/control-plane/,
+##                or reused when already built; prints the bin folder last
+control-plane:
+	@bash build/control-plane.sh
+
+## test: unit tests, operator-in-the-loop tests, and the packaged operator as a process (the README's test command);
+##       the tests find the control plane's binaries through MAI_CONTROL_PLANE_BIN
+test: deps control-plane
+	MAI_CONTROL_PLANE_BIN="$$(bash build/control-plane.sh --print-bin)" && export MAI_CONTROL_PLANE_BIN && \
+	  $(MVN) verify
 
 package: deps
 	$(MVN) -DskipTests package
