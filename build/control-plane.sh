@@ -14,8 +14,8 @@
 # Needs Go >= the wrapper modules' `go` line (1.26.0; GOTOOLCHAIN=local: no toolchain download)
 # and the Go module proxy (GOPROXY) on the first build; downloads nothing but Go modules, and
 # builds with -mod=readonly, so a stale go.sum fails instead of being rewritten.
-# Measured on 2 cores: ~10 min cold (empty Go caches), ~1 min with a warm Go build cache,
-# well under a second when the stamp is there (README, Development).
+# Measured on 2 cores: 10-20 min cold (empty Go caches; 20 when other builds share the cores),
+# ~1 min with a warm Go build cache, 0.01 s when the stamp is there (README, Development).
 #
 # Usage:
 #   bash build/control-plane.sh              build if needed; progress on stderr, and the bin
@@ -115,7 +115,7 @@ gorun() { # label dir go-args...
   if (( rc != 0 )); then
     if grep -Eq 'dial tcp|no such host|connection refused|i/o timeout|TLS handshake|proxyconnect|GOPROXY=off|module lookup disabled|Forbidden|404 Not Found|410 Gone|unexpected EOF|connection reset' "${log}"; then
       die "${label}: could not download Go modules from the module proxy (GOPROXY=$(go env GOPROXY)).
-  The first build downloads ~270 modules (~1.4 GB) through it; check the network or GOPROXY
+  The first build downloads ~270 modules (~1.2 GB) through it; check the network or GOPROXY
   and run again (modules already downloaded are kept in $(go env GOMODCACHE)). Log: ${log}"
     elif grep -Eq 'missing go.sum entry|updates to go.(mod|sum) needed|checksum mismatch|SECURITY ERROR' "${log}"; then
       die "${label}: build/control-plane/${dir}/go.sum does not match (built with -mod=readonly).
@@ -142,7 +142,7 @@ step() { # label dir go-args...: progress, with a heartbeat, since Go compiles s
 total_start=$(date +%s)
 say "building ${NAME} into ${BIN}"
 say "$(go env GOVERSION), GOPROXY=$(go env GOPROXY), module cache $(go env GOMODCACHE), build cache $(go env GOCACHE)"
-say "a first build takes ~10 minutes on 2 cores (~270 module downloads, ~1.4 GB modules, ~4 GB build cache)"
+say "a first build takes 10-20 minutes on 2 cores (~270 module downloads, ~1.2 GB modules, ~4 GB build cache)"
 
 # The wrapper modules must really select the versions named above (this resolves the module
 # graph: the first contact with the module proxy).

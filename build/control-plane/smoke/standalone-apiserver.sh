@@ -6,7 +6,17 @@ BIN="${1:-$(bash "$(dirname "$0")/../../control-plane.sh" --print-bin)}"
 D="$(mktemp -d /tmp/cp-smoke.XXXXXX)"
 ETCD_PORT=${ETCD_PORT:-23790}; ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}; API_PORT=${API_PORT:-16443}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; echo "stopped; logs in $D"; }
+# Stop kube-apiserver before etcd (without etcd its graceful shutdown can hang), then SIGKILL
+# whatever is still running after 10 s, so the script never waits forever.
+cleanup() {
+  local i p
+  for (( i=${#pids[@]}-1; i>=0; i-- )); do
+    p=${pids[i]}; kill "$p" 2>/dev/null || continue
+    for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true; echo "stopped; logs in $D"
+}
 trap cleanup EXIT
 cd "$D"
 
