@@ -352,8 +352,12 @@ public final class OpenRouterSimulator implements AutoCloseable {
     }
 
     public void clearRequests() {
+        clearedAt = clock.instant();
         requests.clear();
     }
+
+    /** When {@link #clearRequests()} was last called: requests that arrived before are not recorded. */
+    private volatile Instant clearedAt = Instant.MIN;
 
     /**
      * What each MaiClient may have out, as the tests' API server shows it ({@link BudgetWatch} feeds
@@ -518,7 +522,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
         String path = exchange.request.path().substring("/api/v1".length());
         String method = exchange.request.method().name();
         String body = exchange.body;
-        InFlight serving = new InFlight(new Request(method, path, 0, null, "", "", null).operation(), clock.instant());
+        Instant arrived = clock.instant();
+        InFlight serving = new InFlight(new Request(method, path, 0, null, "", "", null).operation(), arrived);
         inFlight.add(serving);
         int status = Request.LOST;
         try {
@@ -543,9 +548,13 @@ public final class OpenRouterSimulator implements AutoCloseable {
         } finally {
             // recorded whatever became of the request, so that counts stay true when the client died
             inFlight.remove(serving);
-            Request done = new Request(method, path, status, clock.instant(),
+            // stamped with its arrival: a request of a process killed mid-answer belongs to before the kill, and
+            // one that arrived before clearRequests() stays out of the next test's counts even if it ends later
+            Request done = new Request(method, path, status, arrived,
                     Optional.ofNullable(exchange.request.getHeader("User-Agent")).orElse(""), body, exchange.outcome);
-            requests.add(done);
+            if (!arrived.isBefore(clearedAt)) {
+                requests.add(done);
+            }
             if (exchange.zeroLimit) {
                 zeroLimits.add(done);
             }
