@@ -11,7 +11,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import dev.mai.operator.testing.TestClock;
-import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -38,9 +37,6 @@ class BudgetSafeReplacementTest extends OperatorHarness {
 
     @Inject
     TestClock clock;
-
-    @Inject
-    MeterRegistry registry;
 
     @AfterEach
     void resetClocks() {

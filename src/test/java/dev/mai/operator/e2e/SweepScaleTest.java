@@ -7,14 +7,11 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -42,9 +39,6 @@ class SweepScaleTest extends OperatorHarness {
             return Map.of("mai.openrouter-max-rps", "1000");
         }
     }
-
-    @Inject
-    MeterRegistry registry;
 
 
     private Map<String, String> versions() {
