@@ -525,6 +525,10 @@ public final class OpenRouterSimulator implements AutoCloseable {
         Instant arrived = clock.instant();
         InFlight serving = new InFlight(new Request(method, path, 0, null, "", "", null).operation(), arrived);
         inFlight.add(serving);
+        String userAgent = Optional.ofNullable(exchange.request.getHeader("User-Agent")).orElse("");
+        // stamped with its arrival: a request of a process killed mid-answer belongs to before the kill, and
+        // one that arrived before clearRequests() stays out of the next test's counts even if it ends later
+        exchange.recorder = (answered, outcome) -> record(exchange, new Request(method, path, answered, arrived, userAgent, body, outcome));
         int status = Request.LOST;
         try {
             if (!body.isEmpty()) {
@@ -546,17 +550,32 @@ public final class OpenRouterSimulator implements AutoCloseable {
             status = 500;
             send(exchange, status, error(500, "Simulator failure: " + e));
         } finally {
-            // recorded whatever became of the request, so that counts stay true when the client died
+            // recorded whatever became of the request, so that counts stay true when the client died; an answer
+            // was recorded as it went out (a client that read it finds it counted), and is corrected if it never arrived
             inFlight.remove(serving);
-            // stamped with its arrival: a request of a process killed mid-answer belongs to before the kill, and
-            // one that arrived before clearRequests() stays out of the next test's counts even if it ends later
-            Request done = new Request(method, path, status, arrived,
-                    Optional.ofNullable(exchange.request.getHeader("User-Agent")).orElse(""), body, exchange.outcome);
-            if (!arrived.isBefore(clearedAt)) {
-                requests.add(done);
+            Request recorded = exchange.recorded;
+            if (recorded == null || recorded.outcome() != exchange.outcome || recorded.status() != status) {
+                exchange.recorder.accept(status, exchange.outcome);
             }
-            if (exchange.zeroLimit) {
+        }
+    }
+
+    /** Records a request the first time, or puts its corrected record in place of the earlier one. */
+    private void record(Exchange exchange, Request done) {
+        Request before = exchange.recorded;
+        exchange.recorded = done;
+        if (!done.at().isBefore(clearedAt)) {
+            if (before == null) {
+                requests.add(done);
+            } else {
+                requests.replaceAll(r -> r == before ? done : r);
+            }
+        }
+        if (exchange.zeroLimit) {
+            if (before == null) {
                 zeroLimits.add(done);
+            } else {
+                zeroLimits.replaceAll(r -> r == before ? done : r);
             }
         }
     }
@@ -953,6 +972,10 @@ public final class OpenRouterSimulator implements AutoCloseable {
         final AtomicBoolean gone;
         volatile Outcome outcome = Outcome.CLIENT_GONE;
         volatile boolean zeroLimit;
+        /** Records this request with the status and outcome given (set by the simulator before it is served). */
+        volatile java.util.function.BiConsumer<Integer, Outcome> recorder = (status, outcome) -> { };
+        /** What was recorded so far: null until the answer goes out or the request is done with. */
+        volatile Request recorded;
         final List<Candidate> candidates = new CopyOnWriteArrayList<>();
 
         Exchange(HttpServerRequest request, String body, AtomicBoolean gone) {
@@ -972,6 +995,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
                 return;
             }
             try {
+                // counted before the client can read the answer; corrected in handle() if it never arrives
+                recorder.accept(status, Outcome.ANSWERED);
                 request.response().setStatusCode(status).end(Buffer.buffer(bytes)).toCompletionStage().toCompletableFuture()
                         .get(30, TimeUnit.SECONDS);
                 outcome = gone.get() ? Outcome.CLIENT_GONE : Outcome.ANSWERED;
