@@ -1174,6 +1174,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             // and deleted again; try again after the slow retry, or at once when the spec changes
             throw new SecretRefused(Names.secretName(client), null, new MaiClientStatus(status));
         }
+        dryRunSecret(client, context, actual, status, now);
         status.setKeyCreationStartedAt(now.toString());
         status.setProvisioningKeySecretRef(source); // the account the new key will live on
         status.setRotationRequest(annotation(client, Labels.ROTATE)); // a fresh key answers any rotation asked so far
@@ -1226,6 +1227,39 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 throw refused.after(recorded); // reported in status, retried slowly: no key made and deleted per retry
             }
             throw e;
+        }
+    }
+
+    /** Stand-ins of a key's and its hash's shape and size for the dry run below; the API server stores nothing of them. */
+    private static final ApiKey DRY_RUN_KEY = ApiKey.of("sk-or-v1-" + "0".repeat(64));
+    private static final String DRY_RUN_HASH = "f".repeat(64);
+
+    /**
+     * Asks the API server whether it would take the Secret a new key is about to go into, before the
+     * key is made: a server-side dry run passes authorisation, quota, admission and validation and
+     * stores nothing. A refusal ends the reconcile with no key made (SecretWriteFailed). An admission
+     * webhook that cannot take dry runs, a conflict or a server error leave the judgement to the real
+     * write, which deletes its new key again when it is refused.
+     */
+    private void dryRunSecret(MaiClient client, Context<MaiClient> context, Optional<Secret> actual, MaiClientStatus status,
+            Instant now) {
+        MaiClientStatus probe = new MaiClientStatus(status);
+        probe.setKeyHash(DRY_RUN_HASH);
+        probe.setKeyCreatedAt(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        Secret desired = desiredSecret(client, DRY_RUN_KEY, probe);
+        var secrets = context.getClient().secrets().inNamespace(client.getMetadata().getNamespace());
+        try {
+            if (actual.isEmpty()) {
+                secrets.resource(desired).dryRun().create();
+            } else {
+                secrets.resource(EnvSecret.merge(actual.get(), desired)).dryRun().update();
+            }
+        } catch (KubernetesClientException e) {
+            if (SecretRefused.refusal(e) && !SecretRefused.dryRunUnsupported(e)) {
+                throw new SecretRefused(desired.getMetadata().getName(), e, new MaiClientStatus(status));
+            }
+            LOG.debugf("dry run of Secret %s/%s inconclusive (HTTP %d); the write will tell", client.getMetadata().getNamespace(),
+                    desired.getMetadata().getName(), e.getCode());
         }
     }
 
@@ -1623,6 +1657,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         /** 400, 403 (forbidden, quota) and 422: a retry with the same Secret gets the same answer. */
         static boolean refusal(KubernetesClientException e) {
             return e.getCode() == 400 || e.getCode() == 403 || e.getCode() == 422;
+        }
+
+        /**
+         * An admission webhook without {@code sideEffects: None} makes the API server refuse every dry
+         * run (400, "does not support dry run"), whatever the object: that says nothing about the write.
+         */
+        static boolean dryRunUnsupported(KubernetesClientException e) {
+            String message = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
+            return message != null && message.contains("does not support dry run");
         }
 
         SecretRefused after(MaiClientStatus recorded) {

@@ -25,8 +25,12 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What must be kept stays kept, and what the API server refuses ends in status: a retained Secret
@@ -120,31 +124,104 @@ class KeepAndRefuseTest extends OperatorHarness {
         });
     }
 
-    @Test
-    void aSecretTheApiServerRefusesIsReportedAndCostsAtMostOneKey() {
-        String ns = "keep-refused";
-        testServer.expect().post().withPath("/api/v1/namespaces/" + ns + "/secrets")
-                .andReturn(403, new StatusBuilder().withCode(403).withReason("Forbidden")
-                        .withMessage("secrets \"abc-env\" is forbidden: exceeded quota: secrets, requested: count/secrets=1")
-                        .build())
-                .always();
+    /** How API servers refuse a Secret: a quota, the schema, a webhook, a ValidatingAdmissionPolicy. */
+    static Stream<Arguments> refusals() {
+        return Stream.of(
+                Arguments.of("refused-quota", 403, "Forbidden",
+                        "secrets \"abc-env\" is forbidden: exceeded quota: secrets, requested: count/secrets=1"),
+                Arguments.of("refused-invalid", 422, "Invalid",
+                        "Secret \"abc-env\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes"),
+                Arguments.of("refused-webhook", 400, "BadRequest",
+                        "admission webhook \"secrets.policy.example\" denied the request: Secrets need label team"),
+                Arguments.of("refused-policy", 403, "Forbidden",
+                        "secrets \"abc-env\" is forbidden: ValidatingAdmissionPolicy 'no-env-secrets' with binding "
+                                + "'no-env-secrets' denied request: failed expression: object.type != 'Opaque'"));
+    }
+
+    /** The API server refuses the Secret as the dry run and as the write. */
+    private void refuseSecrets(String ns, int code, String reason, String message) {
+        for (String path : List.of("/api/v1/namespaces/" + ns + "/secrets?dryRun=All", "/api/v1/namespaces/" + ns + "/secrets")) {
+            testServer.expect().post().withPath(path)
+                    .andReturn(code, new StatusBuilder().withStatus("Failure").withCode(code).withReason(reason).withMessage(message).build())
+                    .always();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: HTTP {1}")
+    @MethodSource("refusals")
+    void aSecretTheApiServerRefusesIsReportedAndNoKeyIsMadeForIt(String ns, int code, String reason, String message) {
+        refuseSecrets(ns, code, reason, message);
         long creates = simulator().count("POST /keys");
         create(client(ns, "Delete"));
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "SecretSynced")).hasValueSatisfying(c -> {
             assertThat(c.getStatus()).isEqualTo("False");
             assertThat(c.getReason()).isEqualTo("SecretWriteFailed");
-            assertThat(c.getMessage()).contains("exceeded quota").contains("HTTP 403");
+            assertThat(c.getMessage()).contains(message).contains("HTTP " + code);
         }));
-        // people poke it: every poke is a reconcile, none may make and delete another key
+        // people poke it: every poke is a reconcile, none may make a key the Secret cannot hold
         for (int i = 0; i < 5; i++) {
             int n = i;
             edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("poke", String.valueOf(n)));
             edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", "poke-" + n));
         }
         awaitCompleteSweeps(2);
-        assertThat(simulator().count("POST /keys") - creates).as("keys made for a Secret the server refuses").isLessThanOrEqualTo(1);
+        assertThat(simulator().count("POST /keys") - creates).as("keys made for a Secret the server refuses as a dry run").isZero();
         assertThat(keysOf(get(ns, "abc"))).as("no key kept without a Secret").isEmpty();
+        assertThat(get(ns, "abc").getStatus().getKeyCreationStartedAt()).as("no create left unfinished").isNull();
         assertThat(condition(get(ns, "abc"), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+        assertThat(client.secrets().inNamespace(ns).list().getItems()).as("nothing stored by the dry runs").isEmpty();
+    }
+
+    @Test
+    void aSecretRefusedOnlyWhenWrittenCostsOneKeyWhichIsDeletedAgain() {
+        // a webhook that cannot take dry runs (sideEffects not None): the dry run says nothing, the write is refused
+        String ns = "refused-late";
+        testServer.expect().post().withPath("/api/v1/namespaces/" + ns + "/secrets?dryRun=All")
+                .andReturn(400, new StatusBuilder().withStatus("Failure").withCode(400).withReason("BadRequest")
+                        .withMessage("admission webhook \"audit.example\" does not support dry run").build())
+                .always();
+        testServer.expect().post().withPath("/api/v1/namespaces/" + ns + "/secrets")
+                .andReturn(403, new StatusBuilder().withStatus("Failure").withCode(403).withReason("Forbidden")
+                        .withMessage("admission webhook \"audit.example\" denied the request: not today").build())
+                .always();
+        long creates = simulator().count("POST /keys");
+        create(client(ns, "Delete"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "SecretSynced")).hasValueSatisfying(c -> {
+            assertThat(c.getReason()).isEqualTo("SecretWriteFailed");
+            assertThat(c.getMessage()).contains("not today").contains("HTTP 403").doesNotContain("dry run");
+        }));
+        for (int i = 0; i < 5; i++) {
+            int n = i;
+            edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("poke", String.valueOf(n)));
+        }
+        awaitCompleteSweeps(2);
+        assertThat(simulator().count("POST /keys") - creates).as("keys made for a Secret refused only when written").isEqualTo(1);
+        assertThat(simulator().liveKeys()).as("the key made for it is deleted again")
+                .noneMatch(k -> k.name.contains(get(ns, "abc").getMetadata().getUid()));
+    }
+
+    @Test
+    void aRefusedSecretIsTriedAgainWhenTheSpecChangesNotOnEveryReconcile() {
+        String ns = "refused-once";
+        testServer.expect().post().withPath("/api/v1/namespaces/" + ns + "/secrets?dryRun=All")
+                .andReturn(403, new StatusBuilder().withStatus("Failure").withCode(403).withReason("Forbidden")
+                        .withMessage("secrets \"abc-env\" is forbidden: exceeded quota: secrets").build())
+                .once();
+        long creates = simulator().count("POST /keys");
+        create(client(ns, "Delete"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "SecretSynced"))
+                .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("SecretWriteFailed")));
+        // the quota is raised; a requested rotation (which reconciles) does not make the operator try again at once
+        edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", "now"));
+        awaitCompleteSweeps(2);
+        assertThat(condition(get(ns, "abc"), "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("SecretWriteFailed"));
+        assertThat(simulator().count("POST /keys") - creates).as("no key before a retry").isZero();
+        // a spec change is tried at once (the slow retry, 5 minutes, is JOSDK's timer, not the test clock)
+        edit(ns, "abc", m -> m.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("12")));
+        MaiClient ready = awaitReady(ns, "abc");
+        assertThat(keysOf(ready)).singleElement().satisfies(k ->
+                assertThat(data(secret(ns, "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(k.secret));
+        assertThat(simulator().count("POST /keys") - creates).isEqualTo(1);
     }
 
     @Test

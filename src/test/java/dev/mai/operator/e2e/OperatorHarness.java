@@ -7,6 +7,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.reconciler.DigestKey;
 import dev.mai.operator.reconciler.InstallationId;
 import dev.mai.operator.testing.BudgetWatch;
+import dev.mai.operator.testing.DryRun;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
@@ -73,6 +74,8 @@ abstract class OperatorHarness {
     void testClient() {
         current = testServer;
         client = testServer.getClient();
+        // the mock stores what a dry run sends; the operator dry-runs a Secret before it makes a key for it
+        DryRun.install(testServer.getKubernetesMockServer());
         synchronized (OperatorHarness.class) {
             if (watched != testServer || budgets == null) {
                 if (budgets != null) {
