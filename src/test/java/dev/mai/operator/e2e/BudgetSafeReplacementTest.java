@@ -11,6 +11,8 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import dev.mai.operator.testing.TestClock;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import jakarta.inject.Inject;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -101,6 +103,49 @@ class BudgetSafeReplacementTest extends OperatorHarness {
         client.secrets().inNamespace("b-secret").withName("abc-env").delete();
         assertReplacedWithWhatWasLeft("b-secret", old);
         assertThat(old.limit).as("the old key was frozen at its spend before it was replaced").isEqualByComparingTo("60");
+    }
+
+    @Test
+    void anOldCopyOfTheSecretPutBackFreezesAndSettlesTheCurrentKeyBeforeItIsRevoked() {
+        String ns = "b-oldcopy";
+        MaiClient mc = Clients.with(Clients.maiClient(ns, "abc", "Budget Safe Co", "100"), s -> s.setLimitReset("monthly"));
+        mc.getMetadata().setAnnotations(new java.util.HashMap<>());
+        create(mc);
+        OpenRouterSimulator.Key first = keysOf(awaitReady(ns, "abc")).get(0);
+        Secret oldCopy = secret(ns, "abc-env");
+        clock.advance(Duration.ofMinutes(6));
+        edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", "1"));
+        await().atMost(PATIENCE).until(() -> first.deleted);
+        OpenRouterSimulator.Key current = keysOf(awaitReady(ns, "abc")).get(0);
+        simulator().spend(current.hash, new BigDecimal("60"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(get(ns, "abc").getStatus().getUsage()).isEqualTo("60.00"));
+        simulator().clearRequests();
+
+        // someone puts back the Secret as it was before the rotation (a backup, an old manifest): the current key
+        // may have been copied out meanwhile, so it is replaced; what it spent stays spent
+        client.secrets().inNamespace(ns).withName("abc-env").edit(s -> new SecretBuilder(s)
+                .withData(oldCopy.getData())
+                .editMetadata().withAnnotations(oldCopy.getMetadata().getAnnotations()).endMetadata()
+                .build());
+        assertReplacedWithWhatWasLeft(ns, current);
+        assertThat(current.limit.compareTo(new BigDecimal("60")) <= 0 || current.disabled)
+                .as("the replaced key was frozen at its spend before it was deleted (limit %s, disabled %s)", current.limit, current.disabled)
+                .isTrue();
+        var requests = simulator().requests();
+        int frozen = -1;
+        int deleted = -1;
+        for (int i = 0; i < requests.size(); i++) {
+            var r = requests.get(i);
+            if (r.path().endsWith(current.hash) && r.method().equals("PATCH") && frozen < 0) {
+                frozen = i;
+            }
+            if (r.path().endsWith(current.hash) && r.method().equals("DELETE")) {
+                deleted = i;
+            }
+        }
+        assertThat(frozen).as("a PATCH freezing the replaced key").isNotNegative();
+        assertThat(deleted).as("its DELETE, after the freeze").isGreaterThan(frozen);
+        assertThat(first.deleted).as("the key of the old copy stays deleted").isTrue();
     }
 
     @Test
