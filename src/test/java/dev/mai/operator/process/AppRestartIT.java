@@ -7,6 +7,7 @@ import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
@@ -35,7 +36,8 @@ class AppRestartIT {
     void aRestartedOperatorLeavesTheWorkloadsAlone() throws Exception {
         Files.createDirectories(WORK);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
-                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"));
+                BudgetWatch budgets = BudgetWatch.start(cluster.client(), openRouter)) {
             Map<String, String> env = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
             env.put("MAI_VALIDATION_INTERVAL", "1s");
             KubernetesClient client = cluster.client();
@@ -69,6 +71,9 @@ class AppRestartIT {
             assertThat(revision(client, "abc-app")).isEqualTo(revision);
             assertThat(revision(client, "worker")).isEqualTo(revision);
             assertThat(openRouter.count("POST /keys")).isEqualTo(1);
+            // the simulator judged every create and PATCH against what each MaiClient's spec allowed
+            assertThat(openRouter.takeBudgetBreaches()).as("requests after which a client's keys could spend more than its limit").isEmpty();
+            assertThat(openRouter.takeZeroLimitRequests()).as("requests with limit: 0").isEmpty();
         }
     }
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.ApiRequests.ApiRequest;
 import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
@@ -43,7 +44,8 @@ class LeaderElectionIT {
     void oneReplicaWorksAndTheStandbyTakesOverWhenItDies() throws Exception {
         Files.createDirectories(WORK);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(200);
-                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"));
+                BudgetWatch budgets = BudgetWatch.start(cluster.client(), openRouter)) {
             Map<String, String> base = OperatorProcess.environment(cluster, openRouter, WORK, NAMESPACE);
             KubernetesClient client = cluster.client();
 
@@ -127,6 +129,9 @@ class LeaderElectionIT {
             }
             // logs, /q/metrics, every request body the API server and the simulator received (events and statuses among them)
             assertThat(cluster.leaks(openRouter, List.of("a.log", "b.log", "c.log").stream().map(WORK::resolve).toList())).isEmpty();
+            // the simulator judged every create and PATCH against what each MaiClient's spec allowed
+            assertThat(openRouter.takeBudgetBreaches()).as("requests after which a client's keys could spend more than its limit").isEmpty();
+            assertThat(openRouter.takeZeroLimitRequests()).as("requests with limit: 0").isEmpty();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.reconciler.Names;
 import dev.mai.operator.testing.ApiRequests;
 import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
@@ -37,7 +38,8 @@ class TwoInstallationsIT {
     void twoInstallationsOnOneAccountNeverTouchEachOthersKeys() throws Exception {
         Files.createDirectories(WORK);
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
-                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"));
+                BudgetWatch budgets = BudgetWatch.start(cluster.client(), openRouter)) {
             Map<String, String> base = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
             String managementKey = Files.readString(Path.of(base.get("MAI_PROVISIONING_KEY_FILE")));
             KubernetesClient client = cluster.client();
@@ -108,6 +110,9 @@ class TwoInstallationsIT {
             }
             // logs, /q/metrics, every request body the API server and the simulator received (events and statuses among them)
             assertThat(cluster.leaks(openRouter, List.of("a.log", "b.log").stream().map(WORK::resolve).toList())).isEmpty();
+            // the simulator judged every create and PATCH against what each MaiClient's spec allowed
+            assertThat(openRouter.takeBudgetBreaches()).as("requests after which a client's keys could spend more than its limit").isEmpty();
+            assertThat(openRouter.takeZeroLimitRequests()).as("requests with limit: 0").isEmpty();
         }
     }
 
