@@ -224,6 +224,52 @@ class KeepAndRefuseTest extends OperatorHarness {
         assertThat(simulator().count("POST /keys") - creates).isEqualTo(1);
     }
 
+    /** How API servers refuse an app object: the schema, a quota, a policy. */
+    static Stream<Arguments> appRefusals() {
+        return Stream.of(
+                Arguments.of("app-invalid", "/apis/apps/v1/namespaces/app-invalid/deployments", "Deployment", 422, "Invalid",
+                        "Deployment.apps \"abc-app\" is invalid: spec.template.spec.containers[0].resources.limits: "
+                                + "Invalid value: \"9\": must be less than or equal to cpu limit"),
+                Arguments.of("app-quota", "/api/v1/namespaces/app-quota/services", "Service", 403, "Forbidden",
+                        "services \"abc-app\" is forbidden: exceeded quota: services, requested: services=1"),
+                Arguments.of("app-policy", "/api/v1/namespaces/app-policy/persistentvolumeclaims", "PersistentVolumeClaim", 403,
+                        "Forbidden", "persistentvolumeclaims \"abc-data\" is forbidden: ValidatingAdmissionPolicy "
+                                + "'no-storage' with binding 'no-storage' denied request"));
+    }
+
+    @ParameterizedTest(name = "{2}: HTTP {3}")
+    @MethodSource("appRefusals")
+    void anAppObjectTheApiServerRefusesIsReportedAfterTheSecretAndStatus(String ns, String path, String kind, int code,
+            String reason, String message) {
+        testServer.expect().post().withPath(path)
+                .andReturn(code, new StatusBuilder().withStatus("Failure").withCode(code).withReason(reason).withMessage(message).build())
+                .always();
+        long creates = simulator().count("POST /keys");
+        create(ClientAppTest.withApp(ns, "abc", ClientAppTest.storage("1Gi")));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            MaiClient mc = get(ns, "abc");
+            assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("AppRejected");
+                assertThat(c.getMessage()).contains(kind + " refused by the API server (HTTP " + code + ")").contains(message);
+            });
+            assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            assertThat(condition(mc, "KeyProvisioned")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+            assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+        });
+        // every reconcile meets the refusal again: none makes another key
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            edit(ns, "abc", m -> m.getSpec().getApp().setEnv(List.of(new io.fabric8.kubernetes.api.model.EnvVar("POKE", "" + n, null))));
+        }
+        awaitCompleteSweeps(2);
+        assertThat(simulator().count("POST /keys") - creates).as("keys made while an app object is refused").isEqualTo(1);
+        MaiClient mc = get(ns, "abc");
+        assertThat(keysOf(mc)).singleElement().satisfies(k ->
+                assertThat(data(secret(ns, "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(k.secret));
+        assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("AppRejected"));
+    }
+
     @Test
     void anAppDeploymentNameTakenByAnotherWorkloadIsReportedNotLeftProgressing() {
         String ns = "keep-app";
