@@ -62,7 +62,7 @@ image: package
 	docker build -f src/main/docker/Dockerfile.jvm -t $(IMAGE) .
 
 ## deploy: the CRD, then the operator (deploy/) on the current kubeconfig's cluster
-##         (fill the management-key Secret first: deploy/operator/management-key-secret.yaml)
+##         (create the management-key Secret first: README, Install, step 3)
 deploy:
 	kubectl apply -f crds/$(CRD)
 	kubectl apply -k deploy

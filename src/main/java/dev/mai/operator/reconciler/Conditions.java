@@ -138,6 +138,22 @@ public final class Conditions {
     }
 
     /**
+     * The conditions still at "Not reconciled yet" after a reconcile stopped at {@code blocker} (a
+     * condition that needs a person) say so, instead of sending people to look for a missing operator.
+     */
+    public static void blockedBy(MaiClientStatus status, String blocker, Long generation, Instant now) {
+        Condition cause = find(status, blocker).orElse(null);
+        if (cause == null) {
+            return;
+        }
+        for (String type : List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID, ROTATING)) {
+            find(status, type).filter(c -> UNKNOWN.equals(c.getStatus()) && Reason.PENDING.equals(c.getReason()))
+                    .ifPresent(c -> set(status, type, UNKNOWN, cause.getReason(), "Waits for " + blocker + " (" + cause.getReason()
+                            + ") to be resolved", generation, now));
+        }
+    }
+
+    /**
      * Ready from its parts: False with the reason of the first False part, else Unknown with the
      * first Unknown part's, else True.
      */

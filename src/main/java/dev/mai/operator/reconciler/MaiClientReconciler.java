@@ -263,6 +263,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             if (refused.cause().isPresent()) {
                 Conditions.set(reported, SECRET_SYNCED, FALSE, Reason.SECRET_WRITE_FAILED, refused.getMessage(), generation, now);
             }
+            Conditions.blockedBy(reported, SECRET_SYNCED, generation, now);
             Conditions.deriveReady(reported, generation, now);
             warnOnChange(client, before, reported, SECRET_SYNCED);
             return commit(client, context, before, reported).rescheduleAfter(SLOW_RETRY);
@@ -359,6 +360,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         } catch (SecretConflict conflict) {
             Conditions.initialise(status, generation, now);
             Conditions.set(status, SECRET_SYNCED, FALSE, Reason.SECRET_CONFLICT, conflict.getMessage(), generation, now);
+            Conditions.blockedBy(status, SECRET_SYNCED, generation, now);
             Conditions.deriveReady(status, generation, now);
             warnOnChange(client, before, status, SECRET_SYNCED);
             return commit(client, context, before, status).rescheduleAfter(SLOW_RETRY);
@@ -624,7 +626,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Secret desired = desiredSecret(client, key.get(), status);
         secret.ifPresent(actual -> EnvSecret.keepRevision(actual, desired));
         if (secret.isEmpty() || !EnvSecret.inSync(secret.get(), desired)) {
-            writeSecret(client, context, secret, desired);
+            try {
+                writeSecret(client, context, secret, desired);
+            } catch (SecretRefused refused) {
+                throw new SecretRefused(secretName, refused.cause().orElse(null), null, secret.isPresent());
+            }
         }
         String revision = desired.getMetadata().getAnnotations().get(Labels.ENV_REVISION);
         status.setSecretName(secretName);
@@ -706,6 +712,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         status.setNextRotationAt(nextRotation(client, status.getKeyCreatedAt())
                 .map(at -> requested.filter(r -> r.isBefore(at)).orElse(at)).or(() -> requested)
                 .map(Instant::toString).orElse(null));
+        if (rotationWaitsForBudget && remaining.isEmpty()) {
+            // a due rotation (scheduled or asked for) would leave the new key nothing to spend: it runs after the reset
+            String at = Optional.ofNullable(status.getNextLimitResetAt()).orElse(status.getNextRotationAt());
+            status.setNextRotationAt(at);
+            Conditions.set(status, ROTATING, FALSE, Reason.IDLE, "A rotation is due and waits for the limit reset"
+                    + (at == null ? "" : " at " + at) + ": a new key now would start with nothing to spend", generation, now);
+        }
         Duration recheck = null;
         if (verdict == KeyLifecycle.Verdict.NOT_YET && figures != null && !figures.disabled()) {
             recheck = awaitNewKey(client, status, now);
@@ -716,6 +729,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         SweepGap.show(before, status, sweep().flatMap(s -> s.gap(client, checked)), now);
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_VALID);
+        if (hasReason(status, APP_READY, Reason.APP_REJECTED)) {
+            warnOnChange(client, before, status, APP_READY); // needs a person; a rollout in progress is no news
+        }
         UpdateControl<MaiClient> done = commit(client, context, before, status);
         List<Duration> rechecks = new ArrayList<>();
         Optional.ofNullable(recheck).ifPresent(rechecks::add);
@@ -839,7 +855,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 default -> failed.getKey();
             };
             String said = k.getStatus() != null && k.getStatus().getMessage() != null ? k.getStatus().getMessage() : k.getMessage();
-            parts.add(what + " refused by the API server (HTTP " + k.getCode() + "): " + ApiKey.scrub(said));
+            parts.add(what + " refused by the API server (HTTP " + k.getCode() + "): " + ApiKey.scrub(said)
+                    + (k.getCode() == 409 ? " (an object of that name exists and is not this MaiClient's: delete or rename "
+                            + "that object, or re-create the MaiClient under another name)" : ""));
         }
         parts.sort(String::compareTo);
         return Optional.of(String.join("; ", parts));
@@ -1317,6 +1335,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     }
 
     /** When the replaced keys' spend stops counting, as status messages put it. */
+    /** "; raise spec.spendingLimit {@code what}" when the limit resets (else {@link #resetsAt} says so already). */
+    private static String orRaise(MaiClientStatus status, String what) {
+        return status.getCarriedUntil() == null && status.getNextLimitResetAt() == null ? "" : "; raise spec.spendingLimit " + what;
+    }
+
     private static String resetsAt(MaiClientStatus status) {
         String at = Optional.ofNullable(status.getCarriedUntil()).orElse(status.getNextLimitResetAt());
         return at == null ? "spec.spendingLimit is raised (the limit does not reset)"
@@ -1334,10 +1357,13 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Long generation = client.getMetadata().getGeneration();
         String message = "The period's budget of " + Money.format(Money.limit(client.getSpec().getSpendingLimit()))
                 + " is used up by this client's replaced keys (" + Optional.ofNullable(status.getCarriedUsageInPeriod()).orElse("0")
-                + " spent in this period): no new key is created until " + resetsAt(status);
+                + " spent in this period): no new key is created until " + resetsAt(status) + orRaise(status, "for a key with the difference now");
         Conditions.initialise(status, generation, now);
         Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.LIMIT_EXHAUSTED, message, generation, now);
         Conditions.set(status, KEY_VALID, FALSE, Reason.LIMIT_EXHAUSTED, message, generation, now);
+        // no key, so no Secret holds one: pods that read it by secretKeyRef do not start until there is a key
+        Conditions.set(status, SECRET_SYNCED, FALSE, Reason.LIMIT_EXHAUSTED, "Secret " + Names.secretName(client)
+                + " holds no usable key: no key is created until " + resetsAt(status) + orRaise(status, "for one now"), generation, now);
         Conditions.deriveReady(status, generation, now);
         warnOnChange(client, before, status, KEY_PROVISIONED);
         UpdateControl<MaiClient> done = commit(client, context, before, status);
@@ -1381,7 +1407,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             // disabled by this operator although the spec does not brake: the period's budget is used up
             Conditions.set(status, KEY_VALID, FALSE, Reason.LIMIT_EXHAUSTED, "The period's budget of "
                     + Money.format(Money.limit(client.getSpec().getSpendingLimit())) + " is used up by this client's "
-                    + "keys; the key is disabled (never given a limit of 0) until " + resetsAt(status) + ", then enabled again",
+                    + "keys; the key is disabled (never given a limit of 0) until " + resetsAt(status) + ", then enabled again"
+                    + orRaise(status, "to enable it now"),
                     generation, now);
         } else if (key.disabled()) {
             Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_DISABLED,
@@ -1645,10 +1672,17 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         private final transient KubernetesClientException cause;
 
         SecretRefused(String name, KubernetesClientException cause, MaiClientStatus status) {
+            this(name, cause, status, false);
+        }
+
+        /** {@code keyKept}: the Secret was refused an update with the key it holds already (new values, no new key). */
+        SecretRefused(String name, KubernetesClientException cause, MaiClientStatus status, boolean keyKept) {
             super(cause == null ? "" : "The API server refused to write Secret " + name + " (HTTP " + cause.getCode() + "): "
                     + ApiKey.scrub(cause.getStatus() != null && cause.getStatus().getMessage() != null
                             ? cause.getStatus().getMessage() : String.valueOf(cause.getMessage()))
-                    + ". No key is kept meanwhile; retried every " + SLOW_RETRY.toMinutes() + " minutes or when the spec changes",
+                    + (keyKept ? ". The key is kept and the Secret still holds its previous values"
+                            : ". No new key is kept until the server accepts the Secret")
+                    + "; tried again every " + SLOW_RETRY.toMinutes() + " minutes or when the spec changes",
                     null, false, false);
             this.status = status;
             this.cause = cause;

@@ -121,7 +121,7 @@ class ArgoCdHealthCheckTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"InvalidSpec", "ProvisioningKeyMissing", "ProvisioningKeyRejected", "ProvisioningKeyChanged", "KeyOwnedElsewhere",
-            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "KeyDisabledOutside", "KeyRevoked", "LimitExhausted", "RolloutStuck"})
+            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "SecretWriteFailed", "AppRejected", "KeyDisabledOutside", "KeyRevoked", "LimitExhausted", "RolloutStuck"})
     void terminalReasonsAreDegradedWithTheReasonAndMessage(String reason) throws IOException {
         Map<String, String> health = health(ready("False", reason, "what to do"));
         assertThat(health).containsEntry("status", "Degraded").containsEntry("message", reason + ": what to do");

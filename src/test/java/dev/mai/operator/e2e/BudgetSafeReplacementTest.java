@@ -149,6 +149,31 @@ class BudgetSafeReplacementTest extends OperatorHarness {
     }
 
     @Test
+    void aRotationThatWouldLeaveNothingToSpendShowsThatItWaitsForTheReset() {
+        String ns = "b-rotate-spent";
+        moveClocks(Instant.parse("2026-12-15T12:00:00Z"));
+        MaiClient mc = Clients.with(Clients.maiClient(ns, "abc", "Spent Co", "100"), s -> s.setLimitReset("monthly"));
+        mc.getMetadata().setAnnotations(new java.util.HashMap<>());
+        create(mc);
+        OpenRouterSimulator.Key key = keysOf(awaitReady(ns, "abc")).get(0);
+        simulator().spend(key.hash, new BigDecimal("100"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(get(ns, "abc").getStatus().getUsage()).isEqualTo("100.00"));
+        moveClocks(Instant.parse("2026-12-15T12:10:00Z")); // past the 5-minute spacing of asked-for rotations
+        edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", "1"));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            var status = get(ns, "abc").getStatus();
+            assertThat(status.getNextRotationAt()).as("when the rotation will run").isEqualTo(status.getNextLimitResetAt()).isNotNull();
+            assertThat(condition(get(ns, "abc"), "Rotating")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getMessage()).contains("waits for the limit reset at " + status.getNextLimitResetAt());
+            });
+        });
+        awaitCompleteSweeps(2);
+        assertThat(creates(get(ns, "abc"))).as("no key with nothing to spend").isEqualTo(1);
+        assertThat(key.deleted).isFalse();
+    }
+
+    @Test
     void aKeyDeletedOnOpenRouterDoesNotHandOutFreshBudget() {
         OpenRouterSimulator.Key old = spent60("b-revoked");
         simulator().deleteOutside(old.hash);
@@ -197,6 +222,11 @@ class BudgetSafeReplacementTest extends OperatorHarness {
                 assertThat(c.getReason()).isEqualTo("LimitExhausted");
             });
             assertThat(old.disabled).as("the old key spent all of its limit: disabled, not left to its next period").isTrue();
+            assertThat(condition(now, "SecretSynced")).as("no key, so no Secret with one").hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("LimitExhausted");
+                assertThat(c.getMessage()).contains("holds no usable key").contains("raise spec.spendingLimit");
+            });
         });
         awaitCompleteSweeps(3);
         assertThat(creates(mc)).as("no key with nothing to spend").isEqualTo(1);

@@ -268,6 +268,31 @@ class KeepAndRefuseTest extends OperatorHarness {
         assertThat(keysOf(mc)).singleElement().satisfies(k ->
                 assertThat(data(secret(ns, "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(k.secret));
         assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("AppRejected"));
+        assertThat(events(ns, "abc")).filteredOn(e -> "AppRejected".equals(e.getReason())).as("one Warning, not one per reconcile")
+                .singleElement().satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+    }
+
+    @Test
+    void aSecretUpdateTheApiServerRefusesKeepsTheKeyAndSaysSo() {
+        String ns = "refused-update";
+        create(client(ns, "Delete"));
+        MaiClient ready = awaitReady(ns, "abc");
+        OpenRouterSimulator.Key key = keysOf(ready).get(0);
+        testServer.expect().put().withPath("/api/v1/namespaces/" + ns + "/secrets/abc-env")
+                .andReturn(403, new StatusBuilder().withStatus("Failure").withCode(403).withReason("Forbidden")
+                        .withMessage("admission webhook \"secrets.policy.example\" denied the request: frozen").build())
+                .always();
+        long creates = simulator().count("POST /keys");
+        edit(ns, "abc", m -> m.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("12")));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "SecretSynced")).hasValueSatisfying(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo("SecretWriteFailed");
+            assertThat(c.getMessage()).contains("frozen").contains("The key is kept").doesNotContain("No new key");
+        }));
+        awaitCompleteSweeps(2);
+        assertThat(simulator().count("POST /keys") - creates).as("no key made for a Secret update").isZero();
+        assertThat(key.deleted).isFalse();
+        assertThat(data(secret(ns, "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(key.secret);
     }
 
     @Test

@@ -111,6 +111,11 @@ class SecretDriftTest extends OperatorHarness {
             MaiClient mc = get("d-foreign", "abc");
             assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("SecretConflict"));
             assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+            // the other conditions say what they wait for, not "Not reconciled yet"
+            assertThat(condition(mc, "KeyProvisioned")).hasValueSatisfying(c -> {
+                assertThat(c.getReason()).isEqualTo("SecretConflict");
+                assertThat(c.getMessage()).contains("Waits for SecretSynced");
+            });
         });
         Secret after = secret("d-foreign", "abc-env");
         assertThat(after.getData()).isEqualTo(foreign.getData());

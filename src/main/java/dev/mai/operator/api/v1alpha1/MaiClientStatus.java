@@ -70,7 +70,9 @@ public class MaiClientStatus {
             + "spec.provisioningKeySecretRef (held by a finalizer meanwhile), or absent for the operator-wide key.")
     private ProvisioningKeyRef provisioningKeySecretRef;
 
-    @JsonPropertyDescription("When the scheduled rotation (spec.rotation) replaces the current key.")
+    @JsonPropertyDescription("When the current key is next replaced: by the schedule (spec.rotation), by a rotation asked for "
+            + "with mai.dev/rotate that waits for its 5-minute spacing, or, when a due rotation would leave the new key "
+            + "nothing to spend, at the limit reset.")
     private String nextRotationAt;
 
     @JsonPropertyDescription("The value of the annotation mai.dev/rotate last acted on.")
