@@ -37,6 +37,32 @@ public final class ApiKey {
         return text == null ? null : SHAPE.matcher(text).replaceAll("sk-or-v1-***");
     }
 
+    /**
+     * {@link #scrub(String)}, and also every longer-than-8-character {@code secret} given, as it is and
+     * in standard and URL-safe base64 (each alignment it can have inside a longer encoded value: the
+     * characters that depend on its neighbours left out), for texts that may quote a Secret's data.
+     */
+    public static String scrub(String text, java.util.Collection<String> secrets) {
+        String out = scrub(text);
+        if (out == null) {
+            return null;
+        }
+        for (String secret : secrets) {
+            if (secret == null || secret.length() < 9) {
+                continue;
+            }
+            out = out.replace(secret, "***");
+            for (int shift = 0; shift < 3; shift++) {
+                byte[] bytes = ("\0\0".substring(0, shift) + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                for (java.util.Base64.Encoder encoder : java.util.List.of(java.util.Base64.getEncoder(), java.util.Base64.getUrlEncoder())) {
+                    String encoded = encoder.encodeToString(bytes);
+                    out = out.replace(encoded.substring(4, encoded.length() - 4), "***");
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ApiKey k && k.value.equals(value);

@@ -261,6 +261,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             reported.setObservedGeneration(generation);
             Conditions.initialise(reported, generation, now);
             if (refused.cause().isPresent()) {
+                // its time is the last refused attempt (not the first): the slow retry counts from it, so a
+                // refusal only the real write sees costs at most one key per SLOW_RETRY, not one per reconcile
+                Conditions.remove(reported, SECRET_SYNCED);
                 Conditions.set(reported, SECRET_SYNCED, FALSE, Reason.SECRET_WRITE_FAILED, refused.getMessage(), generation, now);
             }
             Conditions.blockedBy(reported, SECRET_SYNCED, generation, now);
@@ -629,7 +632,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             try {
                 writeSecret(client, context, secret, desired);
             } catch (SecretRefused refused) {
-                throw new SecretRefused(secretName, refused.cause().orElse(null), null, secret.isPresent());
+                throw new SecretRefused(secretName, refused.cause().orElse(null), null, secret.isPresent(), desired);
             }
         }
         String revision = desired.getMetadata().getAnnotations().get(Labels.ENV_REVISION);
@@ -1223,9 +1226,14 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     : ((SecretRefused) e).cause().map(KubernetesClientException::getCode).orElse(0);
             // the write may have happened after all (a retried request answered by a conflict): the Secret decides
             String name = Names.secretName(client);
-            Optional<Secret> stored = findSecret(client, context, name, true)
-                    .filter(s -> EnvSecret.stored(s, client.getMetadata().getUid(), null, digestKey.get())
-                            .map(k -> k.hash().equals(created.info().hash())).orElse(false));
+            Optional<Secret> stored;
+            try {
+                stored = findSecret(client, context, name, true)
+                        .filter(s -> EnvSecret.stored(s, client.getMetadata().getUid(), null, digestKey.get())
+                                .map(k -> k.hash().equals(created.info().hash())).orElse(false));
+            } catch (SecretConflict conflict) {
+                stored = Optional.empty(); // someone else's Secret took the name meanwhile: the new key is nobody's
+            }
             if (stored.isPresent()) {
                 status.setKeyCreationStartedAt(null);
                 return new NewKey(created, minted.owned(), stored.get());
@@ -1274,7 +1282,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
         } catch (KubernetesClientException e) {
             if (SecretRefused.refusal(e) && !SecretRefused.dryRunUnsupported(e)) {
-                throw new SecretRefused(desired.getMetadata().getName(), e, new MaiClientStatus(status));
+                throw new SecretRefused(desired.getMetadata().getName(), e, new MaiClientStatus(status), false, desired);
             }
             LOG.debugf("dry run of Secret %s/%s inconclusive (HTTP %d); the write will tell", client.getMetadata().getNamespace(),
                     desired.getMetadata().getName(), e.getCode());
@@ -1438,7 +1446,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     : context.resourceOperations().update(EnvSecret.merge(actual.get(), desired), informer);
         } catch (KubernetesClientException e) {
             if (SecretRefused.refusal(e)) {
-                throw new SecretRefused(desired.getMetadata().getName(), e, null);
+                throw new SecretRefused(desired.getMetadata().getName(), e, null, false, desired);
             }
             throw e;
         }
@@ -1672,20 +1680,41 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         private final transient KubernetesClientException cause;
 
         SecretRefused(String name, KubernetesClientException cause, MaiClientStatus status) {
-            this(name, cause, status, false);
+            this(name, cause, status, false, null);
         }
 
-        /** {@code keyKept}: the Secret was refused an update with the key it holds already (new values, no new key). */
-        SecretRefused(String name, KubernetesClientException cause, MaiClientStatus status, boolean keyKept) {
+        /**
+         * {@code keyKept}: the Secret was refused an update with the key it holds already (new values, no
+         * new key). {@code sent}: the Secret sent, whose values are kept out of the server's words (an
+         * admission policy may quote the object).
+         */
+        SecretRefused(String name, KubernetesClientException cause, MaiClientStatus status, boolean keyKept, Secret sent) {
             super(cause == null ? "" : "The API server refused to write Secret " + name + " (HTTP " + cause.getCode() + "): "
                     + ApiKey.scrub(cause.getStatus() != null && cause.getStatus().getMessage() != null
-                            ? cause.getStatus().getMessage() : String.valueOf(cause.getMessage()))
+                            ? cause.getStatus().getMessage() : String.valueOf(cause.getMessage()), valuesOf(sent))
                     + (keyKept ? ". The key is kept and the Secret still holds its previous values"
                             : ". No new key is kept until the server accepts the Secret")
                     + "; tried again every " + SLOW_RETRY.toMinutes() + " minutes or when the spec changes",
                     null, false, false);
             this.status = status;
             this.cause = cause;
+        }
+
+        /** The values of a Secret sent that hold the key (the key and the .env), encoded as sent and decoded. */
+        private static List<String> valuesOf(Secret sent) {
+            List<String> values = new ArrayList<>();
+            for (String item : List.of(EnvSecret.API_KEY, EnvSecret.DOTENV)) {
+                Optional.ofNullable(sent).map(Secret::getData).map(d -> d.get(item)).ifPresent(encoded -> {
+                    values.add(encoded);
+                    try {
+                        values.add(new String(java.util.Base64.getDecoder().decode(encoded), java.nio.charset.StandardCharsets.UTF_8));
+                    } catch (IllegalArgumentException notBase64) {
+                        // sent as it is
+                    }
+                });
+                Optional.ofNullable(sent).map(Secret::getStringData).map(d -> d.get(item)).ifPresent(values::add);
+            }
+            return values;
         }
 
         /** 400, 403 (forbidden, quota) and 422: a retry with the same Secret gets the same answer. */

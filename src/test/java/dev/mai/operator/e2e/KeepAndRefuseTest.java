@@ -184,20 +184,32 @@ class KeepAndRefuseTest extends OperatorHarness {
                 .andReturn(403, new StatusBuilder().withStatus("Failure").withCode(403).withReason("Forbidden")
                         .withMessage("admission webhook \"audit.example\" denied the request: not today").build())
                 .always();
-        long creates = simulator().count("POST /keys");
         create(client(ns, "Delete"));
+        String uid = get(ns, "abc").getMetadata().getUid();
+        // this client's creates only: the clock moves below, and other classes' clients wake up with it
+        java.util.function.LongSupplier made = () -> simulator().count(r -> r.operation().equals("POST /keys") && r.body().contains(uid));
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "SecretSynced")).hasValueSatisfying(c -> {
             assertThat(c.getReason()).isEqualTo("SecretWriteFailed");
             assertThat(c.getMessage()).contains("not today").contains("HTTP 403").doesNotContain("dry run");
         }));
-        for (int i = 0; i < 5; i++) {
-            int n = i;
-            edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("poke", String.valueOf(n)));
+        // reconciles (a requested rotation starts one) within the slow retry make no key; after it, one more
+        for (int round = 1; round <= 3; round++) {
+            for (int i = 0; i < 3; i++) {
+                String value = round + "-" + i;
+                edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", value));
+            }
+            awaitCompleteSweeps(2);
+            assertThat(made.getAsLong()).as("keys made for a Secret refused only when written, round " + round)
+                    .isEqualTo(round);
+            assertThat(simulator().liveKeys()).as("the key made for it is deleted again")
+                    .noneMatch(k -> k.name.contains(uid));
+            clock.advance(Duration.ofMinutes(4)); // 4 minutes, then 8: the slow retry counts from the last refusal
+            String late = "late-" + round;
+            edit(ns, "abc", m -> m.getMetadata().getAnnotations().put("mai.dev/rotate", late));
+            awaitCompleteSweeps(2);
+            assertThat(made.getAsLong()).as("none within 5 minutes of the last refusal").isEqualTo(round);
+            clock.advance(Duration.ofMinutes(2));
         }
-        awaitCompleteSweeps(2);
-        assertThat(simulator().count("POST /keys") - creates).as("keys made for a Secret refused only when written").isEqualTo(1);
-        assertThat(simulator().liveKeys()).as("the key made for it is deleted again")
-                .noneMatch(k -> k.name.contains(get(ns, "abc").getMetadata().getUid()));
     }
 
     @Test
@@ -273,6 +285,28 @@ class KeepAndRefuseTest extends OperatorHarness {
     }
 
     @Test
+    void aForeignSecretCreatedWhileTheKeyIsMadeLeavesNoKeyBehind() {
+        String ns = "refused-race";
+        simulator().createAnswerDelay(Duration.ofSeconds(2));
+        try {
+            create(client(ns, "Delete"));
+            await().atMost(PATIENCE).until(() -> get(ns, "abc").getStatus() != null
+                    && get(ns, "abc").getStatus().getKeyCreationStartedAt() != null);
+            client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("abc-env")
+                    .withNamespace(ns).endMetadata().addToData("mine", "eWVz").build()).create(); // "yes"
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "SecretSynced"))
+                    .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("SecretConflict")));
+        } finally {
+            simulator().createAnswerDelay(Duration.ZERO);
+        }
+        String uid = get(ns, "abc").getMetadata().getUid();
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(simulator().liveKeys()).as("the key made meanwhile is deleted")
+                .noneMatch(k -> k.name.contains(uid)));
+        assertThat(simulator().count(r -> r.operation().equals("POST /keys") && r.body().contains(uid))).isEqualTo(1);
+        assertThat(data(secret(ns, "abc-env"), "mine")).as("the other Secret is left alone").isEqualTo("yes");
+    }
+
+    @Test
     void aSecretUpdateTheApiServerRefusesKeepsTheKeyAndSaysSo() {
         String ns = "refused-update";
         create(client(ns, "Delete"));
@@ -280,14 +314,18 @@ class KeepAndRefuseTest extends OperatorHarness {
         OpenRouterSimulator.Key key = keysOf(ready).get(0);
         testServer.expect().put().withPath("/api/v1/namespaces/" + ns + "/secrets/abc-env")
                 .andReturn(403, new StatusBuilder().withStatus("Failure").withCode(403).withReason("Forbidden")
-                        .withMessage("admission webhook \"secrets.policy.example\" denied the request: frozen").build())
+                        // a policy that quotes the object it refuses: the key's bytes must not reach status or events
+                        .withMessage("admission webhook \"secrets.policy.example\" denied the request: frozen; data."
+                                + "OPENROUTER_API_KEY=" + secret(ns, "abc-env").getData().get("OPENROUTER_API_KEY") + " .env="
+                                + secret(ns, "abc-env").getData().get(".env")).build())
                 .always();
         long creates = simulator().count("POST /keys");
         edit(ns, "abc", m -> m.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("12")));
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(ns, "abc"), "SecretSynced")).hasValueSatisfying(c -> {
             assertThat(c.getStatus()).isEqualTo("False");
             assertThat(c.getReason()).isEqualTo("SecretWriteFailed");
-            assertThat(c.getMessage()).contains("frozen").contains("The key is kept").doesNotContain("No new key");
+            assertThat(c.getMessage()).contains("frozen").contains("The key is kept").doesNotContain("No new key")
+                    .contains("data.OPENROUTER_API_KEY=***").doesNotContain(secret(ns, "abc-env").getData().get(".env"));
         }));
         awaitCompleteSweeps(2);
         assertThat(simulator().count("POST /keys") - creates).as("no key made for a Secret update").isZero();

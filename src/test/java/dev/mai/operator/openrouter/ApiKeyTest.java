@@ -31,4 +31,17 @@ class ApiKeyTest {
         assertThat(LeakScan.find("sample", "log line with " + KEY, List.of(KEY))).isNotEmpty();
         assertThat(LeakScan.find("sample", "label sk-or-v1-a1b...4d4 only", List.of(KEY))).isEmpty();
     }
+
+    @Test
+    void scrubbingWithTheKeyInHandRemovesItsBase64FormsAtEveryAlignment() {
+        for (String prefix : List.of("", "x", "xy", "xyz")) {
+            for (Base64.Encoder encoder : List.of(Base64.getEncoder(), Base64.getUrlEncoder())) {
+                String encoded = encoder.encodeToString((prefix + "OPENROUTER_API_KEY=" + KEY + "\n").getBytes(StandardCharsets.UTF_8));
+                String said = "denied: data..env=" + encoded + " and " + Base64.getEncoder().encodeToString(KEY.getBytes(StandardCharsets.UTF_8));
+                String scrubbed = ApiKey.scrub(said, List.of(KEY));
+                assertThat(LeakScan.find("scrubbed", scrubbed, List.of(KEY))).as("prefix '%s'", prefix).isEmpty();
+                assertThat(scrubbed).startsWith("denied: data..env=");
+            }
+        }
+    }
 }
