@@ -47,6 +47,11 @@ public class RequestGate {
     }
 
     /** With the time of the slots from {@code ticker} (nanoseconds, as {@link System#nanoTime()}). */
+    /** The operator's clock (the one every time decision uses). */
+    Clock clock() {
+        return clock;
+    }
+
     RequestGate(double maxRps, Clock clock, LongSupplier ticker) {
         if (!(maxRps > 0)) {
             throw new IllegalArgumentException("MAI_OPENROUTER_MAX_RPS must be greater than 0");

@@ -227,6 +227,13 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
                 : Optional.of(last.date().plusNanos(Math.max(0, nanoTime.getAsLong() - last.receivedNanos())));
     }
 
+    /**
+     * How far OpenRouter's {@code Date} may be from the operator's clock and still be taken for its
+     * clock: further off is a proxy's, a cache's or a broken clock, and a far-future date would hold
+     * carried spend (and so a lowered limit) long past the real reset.
+     */
+    static final java.time.Duration DATE_TRUST = java.time.Duration.ofHours(1);
+
     /** Keeps the {@code Date} of an answer (any status): OpenRouter's clock, for {@link #serverTime()}. */
     private void recordDate(String header) {
         if (header == null || header.isBlank()) {
@@ -234,6 +241,11 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
         }
         try {
             Instant date = ZonedDateTime.parse(header.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            Instant ours = gate.clock().instant();
+            if (date.isAfter(ours.plus(DATE_TRUST)) || date.isBefore(ours.minus(DATE_TRUST))) {
+                registry.counter("mai_openrouter_dates_ignored_total").increment();
+                return; // the last trusted Date stands; with none, no limit is raised (resets wait, money stays safe)
+            }
             lastDate.set(new ServerDate(date, nanoTime.getAsLong()));
         } catch (DateTimeParseException unreadable) {
             // an answer without a usable clock tells nothing about OpenRouter's: the last one stands

@@ -69,14 +69,25 @@ class OpenRouterClientTest {
 
     @Test
     void openRoutersClockIsTheDateOfItsLatestAnswer() {
-        sim().dateSkew(Duration.ofDays(-40));
+        sim().dateSkew(Duration.ofMinutes(-40));
         keys.get(management(), "f".repeat(64)); // a 404 carries a Date too
         assertThat(keys.serverTime()).hasValueSatisfying(t -> assertThat(Duration.between(t, java.time.Instant.now()))
-                .isBetween(Duration.ofDays(40).minusSeconds(5), Duration.ofDays(40).plusSeconds(5)));
+                .isBetween(Duration.ofMinutes(40).minusSeconds(5), Duration.ofMinutes(40).plusSeconds(5)));
         sim().dateSkew(Duration.ZERO);
         keys.list(management());
         assertThat(keys.serverTime()).as("the latest answer's, not the largest").hasValueSatisfying(t ->
                 assertThat(Duration.between(t, java.time.Instant.now()).abs()).isLessThan(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void aDateFarFromTheOperatorsClockIsNotTakenForOpenRoutersClock() {
+        keys.list(management());
+        for (Duration skew : new Duration[] {Duration.ofDays(40), Duration.ofHours(-2)}) {
+            sim().dateSkew(skew);
+            keys.get(management(), "f".repeat(64));
+            assertThat(keys.serverTime()).as("after a Date %s off", skew).hasValueSatisfying(t ->
+                    assertThat(Duration.between(t, java.time.Instant.now()).abs()).isLessThan(Duration.ofSeconds(5)));
+        }
     }
 
     @Test
