@@ -31,6 +31,8 @@ public class Events {
     public static final String EXTERNAL_USER_COLLISION = "ExternalUserCollision";
     public static final String KEY_DELETED = "KeyDeleted";
     public static final String KEY_RETAINED = "KeyRetained";
+    /** Retain asked for, but the Secret (the only copy of the key) was gone: the key was deleted instead. */
+    public static final String KEY_NOT_KEPT = "KeyNotKept";
     public static final String KEY_ABANDONED = "KeyAbandoned";
     public static final String SECRET_WRITTEN = "SecretWritten";
     public static final String SECRET_MOVED = "SecretMoved";

@@ -1598,8 +1598,14 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         Optional<ApiKey> managementKey = Optional.of(resolution.key());
         boolean retain = retains(client);
-        // the key to keep under Retain is the one its Secret holds: the Secret survives with it
-        Optional<String> kept = retain ? inSecret.or(() -> Optional.ofNullable(status.getKeyHash())) : Optional.empty();
+        // the key to keep under Retain is the one its Secret holds: the Secret survives with it. With the
+        // Secret gone (deleted, or taken by a garbage collector while it still had an owner reference) nobody
+        // holds the key any more: it is deleted, not left live and unmanaged
+        Optional<String> kept = retain ? inSecret : Optional.empty();
+        if (retain && inSecret.isEmpty() && status.getKeyHash() != null) {
+            events.warning(client, Events.KEY_NOT_KEPT, "deletionPolicy is Retain, but Secret " + secretName + ", the only copy "
+                    + "of the key, is gone: the key is deleted instead of kept");
+        }
         try {
             if (unfinished) {
                 lifecycle.collectUnfinishedCreate(client, managementKey.get(),
@@ -1608,9 +1614,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             if (kept.isPresent()) {
                 // rename first, release the Secret last: a retry after a failure in between still finds its Secret
                 lifecycle.retain(client, managementKey.get(), kept.get());
-                secret.filter(s -> s.getMetadata().getOwnerReferences() != null && !s.getMetadata().getOwnerReferences().isEmpty())
-                        .ifPresent(s -> context.getClient().resource(new SecretBuilder(s)
-                                .editMetadata().withOwnerReferences(List.of()).endMetadata().build()).update());
+                // this MaiClient's owner reference only: others' are theirs to keep
+                secret.filter(s -> Optional.ofNullable(s.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
+                                .anyMatch(o -> uid.equals(o.getUid())))
+                        .ifPresent(s -> context.getClient().resource(new SecretBuilder(s).editMetadata()
+                                .withOwnerReferences(s.getMetadata().getOwnerReferences().stream().filter(o -> !uid.equals(o.getUid())).toList())
+                                .endMetadata().build()).update());
             }
             for (String hash : hashes) {
                 if (!kept.map(hash::equals).orElse(false)) {

@@ -94,6 +94,22 @@ class KeepAndRefuseTest extends OperatorHarness {
     }
 
     @Test
+    void aRetainedKeyWhoseSecretIsGoneIsDeletedNotLeftLiveAndUnheld() {
+        String ns = "keep-gone";
+        create(client(ns, "Retain"));
+        OpenRouterSimulator.Key key = keysOf(awaitReady(ns, "abc")).get(0);
+        // the API server no longer has the Secret when the finalizer runs (a garbage collector took it)
+        testServer.expect().get().withPath("/api/v1/namespaces/" + ns + "/secrets/abc-env")
+                .andReturn(404, new StatusBuilder().withStatus("Failure").withCode(404).withReason("NotFound")
+                        .withMessage("secrets \"abc-env\" not found").build())
+                .always();
+        client.resources(MaiClient.class).inNamespace(ns).withName("abc").delete();
+        await().atMost(PATIENCE).until(() -> get(ns, "abc") == null);
+        assertThat(key.deleted).as("a retained key nobody holds is deleted").isTrue();
+        assertThat(key.name).doesNotEndWith(":retained]");
+    }
+
+    @Test
     void switchingThePolicyEitherWayMovesTheOwnershipAndARetainedClientWritesNothingAtRest() {
         String ns = "keep-switch";
         create(client(ns, "Delete"));
