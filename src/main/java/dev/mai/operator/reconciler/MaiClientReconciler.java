@@ -971,13 +971,19 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             List<PendingRevocation> waiting, Instant now) {
         boolean brake = Boolean.TRUE.equals(client.getSpec().getDisableKey());
         Optional<BigDecimal> limit = Money.limit(client.getSpec().getSpendingLimit());
-        boolean over = limit.isPresent() && (waiting.stream().anyMatch(r -> r.getReservedInPeriod() == null)
+        // a replaced key (FORCED) was frozen at its spend when it was replaced, and that spend is carried:
+        // it has no reservation to clamp, and reserving its spend again would count it twice
+        boolean over = limit.isPresent() && (waiting.stream().anyMatch(r -> r.getReservedInPeriod() == null && !forced(r))
                 || Budget.committedInPeriod(status, clocks(now)).compareTo(limit.get()) > 0);
         if (!brake && !over) {
             return waiting;
         }
         List<PendingRevocation> out = new ArrayList<>();
         for (PendingRevocation r : waiting) {
+            if (forced(r) && r.getReservedInPeriod() == null && (!brake || Boolean.TRUE.equals(r.getDisabledByOperator()))) {
+                out.add(r); // frozen already; only the brake has something to add (disabling it)
+                continue;
+            }
             Optional<KeyLifecycle.Owned> old = lifecycle.prove(client, managementKey, r.getHash()).key();
             if (old.isEmpty()) {
                 out.add(r);
@@ -986,12 +992,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             KeyPatch patch = new KeyPatch();
             String reserved = r.getReservedInPeriod();
             boolean disable = brake;
-            if (over) {
+            if (over && !(forced(r) && r.getReservedInPeriod() == null)) {
                 BigDecimal spent = Money.cents(old.get().info().usageInPeriod());
                 if (Budget.nothingLeft(spent)) {
                     disable = true; // frozen at a spend of nothing: disabled, never limited to 0
-                } else {
-                    patch.limit(spent);
+                } else if (old.get().info().limit() == null || Money.cents(old.get().info().limit()).compareTo(spent) != 0) {
+                    patch.limit(spent); // only when it differs: a clamp in place is not sent again
                 }
                 reserved = spent.toPlainString();
             }
@@ -1005,6 +1011,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             out.add(disabledNow || Boolean.TRUE.equals(r.getDisabledByOperator()) ? restrained.disabledByOperator() : restrained);
         }
         return out;
+    }
+
+    private static boolean forced(PendingRevocation r) {
+        return PendingRevocation.FORCED.equals(r.getReason());
     }
 
     /**

@@ -174,6 +174,31 @@ class BudgetSafeReplacementTest extends OperatorHarness {
     }
 
     @Test
+    void aReplacedKeyWaitingForAConsumerIsCountedOnceNotTwice() {
+        String ns = "b-twice";
+        MaiClient mc = Clients.with(Clients.maiClient(ns, "abc", "Twice Co", "100"), s -> s.setLimitReset("monthly"));
+        // a rollout target not there (yet): the replaced key waits for it, up to the rotation grace
+        mc.getSpec().setRolloutTargets(java.util.List.of(new dev.mai.operator.api.v1alpha1.RolloutTarget("Deployment", "web")));
+        create(mc);
+        OpenRouterSimulator.Key first = keysOf(awaitReady(ns, "abc")).get(0);
+        simulator().spend(first.hash, new BigDecimal("60"));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(get(ns, "abc").getStatus().getUsage()).isEqualTo("60.00"));
+        simulator().clearRequests();
+        client.secrets().inNamespace(ns).withName("abc-env").delete();
+        await().atMost(PATIENCE).until(() -> get(ns, "abc").getStatus().getKeyHash() != null
+                && !get(ns, "abc").getStatus().getKeyHash().equals(first.hash));
+        String current = get(ns, "abc").getStatus().getKeyHash();
+        awaitCompleteSweeps(3);
+        OpenRouterSimulator.Key fresh = simulator().key(current).orElseThrow();
+        assertThat(fresh.limit).as("100 less the 60 carried, once").isEqualByComparingTo("40");
+        assertThat(fresh.disabled).isFalse();
+        assertThat(simulator().requests()).as("the new key is never disabled")
+                .noneMatch(r -> r.path().endsWith(current) && r.body().contains("\"disabled\":true"));
+        assertThat(simulator().requests()).filteredOn(r -> r.method().equals("PATCH") && r.path().endsWith(first.hash))
+                .as("the replaced key: frozen once, not clamped again on every reconcile").hasSizeLessThanOrEqualTo(1);
+    }
+
+    @Test
     void aKeyDeletedOnOpenRouterDoesNotHandOutFreshBudget() {
         OpenRouterSimulator.Key old = spent60("b-revoked");
         simulator().deleteOutside(old.hash);
