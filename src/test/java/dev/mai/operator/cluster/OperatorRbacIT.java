@@ -4,13 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
+import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.reconciler.Labels;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -32,15 +40,20 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * RBAC for real: the packaged operator runs on a real kube-apiserver with a token of the
  * ServiceAccount {@code deploy/} creates, bound to nothing but {@code deploy/}'s roles (never the
- * admin certificate), and does its whole job — elects itself leader on its Lease, provisions a
- * MaiClient to Ready with the simulator's key in its Secret, rotates the key on request, sweeps, and
- * on deletion deletes the key through its finalizer — without the API server refusing it anything
- * (no 403, no "forbidden" anywhere in its log). The same for {@code deploy/overlays/namespaced}, whose
- * Roles in two tenant namespaces replace the ClusterRole. And the same check run with one verb the
- * operator needs removed from the ClusterRole fails, naming what was refused: the test of the test.
+ * admin certificate), and does its whole job — generates its installation id, elects itself leader on
+ * its Lease, provisions a MaiClient to Ready with the simulator's key in its Secret, rotates the key on
+ * request, sweeps, runs a client's application (Deployment, Service, claim) and marks its rollout
+ * targets (a Deployment and a StatefulSet), deletes the application when spec.app goes, and on
+ * deletion of a MaiClient deletes its key through the finalizer — without the API server refusing it
+ * anything (no 403 or "forbidden" in its log or in a status). The same for
+ * {@code deploy/overlays/namespaced}, whose Roles in two tenant namespaces replace the ClusterRole. And
+ * the same check run with one verb the operator needs removed from the ClusterRole fails, naming what
+ * was refused: the test of the test. The server runs the OwnerReferencesPermissionEnforcement
+ * admission plugin ({@link RealApiServer}), which is what needs update on maiclients/finalizers.
  *
  * <p>Not proven here: the cascade of owner references (no garbage collector runs on this server; the
- * client's Secret stays after its MaiClient is gone and is removed by the test).
+ * client's Secret stays after its MaiClient is gone and is removed by the test), and the namespaces
+ * rule (used only with MAI_DEFAULT_KEY_NAMESPACES, which deploy/ leaves unset).
  */
 class OperatorRbacIT {
 
@@ -73,34 +86,38 @@ class OperatorRbacIT {
 
     /**
      * The test of the test: the check above, with one verb the operator needs taken out of deploy/'s
-     * ClusterRole, fails and names what was refused. Patch on maiclients (the finalizer and intent
-     * records) is needed before the first key; update on secrets only when a rotation rewrites the Secret.
+     * ClusterRole (a rule left with no verb goes), fails and names what was refused. Patch on maiclients
+     * (the finalizer and intent records) is needed before the first key; update on secrets only when a
+     * rotation rewrites the Secret; update on maiclients/finalizers is what the admission plugin
+     * OwnerReferencesPermissionEnforcement demands for the Secret's owner reference.
      */
     @ParameterizedTest(name = "without {1} on {0}")
-    @CsvSource({"maiclients, patch", "secrets, update"})
-    void aClusterRoleWithoutOneVerbTheOperatorUsesFailsTheCheck(String resource, String verb) throws Exception {
+    @CsvSource(delimiter = '|', value = {
+            "maiclients           | patch  | User \"system:serviceaccount:mai-system:mai-operator\" cannot patch resource \"maiclients\"",
+            "secrets              | update | User \"system:serviceaccount:mai-system:mai-operator\" cannot update resource \"secrets\"",
+            "maiclients/finalizers| update | secrets \"abc-env\" is forbidden: cannot set blockOwnerDeletion"})
+    void aClusterRoleWithoutOneVerbTheOperatorUsesFailsTheCheck(String resource, String verb, String refusal) throws Exception {
         UnaryOperator<List<HasMetadata>> withoutVerb = objects -> {
             for (HasMetadata o : objects) {
                 if (o instanceof ClusterRole role) {
                     role.getRules().stream().filter(r -> r.getResources().equals(List.of(resource)))
                             .forEach(r -> r.setVerbs(new ArrayList<>(r.getVerbs().stream().filter(v -> !v.equals(verb)).toList())));
+                    role.setRules(new ArrayList<>(role.getRules().stream().filter(r -> !r.getVerbs().isEmpty()).toList()));
                 }
             }
             return objects;
         };
-        String namespace = "rbac-without-" + verb;
-        try (InstalledOperator installed = InstalledOperator.install("deploy", withoutVerb, WORK.resolve("without-" + verb),
-                List.of(namespace))) {
+        String name = "rbac-without-" + verb + "-" + resource.replaceAll("[^a-z]", "");
+        try (InstalledOperator installed = InstalledOperator.install("deploy", withoutVerb, WORK.resolve(name), List.of(name))) {
             ClusterRole role = installed.admin().rbac().clusterRoles().withName("mai-operator").get();
-            assertThat(role.getRules()).filteredOn(r -> r.getResources().contains(resource)).isNotEmpty()
+            assertThat(role.getRules()).filteredOn(r -> r.getResources().contains(resource))
                     .allSatisfy(r -> assertThat(r.getVerbs()).isNotEmpty().doesNotContain(verb));
 
-            Throwable failure = catchThrowable(() -> lifecycle(installed, namespace, "rbac-without-" + verb + "-0", null));
+            Throwable failure = catchThrowable(() -> lifecycle(installed, name, name + "-0", null));
 
             assertThat(failure).as("the RBAC check without %s on %s", verb, resource).isInstanceOf(Refused.class)
                     .hasMessageContaining("forbidden")
-                    .hasMessageContaining("system:serviceaccount:mai-system:mai-operator")
-                    .hasMessageContaining("cannot " + verb + " resource \"" + resource + "\"");
+                    .hasMessageContaining(refusal);
         }
     }
 
@@ -162,6 +179,7 @@ class OperatorRbacIT {
             long listings = openRouter.count("GET /keys");
             InstalledOperator.awaitSweeps(operator, 2);
             assertThat(openRouter.count("GET /keys")).isGreaterThanOrEqualTo(listings + 2);
+            application(admin, operator, namespace);
             if (whileRunning != null) {
                 whileRunning.run();
             }
@@ -179,6 +197,78 @@ class OperatorRbacIT {
         } finally {
             System.out.printf("OperatorRbacIT %s: %d ms%n", pod, (System.nanoTime() - t0) / 1_000_000);
         }
+    }
+
+    /**
+     * spec.app and spec.rolloutTargets under the same roles: the operator creates the client's
+     * Deployment, Service and claim, marks the two existing targets (a Deployment and a StatefulSet,
+     * read by name, then updated), and when spec.app is removed deletes what it made (the claim too:
+     * retain false). No controllers run here, so the test reports the rollouts done; a deleted claim
+     * keeps the pvc-protection finalizer no controller removes, so its deletion is seen as started.
+     */
+    private static void application(KubernetesClient admin, OperatorProcess operator, String namespace) {
+        admin.apps().deployments().inNamespace(namespace).resource(new DeploymentBuilder()
+                .withNewMetadata().withName("worker").endMetadata()
+                .withNewSpec().withNewSelector().addToMatchLabels("app", "worker").endSelector()
+                .withNewTemplate().withNewMetadata().addToLabels("app", "worker").endMetadata()
+                .withNewSpec().addNewContainer().withName("worker").withImage("busybox").endContainer().endSpec()
+                .endTemplate().endSpec().build()).create();
+        admin.apps().statefulSets().inNamespace(namespace).resource(new StatefulSetBuilder()
+                .withNewMetadata().withName("db").endMetadata()
+                .withNewSpec().withServiceName("db").withNewSelector().addToMatchLabels("app", "db").endSelector()
+                .withNewTemplate().withNewMetadata().addToLabels("app", "db").endMetadata()
+                .withNewSpec().addNewContainer().withName("db").withImage("busybox").endContainer().endSpec()
+                .endTemplate().endSpec().build()).create();
+        admin.resource(Clients.with(Clients.maiClient(namespace, "app", "App Co", "100"), s -> {
+            AppSpec app = new AppSpec();
+            app.setImage("ghcr.io/example/mai:1.0");
+            AppStorage storage = new AppStorage();
+            storage.setSize("1Gi");
+            storage.setRetain(false);
+            app.setStorage(storage);
+            s.setApp(app);
+            s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "worker"), new RolloutTarget("StatefulSet", "db")));
+        })).create();
+        Resource<MaiClient> resource = admin.resources(MaiClient.class).inNamespace(namespace).withName("app");
+        var deployments = admin.apps().deployments().inNamespace(namespace);
+        var statefulSets = admin.apps().statefulSets().inNamespace(namespace);
+
+        awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> {
+            assertThat(deployments.withName("app-app").get()).as("Deployment app-app").isNotNull();
+            assertThat(admin.services().inNamespace(namespace).withName("app-app").get()).as("Service app-app").isNotNull();
+            assertThat(admin.persistentVolumeClaims().inNamespace(namespace).withName("app-data").get()).as("claim app-data").isNotNull();
+            assertThat(deployments.withName("worker").get().getSpec().getTemplate().getMetadata().getAnnotations())
+                    .as("worker's revision").containsKey(Labels.ENV_REVISION);
+            assertThat(statefulSets.withName("db").get().getSpec().getTemplate().getMetadata().getAnnotations())
+                    .as("db's revision").containsKey(Labels.ENV_REVISION);
+        });
+        for (String name : List.of("app-app", "worker")) {
+            deployments.withName(name).editStatus(d -> {
+                d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
+                        .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
+                return d;
+            });
+        }
+        statefulSets.withName("db").editStatus(d -> {
+            d.setStatus(new StatefulSetStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
+                    .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withCurrentReplicas(1).withAvailableReplicas(1)
+                    .withCurrentRevision("db-1").withUpdateRevision("db-1").build());
+            return d;
+        });
+        awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> assertThat(Clients.isReady(resource.get())).isTrue());
+
+        resource.edit(m -> {
+            m.getSpec().setApp(null);
+            return m;
+        });
+        awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> {
+            assertThat(deployments.withName("app-app").get()).as("Deployment app-app").isNull();
+            assertThat(admin.services().inNamespace(namespace).withName("app-app").get()).as("Service app-app").isNull();
+            PersistentVolumeClaim claim = admin.persistentVolumeClaims().inNamespace(namespace).withName("app-data").get();
+            assertThat(claim == null || claim.getMetadata().getDeletionTimestamp() != null).as("claim app-data deleted").isTrue();
+        });
+        resource.delete();
+        awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> assertThat(resource.get()).isNull());
     }
 
     /** The check failed because the API server refused the operator something (or the operator died). */
