@@ -62,7 +62,6 @@ final class InstalledOperator implements AutoCloseable {
     /** What RBAC denials look like in the operator's log: the API server's 403 and its "is forbidden" message. */
     static final Pattern FORBIDDEN = Pattern.compile("(?i)forbidden|\\b403\\b");
 
-    private final RealApiServer.Started server;
     private final KubernetesClient admin;
     private final Kubectl kubectl;
     private final Path work;
@@ -70,9 +69,8 @@ final class InstalledOperator implements AutoCloseable {
     private final Path kubeconfig;
     private final List<OperatorProcess> started = new ArrayList<>();
 
-    private InstalledOperator(RealApiServer.Started server, KubernetesClient admin, Kubectl kubectl, Path work,
+    private InstalledOperator(KubernetesClient admin, Kubectl kubectl, Path work,
             List<HasMetadata> applied, Path kubeconfig) {
-        this.server = server;
         this.admin = admin;
         this.kubectl = kubectl;
         this.work = work;
@@ -111,7 +109,7 @@ final class InstalledOperator implements AutoCloseable {
                 new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build());
         Path kubeconfig = Files.writeString(work.resolve("operator.kubeconfig"),
                 serviceAccountKubeconfig(server.kubeConfigYaml(), token.getStatus().getToken()));
-        return new InstalledOperator(server, admin, kubectl, work, objects, kubeconfig);
+        return new InstalledOperator(admin, kubectl, work, objects, kubeconfig);
     }
 
     /**
@@ -148,14 +146,6 @@ final class InstalledOperator implements AutoCloseable {
     /** The built kubectl with the admin's kubeconfig: what the cluster's user runs. */
     Kubectl kubectl() {
         return kubectl;
-    }
-
-    RealApiServer.Started server() {
-        return server;
-    }
-
-    Path work() {
-        return work;
     }
 
     /** What was applied (after the change). */
