@@ -114,6 +114,9 @@ public final class RealApiServer {
                 .withStartupTimeout(120_000)
                 .withApiServerFlag("--advertise-address", "127.0.0.1")
                 .withApiServerFlag("--bind-address", "127.0.0.1")
+                // as hardened clusters (OpenShift among them) run it: owner references that block their
+                // owner's deletion need the right to set finalizers on the owner (deploy/'s rbac.yaml grants it)
+                .withApiServerFlag("--enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
                 .build());
         long t0 = System.nanoTime();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

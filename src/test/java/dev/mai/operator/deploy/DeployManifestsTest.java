@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.introspect.Annotated;
 import com.fasterxml.jackson.databind.introspect.JacksonAnnotationIntrospector;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.cluster.RealApiServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -636,17 +637,25 @@ class DeployManifestsTest {
         return cached.stream().map(STRICT::clone).toList();
     }
 
+    /**
+     * {@code kubectl kustomize} with the kubectl build/control-plane.sh builds (v1.36.3, the version the
+     * real-API-server tier runs), not whatever kubectl is on PATH: the render is the one that release gives.
+     */
     private static String kustomize(String directory) {
+        Path kubectl = RealApiServer.binDir().resolve("kubectl");
+        if (!Files.isExecutable(kubectl)) {
+            return fail("rendering deploy/ needs the kubectl built from Go modules, missing at " + kubectl + ": build it with "
+                    + "build/control-plane.sh (make test does), or point " + RealApiServer.BIN_ENV + " at its directory");
+        }
         Process process;
         File errors;
         try {
             errors = File.createTempFile("kustomize", ".err");
             errors.deleteOnExit();
-            process = new ProcessBuilder("kubectl", "kustomize", directory).directory(new File("."))
+            process = new ProcessBuilder(kubectl.toString(), "kustomize", directory).directory(new File("."))
                     .redirectError(errors).start();
         } catch (IOException e) {
-            return fail("kubectl is needed to render deploy/ with Kustomize (`kubectl kustomize`, offline); it is on the "
-                    + "build machines and in CI. Install kubectl and put it on PATH. (" + e.getMessage() + ")");
+            return fail(kubectl + " kustomize " + directory, e);
         }
         try {
             String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

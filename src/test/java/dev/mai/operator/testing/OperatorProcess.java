@@ -35,12 +35,21 @@ public final class OperatorProcess implements AutoCloseable {
     public static Map<String, String> environment(EmbeddedCluster cluster, OpenRouterSimulator openRouter, Path work, String namespace)
             throws IOException {
         Files.createDirectories(work);
+        return environment(cluster.writeKubeconfig(work.resolve("kubeconfig"), namespace), openRouter, work);
+    }
+
+    /**
+     * The same against any API server: {@code kubeconfig} (its context's namespace is the operator's
+     * own) instead of an embedded cluster's.
+     */
+    public static Map<String, String> environment(Path kubeconfig, OpenRouterSimulator openRouter, Path work) throws IOException {
+        Files.createDirectories(work);
         Path keyFile = work.resolve("management-key");
         Files.deleteIfExists(keyFile);
         Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(keyFile, openRouter.newManagementKey());
         Map<String, String> env = new HashMap<>();
-        env.put("KUBECONFIG", cluster.writeKubeconfig(work.resolve("kubeconfig"), namespace).toAbsolutePath().toString());
+        env.put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
         env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
         env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
         env.put("QUARKUS_HTTP_PORT", "0");
