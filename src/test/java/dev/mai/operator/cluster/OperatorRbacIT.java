@@ -64,8 +64,63 @@ class OperatorRbacIT {
     @Test
     void deploysRolesLetTheOperatorProvisionRotateSweepElectAndDelete() throws Exception {
         try (InstalledOperator installed = InstalledOperator.install("deploy", UnaryOperator.identity(), WORK.resolve("base"),
-                List.of("rbac-base"))) {
-            lifecycle(installed, "rbac-base", "rbac-base-0", null);
+                List.of("rbac-base", "rbac-refused"))) {
+            lifecycle(installed, "rbac-base", "rbac-base-0", openRouter -> refusedSecret(installed.admin(), openRouter));
+        }
+    }
+
+    /**
+     * The real API server's answer to a Secret an admission policy refuses: the operator's server-side
+     * dry run meets the refusal before any key is made (SecretWriteFailed quoting the policy; no key on
+     * OpenRouter, no Secret), on an API server that really runs admission for dry runs.
+     */
+    private static void refusedSecret(KubernetesClient admin, OpenRouterSimulator openRouter) {
+        String ns = "rbac-refused";
+        String policy = """
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata: {name: no-mai-secrets}
+                spec:
+                  failurePolicy: Fail
+                  matchConstraints:
+                    resourceRules:
+                    - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"]}
+                  validations:
+                  - expression: "!has(object.metadata.labels) || !('mai.dev/client' in object.metadata.labels)"
+                    message: "no mai-operator Secrets in this namespace"
+                ---
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata: {name: no-mai-secrets}
+                spec:
+                  policyName: no-mai-secrets
+                  validationActions: [Deny]
+                  matchResources:
+                    namespaceSelector:
+                      matchLabels: {kubernetes.io/metadata.name: rbac-refused}
+                """;
+        admin.load(new java.io.ByteArrayInputStream(policy.getBytes(StandardCharsets.UTF_8))).create();
+        // a policy is enforced a moment after it is stored: wait until a labelled Secret is refused
+        Secret probe = new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("probe").withNamespace(ns)
+                .addToLabels("mai.dev/client", "probe").endMetadata().build();
+        await().atMost(Duration.ofSeconds(30)).until(() -> catchThrowable(() -> admin.resource(probe).dryRun().create()) != null);
+        try {
+            MaiClient refused = admin.resource(Clients.maiClient(ns, "abc", "Refused Co", "10")).create();
+            Resource<MaiClient> resource = admin.resources(MaiClient.class).inNamespace(ns).withName("abc");
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(resource.get().getStatus()).isNotNull()
+                    .satisfies(st -> assertThat(st.getConditions()).filteredOn(c -> c.getType().equals("SecretSynced")).singleElement()
+                            .satisfies(c -> {
+                                assertThat(c.getReason()).isEqualTo("SecretWriteFailed");
+                                assertThat(c.getMessage()).contains("no mai-operator Secrets in this namespace").contains("HTTP 422");
+                            })));
+            String uid = refused.getMetadata().getUid();
+            assertThat(openRouter.count(r -> r.operation().equals("POST /keys") && r.body().contains(uid)))
+                    .as("keys made for a Secret the API server refuses").isZero();
+            assertThat(admin.secrets().inNamespace(ns).list().getItems()).as("nothing stored by the dry run").isEmpty();
+            resource.delete();
+            await().atMost(Duration.ofSeconds(60)).until(() -> resource.get() == null);
+        } finally {
+            admin.load(new java.io.ByteArrayInputStream(policy.getBytes(StandardCharsets.UTF_8))).delete();
         }
     }
 
@@ -75,7 +130,7 @@ class OperatorRbacIT {
                 WORK.resolve("namespaced"), List.of("tenant-abc", "tenant-obrien", "rbac-unwatched"))) {
             assertThat(installed.applied()).noneMatch(ClusterRole.class::isInstance);
             MaiClient unwatched = installed.admin().resource(Clients.maiClient("rbac-unwatched", "abc", "Unwatched Co", "10")).create();
-            lifecycle(installed, "tenant-obrien", "rbac-namespaced-0", () -> {
+            lifecycle(installed, "tenant-obrien", "rbac-namespaced-0", openRouter -> {
                 // counted sweeps and reconciles of the watched client have passed: the unwatched one was never looked at
                 MaiClient now = installed.admin().resource(unwatched).get();
                 assertThat(now.getStatus()).as("status of a MaiClient outside the watched namespaces").isNull();
@@ -126,7 +181,8 @@ class OperatorRbacIT {
      * asked was refused. {@code whileRunning} runs after the counted sweeps, before the deletion. A
      * refusal ends any wait at once with {@link Refused}, quoting it.
      */
-    private static void lifecycle(InstalledOperator installed, String namespace, String pod, Runnable whileRunning) throws Exception {
+    private static void lifecycle(InstalledOperator installed, String namespace, String pod,
+            java.util.function.Consumer<OpenRouterSimulator> whileRunning) throws Exception {
         KubernetesClient admin = installed.admin();
         long t0 = System.nanoTime();
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
@@ -181,7 +237,7 @@ class OperatorRbacIT {
             assertThat(openRouter.count("GET /keys")).isGreaterThanOrEqualTo(listings + 2);
             application(admin, operator, namespace);
             if (whileRunning != null) {
-                whileRunning.run();
+                whileRunning.accept(openRouter);
             }
 
             // deletion: the finalizer deletes the key on OpenRouter, then lets the MaiClient go
