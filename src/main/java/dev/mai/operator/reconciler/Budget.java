@@ -79,8 +79,8 @@ final class Budget {
         if (status.getCarriedUsageInPeriod() == null) {
             return BigDecimal.ZERO;
         }
-        if (status.getCarriedUntil() != null && clocks.passed(Instant.parse(status.getCarriedUntil()))) {
-            return BigDecimal.ZERO;
+        if (status.getCarriedUntil() != null && readableInstant(status.getCarriedUntil()).map(clocks::passed).orElse(false)) {
+            return BigDecimal.ZERO; // an unreadable end keeps the spend carried: status must not hand out budget
         }
         return amount(status.getCarriedUsageInPeriod());
     }
@@ -93,7 +93,18 @@ final class Budget {
         try {
             return new BigDecimal(value).max(BigDecimal.ZERO);
         } catch (NumberFormatException e) {
-            return BigDecimal.ZERO;
+            return UNREADABLE; // fails closed: a figure nobody can read counts as the whole budget spent
+        }
+    }
+
+    /** What an unreadable amount in status counts as: more than any limit, so nothing is left to hand out. */
+    static final BigDecimal UNREADABLE = BigDecimal.valueOf(Long.MAX_VALUE);
+
+    private static java.util.Optional<Instant> readableInstant(String value) {
+        try {
+            return java.util.Optional.of(Instant.parse(value));
+        } catch (java.time.format.DateTimeParseException e) {
+            return java.util.Optional.empty();
         }
     }
 

@@ -151,7 +151,7 @@ class BudgetTest {
     }
 
     @Test
-    void negativeOrUnreadableFiguresInStatusNeverRaiseTheLimitAboveTheSpec() {
+    void negativeOrUnreadableFiguresInStatusNeverRaiseTheLimitAboveTheSpecAndUnreadableOnesFailClosed() {
         dev.mai.operator.api.v1alpha1.MaiClientStatus status = new dev.mai.operator.api.v1alpha1.MaiClientStatus();
         status.setCarriedUsageInPeriod("-1000");
         status.setPendingRevocations(java.util.List.of(new dev.mai.operator.api.v1alpha1.PendingRevocation(
@@ -159,7 +159,15 @@ class BudgetTest {
                 new dev.mai.operator.api.v1alpha1.PendingRevocation("b".repeat(64), "2030-01-01T00:00:00Z", "Requested",
                         "not a number", "0", "0")));
         java.time.Instant now = java.time.Instant.parse("2026-12-04T12:00:00Z");
-        assertThat(Budget.effectiveLimit(new BigDecimal("10"), status, Budget.Clocks.agreeing(now))).isEqualByComparingTo("10");
+        // a figure nobody can read fails closed: nothing is left to hand out
+        assertThat(Budget.effectiveLimit(new BigDecimal("10"), status, Budget.Clocks.agreeing(now))).isEqualByComparingTo("0");
+        status.setPendingRevocations(java.util.List.of(status.getPendingRevocations().get(0)));
+        assertThat(Budget.effectiveLimit(new BigDecimal("10"), status, Budget.Clocks.agreeing(now))).as("negatives count as 0")
+                .isEqualByComparingTo("10");
+        status.setCarriedUsageInPeriod("4");
+        status.setCarriedUntil("soon");
+        assertThat(Budget.effectiveLimit(new BigDecimal("10"), status, Budget.Clocks.agreeing(now.plusSeconds(86_400 * 400))))
+                .as("an unreadable end of the carried period keeps the spend carried").isEqualByComparingTo("6");
     }
 
     /**
