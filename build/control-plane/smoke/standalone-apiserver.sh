@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test: etcd + kube-apiserver as plain processes on 127.0.0.1, RBAC on,
 # system:masters client certificate. Usage: standalone-apiserver.sh [bin-dir] (default: the one build/control-plane.sh built)
+# Ports: ETCD_PORT (23790), ETCD_PEER_PORT (23800), API_PORT (16443). KEEP=1 keeps the server running
+# after the checks (prints KUBECONFIG=...; Ctrl-C stops it). The work folder (etcd data, keys) is
+# removed on success and kept, with its logs, on failure.
 set -euo pipefail
 BIN="${1:-$(bash "$(dirname "$0")/../../control-plane.sh" --print-bin)}"
 D="$(mktemp -d /tmp/cp-smoke.XXXXXX)"
@@ -15,7 +18,8 @@ cleanup() {
     for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
     kill -9 "$p" 2>/dev/null || true
   done
-  wait 2>/dev/null || true; echo "stopped; logs in $D"
+  wait 2>/dev/null || true
+  if [[ "${ok:-}" == 1 ]]; then rm -rf "$D"; echo "stopped"; else echo "stopped; logs in $D"; fi
 }
 trap cleanup EXIT
 cd "$D"
@@ -68,6 +72,9 @@ KC
 
 start=$(date +%s)
 until "$BIN/kubectl" --kubeconfig kubeconfig get --raw /readyz >/dev/null 2>&1; do
+  for p in "${pids[@]}"; do
+    kill -0 "$p" 2>/dev/null || { echo "a component exited at start (port in use?)"; tail -n 20 etcd.log apiserver.log; exit 1; }
+  done
   (( $(date +%s) - start > 90 )) && { echo "apiserver not ready"; tail -n 30 apiserver.log; exit 1; }
   sleep 1
 done
@@ -80,3 +87,8 @@ echo "$res" | sed -n 1,5p; echo "api-resources: $(echo "$res" | wc -l) lines"
 "$BIN/kubectl" --kubeconfig kubeconfig -n smoke create configmap c --from-literal=a=b
 "$BIN/kubectl" --kubeconfig kubeconfig -n smoke get configmap c -o jsonpath='{.data}'; echo
 "$BIN/kubectl" --kubeconfig kubeconfig auth whoami
+if [[ "${KEEP:-}" == 1 ]]; then
+  echo "KUBECONFIG=$D/kubeconfig   (Ctrl-C stops the server and removes $D)"
+  ok=1; trap 'exit 0' INT TERM; while true; do sleep 3600; done
+fi
+ok=1

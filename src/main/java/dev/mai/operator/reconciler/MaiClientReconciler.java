@@ -265,6 +265,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 // refusal only the real write sees costs at most one key per SLOW_RETRY, not one per reconcile
                 Conditions.remove(reported, SECRET_SYNCED);
                 Conditions.set(reported, SECRET_SYNCED, FALSE, Reason.SECRET_WRITE_FAILED, refused.getMessage(), generation, now);
+                // at most once per slow retry; the message quotes the server without the key's bytes
+                LOG.warnf("%s/%s: %s", client.getMetadata().getNamespace(), client.getMetadata().getName(), refused.getMessage());
             }
             Conditions.blockedBy(reported, SECRET_SYNCED, generation, now);
             Conditions.deriveReady(reported, generation, now);

@@ -59,8 +59,12 @@ final class InstalledOperator implements AutoCloseable {
     static final String CONTAINER = "operator";
     /** The label every object of deploy/ carries. */
     private static final String NAME_LABEL = "app.kubernetes.io/name";
-    /** What RBAC denials look like in the operator's log: the API server's 403 and its "is forbidden" message. */
-    static final Pattern FORBIDDEN = Pattern.compile("(?i)forbidden|\\b403\\b");
+    /**
+     * What RBAC denials look like in the operator's log and conditions: the API server's "is forbidden"
+     * (fabric8 quotes it, "Forbidden!" too) and a 403 the operator reports ("HTTP 403", "code=403"). Not a
+     * bare 403: a log line's timestamp ends in .403 once in a thousand.
+     */
+    static final Pattern FORBIDDEN = Pattern.compile("(?i)\\bforbidden\\b|HTTP 403\\b|code[=:] ?403\\b");
 
     private final KubernetesClient admin;
     private final Kubectl kubectl;
