@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -48,11 +50,20 @@ import org.jboss.logging.Logger;
  *
  * <p>A key missing from a listing is confirmed with {@code GET /keys/{hash}} before it counts as
  * gone. At most {@link #checkable(int)} missing keys of one account are looked up per sweep (10, or a
- * tenth of the keys this operator tracks there, whichever is more); when more are missing at once
- * the listing is taken for a fault: none of them is looked up or acted on this round, no orphan is
- * collected there, and a warning is logged. A key the sweep could not check — missing from such a
- * listing, on an account that could not be listed, or whose lookup failed — gets an observation with
- * a {@link SweepGap}, which the reconcile shows on KeyValid; it is the same from sweep to sweep while
+ * tenth of the keys this operator knows there, whichever is more). Only a key the operator has reason
+ * to believe exists says something about a listing that leaves it out: one that a listing of that
+ * account showed, or a reconcile made or read, as this very MaiClient's key, while its status named it
+ * (see {@link Belief}). When more such keys are missing at once than are looked up, the listing is
+ * taken for a fault: none of them is looked up or acted on this round, no orphan is collected there,
+ * and a warning is logged. A hash in a status that the operator never saw as that client's key —
+ * written into status by hand, say — never makes a listing suspect, and never raises the number of
+ * lookups: such keys get the lookups the believed ones leave over, shared out across namespaces, the
+ * least recently looked up first, and one OpenRouter already answered 404 for is not asked about
+ * again. So what one tenant writes into its own statuses cannot blind the sweep for anyone else.
+ *
+ * <p>A key the sweep could not check — missing from a suspect listing, on an account that could not be
+ * listed, whose lookup failed, or left without a lookup this round — gets an observation with a
+ * {@link SweepGap}, which the reconcile shows on KeyValid; it is the same from sweep to sweep while
  * the cause lasts, so status is written when the gap opens and when it closes, not per sweep.
  *
  * <p>Orphans — keys whose name carries this installation's id, not retained, held by no MaiClient's
@@ -86,6 +97,10 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     private final Map<ApiKey, Map<String, Instant>> unheldSince = new ConcurrentHashMap<>();
     /** When a reconcile last recorded a fresh read of a MaiClient's key: older listings do not overwrite it. */
     private final Map<ResourceID, Instant> freshReads = new ConcurrentHashMap<>();
+    /** Per MaiClient, the key the operator has reason to believe exists (see {@link Belief}). */
+    private final Map<ResourceID, Belief> believed = new ConcurrentHashMap<>();
+    /** When the sweep last looked up a MaiClient's key that it had no reason to believe exists. */
+    private final Map<ResourceID, Instant> lookedUp = new ConcurrentHashMap<>();
     private ScheduledExecutorService scheduler;
 
     KeySweep(Sweeps deps, IndexerResourceCache<MaiClient> primaries, InformerEventSource<Secret, MaiClient> keySecrets,
@@ -176,12 +191,27 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     }
 
     /**
-     * Records what a reconcile just read from OpenRouter, without an event: the next reconcile works
-     * from it, and a listing taken before this moment does not overwrite it.
+     * Why the sweep believes a MaiClient's key exists on an account: at {@code at}, a listing of that
+     * account showed it, or a lookup or a reconcile read (or made) it, as this installation's key of
+     * this very MaiClient. Status alone is no such reason: whoever may write a MaiClient's status can
+     * put any hash there. A belief ends when the MaiClient's status names another key, when OpenRouter
+     * answers 404 for it, and with the MaiClient; a key the operator replaces is believed no longer
+     * since the reconcile that replaced it recorded the new one.
      */
-    public synchronized void remember(MaiClient client, KeyInfo key) {
+    private record Belief(String hash, ApiKey account, Instant at) {
+    }
+
+    /**
+     * Records what a reconcile just read from OpenRouter with {@code account}'s management key, without
+     * an event: the next reconcile works from it, a listing taken before this moment does not
+     * overwrite it, and the key is believed to exist from now on (if its name marks it as this client's).
+     */
+    public synchronized void remember(MaiClient client, ApiKey account, KeyInfo key) {
         ResourceID id = ResourceID.fromResource(client);
         freshReads.put(id, clock.instant());
+        if (ours(key, client)) {
+            believed.put(id, new Belief(key.hash(), account, clock.instant()));
+        }
         Set<String> orphans = observation(client).filter(o -> o.hash().equals(key.hash())).map(Observation::orphans).orElse(Set.of());
         cache.put(id, Map.of("key", new Observation(key.hash(), key, orphans)));
     }
@@ -197,12 +227,21 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         ResourceID id = ResourceID.fromResource(client);
         cache.remove(id);
         freshReads.remove(id);
+        believed.remove(id);
+        lookedUp.remove(id);
     }
 
     /** One sweep over every account in use. */
     void sweep() {
         Timer.Sample sample = Timer.start();
+        Instant began = clock.instant();
         List<MaiClient> clients = primaries.list().toList();
+        // a status that names another key than the one believed ends the belief (a reconcile's newer read stays)
+        for (MaiClient client : clients) {
+            String hash = client.getStatus() == null ? null : client.getStatus().getKeyHash();
+            believed.computeIfPresent(ResourceID.fromResource(client),
+                    (id, b) -> b.hash().equals(hash) || b.at().isAfter(began) ? b : null);
+        }
         Map<ApiKey, List<MaiClient>> accounts = new LinkedHashMap<>();
         // the operator-wide account is swept even with no MaiClient on it: orphans of vanished ones
         managementKeys.operatorWide().ifPresent(k -> accounts.put(k, new ArrayList<>()));
@@ -246,6 +285,8 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         synchronized (this) {
             cache.keySet().removeIf(id -> primaries.get(id).isEmpty());
             freshReads.keySet().removeIf(id -> primaries.get(id).isEmpty());
+            believed.keySet().removeIf(id -> primaries.get(id).isEmpty());
+            lookedUp.keySet().removeIf(id -> primaries.get(id).isEmpty());
         }
         metrics.swept(sample, allListed, clock.instant());
     }
@@ -255,10 +296,11 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
 
     /**
      * How many keys missing from one listing of an account are each looked up with {@code GET
-     * /keys/{hash}}: {@value #FEW_MISSING}, or a tenth of the keys this operator tracks there,
-     * whichever is more. More missing at once is a mass disappearance, taken for a listing fault.
-     * Each lookup is a request of its own, so this bounds what a faulty listing costs per sweep; a key
-     * still counts as gone only on a 404, and its reconcile confirms that twice before replacing it.
+     * /keys/{hash}}: {@value #FEW_MISSING}, or a tenth of the keys this operator knows there (listed
+     * as, or believed to be, its clients' keys), whichever is more. More believed keys missing at once
+     * is a mass disappearance, taken for a listing fault. Each lookup is a request of its own, so this
+     * bounds what a faulty listing — or a status full of made-up hashes — costs per sweep; a key still
+     * counts as gone only on a 404, and its reconcile confirms that twice before replacing it.
      */
     static int checkable(int tracked) {
         return Math.max(FEW_MISSING, tracked / 10);
@@ -267,6 +309,10 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
     /** The gap reason of a listing taken for a fault. */
     static final String SUSPECT = "OpenRouter's listing of this key's account left out more keys at once than the sweep "
             + "looks up one by one, and was taken for a listing fault";
+
+    /** The gap reason of a missing key whose lookup waits for a later sweep. */
+    static final String NO_TURN = "OpenRouter's listing of this key's account left it out, and the lookups the sweep "
+            + "makes per round went to other missing keys";
 
     /** Lists one account and delivers its observations; false when the listing failed or was not trusted whole. */
     private boolean sweepAccount(ApiKey account, List<MaiClient> clients, Set<String> heldHashes, Set<String> liveUids,
@@ -287,30 +333,62 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
         Map<String, KeyInfo> byHash = new HashMap<>();
         listed.forEach(k -> byHash.put(k.hash(), k));
 
+        // only keys believed to exist make a listing that leaves them out suspect; a hash that is merely
+        // written in a status (by anyone who may write status) says nothing about the listing
         List<MaiClient> absent = tracked.stream().filter(c -> !byHash.containsKey(c.getStatus().getKeyHash())).toList();
-        boolean suspect = absent.size() > checkable(tracked.size());
+        List<MaiClient> expected = absent.stream().filter(c -> believed(c, account)).toList();
+        long known = tracked.stream().filter(c -> Optional.ofNullable(byHash.get(c.getStatus().getKeyHash()))
+                .map(k -> ours(k, c)).orElse(false)).count() + expected.size();
+        int checkable = checkable((int) known);
+        boolean suspect = expected.size() > checkable;
         Map<String, Set<String>> orphansByUid = Map.of();
         if (suspect) {
             metrics.suspectListing();
-            LOG.warnf("validation sweep: %d of the %d keys this operator tracks on one OpenRouter account are missing from "
+            LOG.warnf("validation sweep: %d of the %d keys this operator knows on one OpenRouter account are missing from "
                     + "its listing at once (more than the %d it looks up one by one); a listing fault is likelier than a mass "
                     + "revocation, so they are not acted on this round and their MaiClients' KeyValid says so",
-                    absent.size(), tracked.size(), checkable(tracked.size()));
+                    expected.size(), known, checkable);
         } else {
             orphansByUid = orphans(account, listed, listedAt, heldHashes, liveUids, creatingUids, live);
+        }
+        // what is looked up this round: every believed key missing (no more than checkable, or the listing is
+        // suspect), then, with the lookups left, the others — fairly across namespaces; one OpenRouter already
+        // answered 404 for is not asked about again
+        Set<ResourceID> lookups = new HashSet<>();
+        if (!suspect) {
+            expected.forEach(c -> lookups.add(ResourceID.fromResource(c)));
+            List<MaiClient> unbelieved = absent.stream().filter(c -> !believed(c, account) && !knownGone(c)).toList();
+            fairly(unbelieved).stream().limit(Math.max(0, checkable - expected.size()))
+                    .forEach(c -> lookups.add(ResourceID.fromResource(c)));
         }
 
         String lookupFailed = null;
         for (MaiClient client : tracked) {
             String hash = client.getStatus().getKeyHash();
+            ResourceID id = ResourceID.fromResource(client);
             KeyInfo key = byHash.get(hash);
             if (key == null) {
-                if (suspect || lookupFailed != null) {
-                    deliverGap(client, suspect ? SUSPECT : lookupFailed, listedAt);
+                if (suspect) {
+                    deliverGap(client, SUSPECT, listedAt);
+                    continue;
+                }
+                if (knownGone(client) && !believed(client, account)) {
+                    // OpenRouter answered 404 for this very hash before, and the listing agrees: no need to ask again
+                    deliver(client, new Observation(hash, null,
+                            Set.copyOf(orphansByUid.getOrDefault(client.getMetadata().getUid(), Set.of())), false), listedAt);
+                    continue;
+                }
+                if (lookupFailed != null) {
+                    deliverGap(client, lookupFailed, listedAt);
+                    continue;
+                }
+                if (!lookups.contains(id)) {
+                    deliverGap(client, NO_TURN, listedAt);
                     continue;
                 }
                 try {
                     // absent from the list: gone only if OpenRouter says so for this very key
+                    lookedUp.put(id, listedAt);
                     key = keys.get(account, hash).orElse(null);
                 } catch (RuntimeException e) {
                     // the others missing are not looked up this round either (OpenRouter is struggling)
@@ -320,12 +398,49 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
                     deliverGap(client, lookupFailed, listedAt);
                     continue;
                 }
+                if (key == null) {
+                    believed.computeIfPresent(id, (x, b) -> b.at().isAfter(listedAt) ? b : null);
+                }
             }
             boolean foreign = key != null && !ours(key, client);
+            if (key != null && !foreign) {
+                Belief belief = new Belief(hash, account, listedAt);
+                believed.merge(id, belief, (b, n) -> b.at().isAfter(listedAt) ? b : n);
+            }
             deliver(client, new Observation(hash, key,
                     Set.copyOf(orphansByUid.getOrDefault(client.getMetadata().getUid(), Set.of())), foreign), listedAt);
         }
         return !suspect && lookupFailed == null;
+    }
+
+    /** True when the sweep has reason to believe this MaiClient's key exists on this account (see {@link Belief}). */
+    private boolean believed(MaiClient client, ApiKey account) {
+        Belief belief = believed.get(ResourceID.fromResource(client));
+        return belief != null && belief.account().equals(account) && belief.hash().equals(client.getStatus().getKeyHash());
+    }
+
+    /** True when the last check of this MaiClient's key, as its status names it now, found it gone. */
+    private boolean knownGone(MaiClient client) {
+        return cached(client).filter(o -> o.hash().equals(client.getStatus().getKeyHash())).map(Observation::gone).orElse(false);
+    }
+
+    /**
+     * These MaiClients in the order their missing keys get the lookups left over: round by round one
+     * per namespace, each namespace's least recently looked up first, so that many MaiClients in one
+     * namespace do not keep another namespace's key waiting.
+     */
+    private List<MaiClient> fairly(List<MaiClient> clients) {
+        Comparator<MaiClient> lastLookedUp = Comparator.comparing(
+                (MaiClient c) -> lookedUp.getOrDefault(ResourceID.fromResource(c), Instant.MIN));
+        Map<String, List<MaiClient>> byNamespace = new TreeMap<>();
+        clients.forEach(c -> byNamespace.computeIfAbsent(c.getMetadata().getNamespace(), n -> new ArrayList<>()).add(c));
+        byNamespace.values().forEach(l -> l.sort(lastLookedUp));
+        List<MaiClient> order = new ArrayList<>();
+        for (int round = 0; order.size() < clients.size(); round++) {
+            int r = round;
+            byNamespace.values().stream().filter(l -> l.size() > r).map(l -> l.get(r)).sorted(lastLookedUp).forEach(order::add);
+        }
+        return order;
     }
 
     /** Stable words for a failure (no detail that changes from one try to the next: the gap would change each sweep). */

@@ -624,7 +624,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             if (read) {
                 metrics.observed(client, figures, now);
                 KeyInfo fresh = figures;
-                sweep().ifPresent(s -> s.remember(client, fresh));
+                sweep().ifPresent(s -> s.remember(client, managementKey, fresh));
             }
         }
 

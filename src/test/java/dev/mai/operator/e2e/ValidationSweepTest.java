@@ -455,6 +455,80 @@ class ValidationSweepTest extends OperatorHarness {
         assertThat(client.v1().events().inNamespace(ns).list().getItems()).as("no event").hasSize(events);
     }
 
+    @Test
+    void hashesATenantWritesIntoItsOwnStatusesBlindNeitherRevocationDetectionNorOrphanCollectionForOthers() {
+        // tenant B: a key on the operator-wide account, like tenant A's MaiClients below
+        OpenRouterSimulator.Key victim = provisioned("v-victim", Clients.maiClient("v-victim", "abc", "Victim Co", "10"));
+        // tenant A: MaiClients that stop early (their management key Secret does not exist), so the operator
+        // never writes their status.keyHash; the tenant writes random hashes there, more than the sweep looks up
+        String forger = "v-forger";
+        ProvisioningKeyRef missing = new ProvisioningKeyRef();
+        missing.setName("no-such-secret");
+        missing.setKey("key");
+        int forged = 20;
+        long others = client.resources(MaiClient.class).inAnyNamespace().list().getItems().stream()
+                .filter(mc -> mc.getStatus() != null && mc.getStatus().getKeyHash() != null).count();
+        assertThat(forged).as("more forged hashes than one sweep looks up").isGreaterThan((int) Math.max(10, (others + forged) / 10));
+        List<String> hashes = new java.util.ArrayList<>();
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        for (int i = 0; i < forged; i++) {
+            String name = String.format("f%02d", i);
+            create(Clients.with(Clients.maiClient(forger, name, "Forger Co " + i, "10"), s -> s.setProvisioningKeySecretRef(missing)));
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(forger, name), "KeyProvisioned"))
+                    .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("ProvisioningKeyMissing")));
+            byte[] bytes = new byte[32];
+            random.nextBytes(bytes);
+            String hash = java.util.HexFormat.of().formatHex(bytes);
+            hashes.add(hash);
+            client.resources(MaiClient.class).inNamespace(forger).withName(name).editStatus(mc -> {
+                mc.getStatus().setKeyHash(hash);
+                return mc;
+            });
+        }
+        awaitAnySweeps(2); // every sweep from now on sees the forged hashes
+        for (int i = 0; i < forged; i++) {
+            assertThat(get(forger, String.format("f%02d", i)).getStatus().getKeyHash()).isEqualTo(hashes.get(i));
+        }
+        long forgedLookups = lookups(hashes);
+
+        // a key of this installation whose MaiClient vanished, and B's key deleted on OpenRouter outside the operator
+        OpenRouterSimulator.Key orphan = simulator().createKey(SimulatorResource.managementKey(),
+                Names.keyName(stranger("v-victim", "gone"), installationId(), false));
+        List<String> reasons = new CopyOnWriteArrayList<>();
+        long from = sweeps();
+        try (Watch watch = recordKeyValid("v-victim", "abc", reasons)) {
+            simulator().deleteOutside(victim.hash);
+            // detected and replaced, and the orphan collected, within a counted number of sweeps (2 s each, grace 4 s)
+            await().atMost(PATIENCE).until(() -> sweeps() >= from + 8 || orphan.deleted
+                    && !victim.hash.equals(get("v-victim", "abc").getStatus().getKeyHash())
+                    && condition(get("v-victim", "abc"), "Ready").map(c -> "True".equals(c.getStatus())).orElse(false));
+            long swept = sweeps() - from;
+            assertThat(get("v-victim", "abc").getStatus().getKeyHash()).as("B's key after %d sweeps", swept).isNotEqualTo(victim.hash);
+            assertThat(orphan.deleted).as("the orphan after %d sweeps", swept).isTrue();
+            assertThat(reasons).as("KeyValid as the sweep found the key gone, then with the new key")
+                    .containsSubsequence("KeyRevoked", "Valid");
+        }
+        MaiClient replaced = awaitReady("v-victim", "abc");
+        assertThat(keysOf(replaced)).singleElement().satisfies(k -> {
+            assertThat(k.hash).isEqualTo(replaced.getStatus().getKeyHash());
+            assertThat(data(secret("v-victim", "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(k.secret);
+        });
+        assertThat(events("v-victim", "abc")).extracting(e -> e.getReason()).contains("KeyRevoked", "KeyCreated");
+
+        // the forged hashes cost a bounded number of lookups per sweep, and nothing was written for tenant A
+        awaitAnySweeps(3);
+        long swept = sweeps() - from;
+        assertThat(lookups(hashes) - forgedLookups).as("lookups of forged hashes in %d sweeps", swept)
+                .isLessThanOrEqualTo(10 * (swept + 1));
+        assertThat(simulator().count(r -> r.isWrite() && hashes.stream().anyMatch(h -> r.path().contains(h))))
+                .as("no write naming a forged hash").isZero();
+        for (int i = 0; i < forged; i++) {
+            MaiClient mc = get(forger, String.format("f%02d", i));
+            assertThat(mc.getStatus().getKeyHash()).isEqualTo(hashes.get(i));
+            assertThat(keysOf(mc)).as("no key for a MaiClient that stopped early").isEmpty();
+        }
+    }
+
     /** A MaiClient that does not exist in the cluster (a fresh UID). */
     private static MaiClient stranger(String namespace, String name) {
         MaiClient mc = Clients.maiClient(namespace, name, "Stranger Co", "10");
