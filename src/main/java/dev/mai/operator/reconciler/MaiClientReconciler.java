@@ -1613,8 +1613,10 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         // the key to keep under Retain is the one its Secret holds: the Secret survives with it. With the
         // Secret gone (deleted, or taken by a garbage collector while it still had an owner reference) nobody
         // holds the key any more: it is deleted, not left live and unmanaged
-        Optional<String> kept = retain ? inSecret : Optional.empty();
-        if (retain && inSecret.isEmpty() && status.getKeyHash() != null) {
+        boolean secretGone = secret.isEmpty();
+        Optional<String> kept = !retain ? Optional.empty()
+                : inSecret.or(() -> secretGone ? Optional.empty() : Optional.ofNullable(status.getKeyHash()));
+        if (retain && secretGone && status.getKeyHash() != null) {
             events.warning(client, Events.KEY_NOT_KEPT, "deletionPolicy is Retain, but Secret " + secretName + ", the only copy "
                     + "of the key, is gone: the key is deleted instead of kept");
         }

@@ -40,7 +40,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
- * make bench (issue 7, SPEC 9): the packaged operator as its own process against the embedded API
+ * make bench (issue 7): the packaged operator as its own process against the embedded API
  * server and the OpenRouter simulator answering after a fixed latency. For each N it measures
  * provisioning N MaiClients, a steady-state window, 20 MaiClients created during a sweep, memory with
  * and without 10,000 unrelated Secrets, and CPU; then the old script's sequential way on the same
@@ -132,7 +132,7 @@ public final class Bench {
             Map<String, String> env = OperatorProcess.environment(cluster, openRouter, work, NAMESPACE);
             env.put("HOSTNAME", "bench-operator");
             env.put("MAI_INSTALLATION_ID", "bench");
-            env.put("MAI_OPENROUTER_MAX_RPS", "100000"); // the rate limiter out of the way (SPEC 9)
+            env.put("MAI_OPENROUTER_MAX_RPS", "100000"); // the rate limiter out of the way
             env.put("MAI_VALIDATION_INTERVAL", settings.sweep().toSeconds() + "s");
             env.put(THREADS, Integer.toString(settings.reconcileThreads()));
             KubernetesClient client = cluster.client();

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 
-/** report.md from report.json's tree: one column per N, each goal of SPEC 9 next to its figure. */
+/** report.md from report.json's tree: one column per N, each performance goal next to its figure. */
 final class Report {
 
     private Report() {

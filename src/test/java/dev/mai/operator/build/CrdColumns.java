@@ -15,11 +15,20 @@ import java.util.List;
 /**
  * The last step of CRD generation ({@code make crds}, {@code make verify}). fabric8's generator
  * sorts printer columns by JSONPath, but {@code kubectl get} shows them in the CRD's order: this
- * puts them back in the order {@link MaiClient} declares them (SPEC 2.3), changing nothing else.
+ * puts them back in the order {@link MaiClient} declares them. It also leaves out {@code priority: 0}
+ * (the default, which the API server drops, so that every {@code kubectl apply} of the unchanged CRD
+ * said "configured") and gives the object, its spec and its status the descriptions
+ * {@code kubectl explain} shows first, which the generator cannot take from the model.
  */
 public final class CrdColumns {
 
     private CrdColumns() {
+    }
+
+    private static void describe(io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps schema, String description) {
+        if (schema != null && (schema.getDescription() == null || schema.getDescription().isBlank())) {
+            schema.setDescription(description);
+        }
     }
 
     public static void main(String[] args) throws IOException {
@@ -29,6 +38,19 @@ public final class CrdColumns {
         List<String> order = Arrays.stream(MaiClient.class.getAnnotationsByType(AdditionalPrinterColumn.class))
                 .map(AdditionalPrinterColumn::jsonPath).toList();
         crd.getSpec().getVersions().forEach(v -> {
+            var schema = v.getSchema().getOpenAPIV3Schema();
+            describe(schema, "One client company's mAI instance: its OpenRouter API key with a spending limit, the Secret "
+                    + "holding the key and the app's environment, and optionally the app itself. mai-operator creates and "
+                    + "manages the key; see the README of mai-operator.");
+            describe(schema.getProperties().get("spec"), "What the client should have: the organization, the spending "
+                    + "limit and its reset, the Secret, rotation, deletion policy and the optional app.");
+            describe(schema.getProperties().get("status"), "What mai-operator observed and did, written only by the "
+                    + "operator: the key (label and hash, never the key itself), its budget figures, rotation and the conditions.");
+            v.getAdditionalPrinterColumns().forEach(c -> {
+                if (c.getPriority() != null && c.getPriority() == 0) {
+                    c.setPriority(null);
+                }
+            });
             List<CustomResourceColumnDefinition> columns = v.getAdditionalPrinterColumns();
             columns.sort(Comparator.comparingInt(c -> {
                 int i = order.indexOf(c.getJsonPath());

@@ -76,7 +76,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 /**
  * deploy/ as a cluster would get it: every manifest is valid for the typed Kubernetes model (no
  * misspelled field slips through), the Kustomize base and the namespaced overlay render, and the
- * rendered operator has the production settings SPEC 8 asks for.
+ * rendered operator has the production settings the project asks for.
  */
 class DeployManifestsTest {
 
@@ -430,7 +430,7 @@ class DeployManifestsTest {
         assertThat(users).isNotEmpty();
         assertThat(users.get(users.size() - 1).split(":")[0])
                 .isEqualTo(String.valueOf(deployment.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser()));
-        // SPEC 5: the informer cache holds every tenant's key
+        // the informer cache holds every tenant's key
         assertThat(dockerfile.lines().filter(l -> !l.startsWith("#"))).noneMatch(l -> l.contains("+HeapDumpOnOutOfMemoryError"));
         assertThat(operatorContainer(deployment).getEnv()).noneMatch(e -> String.valueOf(e.getValue()).contains("HeapDump"));
     }

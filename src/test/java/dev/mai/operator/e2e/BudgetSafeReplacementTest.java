@@ -23,7 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A replaced key must not hand out fresh budget (SPEC 5, "Budget-safe"): a client that spent 60 of
+ * A replaced key must not hand out fresh budget: a client that spent 60 of
  * its monthly 100 and lost its key — Secret deleted, or key deleted on OpenRouter — gets a new key
  * limited to the 40 left, and its status goes on counting the 60. No request ever carries a limit
  * of 0: a key that must not spend is disabled, and a key that would start with nothing is not

@@ -26,7 +26,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The client's application (SPEC 4): with spec.app the operator owns the Deployment, the Service and
+ * The client's application: with spec.app the operator owns the Deployment, the Service and
  * the retained data claim; the six variables come by secretKeyRef and the .env file as a single-item
  * Secret volume; the Secret's revision on the pod template rolls the pods when (and only when) the
  * Secret's content changes, on the app and on rollout targets alike.

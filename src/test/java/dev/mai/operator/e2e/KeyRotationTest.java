@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Key rotation (SPEC 5): new key, Secret, consumers roll, then the old key goes — never before every
+ * Key rotation: new key, Secret, consumers roll, then the old key goes — never before every
  * consumer runs the new one (scheduled and requested rotations keep it and report RolloutStuck when
  * the rollout hangs). Budget-safe throughout: the old and the new key together can never spend more
  * than the period has left — the simulator holds every request to that (OperatorHarness). Time

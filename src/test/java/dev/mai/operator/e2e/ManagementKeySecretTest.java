@@ -18,7 +18,7 @@ import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Tenants billed to another OpenRouter account: spec.provisioningKeySecretRef (SPEC 5 "Management key"). */
+/** Tenants billed to another OpenRouter account: spec.provisioningKeySecretRef. */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
 @QuarkusTestResource(SimulatorResource.class)

@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * SPEC 5 "Validation, at any scale": with 250 MaiClients and a sweep every 2 s, an unchanged world
+ * Validation at any scale: with 250 MaiClients and a sweep every 2 s, an unchanged world
  * costs ⌊250/100⌋+1 = 3 list requests per sweep, no request per client, and no write to any
  * MaiClient or Secret, and no event.
  */

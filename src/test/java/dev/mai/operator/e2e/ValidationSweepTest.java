@@ -39,7 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The validation sweep (SPEC 5, every 2 s in tests): what OpenRouter's listing shows reaches status
+ * The validation sweep (every 2 s in tests): what OpenRouter's listing shows reaches status
  * through the reconcile — keys deleted or disabled outside, spending, exhausted limits — while a
  * faulty listing or a key the list shows late changes nothing, and orphans of this installation (and
  * only those) are revoked after the grace period (4 s in tests).

@@ -23,7 +23,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * An operator restart rolls nothing (SPEC 4): the packaged operator provisions a MaiClient with
+ * An operator restart rolls nothing: the packaged operator provisions a MaiClient with
  * spec.app and a rollout target, is stopped and started again, and after the new process has
  * reconciled and swept, the app Deployment, the target and the Secret are exactly as before —
  * same resourceVersion, same revision on the pod templates.

@@ -25,7 +25,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * SPEC 6 high availability: two packaged operators of one installation against one API server and
+ * High availability: two packaged operators of one installation against one API server and
  * one OpenRouter account, leader election on (as in production). Only the holder of the Lease
  * reconciles and sweeps; the standby makes no OpenRouter request and no Kubernetes write. When the
  * leader is killed (SIGKILL, while it provisions), the standby takes the lease once it expires and

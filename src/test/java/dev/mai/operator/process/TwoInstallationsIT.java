@@ -22,7 +22,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * SPEC 5 "Installation id" and SPEC 6 shards: two packaged operators with their own installation
+ * Installation ids and shards: two packaged operators with their own installation
  * ids share one OpenRouter account (one management key); one watches a namespace, the other all
  * namespaces but only MaiClients with its shard label (the two runtime settings of README,
  * "Sharding"), and each provisions exactly its own MaiClients. Each sweeps the

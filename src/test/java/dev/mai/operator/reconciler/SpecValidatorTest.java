@@ -128,7 +128,7 @@ class SpecValidatorTest {
                 .containsExactly("spec.organizationName", "spec.spendingLimit", "spec.limitReset");
     }
 
-    // spec.app, spec.rolloutTargets and spec.rotation (SPEC 2.1 and 4)
+    // spec.app, spec.rolloutTargets and spec.rotation
 
     private static AppSpec app(Consumer<AppSpec> change) {
         AppSpec app = new AppSpec();
