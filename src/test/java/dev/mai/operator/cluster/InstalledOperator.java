@@ -46,8 +46,9 @@ import java.util.stream.Collectors;
  * a kubeconfig holding nothing else: whatever it does, RBAC judges it by {@code deploy/}'s roles.
  * Its environment is the rendered Deployment's, with the test's shorter intervals on top.
  *
- * <p>There are no controllers on this server (no garbage collector, namespaces never finish
- * deleting), so one installation is cleaned up by hand before the next: the MaiClients (finalizers
+ * <p>On the bare API server there are no controllers (no garbage collector, namespaces never finish
+ * deleting), so one installation is cleaned up by hand before the next (on a {@link WholeCluster} too,
+ * where the garbage collector then removes what the MaiClients owned): the MaiClients (finalizers
  * stripped), the Secrets the operator manages, the roles and bindings, and what the operator keeps
  * in its namespace (installation id, digest key, Lease).
  */
@@ -90,7 +91,12 @@ final class InstalledOperator implements AutoCloseable {
      */
     static InstalledOperator install(String kustomizeDirectory, UnaryOperator<List<HasMetadata>> change, Path work,
             List<String> tenants) throws IOException {
-        RealApiServer.Started server = RealApiServer.get();
+        return install(RealApiServer.get(), kustomizeDirectory, change, work, tenants);
+    }
+
+    /** The same on {@code server}: the JVM's {@link RealApiServer} or its {@link WholeCluster}. */
+    static InstalledOperator install(RealApiServer.Started server, String kustomizeDirectory,
+            UnaryOperator<List<HasMetadata>> change, Path work, List<String> tenants) throws IOException {
         Files.createDirectories(work);
         Path adminConfig = Files.writeString(work.resolve("admin.kubeconfig"), server.kubeConfigYaml());
         Kubectl kubectl = Kubectl.of(adminConfig);
