@@ -6,7 +6,7 @@ MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify control-plane crds demo run deps package image deploy undeploy bench
+.PHONY: all test verify control-plane crds demo run deps package image deploy undeploy bench cluster cluster-down simulator
 
 all: test
 
@@ -50,6 +50,35 @@ demo: package
 BENCH_N ?= 100,1000,10000
 bench: package
 	BENCH_N="$(BENCH_N)" $(MVN) -q exec:java@bench
+
+## cluster: a whole local cluster on this machine (build/cluster.sh): the control plane built from Go
+##          modules with kwok's fake nodes, on which pods become Ready without running anything;
+##          prints how to use it. Stop it with make cluster-down. CLUSTER=<name> for another one.
+CLUSTER ?= mai
+CLUSTER_DIR ?= $(HOME)/.cache/mai-operator/cluster/$(CLUSTER)
+cluster: control-plane
+	@kc=$$(bash build/cluster.sh up --name $(CLUSTER) --dir $(CLUSTER_DIR) --volumes 8) && \
+	echo "" && \
+	echo "Cluster $(CLUSTER) is up (etcd, kube-apiserver, controller-manager, scheduler, kwok with 2 fake nodes, all on 127.0.0.1;" && \
+	echo "8 PersistentVolumes of 10Gi for data claims; pods become Ready on the fake nodes without running anything)." && \
+	echo "Use it:" && \
+	echo "  export KUBECONFIG=$$kc" && \
+	echo "  export PATH=$$(bash build/control-plane.sh --print-bin):\$$PATH   # its kubectl (v1.36.3)" && \
+	echo "  kubectl get nodes" && \
+	echo "The operator's kubeconfig, with the mai-operator ServiceAccount's token (after make deploy):" && \
+	echo "  build/cluster.sh operator-kubeconfig --name $(CLUSTER) --dir $(CLUSTER_DIR)" && \
+	echo "Stop it and delete its files:" && \
+	echo "  make cluster-down$(if $(filter-out mai,$(CLUSTER)), CLUSTER=$(CLUSTER))"
+
+## cluster-down: stops the local cluster and deletes its files
+cluster-down:
+	@bash build/cluster.sh down --name $(CLUSTER) --dir $(CLUSTER_DIR)
+	@echo "cluster $(CLUSTER) stopped and deleted"
+
+## simulator: the OpenRouter simulator on 127.0.0.1:18089 (MAI_SIMULATOR_PORT), for make run against the
+##            local cluster; writes a management key it accepts into $(CLUSTER_DIR) and serves until Ctrl-C
+simulator: package
+	$(MVN) -q exec:java@simulator -Dsimulator.dir=$(CLUSTER_DIR)
 
 ## run: the operator against the current kubeconfig's cluster and the real OpenRouter
 ##      (needs MAI_PROVISIONING_KEY_FILE or MAI_PROVISIONING_KEY in the environment)

@@ -4,7 +4,9 @@
 # ResourceQuota controllers...), kube-scheduler and kwok's fake nodes, on which scheduled pods become
 # Running and Ready without any container being run. Every component listens on 127.0.0.1 only.
 #
-#   build/cluster.sh up   [--name N] [--dir D] [--nodes K]   start (or find running) cluster N
+#   build/cluster.sh up   [--name N] [--dir D] [--nodes K] [--volumes V]
+#        start (or find running) cluster N; V PersistentVolumes of 10Gi (no storage class, hostPath
+#        under D, reclaim policy Retain) for claims to bind to: kwok has no storage provisioner
 #   build/cluster.sh down [--name N] [--dir D]               stop it and delete its files
 #   build/cluster.sh operator-kubeconfig [--name N] [--dir D] [--namespace NS] [--service-account SA]
 #        a kubeconfig with a 24-hour token of the ServiceAccount SA (default mai-system/mai-operator),
@@ -16,12 +18,13 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 cmd="${1:-}"; shift || true
-NAME=mai; DIR=""; NODES=2; NS=mai-system; SA=mai-operator
+NAME=mai; DIR=""; NODES=2; VOLUMES=0; NS=mai-system; SA=mai-operator
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) NAME="$2"; shift 2;;
     --dir) DIR="$2"; shift 2;;
     --nodes) NODES="$2"; shift 2;;
+    --volumes) VOLUMES="$2"; shift 2;;
     --namespace) NS="$2"; shift 2;;
     --service-account) SA="$2"; shift 2;;
     *) echo "cluster.sh: unknown option $1" >&2; exit 2;;
@@ -71,6 +74,19 @@ YAML
     k wait --for=condition=Ready node --all --timeout=120s >/dev/null
     # pods need the namespace's default ServiceAccount, which the controller manager creates
     for i in $(seq 1 120); do k -n default get serviceaccount default >/dev/null 2>&1 && break; sleep 0.5; done
+    for i in $(seq 1 "$VOLUMES"); do
+      cat <<EOF | k apply -f - >/dev/null
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: local-volume-$i
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: "$DIR/volumes/$i"}
+EOF
+    done
     echo "$KC"
     ;;
   down)

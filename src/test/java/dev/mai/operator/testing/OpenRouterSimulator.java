@@ -212,9 +212,14 @@ public final class OpenRouterSimulator implements AutoCloseable {
     }
 
     public OpenRouterSimulator(Clock clock) {
+        this(clock, 0);
+    }
+
+    /** On {@code port} of 127.0.0.1 (0: any free port). */
+    public OpenRouterSimulator(Clock clock, int port) {
         this.clock = clock;
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
-        server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0).setAcceptBacklog(200));
+        server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port).setAcceptBacklog(200));
         server.requestHandler(this::accept);
         try {
             server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
