@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
 public final class WholeCluster {
 
     private static final Path SCRIPT = Path.of("build/cluster.sh");
+    private static final Path TMP = Path.of(System.getProperty("java.io.tmpdir"));
+    /** {@code <tmp>/mai-whole-cluster-<pid of the test JVM>}: the cluster's files and processes' state. */
+    private static final String PREFIX = "mai-whole-cluster-";
     private static RealApiServer.Started started;
     private static RuntimeException failure;
 
@@ -48,8 +51,10 @@ public final class WholeCluster {
     private static RealApiServer.Started start() {
         Path bin = RealApiServer.binDir();
         try {
-            Path dir = Files.createTempDirectory("mai-whole-cluster");
-            String name = "mai-test-" + ProcessHandle.current().pid();
+            removeLeftovers();
+            long pid = ProcessHandle.current().pid();
+            Path dir = TMP.resolve(PREFIX + pid);
+            String name = "mai-test-" + pid;
             List<String> args = List.of("--name", name, "--dir", dir.toString());
             long t0 = System.nanoTime();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> script("down", args), "whole-cluster-stop"));
@@ -61,6 +66,22 @@ public final class WholeCluster {
             return new RealApiServer.Started(yaml, version, bin, startup);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the whole cluster", e);
+        }
+    }
+
+    /**
+     * Stops the clusters of test JVMs that are gone without running their shutdown hook (killed):
+     * their components would otherwise keep running.
+     */
+    private static void removeLeftovers() throws IOException {
+        try (var dirs = Files.list(TMP)) {
+            for (Path dir : dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX)).toList()) {
+                String pid = dir.getFileName().toString().substring(PREFIX.length());
+                if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+                    System.out.println("whole cluster: removing the one a killed test JVM left in " + dir);
+                    script("down", List.of("--name", "mai-test-" + pid, "--dir", dir.toString()));
+                }
+            }
         }
     }
 
