@@ -82,7 +82,8 @@ public class Events {
         try {
             client.v1().events().inNamespace(meta.getNamespace()).resource(event).create();
         } catch (KubernetesClientException e) {
-            LOG.debugf("event %s on %s/%s not written: HTTP %d", reason, meta.getNamespace(), meta.getName(), e.getCode());
+            LOG.debugf("event %s on %s/%s not written: %s", reason, meta.getNamespace(), meta.getName(),
+                    NamespaceLifecycle.terminating(e) ? "its namespace is being deleted" : "HTTP " + e.getCode());
         }
     }
 

@@ -492,6 +492,16 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             secret = Optional.of(created.secret());
             justCreated = true;
         } else if (hash == null) {
+            if (replacedWhy != null && keySource.isEmpty()
+                    && NamespaceLifecycle.terminating(context.getClient(), client.getMetadata().getNamespace(), secretName,
+                            client.getMetadata().getName())) {
+                // the namespace controller took the Secret: nothing new can be stored in a namespace being
+                // deleted, and freezing the key now would break a key deletionPolicy Retain keeps. The key is
+                // left as it is for the MaiClient's deletion, which follows
+                LOG.infof("%s/%s: Secret %s is gone with its namespace, which is being deleted; the key is left to the "
+                        + "MaiClient's deletion", client.getMetadata().getNamespace(), client.getMetadata().getName(), secretName);
+                return UpdateControl.noUpdate();
+            }
             if (replacedWhy != null) {
                 // the old key still exists (its Secret was lost): stop it spending, carry its figures — once
                 // a fresh read shows it is this client's; a key another installation owns gets no successor here
@@ -1611,12 +1621,23 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         Optional<ApiKey> managementKey = Optional.of(resolution.key());
         boolean retain = retains(client);
         // the key to keep under Retain is the one its Secret holds: the Secret survives with it. With the
-        // Secret gone (deleted, or taken by a garbage collector while it still had an owner reference) nobody
-        // holds the key any more: it is deleted, not left live and unmanaged
+        // Secret deleted (by hand, or by a garbage collector while it still had an owner reference) nobody
+        // holds the key any more: it is deleted, not left live and unmanaged. A Secret gone with its namespace
+        // is another matter: the namespace controller deletes every Secret, the retained one included, often
+        // before this finalizer runs, and whoever copied the Secret out first still uses the key: it is kept
         boolean secretGone = secret.isEmpty();
+        boolean goneWithNamespace = retain && secretGone && status.getKeyHash() != null
+                && NamespaceLifecycle.terminating(context.getClient(), client.getMetadata().getNamespace(), secretName,
+                        client.getMetadata().getName());
         Optional<String> kept = !retain ? Optional.empty()
-                : inSecret.or(() -> secretGone ? Optional.empty() : Optional.ofNullable(status.getKeyHash()));
-        if (retain && secretGone && status.getKeyHash() != null) {
+                : inSecret.or(() -> secretGone && !goneWithNamespace ? Optional.empty() : Optional.ofNullable(status.getKeyHash()));
+        if (goneWithNamespace) {
+            // no event can be written in a namespace being deleted: the log says it
+            LOG.warnf("%s/%s: Secret %s went with its namespace; OpenRouter key %s is kept (deletionPolicy Retain) and "
+                    + "marked retained. Unless the Secret was copied out first nobody holds the key: delete it in "
+                    + "OpenRouter's dashboard", client.getMetadata().getNamespace(), client.getMetadata().getName(), secretName,
+                    Optional.ofNullable(status.getKeyLabel()).orElse(status.getKeyHash()));
+        } else if (retain && secretGone && status.getKeyHash() != null) {
             events.warning(client, Events.KEY_NOT_KEPT, "deletionPolicy is Retain, but Secret " + secretName + ", the only copy "
                     + "of the key, is gone: the key is deleted instead of kept");
         }
