@@ -68,10 +68,10 @@ YAML
         --kube-controller-manager-binary "$BIN/kube-controller-manager" \
         --kube-scheduler-binary "$BIN/kube-scheduler" \
         --kwok-controller-binary "$BIN/kwok" \
-        --wait 120s >"$DIR/create.log" 2>&1 || { cat "$DIR/create.log" >&2; exit 1; }
+        --wait 300s >"$DIR/create.log" 2>&1 || { cat "$DIR/create.log" >&2; exit 1; }
       kwokctl --name "$NAME" scale node --replicas "$NODES" >>"$DIR/create.log" 2>&1
     fi
-    k wait --for=condition=Ready node --all --timeout=120s >/dev/null
+    k wait --for=condition=Ready node --all --timeout=300s >/dev/null
     # pods need the namespace's default ServiceAccount, which the controller manager creates
     for i in $(seq 1 120); do k -n default get serviceaccount default >/dev/null 2>&1 && break; sleep 0.5; done
     for i in $(seq 1 "$VOLUMES"); do
