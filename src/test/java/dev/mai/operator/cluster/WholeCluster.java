@@ -55,7 +55,7 @@ public final class WholeCluster {
             long pid = ProcessHandle.current().pid();
             Path dir = TMP.resolve(PREFIX + pid);
             String name = "mai-test-" + pid;
-            List<String> args = List.of("--name", name, "--dir", dir.toString());
+            List<String> args = List.of("--name", name, "--dir", dir.toString(), "--volumes", "8");
             long t0 = System.nanoTime();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> script("down", args), "whole-cluster-stop"));
             String kubeconfig = script("up", args).strip();
