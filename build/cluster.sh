@@ -14,7 +14,9 @@
 #
 # Defaults: name "mai", dir ~/.cache/mai-operator/cluster/<name>, 2 nodes. The admin kubeconfig is
 # <dir>/kubeconfig (client certificate of system:masters). The tests (WholeCluster) use this script
-# with their own name and directory.
+# with their own name and directory. For a single-user development machine: etcd listens on
+# 127.0.0.1 without TLS or authentication, so any local user can read everything the cluster stores
+# (Secrets included); put no key there you would not show the machine's other users.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 cmd="${1:-}"; shift || true
@@ -42,7 +44,11 @@ k() { kubectl --kubeconfig "$KC" "$@"; }
 
 case "$cmd" in
   up)
-    mkdir -p "$DIR"
+    (umask 077; mkdir -p "$DIR")
+    # the directory holds the cluster's keys and the kwokctl configuration naming the binaries it runs:
+    # only ours, and only we may write it
+    [ -O "$DIR" ] || { echo "cluster.sh: $DIR belongs to another user; refusing to use it" >&2; exit 1; }
+    chmod 700 "$DIR"
     if [ -f "$KC" ] && k get --raw /readyz >/dev/null 2>&1; then
       echo "cluster $NAME is already running" >&2
     else
@@ -98,6 +104,7 @@ EOF
     server="$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
     ca="$(k config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}')"
     out="$DIR/operator.kubeconfig"
+    rm -f "$out"   # a new file, mode 0600: never one left with another mode, nor a symlink's target
     (umask 077; cat > "$out" <<EOF
 apiVersion: v1
 kind: Config

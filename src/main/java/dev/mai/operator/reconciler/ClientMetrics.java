@@ -84,6 +84,15 @@ public class ClientMetrics {
         registry.counter("mai_key_rotations_total", "reason", reason).increment();
     }
 
+    /**
+     * Counts a key kept on OpenRouter for a deleted MaiClient with deletionPolicy Retain
+     * ({@code mai_keys_retained_total}), by what became of its Secret: {@code kept}, or
+     * {@code deleted_with_namespace} (nobody in the cluster holds that key any more).
+     */
+    public void retained(String secret) {
+        registry.counter("mai_keys_retained_total", "secret", secret).increment();
+    }
+
     /** Drops the series of a client that is gone. */
     public void forget(MaiClient client) {
         if (clients.remove(id(client)) != null) {

@@ -1670,6 +1670,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                             + "set the annotation " + Labels.ABANDON_KEY + ": \"true\"");
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(SLOW_RETRY);
         }
+        if (kept.isPresent()) {
+            metrics.retained(goneWithNamespace ? "deleted_with_namespace" : "kept");
+        }
         releaseKeySecret(client, context, status);
         forget(client);
         return DeleteControl.defaultDelete();

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.List;
 import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * Whether a namespace is being deleted, as the API server's namespace lifecycle admission tells it:
@@ -16,6 +17,8 @@ import java.util.Optional;
  * namespace is going — not that anyone wanted its key replaced or dropped.
  */
 final class NamespaceLifecycle {
+
+    private static final Logger LOG = Logger.getLogger(NamespaceLifecycle.class);
 
     /** The StatusCause the namespace lifecycle admission gives a create in a terminating namespace. */
     static final String TERMINATING_CAUSE = "NamespaceTerminating";
@@ -41,7 +44,14 @@ final class NamespaceLifecycle {
                     .withNamespace(namespace).withLabels(Labels.child(clientName)).endMetadata().build()).dryRun().create();
             return false;
         } catch (KubernetesClientException e) {
-            return terminating(e);
+            boolean terminating = terminating(e);
+            if (!terminating) {
+                // refused for another reason (a webhook without dry-run support, a quota, a policy): taken as
+                // not terminating, the safe side — the key is then replaced or deleted as for any lost Secret
+                LOG.debugf("%s/%s: dry run of Secret %s refused (HTTP %d), not for a namespace being deleted",
+                        namespace, clientName, secretName, e.getCode());
+            }
+            return terminating;
         }
     }
 }

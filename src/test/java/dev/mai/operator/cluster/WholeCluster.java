@@ -24,7 +24,7 @@ public final class WholeCluster {
 
     private static final Path SCRIPT = Path.of("build/cluster.sh");
     private static final Path TMP = Path.of(System.getProperty("java.io.tmpdir"));
-    /** {@code <tmp>/mai-whole-cluster-<pid of the test JVM>}: the cluster's files and processes' state. */
+    /** {@code <tmp>/mai-whole-cluster-<pid of the test JVM>-<random>}: the cluster's files and processes' state. */
     private static final String PREFIX = "mai-whole-cluster-";
     private static RealApiServer.Started started;
     private static RuntimeException failure;
@@ -53,7 +53,8 @@ public final class WholeCluster {
         try {
             removeLeftovers();
             long pid = ProcessHandle.current().pid();
-            Path dir = TMP.resolve(PREFIX + pid);
+            // a new directory of a random name, mode 0700: nobody else's, nothing planted in it
+            Path dir = Files.createTempDirectory(TMP, PREFIX + pid + "-");
             String name = "mai-test-" + pid;
             List<String> args = List.of("--name", name, "--dir", dir.toString(), "--volumes", "8");
             long t0 = System.nanoTime();
@@ -75,9 +76,12 @@ public final class WholeCluster {
      */
     private static void removeLeftovers() throws IOException {
         try (var dirs = Files.list(TMP)) {
+            String me = System.getProperty("user.name");
             for (Path dir : dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX)).toList()) {
-                String pid = dir.getFileName().toString().substring(PREFIX.length());
-                if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+                String pid = dir.getFileName().toString().substring(PREFIX.length()).replaceFirst("-.*", "");
+                // only this user's, of a JVM that no longer runs
+                if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()
+                        && me.equals(Files.getOwner(dir).getName())) {
                     System.out.println("whole cluster: removing the one a killed test JVM left in " + dir);
                     script("down", List.of("--name", "mai-test-" + pid, "--dir", dir.toString()));
                 }
