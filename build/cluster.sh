@@ -100,6 +100,7 @@ EOF
     rm -rf "$DIR"
     ;;
   operator-kubeconfig)
+    [ -f "$KC" ] || { echo "cluster.sh: no cluster $NAME ($KC is missing): start it with make cluster, or name it with --name" >&2; exit 1; }
     token="$(k -n "$NS" create token "$SA" --duration=24h)"
     server="$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
     ca="$(k config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority}')"

@@ -79,7 +79,8 @@ public class Leadership {
             return;
         }
         LOG.error("this replica lost its lease to another: halting now, so that only the new leader acts "
-                + "(Kubernetes restarts this pod as a standby)");
+                + "(Kubernetes restarts this pod as a standby). It could not renew the lease in time: another replica "
+                + "took it, or the API server did not answer");
         Runtime.getRuntime().halt(1);
     }
 }

@@ -1494,8 +1494,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         }
         if (!ownedBy(secret, client)) {
             throw new SecretConflict("Secret " + name + " exists and is not this MaiClient's (a Secret kept by "
-                    + "deletionPolicy Retain belongs to the deleted MaiClient); it is left untouched. Delete or rename it, "
-                    + "or set spec.secret.name");
+                    + "deletionPolicy Retain belongs to the deleted MaiClient); it is left untouched. Copy out what it holds and "
+                    + "delete it, or set spec.secret.name");
         }
         return Optional.of(secret);
     }
