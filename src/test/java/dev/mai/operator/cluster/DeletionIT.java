@@ -7,18 +7,23 @@ import static org.awaitility.Awaitility.await;
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.bench.Measures;
 import dev.mai.operator.reconciler.EnvSecret;
+import dev.mai.operator.reconciler.Events;
 import dev.mai.operator.reconciler.Labels;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.Resource;
+import java.io.ByteArrayInputStream;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,16 +56,26 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the MaiClient owns.
  * <li>{@code Retain}, deleted in the background (what {@code kubectl delete} does) or in the foreground
  * (Argo CD's prune with foreground propagation): the Secret stays with the same key, and the key is
- * live, enabled, authenticates and carries the retained marker ({@link #assertKeptAfterDeletion}).
+ * live, enabled, authenticates and carries the retained marker ({@link #assertKeptAfterDeletion});
+ * {@code mai_keys_retained_total{secret="kept"}} counts it.
  * <li>A namespace deleted while it holds MaiClients that use a management-key Secret of that namespace:
  * their keys are deleted on OpenRouter and the namespace is gone, nothing left Terminating.
- * <li>A namespace deleted while it holds a {@code Retain} client: every Secret goes, the key stays live
- * on OpenRouter, marked retained, and a copy taken first with the README's commands still works.
- * <li>In both, the operator neither makes nor freezes a key when the namespace controller takes a
- * client's Secret first, and is refused nothing (a namespace being deleted refuses new objects).
+ * <li>A namespace deleted while it holds a {@code Retain} client, with the operator frozen until the
+ * namespace controller has taken every Secret and marked the MaiClients deleted: the finalizer finds the
+ * Secret gone with its namespace, logs so, and keeps the key — live, enabled, its limit untouched,
+ * marked retained, counted as {@code deleted_with_namespace} — and the copy taken first with the
+ * README's commands still authenticates once the namespace is gone.
+ * <li>A namespace deleted while an admission policy holds its MaiClient's deletion back (as the namespace
+ * controller's order of resources may): the reconcile that finds the Secret gone makes no key and
+ * neither freezes nor disables the old one; once the MaiClient goes, the key is kept as above.
+ * <li>In a namespace being deleted, creating is refused (403, cause {@code NamespaceTerminating}): the
+ * operator's server-side dry run of a Secret asks exactly that, and the events its cleanup writes there
+ * are refused and logged at debug as "not written: its namespace is being deleted", which the namespace
+ * cases assert by name. No other refusal appears in the log.
  * <li>The test of the test: a retained Secret carrying a blocking owner reference to its MaiClient (as a
  * faulty operator would write it) is taken by the garbage collector under foreground deletion, and
- * the very check the Retain case passes fails on it.
+ * the very check the Retain case passes fails on it; the operator, whose namespace is not being deleted,
+ * deletes the key (KeyNotKept) instead of leaving it live with nobody holding it.
  * </ul>
  */
 class DeletionIT {
@@ -70,9 +85,14 @@ class DeletionIT {
     private static final String RETAIN = "del-retain-";
     private static final String NAMESPACE_WITH_KEY_SECRET = "del-ns-keyref";
     private static final String NAMESPACE_WITH_RETAINED = "del-ns-retain";
+    private static final String NAMESPACE_HOLDING_CLIENT = "del-ns-held";
+    /** The admission policy (and its binding) that holds back the deletion of a namespace's MaiClients. */
+    private static final String HOLD = "del-hold-maiclients";
     private static final String PLANTED = "del-planted";
     private static final String IMAGE = "ghcr.io/example/mai:1.0";
     private static final Duration PATIENCE = Duration.ofSeconds(90);
+    /** How the operator logs (at debug) an event a namespace being deleted refused. */
+    private static final String NOT_WRITTEN_IN_TERMINATING = "not written: its namespace is being deleted";
 
     private static InstalledOperator installed;
     private static KubernetesClient admin;
@@ -81,12 +101,14 @@ class DeletionIT {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     /** Where the operator's log stood when the current case began. */
     private int logMark;
+    /** How many requests the simulator had logged at the mark: when the case began, or at its {@link #markRequests()}. */
+    private int requestMark;
 
     @BeforeAll
     static void installAndStart() throws Exception {
         installed = InstalledOperator.install(WholeCluster.get(), "deploy", UnaryOperator.identity(), WORK,
                 List.of(DELETE, RETAIN + "background", RETAIN + "foreground", NAMESPACE_WITH_KEY_SECRET,
-                        NAMESPACE_WITH_RETAINED, PLANTED));
+                        NAMESPACE_WITH_RETAINED, NAMESPACE_HOLDING_CLIENT, PLANTED));
         admin = installed.admin();
         openRouter = new OpenRouterSimulator();
         operator = installed.start(openRouter, "deletion-0", Map.of("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG"));
@@ -115,18 +137,20 @@ class DeletionIT {
     }
 
     @BeforeEach
-    void markLog() throws Exception {
+    void mark() throws Exception {
         logMark = Files.readString(operator.log()).length();
+        requestMark = openRouter.requests().size();
     }
 
     /**
-     * After every case, in what the operator logged meanwhile: no key, no refusal (RBAC or otherwise:
-     * a namespace being deleted refuses new objects with a 403 too, and the operator must not try); the
-     * operator still running. The whole log again after the last case.
+     * After every case, in what the operator logged meanwhile: no key; no refusal reported as one (RBAC's
+     * "forbidden", a 403); no event left unwritten but for its namespace being deleted (a namespace being
+     * deleted refuses every create: the namespace cases assert which events met that); the operator still
+     * running. The whole log again after the last case.
      */
     @AfterEach
     void noLeakNoRefusal() throws Exception {
-        assertNoLeakNoRefusal(Files.readString(operator.log()).substring(logMark));
+        assertNoLeakNoRefusal(logSinceMark());
         assertThat(operator.isAlive()).as("operator alive").isTrue();
     }
 
@@ -134,6 +158,8 @@ class DeletionIT {
         assertThat(LeakScan.find("operator log " + operator.log(), log, openRouter.issuedSecrets())).isEmpty();
         assertThat(log.lines().filter(l -> InstalledOperator.FORBIDDEN.matcher(l).find()).toList())
                 .as("refusals in %s", operator.log()).isEmpty();
+        assertThat(log.lines().filter(l -> l.contains(" not written: ") && !l.contains(NOT_WRITTEN_IN_TERMINATING)).toList())
+                .as("events not written for another reason than a namespace being deleted, in %s", operator.log()).isEmpty();
     }
 
     @Test
@@ -178,16 +204,21 @@ class DeletionIT {
      */
     @ParameterizedTest(name = "{0} deletion")
     @ValueSource(strings = {"background", "foreground"})
-    void retainKeepsTheSecretAndAUsableRetainedKey(String cascade) {
+    void retainKeepsTheSecretAndAUsableRetainedKey(String cascade) throws Exception {
         String ns = RETAIN + cascade;
         MaiClient ready = createReady(withApp(retain(Clients.maiClient(ns, "abc", "Retain Co", "10"))));
         Secret secret = secret(ns, "abc-env");
         assertThat(ownerRefs(secret)).as("a retained Secret's owner references").isEmpty();
         String key = apiKey(secret);
+        double kept = retainedTotal("kept");
+        double withNamespace = retainedTotal("deleted_with_namespace");
 
         installed.kubectl().run("-n", ns, "delete", "maiclient", "abc", "--cascade=" + cascade).ok();
 
         assertKeptAfterDeletion(ready, key);
+        assertThat(retainedTotal("kept")).as("mai_keys_retained_total{secret=\"kept\"}").isEqualTo(kept + 1);
+        assertThat(retainedTotal("deleted_with_namespace")).as("mai_keys_retained_total{secret=\"deleted_with_namespace\"}")
+                .isEqualTo(withNamespace);
     }
 
     /**
@@ -229,33 +260,124 @@ class DeletionIT {
 
     /**
      * The namespace controller deletes every Secret of the namespace, a retained one too (it holds no
-     * owner reference, but a namespace takes everything in it), in practice before the MaiClient's
-     * finalizer runs: the key stays live, enabled and marked retained on OpenRouter, and no replacement
-     * key is made meanwhile. The copy the README tells users to take first (its own commands: the
-     * Retain clients' Secret names, each Secret as YAML) still authenticates afterwards.
+     * owner reference, but a namespace takes everything in it). Whether it does so before the MaiClient's
+     * finalizer runs is a race; here it always does: the operator is frozen (SIGSTOP) until the client's
+     * Secrets are gone and both MaiClients are marked deleted. The finalizer then finds the Secret gone with
+     * its namespace, logs so, and keeps the key: live, enabled, its limit and reset as they were, renamed
+     * to carry the retained marker (its only write), counted as {@code deleted_with_namespace}; no key is
+     * made meanwhile. The copy the README tells users to take first (its own commands, run as written:
+     * one YAML file per Retain client's Secret) holds that key, which still authenticates once the
+     * namespace is gone. The events the cleanups write are refused, and logged as such.
      */
     @Test
-    void aDeletedNamespaceTakesTheRetainedSecretButTheKeyStaysUsableAndRetained() {
+    void aDeletedNamespaceTakesTheRetainedSecretButTheKeyStaysUsableAndRetained() throws Exception {
         String ns = NAMESPACE_WITH_RETAINED;
         MaiClient ready = createReady(retain(Clients.maiClient(ns, "abc", "Retain In Namespace Co", "10")));
         OpenRouterSimulator.Key deleted = liveKey(createReady(Clients.maiClient(ns, "other", "Deleted With Namespace Co", "10"))
                 .getMetadata().getUid());
         String key = apiKey(secret(ns, "abc-env"));
-        String retained = installed.kubectl().run("-n", ns, "get", "maiclients", "-o",
-                "jsonpath={range .items[?(@.spec.deletionPolicy==\"Retain\")]}{.status.secretName}{\"\\n\"}{end}").ok();
-        assertThat(retained.lines()).as("Secrets of the Retain clients").containsExactly("abc-env");
-        Secret copy = admin.getKubernetesSerialization().unmarshal(
-                installed.kubectl().run("-n", ns, "get", "secret", "abc-env", "-o", "yaml").ok(), Secret.class);
-        long creates = openRouter.count("POST /keys");
+        OpenRouterSimulator.Key kept = liveKey(ready.getMetadata().getUid());
+        assertThat(kept.secret).as("the key in Secret abc-env").isEqualTo(key);
+        BigDecimal limit = kept.limit;
+        String reset = kept.limitReset;
+        List<Path> copies = copyRetainSecretsAsTheReadmeSays(ns);
+        assertThat(copies).as("the README's copies of the Retain clients' Secrets").containsExactly(WORK.resolve(ns + "-abc-env.yaml"));
+        double withNamespace = retainedTotal("deleted_with_namespace");
+        double keptTotal = retainedTotal("kept");
+        markRequests();
 
-        installed.kubectl().run("delete", "namespace", ns, "--wait=false").ok();
+        operator.pause();
+        try {
+            installed.kubectl().run("delete", "namespace", ns, "--wait=false").ok();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                assertThat(clientSecrets(ns)).as("the clients' Secrets").isEmpty();
+                assertThat(client(ns, "abc").get().getMetadata().getDeletionTimestamp()).as("abc marked deleted").isNotNull();
+                assertThat(client(ns, "other").get().getMetadata().getDeletionTimestamp()).as("other marked deleted").isNotNull();
+            });
+        } finally {
+            operator.resume();
+        }
 
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
                 assertThat(admin.namespaces().withName(ns).get()).as("namespace %s (%s)", ns, leftIn(ns)).isNull());
+        String log = logSinceMark();
+        assertThat(log).as("operator log %s", operator.log())
+                .contains(ns + "/abc: Secret abc-env went with its namespace; OpenRouter key ")
+                .contains("event " + Events.KEY_RETAINED + " on " + ns + "/abc " + NOT_WRITTEN_IN_TERMINATING)
+                .contains("event " + Events.KEY_DELETED + " on " + ns + "/other " + NOT_WRITTEN_IN_TERMINATING)
+                .doesNotContain("event " + Events.KEY_NOT_KEPT + " on " + ns + "/");
         assertKeyRetained(ready, key);
-        assertThat(apiKey(copy)).as("the key in the copy taken before").isEqualTo(key);
+        assertOnlyRenamed(kept, limit, reset);
+        assertThat(retainedTotal("deleted_with_namespace")).as("mai_keys_retained_total{secret=\"deleted_with_namespace\"}")
+                .isEqualTo(withNamespace + 1);
+        assertThat(retainedTotal("kept")).as("mai_keys_retained_total{secret=\"kept\"}").isEqualTo(keptTotal);
         assertThat(deleted.deleted).as("the key of the namespace's Delete client deleted").isTrue();
-        assertThat(openRouter.count("POST /keys")).as("keys created while the namespace was deleted").isEqualTo(creates);
+        assertThat(creates()).as("keys created while the namespace was deleted").isEmpty();
+
+        Secret copy = admin.getKubernetesSerialization().unmarshal(Files.readString(copies.get(0)), Secret.class);
+        Files.delete(copies.get(0)); // it holds a key
+        assertThat(apiKey(copy)).as("the key in the copy").isEqualTo(key);
+        assertThat(decode(copy.getData().get(EnvSecret.DOTENV))).as("the .env in the copy").contains(key);
+        assertThat(authenticates(apiKey(copy))).as("the copy's key authenticates with its namespace gone").isTrue();
+    }
+
+    /**
+     * The reconcile path. An admission policy holds back the deletion of the namespace's MaiClient (as the
+     * namespace controller's order of resources may, for longer or shorter), so the operator, frozen until
+     * the namespace controller has taken the client's Secrets, reconciles a MaiClient not being deleted
+     * whose Secret is gone: it makes no key (nothing could be stored in a namespace being deleted) and
+     * neither freezes nor disables the old one — no write to it at all, which a Retain key must survive.
+     * Once the policy lets the MaiClient go, its finalizer keeps the key as the case above does.
+     */
+    @Test
+    void whileItsNamespaceIsDeletedAClientWhoseSecretIsGoneGetsNoNewKeyAndItsKeyIsNotFrozen() throws Exception {
+        String ns = NAMESPACE_HOLDING_CLIENT;
+        MaiClient ready = createReady(retain(Clients.maiClient(ns, "abc", "Held In Namespace Co", "10")));
+        String key = apiKey(secret(ns, "abc-env"));
+        OpenRouterSimulator.Key kept = liveKey(ready.getMetadata().getUid());
+        BigDecimal limit = kept.limit;
+        String reset = kept.limitReset;
+        String name = kept.name;
+        double withNamespace = retainedTotal("deleted_with_namespace");
+        markRequests();
+
+        holdDeletionOfMaiClients(ns);
+        try {
+            operator.pause();
+            try {
+                installed.kubectl().run("delete", "namespace", ns, "--wait=false").ok();
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                        .untilAsserted(() -> assertThat(clientSecrets(ns)).as("the client's Secrets").isEmpty());
+            } finally {
+                operator.resume();
+            }
+            await().atMost(PATIENCE).pollInterval(Duration.ofMillis(250))
+                    .failFast("a key created, or the key written to", () -> !creates().isEmpty() || !writesTo(kept.hash).isEmpty())
+                    .untilAsserted(() -> assertThat(logSinceMark()).as("operator log %s", operator.log())
+                            .contains(ns + "/abc: Secret abc-env is gone with its namespace, which is being deleted; the key is left"));
+            assertThat(client(ns, "abc").get().getMetadata().getDeletionTimestamp()).as("abc marked deleted").isNull();
+            assertThat(creates()).as("keys created for the client whose Secret went").isEmpty();
+            assertThat(writesTo(kept.hash)).as("writes to the key whose Secret went").isEmpty();
+            assertThat(kept.deleted).as("deleted").isFalse();
+            assertThat(kept.disabled).as("disabled").isFalse();
+            assertThat(kept.limit).as("limit").isEqualByComparingTo(limit);
+            assertThat(kept.limitReset).as("limit reset").isEqualTo(reset);
+            assertThat(kept.name).as("name").isEqualTo(name);
+            assertThat(authenticates(key)).as("the key authenticates").isTrue();
+        } finally {
+            releaseDeletionOfMaiClients();
+        }
+
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                assertThat(admin.namespaces().withName(ns).get()).as("namespace %s (%s)", ns, leftIn(ns)).isNull());
+        assertThat(logSinceMark()).as("operator log %s", operator.log())
+                .contains(ns + "/abc: Secret abc-env went with its namespace; OpenRouter key ")
+                .contains("event " + Events.KEY_RETAINED + " on " + ns + "/abc " + NOT_WRITTEN_IN_TERMINATING);
+        assertKeyRetained(ready, key);
+        assertOnlyRenamed(kept, limit, reset);
+        assertThat(retainedTotal("deleted_with_namespace")).as("mai_keys_retained_total{secret=\"deleted_with_namespace\"}")
+                .isEqualTo(withNamespace + 1);
+        assertThat(creates()).as("keys created while the namespace was deleted").isEmpty();
     }
 
     /**
@@ -264,13 +386,19 @@ class DeletionIT {
      * foreground: the garbage collector deletes the Secret (the operator, thawed, finds it gone). The
      * check {@link #retainKeepsTheSecretAndAUsableRetainedKey} passes must fail here, on the Secret.
      * The operator is frozen only because, running, it takes a stray owner reference off a retained
-     * Secret at once.
+     * Secret at once. What the operator does on this path matters too: a Secret lost outside a namespace
+     * deletion leaves nobody holding the key, so the key is deleted on OpenRouter (a KeyNotKept warning on
+     * the MaiClient), not kept live — the case that fails should the operator take any lost Secret for one
+     * gone with its namespace.
      */
     @Test
     void theRetainCheckFailsWhenTheGarbageCollectorTookASecretWithAnOwnerReference() throws Exception {
         String ns = PLANTED;
         MaiClient ready = createReady(withApp(retain(Clients.maiClient(ns, "abc", "Planted Co", "10"))));
         String key = apiKey(secret(ns, "abc-env"));
+        OpenRouterSimulator.Key onOpenRouter = liveKey(ready.getMetadata().getUid());
+        double kept = retainedTotal("kept");
+        double withNamespace = retainedTotal("deleted_with_namespace");
         operator.pause();
         try {
             admin.secrets().inNamespace(ns).withName("abc-env").edit(s -> new SecretBuilder(s).editMetadata()
@@ -286,6 +414,17 @@ class DeletionIT {
 
         assertThat(check).as("the Retain check on a Secret the garbage collector took").isInstanceOf(AssertionError.class)
                 .hasMessageContaining("retained Secret " + ns + "/abc-env");
+        // the check waited for the MaiClient to be gone: its finalizer has run
+        assertThat(onOpenRouter.secret).isEqualTo(key);
+        assertThat(onOpenRouter.deleted).as("the key whose Secret the garbage collector took, deleted on OpenRouter").isTrue();
+        assertThat(authenticates(key)).as("that key authenticates").isFalse();
+        assertThat(admin.v1().events().inNamespace(ns).list().getItems())
+                .filteredOn(e -> ready.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))
+                .as("events on the MaiClient").extracting(Event::getReason).contains(Events.KEY_NOT_KEPT).doesNotContain(Events.KEY_RETAINED);
+        assertThat(logSinceMark()).as("operator log %s", operator.log()).doesNotContain(ns + "/abc: Secret abc-env went with its namespace");
+        assertThat(retainedTotal("kept")).as("mai_keys_retained_total{secret=\"kept\"}").isEqualTo(kept);
+        assertThat(retainedTotal("deleted_with_namespace")).as("mai_keys_retained_total{secret=\"deleted_with_namespace\"}")
+                .isEqualTo(withNamespace);
     }
 
     /**
@@ -308,6 +447,20 @@ class DeletionIT {
         assertKeyRetained(deleted, key);
     }
 
+    /**
+     * The key kept its limit and reset and is enabled: since the mark, its one write was the
+     * rename to the retained marker (a PATCH of the name alone), nothing froze, lowered or disabled it.
+     */
+    private void assertOnlyRenamed(OpenRouterSimulator.Key key, BigDecimal limit, String reset) {
+        assertThat(key.limit).as("limit of the kept key").isEqualByComparingTo(limit);
+        assertThat(key.limitReset).as("limit reset of the kept key").isEqualTo(reset);
+        assertThat(key.disabled).as("the kept key disabled").isFalse();
+        assertThat(writesTo(key.hash)).as("writes to the kept key").singleElement().satisfies(r -> {
+            assertThat(r.method()).isEqualTo("PATCH");
+            assertThat(admin.getKubernetesSerialization().unmarshal(r.body(), Map.class)).as("the PATCH's body").containsOnlyKeys("name");
+        });
+    }
+
     /** The key is live, enabled, authenticates, and its name carries the retained marker for its MaiClient. */
     private static void assertKeyRetained(MaiClient deleted, String key) {
         assertThat(openRouter.allKeys()).filteredOn(k -> k.secret.equals(key)).as("the key on OpenRouter").singleElement()
@@ -317,6 +470,109 @@ class DeletionIT {
                     assertThat(k.name).endsWith(":" + deleted.getMetadata().getUid() + ":retained]");
                 });
         assertThat(authenticates(key)).as("the retained key authenticates (GET /key)").isTrue();
+    }
+
+    /** What the operator logged since the case began. */
+    private String logSinceMark() throws java.io.IOException {
+        return Files.readString(operator.log()).substring(logMark);
+    }
+
+    /** From now on, what the simulator is asked counts for {@link #creates()} and {@link #writesTo}. */
+    private void markRequests() {
+        requestMark = openRouter.requests().size();
+    }
+
+    /** The simulator's requests since the mark. */
+    private List<OpenRouterSimulator.Request> requestsSinceMark() {
+        List<OpenRouterSimulator.Request> all = openRouter.requests();
+        return all.subList(requestMark, all.size());
+    }
+
+    /** Keys created since the mark. */
+    private List<OpenRouterSimulator.Request> creates() {
+        return requestsSinceMark().stream().filter(r -> r.operation().equals("POST /keys")).toList();
+    }
+
+    /** Writes (PATCH, DELETE) to the key {@code hash} since the mark. */
+    private List<OpenRouterSimulator.Request> writesTo(String hash) {
+        return requestsSinceMark().stream().filter(r -> r.isWrite() && r.path().endsWith("/keys/" + hash)).toList();
+    }
+
+    /** {@code mai_keys_retained_total{secret=...}} from the operator's {@code /q/metrics}: 0 before the first. */
+    private static double retainedTotal(String secret) throws java.io.IOException, InterruptedException {
+        return operator.get("/q/metrics").body().lines()
+                .filter(l -> l.startsWith("mai_keys_retained_total{") && l.contains("secret=\"" + secret + "\""))
+                .mapToDouble(l -> Measures.prometheusSum(l, "mai_keys_retained_total")).sum();
+    }
+
+    /** The Secrets the operator wrote for MaiClients in {@code ns} (labelled with a client). */
+    private static List<Secret> clientSecrets(String ns) {
+        return admin.secrets().inNamespace(ns).withLabel(Labels.CLIENT).list().getItems();
+    }
+
+    /**
+     * The README's commands for copying the Retain clients' Secrets out before deleting their namespace
+     * ("Deleting a namespace deletes its retained Secrets"), run by {@code sh} in {@link #WORK} as written
+     * there, with the built kubectl as the admin: the YAML files they wrote.
+     */
+    private static List<Path> copyRetainSecretsAsTheReadmeSays(String ns) throws Exception {
+        String script = "kubectl -n " + ns + " get maiclients -o jsonpath='{range .items[?(@.spec.deletionPolicy==\"Retain\")]}"
+                + "{.status.secretName}{\"\\n\"}{end}' |\n"
+                + "  while read -r s; do kubectl -n " + ns + " get secret \"$s\" -o yaml > \"" + ns + "-$s.yaml\"; done\n";
+        Kubectl kubectl = installed.kubectl();
+        Path home = Files.createDirectories(WORK.resolve("home"));
+        ProcessBuilder pb = new ProcessBuilder("sh", "-euc", script).directory(WORK.toFile()).redirectErrorStream(true);
+        pb.environment().put("PATH", kubectl.binary().toAbsolutePath().getParent() + ":" + System.getenv("PATH"));
+        pb.environment().put("KUBECONFIG", kubectl.kubeconfig().toAbsolutePath().toString());
+        pb.environment().put("HOME", home.toAbsolutePath().toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("the README's copy commands: %s", out).isZero();
+        try (var files = Files.list(WORK)) {
+            return files.filter(f -> f.getFileName().toString().startsWith(ns + "-") && f.getFileName().toString().endsWith(".yaml"))
+                    .sorted().toList();
+        }
+    }
+
+    /**
+     * Holds back every deletion of a MaiClient in {@code ns}, the namespace controller's included (a
+     * ValidatingAdmissionPolicy that refuses them), once the API server enforces it: a dry-run delete is
+     * refused.
+     */
+    private static void holdDeletionOfMaiClients(String ns) {
+        admin.load(new ByteArrayInputStream(holdPolicy(ns).getBytes(StandardCharsets.UTF_8))).create();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> catchThrowable(() -> client(ns, "abc").dryRun().delete()) != null);
+    }
+
+    private static void releaseDeletionOfMaiClients() {
+        installed.kubectl().run("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", HOLD).ok();
+    }
+
+    private static String holdPolicy(String ns) {
+        return """
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata: {name: %1$s}
+                spec:
+                  failurePolicy: Fail
+                  matchConstraints:
+                    resourceRules:
+                    - {apiGroups: ["mai.dev"], apiVersions: ["*"], operations: ["DELETE"], resources: ["maiclients"]}
+                  validations:
+                  - expression: "false"
+                    message: "DeletionIT holds the deletion of this namespace's MaiClients back"
+                ---
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata: {name: %1$s}
+                spec:
+                  policyName: %1$s
+                  validationActions: [Deny]
+                  matchResources:
+                    namespaceSelector:
+                      matchLabels: {kubernetes.io/metadata.name: %2$s}
+                """.formatted(HOLD, ns);
     }
 
     private static MaiClient createReady(MaiClient client) {
@@ -398,6 +654,10 @@ class DeletionIT {
         admin.secrets().inNamespace(ns).list().getItems().forEach(s -> out.append("Secret ")
                 .append(s.getMetadata().getName()).append(' ').append(s.getMetadata().getFinalizers()).append("; "));
         return out.toString();
+    }
+
+    private static String decode(String base64) {
+        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
     }
 
     private static String base64(String value) {
