@@ -31,6 +31,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -515,10 +516,16 @@ class DeletionIT {
      * ("Deleting a namespace deletes its retained Secrets"), run by {@code sh} in {@link #WORK} as written
      * there, with the built kubectl as the admin: the YAML files they wrote.
      */
+    /** The namespace of the README's copy commands (its example with deletionPolicy Retain). */
+    private static final String README_NAMESPACE = "tenant-obrien";
+
     private static List<Path> copyRetainSecretsAsTheReadmeSays(String ns) throws Exception {
-        String script = "kubectl -n " + ns + " get maiclients -o jsonpath='{range .items[?(@.spec.deletionPolicy==\"Retain\")]}"
-                + "{.status.secretName}{\"\\n\"}{end}' |\n"
-                + "  while read -r s; do kubectl -n " + ns + " get secret \"$s\" -o yaml > \"" + ns + "-$s.yaml\"; done\n";
+        // the README's two lines for its example namespace, taken from the README, for this namespace
+        List<String> readme = Files.readAllLines(Path.of("README.md"));
+        int first = readme.indexOf(readme.stream().filter(l -> l.startsWith("kubectl -n " + README_NAMESPACE + " get maiclients -o jsonpath="))
+                .findFirst().orElseThrow(() -> new AssertionError("README: no copy commands for " + README_NAMESPACE)));
+        String script = (readme.get(first) + "\n" + readme.get(first + 1) + "\n").replace(README_NAMESPACE, ns);
+        assertThat(script).as("the README's copy commands").contains("while read -r s", "umask 077");
         Kubectl kubectl = installed.kubectl();
         Path home = Files.createDirectories(WORK.resolve("home"));
         ProcessBuilder pb = new ProcessBuilder("sh", "-euc", script).directory(WORK.toFile()).redirectErrorStream(true);
@@ -529,8 +536,13 @@ class DeletionIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as("the README's copy commands: %s", out).isZero();
         try (var files = Files.list(WORK)) {
-            return files.filter(f -> f.getFileName().toString().startsWith(ns + "-") && f.getFileName().toString().endsWith(".yaml"))
+            List<Path> copies = files.filter(f -> f.getFileName().toString().startsWith(ns + "-") && f.getFileName().toString().endsWith(".yaml"))
                     .sorted().toList();
+            for (Path copy : copies) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(copy))).as("mode of %s, which holds a key", copy)
+                        .isEqualTo("rw-------");
+            }
+            return copies;
         }
     }
 
