@@ -55,7 +55,7 @@ bench: package
 ##          modules with kwok's fake nodes, on which pods become Ready without running anything;
 ##          prints how to use it. Stop it with make cluster-down. CLUSTER=<name> for another one.
 CLUSTER ?= mai
-CLUSTER_DIR ?= $(HOME)/.cache/mai-operator/cluster/$(CLUSTER)
+CLUSTER_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mai-operator/cluster/$(CLUSTER)
 cluster: control-plane
 	@kc=$$(bash build/cluster.sh up --name $(CLUSTER) --dir $(CLUSTER_DIR) --volumes 8) && \
 	echo "" && \
@@ -65,6 +65,7 @@ cluster: control-plane
 	echo "  export KUBECONFIG=$$kc" && \
 	echo "  export PATH=$$(bash build/control-plane.sh --print-bin):\$$PATH   # its kubectl (v1.36.3)" && \
 	echo "  kubectl get nodes" && \
+	echo "Its folder (D in the README): $(CLUSTER_DIR)" && \
 	echo "The operator's kubeconfig, with the mai-operator ServiceAccount's token (after make deploy):" && \
 	echo "  build/cluster.sh operator-kubeconfig --name $(CLUSTER) --dir $(CLUSTER_DIR)" && \
 	echo "Stop it and delete its files:" && \

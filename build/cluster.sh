@@ -44,6 +44,7 @@ k() { kubectl --kubeconfig "$KC" "$@"; }
 
 case "$cmd" in
   up)
+    [ ! -L "$DIR" ] || { echo "cluster.sh: $DIR is a symbolic link; refusing to use it" >&2; exit 1; }
     (umask 077; mkdir -p "$DIR")
     # the directory holds the cluster's keys and the kwokctl configuration naming the binaries it runs:
     # only ours, and only we may write it

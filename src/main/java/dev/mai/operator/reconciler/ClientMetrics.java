@@ -6,6 +6,7 @@ import dev.mai.operator.openrouter.KeyInfo;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -23,6 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code mai_client_key_created_seconds} (key age is {@code time() - mai_client_key_created_seconds}),
  * labelled by namespace and name. Money is OpenRouter's exact figure from the last read or sweep.
  */
+// created at start-up, not at first use: the counters registered at 0 are there before anything happens
+@Startup
 @ApplicationScoped
 public class ClientMetrics {
 
@@ -55,7 +58,15 @@ public class ClientMetrics {
             new Series("mai_client_last_validated_seconds",
                     "When OpenRouter last confirmed the client's key (sweep or read), Unix seconds", x -> x.lastValidated));
 
+    /** mai_keys_retained_total and its {@code secret} values. */
+    static final String RETAINED = "mai_keys_retained_total";
+    static final String RETAINED_KEPT = "kept";
+    static final String RETAINED_WITH_NAMESPACE = "deleted_with_namespace";
+
     public ClientMetrics(MeterRegistry registry) {
+        // both series from the start, at 0: an alert on increase() sees the first key retained
+        registry.counter(RETAINED, "secret", RETAINED_KEPT);
+        registry.counter(RETAINED, "secret", RETAINED_WITH_NAMESPACE);
         this.registry = registry;
     }
 
@@ -90,7 +101,7 @@ public class ClientMetrics {
      * {@code deleted_with_namespace} (nobody in the cluster holds that key any more).
      */
     public void retained(String secret) {
-        registry.counter("mai_keys_retained_total", "secret", secret).increment();
+        registry.counter(RETAINED, "secret", secret).increment();
     }
 
     /** Drops the series of a client that is gone. */

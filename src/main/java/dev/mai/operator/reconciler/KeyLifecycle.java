@@ -391,22 +391,25 @@ public class KeyLifecycle {
 
     /**
      * Keeps a key past its MaiClient: renames it to carry the retained marker, which sweeps and
-     * orphan collection skip.
+     * orphan collection skip. True when this call renamed it (false: not this client's key, or
+     * already renamed).
      */
-    public void retain(MaiClient client, ApiKey managementKey, String hash) {
+    public boolean retain(MaiClient client, ApiKey managementKey, String hash) {
         Proof proof = prove(client, managementKey, hash);
         if (!proof.ours()) {
             events.warning(client, Events.KEY_RETAINED, "Retain asked, but OpenRouter shows no key of this MaiClient "
                     + "under the hash its Secret records; nothing was renamed");
-            return;
+            return false;
         }
         KeyInfo key = proof.key().get().info();
         String retained = Names.retainedKeyName(key.name(), installation.get(), client.getMetadata().getUid());
-        if (!retained.equals(key.name())) {
+        boolean rename = !retained.equals(key.name());
+        if (rename) {
             keys.update(managementKey, hash, new KeyPatch().name(retained));
         }
         events.normal(client, Events.KEY_RETAINED, "Kept OpenRouter key " + key.label()
                 + " and its Secret (deletionPolicy Retain)");
+        return rename;
     }
 
     /** True when the key's name marks it as this installation's key of this MaiClient, not retained. */

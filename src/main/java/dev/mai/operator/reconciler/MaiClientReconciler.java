@@ -1648,7 +1648,9 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             }
             if (kept.isPresent()) {
                 // rename first, release the Secret last: a retry after a failure in between still finds its Secret
-                lifecycle.retain(client, managementKey.get(), kept.get());
+                if (lifecycle.retain(client, managementKey.get(), kept.get())) {
+                    metrics.retained(goneWithNamespace ? ClientMetrics.RETAINED_WITH_NAMESPACE : ClientMetrics.RETAINED_KEPT);
+                }
                 // this MaiClient's owner reference only: others' are theirs to keep
                 secret.filter(s -> Optional.ofNullable(s.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
                                 .anyMatch(o -> uid.equals(o.getUid())))
@@ -1669,9 +1671,6 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     "Cannot release the OpenRouter key: " + e.getMessage() + ". Deletion waits; to give the key up instead, "
                             + "set the annotation " + Labels.ABANDON_KEY + ": \"true\"");
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(SLOW_RETRY);
-        }
-        if (kept.isPresent()) {
-            metrics.retained(goneWithNamespace ? "deleted_with_namespace" : "kept");
         }
         releaseKeySecret(client, context, status);
         forget(client);

@@ -36,7 +36,7 @@ final class NamespaceLifecycle {
      * Asks the API server, by a server-side dry run of creating the Secret {@code secretName} (stores
      * nothing; needs only the right to create Secrets, no read of the Namespace, which a namespaced
      * installation may not have), whether {@code namespace} is being deleted. Any other answer, a
-     * refusal for another reason included, is false.
+     * refusal for another reason included, is false; no answer (a connection failure, 429, 5xx) throws.
      */
     static boolean terminating(KubernetesClient client, String namespace, String secretName, String clientName) {
         try {
@@ -44,11 +44,17 @@ final class NamespaceLifecycle {
                     .withNamespace(namespace).withLabels(Labels.child(clientName)).endMetadata().build()).dryRun().create();
             return false;
         } catch (KubernetesClientException e) {
+            if (e.getCode() == 0 || e.getCode() == 429 || e.getCode() >= 500) {
+                // no answer: nothing is known, and a wrong "no" would delete a key deletionPolicy Retain keeps.
+                // The reconcile fails and is retried
+                throw e;
+            }
             boolean terminating = terminating(e);
             if (!terminating) {
-                // refused for another reason (a webhook without dry-run support, a quota, a policy): taken as
-                // not terminating, the safe side — the key is then replaced or deleted as for any lost Secret
-                LOG.debugf("%s/%s: dry run of Secret %s refused (HTTP %d), not for a namespace being deleted",
+                // answered, refused for another reason (a webhook without dry-run support, a quota, a policy). A
+                // terminating namespace refuses every create before webhooks and quotas are asked, so this one
+                // is not being deleted
+                LOG.infof("%s/%s: dry run of Secret %s refused (HTTP %d), not for a namespace being deleted",
                         namespace, clientName, secretName, e.getCode());
             }
             return terminating;

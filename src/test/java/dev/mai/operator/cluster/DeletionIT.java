@@ -511,14 +511,14 @@ class DeletionIT {
         return admin.secrets().inNamespace(ns).withLabel(Labels.CLIENT).list().getItems();
     }
 
+    /** The namespace of the README's copy commands (its example with deletionPolicy Retain). */
+    private static final String README_NAMESPACE = "tenant-obrien";
+
     /**
      * The README's commands for copying the Retain clients' Secrets out before deleting their namespace
      * ("Deleting a namespace deletes its retained Secrets"), run by {@code sh} in {@link #WORK} as written
      * there, with the built kubectl as the admin: the YAML files they wrote.
      */
-    /** The namespace of the README's copy commands (its example with deletionPolicy Retain). */
-    private static final String README_NAMESPACE = "tenant-obrien";
-
     private static List<Path> copyRetainSecretsAsTheReadmeSays(String ns) throws Exception {
         // the README's two lines for its example namespace, taken from the README, for this namespace
         List<String> readme = Files.readAllLines(Path.of("README.md"));

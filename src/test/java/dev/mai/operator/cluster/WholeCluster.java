@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -81,7 +82,8 @@ public final class WholeCluster {
                 String pid = dir.getFileName().toString().substring(PREFIX.length()).replaceFirst("-.*", "");
                 // only this user's, of a JVM that no longer runs
                 if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()
-                        && me.equals(Files.getOwner(dir).getName())) {
+                        && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                        && me.equals(Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName())) {
                     System.out.println("whole cluster: removing the one a killed test JVM left in " + dir);
                     script("down", List.of("--name", "mai-test-" + pid, "--dir", dir.toString()));
                 }

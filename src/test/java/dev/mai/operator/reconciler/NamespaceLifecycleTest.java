@@ -1,10 +1,15 @@
 package dev.mai.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,5 +47,35 @@ class NamespaceLifecycleTest {
         assertThat(NamespaceLifecycle.terminating(refused(rbac))).isFalse();
         assertThat(NamespaceLifecycle.terminating(refused(policy))).as("not a 403").isFalse();
         assertThat(NamespaceLifecycle.terminating(new KubernetesClientException("connection reset"))).isFalse();
+    }
+
+    /**
+     * The question asked of an API server: a terminating namespace's answer is true, another refusal
+     * false, and no answer (5xx, 429) is no answer at all: it throws, so that the reconcile is retried
+     * instead of taking "not terminating" and deleting a key deletionPolicy Retain keeps.
+     */
+    @Test
+    void askedOfTheServerNoAnswerThrowsInsteadOfSayingNo() {
+        KubernetesMockServer server = new KubernetesMockServer(false);
+        server.init();
+        String path = "/api/v1/namespaces/probe/secrets?dryRun=All";
+        Status terminating = new StatusBuilder().withStatus("Failure").withCode(403).withReason("Forbidden")
+                .withNewDetails().addNewCause().withReason("NamespaceTerminating").endCause().endDetails().build();
+        Status rbac = new StatusBuilder().withStatus("Failure").withCode(403).withReason("Forbidden").build();
+        server.expect().post().withPath(path).andReturn(403, terminating).once();
+        server.expect().post().withPath(path).andReturn(403, rbac).once();
+        server.expect().post().withPath(path).andReturn(503, "unavailable").once();
+        server.expect().post().withPath(path).andReturn(429, "slow down").once();
+        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(new ConfigBuilder(server.createClient().getConfiguration())
+                .withRequestRetryBackoffLimit(0).build()).build()) {
+            assertThat(NamespaceLifecycle.terminating(client, "probe", "abc-env", "abc")).isTrue();
+            assertThat(NamespaceLifecycle.terminating(client, "probe", "abc-env", "abc")).isFalse();
+            assertThatThrownBy(() -> NamespaceLifecycle.terminating(client, "probe", "abc-env", "abc"))
+                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(503));
+            assertThatThrownBy(() -> NamespaceLifecycle.terminating(client, "probe", "abc-env", "abc"))
+                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(429));
+        } finally {
+            server.destroy();
+        }
     }
 }
