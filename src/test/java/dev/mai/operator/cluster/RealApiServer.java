@@ -55,26 +55,14 @@ public final class RealApiServer {
         }
     }
 
-    private static Started started;
-    private static RuntimeException failure;
+    private static final OncePerJvm<Started> SERVER = new OncePerJvm<>(RealApiServer::start);
 
     private RealApiServer() {
     }
 
     /** The JVM's API server, started on the first call; a failed start fails every later call the same way. */
-    public static synchronized Started get() {
-        if (failure != null) {
-            throw failure;
-        }
-        if (started == null) {
-            try {
-                started = start();
-            } catch (RuntimeException e) {
-                failure = e;
-                throw e;
-            }
-        }
-        return started;
+    public static Started get() {
+        return SERVER.get();
     }
 
     /** The directory holding the binaries: {@value #BIN_ENV} when set, else {@link #DEFAULT_BIN}. */

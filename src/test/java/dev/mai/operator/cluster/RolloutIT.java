@@ -218,9 +218,7 @@ class RolloutIT {
     @Test
     void aRequestedRotationKeepsTheOldKeyUntilTheNewReplicaSetIsReady() throws Exception {
         String ns = "rollout-rotate";
-        admin.resource(withApp(Clients.maiClient(ns, "rot", "Rotate Co", "100"))).create();
-        Resource<MaiClient> rot = maiClient(ns, "rot");
-        awaitReady(rot);
+        Resource<MaiClient> rot = readyWithApp(ns, "rot", "Rotate Co");
         OpenRouterSimulator.Key old = liveKey(rot.get());
         Deployment before = deployment(ns, "rot-app");
         String oldRevision = templateRevision(before);
@@ -322,9 +320,7 @@ class RolloutIT {
     @Test
     void aRolloutThatCannotFinishIsReportedStuckAndKeepsTheOldKey() throws Exception {
         String ns = "rollout-stuck";
-        admin.resource(withApp(Clients.maiClient(ns, "stuck", "Stuck Co", "100"))).create();
-        Resource<MaiClient> stuck = maiClient(ns, "stuck");
-        awaitReady(stuck);
+        Resource<MaiClient> stuck = readyWithApp(ns, "stuck", "Stuck Co");
         OpenRouterSimulator.Key old = liveKey(stuck.get());
 
         cordon();
@@ -476,6 +472,14 @@ class RolloutIT {
 
     private static void awaitReady(Resource<MaiClient> resource) {
         await().atMost(PATIENCE).until(() -> Clients.isReady(resource.get()));
+    }
+
+    /** A new MaiClient {@code name} with {@link #withApp}, once it is Ready. */
+    private static Resource<MaiClient> readyWithApp(String ns, String name, String organization) {
+        admin.resource(withApp(Clients.maiClient(ns, name, organization, "100"))).create();
+        Resource<MaiClient> resource = maiClient(ns, name);
+        awaitReady(resource);
+        return resource;
     }
 
     private static Deployment deployment(String ns, String name) {

@@ -27,26 +27,14 @@ public final class WholeCluster {
     private static final Path TMP = Path.of(System.getProperty("java.io.tmpdir"));
     /** {@code <tmp>/mai-whole-cluster-<pid of the test JVM>-<random>}: the cluster's files and processes' state. */
     private static final String PREFIX = "mai-whole-cluster-";
-    private static RealApiServer.Started started;
-    private static RuntimeException failure;
+    private static final OncePerJvm<RealApiServer.Started> CLUSTER = new OncePerJvm<>(WholeCluster::start);
 
     private WholeCluster() {
     }
 
     /** The JVM's cluster, started on the first call; a failed start fails every later call the same way. */
-    public static synchronized RealApiServer.Started get() {
-        if (failure != null) {
-            throw failure;
-        }
-        if (started == null) {
-            try {
-                started = start();
-            } catch (RuntimeException e) {
-                failure = e;
-                throw e;
-            }
-        }
-        return started;
+    public static RealApiServer.Started get() {
+        return CLUSTER.get();
     }
 
     private static RealApiServer.Started start() {
