@@ -1,10 +1,10 @@
 package dev.mai.operator.demo;
 
 import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.OperatorProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 
@@ -26,10 +26,7 @@ public final class SimulatorMain {
         int port = Integer.parseInt(System.getenv().getOrDefault("MAI_SIMULATOR_PORT", "18089"));
         OpenRouterSimulator simulator = new OpenRouterSimulator(Clock.systemUTC(), port).latency(50);
         Files.createDirectories(dir);
-        Path keyFile = dir.resolve("management-key").toAbsolutePath();
-        Files.deleteIfExists(keyFile);
-        Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(keyFile, simulator.newManagementKey());
+        Path keyFile = OperatorProcess.writePrivate(dir.resolve("management-key").toAbsolutePath(), simulator.newManagementKey());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             simulator.close();

@@ -44,16 +44,21 @@ public final class OperatorProcess implements AutoCloseable {
      */
     public static Map<String, String> environment(Path kubeconfig, OpenRouterSimulator openRouter, Path work) throws IOException {
         Files.createDirectories(work);
-        Path keyFile = work.resolve("management-key");
-        Files.deleteIfExists(keyFile);
-        Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(keyFile, openRouter.newManagementKey());
+        Path keyFile = writePrivate(work.resolve("management-key"), openRouter.newManagementKey());
         Map<String, String> env = new HashMap<>();
         env.put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
         env.put("MAI_OPENROUTER_URL", openRouter.baseUrl());
         env.put("MAI_PROVISIONING_KEY_FILE", keyFile.toAbsolutePath().toString());
         env.put("QUARKUS_HTTP_PORT", "0");
         return env;
+    }
+
+    /** Writes {@code text} to a new file {@code path} only its owner may read (0600, replacing any); returns the path. */
+    public static Path writePrivate(Path path, String text) throws IOException {
+        Files.deleteIfExists(path);
+        Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(path, text);
+        return path;
     }
 
     /** Starts the operator with {@code env} added to this process's environment. */
