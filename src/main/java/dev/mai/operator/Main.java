@@ -1,5 +1,6 @@
 package dev.mai.operator;
 
+import dev.mai.operator.config.FrontEnd;
 import dev.mai.operator.env.MaiEnvCommand;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
@@ -13,19 +14,12 @@ import picocli.CommandLine;
 /**
  * The program's entry point, with two front ends on one application: without arguments it is the
  * operator (the container's command); with {@code env} as its first argument it is the
- * {@code mai-env} command for Docker Compose users, which runs with the {@value #ENV_PROFILE} profile
+ * {@code mai-env} command for Docker Compose users, which runs with the {@value FrontEnd#ENV_PROFILE} profile
  * and never starts the operator (the reconciler is not looked up in that profile, so the operator
  * SDK registers no controller and starts nothing).
  */
 @QuarkusMain
 public class Main implements QuarkusApplication {
-
-    /** The first argument that selects the {@code mai-env} command. */
-    public static final String ENV_COMMAND = "env";
-    /** The configuration profile of the {@code mai-env} command (application.properties, {@code %mai-env.}). */
-    public static final String ENV_PROFILE = "mai-env";
-    /** Set by {@link #main} for the command: this process runs the command, not the operator. */
-    public static final String ENV_COMMAND_PROPERTY = "mai-env.command";
 
     @Inject
     CommandLine.IFactory factory;
@@ -36,18 +30,18 @@ public class Main implements QuarkusApplication {
     Instance<Object> command;
 
     public static void main(String... args) {
-        if (args.length > 0 && ENV_COMMAND.equals(args[0])) {
+        if (args.length > 0 && FrontEnd.ENV_COMMAND.equals(args[0])) {
             // before Quarkus reads its configuration: the command's settings, not the operator's. The flag
             // is a system property, not a profile entry, so that beans made at static init see it too
-            System.setProperty("quarkus.profile", ENV_PROFILE);
-            System.setProperty(ENV_COMMAND_PROPERTY, "true");
+            System.setProperty("quarkus.profile", FrontEnd.ENV_PROFILE);
+            System.setProperty(FrontEnd.ENV_COMMAND_PROPERTY, "true");
         }
         Quarkus.run(Main.class, args);
     }
 
     @Override
     public int run(String... args) {
-        if (args.length > 0 && ENV_COMMAND.equals(args[0])) {
+        if (args.length > 0 && FrontEnd.ENV_COMMAND.equals(args[0])) {
             return MaiEnvCommand.commandLine(command.get(), factory).execute(Arrays.copyOfRange(args, 1, args.length));
         }
         Quarkus.waitForExit();

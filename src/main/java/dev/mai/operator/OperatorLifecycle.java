@@ -1,5 +1,8 @@
 package dev.mai.operator;
 
+import dev.mai.operator.config.FrontEnd;
+
+
 import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -28,7 +31,7 @@ public class OperatorLifecycle {
     private volatile boolean started;
 
     public OperatorLifecycle(Instance<Operator> operator,
-            @ConfigProperty(name = Main.ENV_COMMAND_PROPERTY, defaultValue = "false") boolean envCommand) {
+            @ConfigProperty(name = FrontEnd.ENV_COMMAND_PROPERTY, defaultValue = "false") boolean envCommand) {
         this.operator = operator;
         this.envCommand = envCommand;
     }

@@ -1,7 +1,7 @@
 package dev.mai.operator.app;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
-import dev.mai.operator.reconciler.Labels;
+import dev.mai.operator.api.v1alpha1.Labels;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;

@@ -1,10 +1,13 @@
 package dev.mai.operator.app;
 
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.Owners;
+
+
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
-import dev.mai.operator.reconciler.EnvSecret;
-import dev.mai.operator.reconciler.Labels;
+import dev.mai.operator.api.v1alpha1.Labels;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -48,9 +51,6 @@ public final class AppResources {
     /** Pod label telling this client's application pods apart (the selector). */
     public static final String COMPONENT = "mai.dev/component";
 
-    /** The six variables that reach the container from the Secret. */
-    public static final List<String> VARIABLES = List.of(EnvSecret.API_KEY, EnvSecret.HOST, EnvSecret.EXTERNAL_USER,
-            EnvSecret.ORGANIZATION_NAME, EnvSecret.SPENDING_LIMIT, EnvSecret.KEY_HASH);
 
     private AppResources() {
     }
@@ -91,19 +91,19 @@ public final class AppResources {
         AppSpec app = client.getSpec().getApp();
         AppStorage storage = app.getStorage();
         List<EnvVar> env = new ArrayList<>();
-        for (String variable : VARIABLES) {
+        for (String variable : Environment.VARIABLES) {
             env.add(new EnvVarBuilder().withName(variable)
                     .withNewValueFrom().withNewSecretKeyRef(variable, secretName, false).endValueFrom().build());
         }
         Optional.ofNullable(app.getEnv()).ifPresent(env::addAll);
         List<VolumeMount> mounts = new ArrayList<>();
         mounts.add(new VolumeMountBuilder().withName(ENV_VOLUME).withMountPath(DOTENV_PATH)
-                .withSubPath(EnvSecret.DOTENV).withReadOnly(true).build());
+                .withSubPath(Environment.DOTENV).withReadOnly(true).build());
         List<Volume> volumes = new ArrayList<>();
         volumes.add(new VolumeBuilder().withName(ENV_VOLUME).withNewSecret()
                 .withSecretName(secretName)
                 .withDefaultMode(DOTENV_MODE)
-                .addNewItem().withKey(EnvSecret.DOTENV).withPath(EnvSecret.DOTENV).withMode(DOTENV_MODE).endItem()
+                .addNewItem().withKey(Environment.DOTENV).withPath(Environment.DOTENV).withMode(DOTENV_MODE).endItem()
                 .endSecret().build());
         if (storage != null) {
             mounts.add(new VolumeMountBuilder().withName(DATA_VOLUME)
@@ -181,7 +181,7 @@ public final class AppResources {
                 .withNewResources().withRequests(Map.of("storage", new Quantity(storage.getSize()))).endResources()
                 .endSpec();
         if (!retained(storage)) {
-            builder.editMetadata().withOwnerReferences(EnvSecret.ownerReference(client)).endMetadata();
+            builder.editMetadata().withOwnerReferences(Owners.ownerReference(client)).endMetadata();
         }
         return builder.build();
     }

@@ -2,7 +2,7 @@ package dev.mai.operator.app;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
-import dev.mai.operator.reconciler.Labels;
+import dev.mai.operator.api.v1alpha1.Labels;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;

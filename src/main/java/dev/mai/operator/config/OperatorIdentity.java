@@ -1,6 +1,5 @@
 package dev.mai.operator.config;
 
-import dev.mai.operator.Main;
 import jakarta.inject.Singleton;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -20,7 +19,7 @@ public class OperatorIdentity {
     private final String userAgent;
 
     public OperatorIdentity(@ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown") String version,
-            @ConfigProperty(name = Main.ENV_COMMAND_PROPERTY, defaultValue = "false") boolean envCommand) {
+            @ConfigProperty(name = FrontEnd.ENV_COMMAND_PROPERTY, defaultValue = "false") boolean envCommand) {
         this.name = Optional.ofNullable(System.getenv("HOSTNAME")).filter(h -> !h.isBlank()).orElseGet(OperatorIdentity::localName);
         this.userAgent = (envCommand ? "mai-env/" : "mai-operator/") + version + " (" + name + ")";
     }

@@ -1,8 +1,10 @@
 package dev.mai.operator.env;
 
+import dev.mai.operator.core.Environment;
+
+
 import dev.mai.operator.openrouter.ApiKey;
-import dev.mai.operator.reconciler.DotEnv;
-import dev.mai.operator.reconciler.EnvSecret;
+import dev.mai.operator.core.DotEnv;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -319,7 +321,7 @@ final class EnvFile {
             }
             String raw = String.join("", lines.subList(i, last + 1));
             i = last;
-            if (EnvSecret.VARIABLES.contains(m.group(1))) {
+            if (Environment.VARIABLES.contains(m.group(1))) {
                 placeBlock();
                 outside.put(m.group(1), DotEnv.unquote(value.toString()));
                 outsideLines.append(raw).append(raw.endsWith("\n") ? "" : "\n");
@@ -362,7 +364,7 @@ final class EnvFile {
             }
         } else {
             Matcher m = ASSIGNMENT.matcher(bare);
-            if (m.matches() && EnvSecret.VARIABLES.contains(m.group(1))) {
+            if (m.matches() && Environment.VARIABLES.contains(m.group(1))) {
                 values.put(m.group(1), DotEnv.unquote(m.group(2)));
             }
             body.append(chomp(line)).append('\n');
@@ -410,11 +412,11 @@ final class EnvFile {
     }
 
     Optional<ApiKey> key() {
-        return value(EnvSecret.API_KEY).map(ApiKey::of);
+        return value(Environment.API_KEY).map(ApiKey::of);
     }
 
     Optional<String> keyHash() {
-        return value(EnvSecret.KEY_HASH);
+        return value(Environment.KEY_HASH);
     }
 
     Optional<String> id() {

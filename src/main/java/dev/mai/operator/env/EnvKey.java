@@ -1,5 +1,8 @@
 package dev.mai.operator.env;
 
+import dev.mai.operator.core.Environment;
+
+
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CreatedKey;
@@ -8,11 +11,10 @@ import dev.mai.operator.openrouter.KeyPatch;
 import dev.mai.operator.openrouter.KeySettings;
 import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.openrouter.OpenRouterKeys;
-import dev.mai.operator.reconciler.EnvSecret;
-import dev.mai.operator.reconciler.KeyLifecycle;
-import dev.mai.operator.reconciler.KeyLifecycle.Verdict;
-import dev.mai.operator.reconciler.Money;
-import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.core.KeyRules;
+import dev.mai.operator.core.KeyRules.Verdict;
+import dev.mai.operator.core.Money;
+import dev.mai.operator.core.Names;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,10 +46,6 @@ import java.util.regex.Pattern;
  */
 final class EnvKey {
 
-    /** As the operator's: how long a key from an interrupted create may take to show up in the list. */
-    static final Duration UNFINISHED_CREATE_GRACE = Duration.ofSeconds(30);
-    /** As the operator's: how long a new key may answer 401 while it propagates. */
-    static final Duration PROPAGATION = Duration.ofSeconds(60);
     static final Duration RECHECK = Duration.ofSeconds(2);
     /** What an OpenRouter key hash looks like; nothing else goes into a URL. */
     static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
@@ -123,7 +121,7 @@ final class EnvKey {
         Optional<String> hash = file.keyHash();
         if (hash.isPresent() && !HASH.matcher(hash.get()).matches()) {
             // the value is not shown: a hand-edited file may hold a key in the wrong variable
-            throw new Refusal(MaiEnvCommand.FILE, EnvSecret.KEY_HASH + " in " + file.path() + " must be 64 lowercase hex "
+            throw new Refusal(MaiEnvCommand.FILE, Environment.KEY_HASH + " in " + file.path() + " must be 64 lowercase hex "
                     + "characters (OpenRouter's key hash); it is not, so it is not sent anywhere and this run changed nothing. "
                     + "Put back the value mai-env wrote; if it is lost, delete the line and run again: the file then gets a "
                     + "new key, and the old one is left on OpenRouter for you to delete.");
@@ -186,7 +184,7 @@ final class EnvKey {
                 say.accept("The key in " + file.path() + " does not authenticate (was it changed by hand?): replacing it.");
                 old = info.get();
             } else if (!info.get().labelAllows(key.get())) {
-                say.accept("The key in " + file.path() + " is not the key its " + EnvSecret.KEY_HASH + " names (OpenRouter's "
+                say.accept("The key in " + file.path() + " is not the key its " + Environment.KEY_HASH + " names (OpenRouter's "
                         + "label for that one is " + info.get().label() + "; was the file changed by hand?): replacing it. The "
                         + "key the file held is not changed on OpenRouter.");
                 old = info.get();
@@ -197,18 +195,18 @@ final class EnvKey {
             }
         } else if (key.isPresent()) {
             say.accept("The key in " + file.path() + " was not created by mai-env (the file has no "
-                    + EnvSecret.KEY_HASH + "): creating one that mai-env manages. The old key is left on OpenRouter; "
+                    + Environment.KEY_HASH + "): creating one that mai-env manages. The old key is left on OpenRouter; "
                     + "delete it there once nothing uses it.");
         }
 
         if (current != null) {
             // current is the fresh read of this file's key (its mark checked above): the one key this run may PATCH
-            KeyPatch patch = KeyLifecycle.difference(want, current);
+            KeyPatch patch = KeyRules.difference(want, current);
             if (!patch.isEmpty()) {
                 current = keys.update(managementKey, hash.get(), patch);
                 say.accept("Updated OpenRouter key " + current.label() + ": " + patch.describe() + ".");
             }
-            String body = EnvSecret.dotenv("mai-env", spec, inputs(key.get(), hash.get(), current.createdAt(), spec));
+            String body = Environment.dotenv("mai-env", spec, inputs(key.get(), hash.get(), current.createdAt(), spec));
             save(file, file.render(new EnvFile.Block(id, location, spec.getLimitReset(), unsettled(unsettled), body)),
                     "OpenRouter key " + current.label());
             return key.get();
@@ -227,7 +225,7 @@ final class EnvKey {
             throw e; // otherwise the outcome is unknown: the intent stays for the next run
         }
         KeyInfo made = created.info();
-        String body = EnvSecret.dotenv("mai-env", spec, inputs(created.key(), made.hash(), made.createdAt(), spec));
+        String body = Environment.dotenv("mai-env", spec, inputs(created.key(), made.hash(), made.createdAt(), spec));
         file.write(file.render(new EnvFile.Block(id, location, spec.getLimitReset(), unsettled(unsettled), body)));
         say.accept("Created OpenRouter key " + made.label() + " for " + spec.getOrganizationName() + " (limit "
                 + Money.format(Money.limit(spec.getSpendingLimit())) + ", " + resets(spec) + ") and wrote it to "
@@ -270,14 +268,14 @@ final class EnvKey {
             whose = "belongs to someone else: its name ends in another owner's mark (an operator's, e.g. a MaiClient's)";
             then = "";
         }
-        return "The key that " + EnvSecret.KEY_HASH + " in " + file.path() + " names " + whose
+        return "The key that " + Environment.KEY_HASH + " in " + file.path() + " names " + whose
                 + ". mai-env changes no key it cannot prove is this file's, and shows nothing of it: that key is left as it "
                 + "is (name, limit, enabled, not deleted), and this file gets a key of its own." + then;
     }
 
     /** An earlier intent still to look for, or null once its grace is over. */
     private Instant unsettled(Instant started) {
-        return started != null && clock.instant().isBefore(started.plus(UNFINISHED_CREATE_GRACE)) ? started : null;
+        return started != null && clock.instant().isBefore(started.plus(KeyRules.UNFINISHED_CREATE_GRACE)) ? started : null;
     }
 
     /** Whether the interrupted create's key was found; only a file holding no key waits for it. */
@@ -288,12 +286,12 @@ final class EnvKey {
                 + "but never wrote it to " + file.path() + ".");
         // the list shows names as they were; a fresh read of each candidate shows the mark before it is deleted
         Predicate<KeyInfo> freshlyOurs = k -> ours.test(k) && keys.get(managementKey, k.hash()).filter(ours).isPresent();
-        boolean accounted = KeyLifecycle.collectUnfinishedCreate(keys, managementKey, freshlyOurs, started, keep, deleted);
-        while (!accounted && file.key().isEmpty() && clock.instant().isBefore(started.plus(UNFINISHED_CREATE_GRACE))) {
-            Duration left = Duration.between(clock.instant(), started.plus(UNFINISHED_CREATE_GRACE));
+        boolean accounted = KeyRules.collectUnfinishedCreate(keys, managementKey, freshlyOurs, started, keep, deleted);
+        while (!accounted && file.key().isEmpty() && clock.instant().isBefore(started.plus(KeyRules.UNFINISHED_CREATE_GRACE))) {
+            Duration left = Duration.between(clock.instant(), started.plus(KeyRules.UNFINISHED_CREATE_GRACE));
             say.accept("Its key has not appeared in OpenRouter's list yet; looking again for up to " + left.toSeconds() + " s.");
             pause(left.compareTo(Duration.ofSeconds(5)) < 0 ? left : Duration.ofSeconds(5));
-            accounted = KeyLifecycle.collectUnfinishedCreate(keys, managementKey, freshlyOurs, started, keep, deleted);
+            accounted = KeyRules.collectUnfinishedCreate(keys, managementKey, freshlyOurs, started, keep, deleted);
         }
         return accounted;
     }
@@ -303,17 +301,17 @@ final class EnvKey {
         if (!HASH.matcher(String.valueOf(made.hash())).matches()) {
             throw new Refusal(MaiEnvCommand.FAILED, "OpenRouter answered the new key " + made.label() + " with a hash that is "
                     + "not 64 lowercase hex characters. The key is in the file, but mai-env sends no such hash in a request, "
-                    + "so it was not checked; the next run refuses the file until " + EnvSecret.KEY_HASH + " is mended.");
+                    + "so it was not checked; the next run refuses the file until " + Environment.KEY_HASH + " is mended.");
         }
-        Instant until = clock.instant().plus(PROPAGATION);
-        Verdict verdict = KeyLifecycle.verify(keys, managementKey, key, made.hash());
+        Instant until = clock.instant().plus(KeyRules.PROPAGATION);
+        Verdict verdict = KeyRules.verify(keys, managementKey, key, made.hash());
         while (verdict == Verdict.NOT_YET && clock.instant().isBefore(until)) {
             pause(RECHECK);
-            verdict = KeyLifecycle.verify(keys, managementKey, key, made.hash());
+            verdict = KeyRules.verify(keys, managementKey, key, made.hash());
         }
         switch (verdict) {
             case VALID -> say.accept("Checked: the key authenticates with OpenRouter.");
-            case NOT_YET -> say.accept("Warning: the new key does not authenticate yet after " + PROPAGATION.toSeconds()
+            case NOT_YET -> say.accept("Warning: the new key does not authenticate yet after " + KeyRules.PROPAGATION.toSeconds()
                     + " s. OpenRouter may still be propagating it; run mai-env again in a few minutes to check.");
             case REVOKED, DISABLED -> throw new Refusal(MaiEnvCommand.FAILED, "The new key " + made.label() + " was "
                     + (verdict == Verdict.REVOKED ? "deleted" : "disabled") + " on OpenRouter right after it was created. "
@@ -336,8 +334,8 @@ final class EnvKey {
         say.accept(what + " is valid; wrote " + file.path() + " (mode 600" + kept(file) + ").");
     }
 
-    private EnvSecret.Inputs inputs(ApiKey key, String hash, String createdAt, MaiClientSpec spec) {
-        return new EnvSecret.Inputs(key, hash, createdAt, spec.getExternalUser(), openrouterHost);
+    private Environment.Inputs inputs(ApiKey key, String hash, String createdAt, MaiClientSpec spec) {
+        return new Environment.Inputs(key, hash, createdAt, spec.getExternalUser(), openrouterHost);
     }
 
     private static String kept(EnvFile file) {

@@ -1,20 +1,20 @@
 package dev.mai.operator.env;
 
-import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.core.Environment;
+
+
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.config.OperatorIdentity;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.openrouter.OpenRouterKeys;
-import dev.mai.operator.reconciler.EnvSecret;
-import dev.mai.operator.reconciler.ManagementKeys;
-import dev.mai.operator.reconciler.Names;
-import dev.mai.operator.reconciler.SpecValidator;
-import dev.mai.operator.reconciler.SpecValidator.Violation;
+import dev.mai.operator.core.ManagementKeyFile;
+import dev.mai.operator.core.Names;
+import dev.mai.operator.core.SpecValidator;
+import dev.mai.operator.core.SpecValidator.Violation;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.quarkus.picocli.runtime.annotations.TopCommand;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -124,14 +124,14 @@ public class MaiEnvCommand implements Callable<Integer> {
     CommandSpec command;
 
     private final OpenRouterKeys keys;
-    private final ManagementKeys managementKeys;
+    private final ManagementKeyFile managementKeys;
     private final MaiConfig config;
     private final OperatorIdentity identity;
     private final Clock clock;
 
-    public MaiEnvCommand(OpenRouterKeys keys, ManagementKeys managementKeys, MaiConfig config, OperatorIdentity identity, Clock clock) {
+    public MaiEnvCommand(OpenRouterKeys keys, MaiConfig config, OperatorIdentity identity, Clock clock) {
         this.keys = keys;
-        this.managementKeys = managementKeys;
+        this.managementKeys = new ManagementKeyFile(config.provisioningKeyFile(), config.provisioningKey());
         this.config = config;
         this.identity = identity;
         this.clock = clock;
@@ -190,7 +190,7 @@ public class MaiEnvCommand implements Callable<Integer> {
             EnvKey env = new EnvKey(keys, clock, "mai-env on " + identity.name(), config.effectiveOpenrouterHost(), say);
             ApiKey key = env.apply(file, settings, managementKey);
             if (showKey) {
-                stdout.println(EnvSecret.API_KEY + "=" + key.reveal());
+                stdout.println(Environment.API_KEY + "=" + key.reveal());
                 stdout.flush();
             }
             return 0;
@@ -210,17 +210,17 @@ public class MaiEnvCommand implements Callable<Integer> {
 
     /** The four settings: from the options, else the file, else (organization and limit) asked for; validated as a spec. */
     private EnvKey.Settings settings(EnvFile file, MaiClientSpec given, Prompter prompter) throws EnvKey.Refusal {
-        String org = Optional.ofNullable(organization).or(() -> file.value(EnvSecret.ORGANIZATION_NAME)).orElse(null);
+        String org = Optional.ofNullable(organization).or(() -> file.value(Environment.ORGANIZATION_NAME)).orElse(null);
         if (org == null) {
             org = answer(prompter, "Organization name: ", "spec.organizationName", v -> spec(v, null, null, null));
         }
-        String amount = Optional.ofNullable(limit).or(() -> file.value(EnvSecret.SPENDING_LIMIT)).orElse(null);
+        String amount = Optional.ofNullable(limit).or(() -> file.value(Environment.SPENDING_LIMIT)).orElse(null);
         if (amount == null) {
             amount = answer(prompter, "Spending limit in USD (or \"unlimited\"): ", "spec.spendingLimit", v -> spec(null, v, null, null));
         }
         String period = Optional.ofNullable(reset).or(file::limitReset).filter(r -> !NEVER.equals(r)).orElse(null);
         String organizationName = org;
-        String user = Optional.ofNullable(externalUser).or(() -> file.value(EnvSecret.EXTERNAL_USER))
+        String user = Optional.ofNullable(externalUser).or(() -> file.value(Environment.EXTERNAL_USER))
                 .orElseGet(() -> Names.defaultExternalUser(organizationName));
         MaiClientSpec spec = spec(org, amount, period, user);
         refuseInvalid(spec, given, file);
@@ -267,10 +267,7 @@ public class MaiEnvCommand implements Callable<Integer> {
     }
 
     private List<Violation> violations(MaiClientSpec spec) {
-        MaiClient client = new MaiClient();
-        client.setMetadata(new ObjectMetaBuilder().withName("mai-env").build());
-        client.setSpec(spec);
-        return new SpecValidator(config.maxSpendingLimit()).validate(client).stream()
+        return new SpecValidator(config.maxSpendingLimit()).validate(null, spec).stream()
                 .filter(v -> OPTIONS.containsKey(v.field()))
                 .filter(v -> !(v.field().equals("spec.organizationName") && spec.getOrganizationName() == null))
                 .filter(v -> !(v.field().equals("spec.spendingLimit") && spec.getSpendingLimit() == null))
@@ -293,7 +290,7 @@ public class MaiEnvCommand implements Callable<Integer> {
             throw new EnvKey.Refusal(MANAGEMENT_KEY, "MAI_PROVISIONING_KEY_FILE names " + file.get()
                     + ", which does not exist or cannot be read.");
         }
-        Optional<ApiKey> key = managementKeys.operatorWide();
+        Optional<ApiKey> key = managementKeys.get();
         if (key.isEmpty() && !noInput) {
             key = prompter.askSecret("OpenRouter management key (not shown): ").filter(k -> !k.isBlank()).map(ApiKey::of);
         }

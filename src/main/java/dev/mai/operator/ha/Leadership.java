@@ -1,7 +1,7 @@
 package dev.mai.operator.ha;
 
 import dev.mai.operator.config.OperatorIdentity;
-import dev.mai.operator.reconciler.InstallationId;
+import dev.mai.operator.ha.InstallationId;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;

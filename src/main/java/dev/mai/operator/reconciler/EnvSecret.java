@@ -1,5 +1,16 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.Owners;
+
+
+import dev.mai.operator.core.Names;
+import dev.mai.operator.core.Money;
+import dev.mai.operator.core.DotEnv;
+import dev.mai.operator.core.KeyDigest;
+import dev.mai.operator.api.v1alpha1.Labels;
+
+
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
@@ -31,30 +42,16 @@ import java.util.TreeSet;
  */
 public final class EnvSecret {
 
-    public static final String API_KEY = "OPENROUTER_API_KEY";
-    public static final String HOST = "OPENROUTER_HOST";
-    public static final String EXTERNAL_USER = "OPENROUTER_EXTERNAL_USER";
-    public static final String ORGANIZATION_NAME = "ORGANIZATION_NAME";
-    public static final String SPENDING_LIMIT = "SPENDING_LIMIT";
-    public static final String KEY_HASH = "OPENROUTER_KEY_HASH";
-    public static final String DOTENV = ".env";
-    /** The variables, in the order the {@code .env} file lists them. */
-    public static final List<String> VARIABLES = List.of(API_KEY, HOST, EXTERNAL_USER, ORGANIZATION_NAME, SPENDING_LIMIT, KEY_HASH);
-
-    /** Everything the Secret holds besides the spec: the key and what is known about it. */
-    public record Inputs(ApiKey key, String keyHash, String keyCreatedAt, String externalUser, String openrouterHost) {
-    }
-
     private EnvSecret() {
     }
 
     /** The Secret as it should be; {@code digestKey} keys its {@code mai.dev/key-digest} ({@link KeyDigest}). */
-    public static Secret desired(MaiClient client, Inputs in, byte[] digestKey) {
+    public static Secret desired(MaiClient client, Environment.Inputs in, byte[] digestKey) {
         var spec = client.getSpec();
-        Map<String, String> variables = variables(spec, in);
+        Map<String, String> variables = Environment.variables(spec, in);
         Map<String, String> data = new LinkedHashMap<>();
         variables.forEach((k, v) -> data.put(k, base64(v)));
-        data.put(DOTENV, base64(dotenv("mai-operator for " + client.getMetadata().getNamespace() + "/"
+        data.put(Environment.DOTENV, base64(Environment.dotenv("mai-operator for " + client.getMetadata().getNamespace() + "/"
                 + client.getMetadata().getName(), spec, in)));
 
         Map<String, String> labels = new HashMap<>();
@@ -69,12 +66,12 @@ public final class EnvSecret {
         }
         annotations.put(Labels.KEY_HASH, in.keyHash());
         annotations.put(Labels.KEY_DIGEST, KeyDigest.of(digestKey, client.getMetadata().getUid(), in.keyHash(), in.key()));
-        annotations.put(Labels.ENV_REVISION, revision(variables));
+        annotations.put(Labels.ENV_REVISION, Environment.revision(variables));
         String fromSpec = specMetadata(secretSpec);
         if (!fromSpec.isEmpty()) {
             annotations.put(Labels.SPEC_METADATA, fromSpec);
         }
-        boolean retain = retains(client);
+        boolean retain = Owners.retains(client);
         if (retain) {
             annotations.put(Labels.CLIENT_UID, client.getMetadata().getUid());
         }
@@ -85,97 +82,11 @@ public final class EnvSecret {
                 .withNamespace(client.getMetadata().getNamespace())
                 .withLabels(labels)
                 .withAnnotations(annotations)
-                .withOwnerReferences(retain ? List.of() : List.of(ownerReference(client)))
+                .withOwnerReferences(retain ? List.of() : List.of(Owners.ownerReference(client)))
                 .endMetadata()
                 .withType("Opaque")
                 .withData(data)
                 .build();
-    }
-
-    /**
-     * The {@code .env} file: a comment header saying who wrote it ({@code writer}), for which
-     * organization, limit and key, then the six variables. The operator's Secret and the mai-env
-     * command write it alike.
-     */
-    public static String dotenv(String writer, MaiClientSpec spec, Inputs in) {
-        return DotEnv.render(header(writer, spec, in), variables(spec, in));
-    }
-
-    /** The six variables, in the order the {@code .env} file lists them. */
-    static Map<String, String> variables(MaiClientSpec spec, Inputs in) {
-        Map<String, String> v = new LinkedHashMap<>();
-        v.put(API_KEY, in.key().reveal());
-        v.put(HOST, in.openrouterHost());
-        v.put(EXTERNAL_USER, in.externalUser());
-        v.put(ORGANIZATION_NAME, spec.getOrganizationName());
-        v.put(SPENDING_LIMIT, Money.format(Money.limit(spec.getSpendingLimit())));
-        v.put(KEY_HASH, in.keyHash());
-        return v;
-    }
-
-    private static List<String> header(String writer, MaiClientSpec spec, Inputs in) {
-        List<String> lines = new ArrayList<>();
-        lines.add("mAI client environment, written by " + writer + "; edits are overwritten");
-        lines.add("Organization: " + spec.getOrganizationName());
-        lines.add("Spending limit: " + Money.format(Money.limit(spec.getSpendingLimit()))
-                + (Money.limit(spec.getSpendingLimit()).isPresent() ? " USD" : "")
-                + (spec.getLimitReset() == null ? "" : ", resets " + spec.getLimitReset()));
-        lines.add("Key created: " + Optional.ofNullable(in.keyCreatedAt()).orElse("unknown"));
-        return lines;
-    }
-
-    /**
-     * True unless the deletion policy says Delete (or is absent, the default). An unreadable policy
-     * keeps the key: a value nobody meant should never destroy a credential.
-     */
-    public static boolean retains(MaiClient client) {
-        String policy = client.getSpec() == null ? null : client.getSpec().getDeletionPolicy();
-        return policy != null && !"Delete".equals(policy);
-    }
-
-    /**
-     * True when the Secret is this MaiClient's: labelled by this operator for it, and tied to it by UID
-     * — a controller owner reference (deletionPolicy Delete) or the client-UID annotation (Retain, no
-     * owner reference).
-     */
-    public static boolean ownedBy(Secret secret, MaiClient client) {
-        var meta = secret.getMetadata();
-        Map<String, String> labels = Optional.ofNullable(meta.getLabels()).orElse(Map.of());
-        String uid = client.getMetadata().getUid();
-        return Labels.MANAGED_BY_VALUE.equals(labels.get(Labels.MANAGED_BY))
-                && client.getMetadata().getName().equals(labels.get(Labels.CLIENT))
-                && (Optional.ofNullable(meta.getOwnerReferences()).orElse(List.of()).stream()
-                        .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && uid.equals(o.getUid()))
-                        || uid.equals(Optional.ofNullable(meta.getAnnotations()).orElse(Map.of()).get(Labels.CLIENT_UID)));
-    }
-
-    /** The controller owner reference to the MaiClient; with it the Secret goes when its MaiClient goes. */
-    public static OwnerReference ownerReference(MaiClient client) {
-        return new OwnerReferenceBuilder()
-                .withApiVersion(client.getApiVersion())
-                .withKind(client.getKind())
-                .withName(client.getMetadata().getName())
-                .withUid(client.getMetadata().getUid())
-                .withController(true)
-                .withBlockOwnerDeletion(true)
-                .build();
-    }
-
-    /**
-     * The environment's revision: a digest of every variable except the key itself (the key's
-     * OpenRouter hash stands for it), so the value is stable across restarts and reveals nothing.
-     */
-    static String revision(Map<String, String> variables) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            variables.entrySet().stream()
-                    .filter(e -> !API_KEY.equals(e.getKey()))
-                    .sorted(Map.Entry.comparingByKey())
-                    .forEach(e -> sha.update((e.getKey() + "=" + e.getValue() + "\n").getBytes(StandardCharsets.UTF_8)));
-            return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
-        }
     }
 
     /** {@code labels=a,b;annotations=c}: the keys {@code spec.secret} sets, sorted; empty when none. */
@@ -312,7 +223,7 @@ public final class EnvSecret {
     /** The key stored in a Secret, if any. */
     public static Optional<ApiKey> storedKey(Secret secret) {
         return Optional.ofNullable(secret.getData())
-                .map(d -> d.get(API_KEY))
+                .map(d -> d.get(Environment.API_KEY))
                 .map(EnvSecret::decode)
                 .filter(k -> !k.isBlank())
                 .map(ApiKey::of);

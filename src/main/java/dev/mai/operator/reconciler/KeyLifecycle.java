@@ -1,5 +1,14 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.core.KeyRules;
+
+
+import dev.mai.operator.core.Names;
+import dev.mai.operator.core.Money;
+import dev.mai.operator.core.Budget;
+import dev.mai.operator.ha.InstallationId;
+
+
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CreatedKey;
@@ -33,9 +42,6 @@ import org.jboss.logging.Logger;
 public class KeyLifecycle {
 
     private static final Logger LOG = Logger.getLogger(KeyLifecycle.class);
-    /** How far OpenRouter's clock may be behind ours when telling a fresh key from an old one. */
-    static final Duration CLOCK_SKEW = Duration.ofMinutes(1);
-
     private final OpenRouterKeys keys;
     private final InstallationId installation;
     private final Events events;
@@ -53,12 +59,7 @@ public class KeyLifecycle {
      * existing key is disabled instead ({@link #plan}) and no key is created ({@link #create}).
      */
     public KeySettings desired(MaiClient client, BigDecimal carried) {
-        var spec = client.getSpec();
-        return new KeySettings(
-                Names.keyName(client, installation.get(), false),
-                Money.limit(spec.getSpendingLimit()).map(l -> Money.cents(l.subtract(carried).max(BigDecimal.ZERO))).orElse(null),
-                spec.getLimitReset(),
-                Boolean.TRUE.equals(spec.getDisableKey()));
+        return KeyRules.desired(Names.keyName(client, installation.get(), false), client.getSpec(), carried);
     }
 
     /** True when a key of this client would have nothing to spend in this period after {@code carried}. */
@@ -190,7 +191,7 @@ public class KeyLifecycle {
      */
     public Sync sync(MaiClient client, ApiKey managementKey, Owned key, boolean disabledByOperator, BigDecimal carried) {
         KeyInfo actual = key.info();
-        Plan plan = plan(client, actual, disabledByOperator, carried);
+        KeyRules.Plan plan = plan(client, actual, disabledByOperator, carried);
         if (plan.patch().isEmpty()) {
             return new Sync(key, plan.disabledOutside());
         }
@@ -199,47 +200,9 @@ public class KeyLifecycle {
         return new Sync(new Owned(updated), plan.disabledOutside());
     }
 
-    /** What {@link #sync} would change, without calling OpenRouter. */
-    public record Plan(KeyPatch patch, boolean disabledOutside) {
-    }
-
-    /**
-     * The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from
-     * outside. With nothing left in this period the key is disabled and its limit left as it is
-     * (never set to 0); once budget returns, a key this operator disabled is enabled again with the
-     * limit that is left.
-     */
-    public Plan plan(MaiClient client, KeyInfo actual, boolean disabledByOperator, BigDecimal carried) {
-        KeySettings want = desired(client, carried);
-        boolean broke = Budget.nothingLeft(want.limit());
-        boolean off = want.disabled() || broke;
-        KeyPatch patch = difference(broke ? new KeySettings(want.name(), actual.limit(), want.limitReset(), off) : want, actual);
-        boolean disabledOutside = false;
-        if (off && !actual.disabled()) {
-            patch.disabled(true);
-        } else if (!off && actual.disabled()) {
-            if (disabledByOperator) {
-                patch.disabled(false);
-            } else {
-                disabledOutside = true;
-            }
-        }
-        return new Plan(patch, disabledOutside);
-    }
-
-    /** The PATCH of name, limit (at cent precision) and reset that makes {@code actual} what {@code want} says; empty when it is. */
-    public static KeyPatch difference(KeySettings want, KeyInfo actual) {
-        KeyPatch patch = new KeyPatch();
-        if (!want.name().equals(actual.name())) {
-            patch.name(want.name());
-        }
-        if (!Money.sameCents(want.limit(), actual.limit())) {
-            patch.limit(want.limit());
-        }
-        if (!java.util.Objects.equals(want.limitReset(), actual.limitReset())) {
-            patch.limitReset(want.limitReset());
-        }
-        return patch;
+    /** What {@link #sync} would change, without calling OpenRouter ({@link KeyRules#plan}). */
+    public KeyRules.Plan plan(MaiClient client, KeyInfo actual, boolean disabledByOperator, BigDecimal carried) {
+        return KeyRules.plan(desired(client, carried), actual, disabledByOperator);
     }
 
     /**
@@ -302,33 +265,12 @@ public class KeyLifecycle {
         return updated;
     }
 
-    /** What {@code GET /key} with the client's own key, and on a 401 {@code GET /keys/{hash}}, say of it. */
-    public enum Verdict {
-        /** The key authenticates. */
-        VALID,
-        /** OpenRouter no longer has the key. */
-        REVOKED,
-        /** The key exists and is disabled. */
-        DISABLED,
-        /** The key exists and is enabled but does not authenticate yet (a new key propagating). */
-        NOT_YET
-    }
-
     /**
      * Checks the client's key as the application will use it: {@code GET /key} with the key itself;
      * a 401 is followed by {@code GET /keys/{hash}} to tell a revoked key from a disabled one.
      */
-    public Verdict verify(ApiKey managementKey, ApiKey clientKey, String hash) {
-        return verify(keys, managementKey, clientKey, hash);
-    }
-
-    /** {@link #verify(ApiKey, ApiKey, String)} with the given client, for front ends without a MaiClient. */
-    public static Verdict verify(OpenRouterKeys keys, ApiKey managementKey, ApiKey clientKey, String hash) {
-        if (keys.authenticates(clientKey)) {
-            return Verdict.VALID;
-        }
-        Optional<KeyInfo> key = keys.get(managementKey, hash);
-        return key.isEmpty() ? Verdict.REVOKED : key.get().disabled() ? Verdict.DISABLED : Verdict.NOT_YET;
+    public KeyRules.Verdict verify(ApiKey managementKey, ApiKey clientKey, String hash) {
+        return KeyRules.verify(keys, managementKey, clientKey, hash);
     }
 
     /**
@@ -361,32 +303,11 @@ public class KeyLifecycle {
      * false means its key may still appear late in the list (OpenRouter's list is eventually consistent).
      */
     public boolean collectUnfinishedCreate(MaiClient client, ApiKey managementKey, Instant startedAt, Set<String> keep) {
-        return collectUnfinishedCreate(keys, managementKey, key -> ownedBy(key, client), startedAt, keep, key -> {
+        return KeyRules.collectUnfinishedCreate(keys, managementKey, key -> ownedBy(key, client), startedAt, keep, key -> {
             LOG.infof("revoked orphan OpenRouter key %s of %s/%s", key.hash(), namespace(client), name(client));
             events.normal(client, Events.ORPHAN_KEY_REVOKED, "Deleted OpenRouter key " + key.label()
                     + ": it was created for this MaiClient but never stored in its Secret");
         });
-    }
-
-    /**
-     * The collection itself, for any owner: lists every key of the account, deletes those {@code ours}
-     * accepts other than {@code keep} (telling {@code deleted} of each), and says whether one of them
-     * was created since {@code startedAt}. A listing cut short throws (retryable) before anything is
-     * deleted: "not found" is concluded only from a whole listing, or a second key would be created.
-     */
-    public static boolean collectUnfinishedCreate(OpenRouterKeys keys, ApiKey managementKey, Predicate<KeyInfo> ours,
-            Instant startedAt, Set<String> keep, Consumer<KeyInfo> deleted) {
-        boolean accounted = false;
-        for (KeyInfo key : keys.list(managementKey)) {
-            if (keep.contains(key.hash()) || !ours.test(key)) {
-                continue;
-            }
-            keys.delete(managementKey, key.hash());
-            Instant created = key.created();
-            accounted |= created == null || !created.isBefore(startedAt.minus(CLOCK_SKEW));
-            deleted.accept(key);
-        }
-        return accounted;
     }
 
     /**

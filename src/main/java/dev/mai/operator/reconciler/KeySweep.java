@@ -1,5 +1,9 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.core.Names;
+import dev.mai.operator.ha.InstallationId;
+
+
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;

@@ -1,5 +1,21 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.core.KeyRules;
+
+
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.Owners;
+
+
+import dev.mai.operator.core.Names;
+import dev.mai.operator.core.Money;
+import dev.mai.operator.core.GoDuration;
+import dev.mai.operator.core.Budget;
+import dev.mai.operator.core.SpecValidator;
+import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.ha.InstallationId;
+
+
 import static dev.mai.operator.reconciler.Conditions.APP_READY;
 import static dev.mai.operator.reconciler.Conditions.FALSE;
 import static dev.mai.operator.reconciler.Conditions.ROTATING;
@@ -15,13 +31,13 @@ import dev.mai.operator.app.AppConditions;
 import dev.mai.operator.app.AppData;
 import dev.mai.operator.app.AppDeployment;
 import dev.mai.operator.app.AppInputs;
-import dev.mai.operator.app.AppPolicy;
+import dev.mai.operator.core.AppPolicy;
 import dev.mai.operator.app.AppSecurity;
 import dev.mai.operator.app.AppResources;
 import dev.mai.operator.app.AppService;
 import dev.mai.operator.app.RolloutTargets;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import dev.mai.operator.Main;
+import dev.mai.operator.config.FrontEnd;
 import io.quarkus.arc.lookup.LookupUnlessProperty;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
@@ -93,7 +109,7 @@ import org.jboss.logging.Logger;
     @Dependent(name = AppService.NAME, type = AppService.class, reconcilePrecondition = AppConditions.AppRequested.class),
     @Dependent(name = AppData.NAME, type = AppData.class, reconcilePrecondition = AppConditions.StorageRequested.class)})
 @GradualRetry(maxAttempts = -1, initialInterval = 2_000, intervalMultiplier = 2.0, maxInterval = 300_000)
-@LookupUnlessProperty(name = Main.ENV_COMMAND_PROPERTY, stringValue = "true", lookupIfMissing = true)
+@LookupUnlessProperty(name = FrontEnd.ENV_COMMAND_PROPERTY, stringValue = "true", lookupIfMissing = true)
 public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiClient> {
 
     public static final String NAME = "maiclient";
@@ -101,14 +117,6 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     static final Duration SLOW_RETRY = Duration.ofMinutes(5);
     /** How soon a missing management key is looked for again (a file may appear). */
     static final Duration MISSING_KEY_RETRY = Duration.ofSeconds(30);
-    /**
-     * How long a key from an unfinished create may take to show up in OpenRouter's list before the
-     * operator concludes there is none and creates another (the list is eventually consistent).
-     */
-    static final Duration UNFINISHED_CREATE_GRACE = Duration.ofSeconds(30);
-
-    /** How long a new key may answer 401 to {@code GET /key} while it propagates before that is reported. */
-    static final Duration PROPAGATION = Duration.ofSeconds(60);
     static final Duration PROPAGATION_RECHECK = Duration.ofSeconds(2);
     static final Duration SLOW_PROPAGATION_RECHECK = Duration.ofSeconds(30);
 
@@ -132,7 +140,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         this.lifecycle = lifecycle;
         this.managementKeys = managementKeys;
         this.events = events;
-        this.validator = new SpecValidator(config.maxSpendingLimit(), AppPolicy.from(config));
+        this.validator = new SpecValidator(config.maxSpendingLimit(), AppPolicy.of(config.appAllowedImages(), config.appAllowedNodeSelectorKeys().orElse(List.of()),
+                config.appAllowedTolerationKeys().orElse(List.of())));
         this.config = config;
         this.clock = clock;
         this.metrics = metrics;
@@ -458,11 +467,11 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
             Instant startedAt = Instant.parse(before.getKeyCreationStartedAt());
             boolean accounted = lifecycle.collectUnfinishedCreate(client, managementKey, startedAt, keep);
             Duration waited = Duration.between(startedAt, now);
-            if (hash == null && !accounted && waited.compareTo(UNFINISHED_CREATE_GRACE) < 0) {
+            if (hash == null && !accounted && waited.compareTo(KeyRules.UNFINISHED_CREATE_GRACE) < 0) {
                 Conditions.set(status, KEY_PROVISIONED, UNKNOWN, Reason.PENDING, "An earlier key creation did not finish; "
                         + "waiting for its key to appear on OpenRouter before creating another", generation, now);
                 Conditions.deriveReady(status, generation, now);
-                return commit(client, context, before, status).rescheduleAfter(UNFINISHED_CREATE_GRACE.minus(waited));
+                return commit(client, context, before, status).rescheduleAfter(KeyRules.UNFINISHED_CREATE_GRACE.minus(waited));
             }
         }
 
@@ -549,15 +558,15 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 Budget.committedInPeriod(status, clocks(now))),
                 knownDisabledOutside)).orElse(false);
         boolean awaitingAuth = hash.equals(before.getKeyHash()) && hasReason(before, KEY_VALID, Reason.KEY_NOT_ACCEPTED_YET);
-        KeyLifecycle.Verdict verdict = null;
+        KeyRules.Verdict verdict = null;
         if (justCreated || awaitingAuth || seen.map(Observation::gone).orElse(false)) {
             // the key as the application uses it: GET /key with the key itself
             verdict = lifecycle.verify(managementKey, key.get(), hash);
         }
-        if (verdict == KeyLifecycle.Verdict.REVOKED && (justCreated || awaitingAuth) && young(status, before, now)) {
-            verdict = KeyLifecycle.Verdict.NOT_YET; // OpenRouter's lookups may not know a key this new yet
+        if (verdict == KeyRules.Verdict.REVOKED && (justCreated || awaitingAuth) && young(status, before, now)) {
+            verdict = KeyRules.Verdict.NOT_YET; // OpenRouter's lookups may not know a key this new yet
         }
-        boolean revoked = verdict == KeyLifecycle.Verdict.REVOKED;
+        boolean revoked = verdict == KeyRules.Verdict.REVOKED;
 
         boolean disabledOutside = false;
         boolean read = false;
@@ -578,7 +587,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     Conditions.deriveReady(status, generation, now);
                     return commit(client, context, before, status).rescheduleAfter(PROPAGATION_RECHECK);
                 }
-                if (observed == null && verdict == KeyLifecycle.Verdict.VALID) {
+                if (observed == null && verdict == KeyRules.Verdict.VALID) {
                     // the key works, yet this management key does not know it: another account's key — never
                     // replace a working key (the old one would go on billing where this operator cannot see it)
                     Conditions.initialise(status, generation, now);
@@ -735,7 +744,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                     + (at == null ? "" : " at " + at) + ": a new key now would start with nothing to spend", generation, now);
         }
         Duration recheck = null;
-        if (verdict == KeyLifecycle.Verdict.NOT_YET && figures != null && !figures.disabled()) {
+        if (verdict == KeyRules.Verdict.NOT_YET && figures != null && !figures.disabled()) {
             recheck = awaitNewKey(client, status, now);
         } else if (figures != null) {
             keyValidity(client, status, figures, disabledOutside, now);
@@ -1091,12 +1100,12 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     /**
      * A new key OpenRouter does not accept yet: it may take a moment to propagate. KeyValid stays
-     * Unknown and is checked again shortly; past {@link #PROPAGATION} it is reported False.
+     * Unknown and is checked again shortly; past {@link #KeyRules.PROPAGATION} it is reported False.
      */
     private Duration awaitNewKey(MaiClient client, MaiClientStatus status, Instant now) {
         Long generation = client.getMetadata().getGeneration();
         Instant created = parseInstant(status.getKeyCreatedAt()).orElse(now);
-        if (Duration.between(created, now).compareTo(PROPAGATION) < 0) {
+        if (Duration.between(created, now).compareTo(KeyRules.PROPAGATION) < 0) {
             Conditions.set(status, KEY_VALID, UNKNOWN, Reason.KEY_NOT_ACCEPTED_YET, "OpenRouter does not accept key "
                     + status.getKeyLabel() + " yet (GET /key answers 401); a new key can take a moment to propagate",
                     generation, now);
@@ -1173,7 +1182,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     /** True while the current key is within its propagation window. */
     private static boolean young(MaiClientStatus status, MaiClientStatus before, Instant now) {
         String created = Optional.ofNullable(status.getKeyCreatedAt()).orElse(before.getKeyCreatedAt());
-        return parseInstant(created).map(c -> Duration.between(c, now).compareTo(PROPAGATION) < 0).orElse(true);
+        return parseInstant(created).map(c -> Duration.between(c, now).compareTo(KeyRules.PROPAGATION) < 0).orElse(true);
     }
 
     private static boolean hasReason(MaiClientStatus status, String type, String reason) {
@@ -1181,7 +1190,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     }
 
     /** True when the sweep's view calls for a fresh read: something to patch, or a disabled state status does not show. */
-    private static boolean differs(KeyLifecycle.Plan plan, boolean knownDisabledOutside) {
+    private static boolean differs(KeyRules.Plan plan, boolean knownDisabledOutside) {
         return !plan.patch().isEmpty() || plan.disabledOutside() != knownDisabledOutside;
     }
 
@@ -1454,7 +1463,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     }
 
     private Secret desiredSecret(MaiClient client, ApiKey key, MaiClientStatus status) {
-        return EnvSecret.desired(client, new EnvSecret.Inputs(key, status.getKeyHash(), status.getKeyCreatedAt(),
+        return EnvSecret.desired(client, new Environment.Inputs(key, status.getKeyHash(), status.getKeyCreatedAt(),
                 status.getExternalUser(), config.effectiveOpenrouterHost()), digestKey.get());
     }
 
@@ -1502,7 +1511,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     /** Ours: labelled by this operator for this MaiClient, and tied to it by UID (owner reference or annotation). */
     static boolean ownedBy(Secret secret, MaiClient client) {
-        return EnvSecret.ownedBy(secret, client);
+        return Owners.ownedBy(secret, client);
     }
 
     /**
@@ -1692,7 +1701,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     }
 
     private static boolean retains(MaiClient client) {
-        return EnvSecret.retains(client);
+        return Owners.retains(client);
     }
 
     private void warnOnChange(MaiClient client, MaiClientStatus before, MaiClientStatus after, String type) {
@@ -1749,7 +1758,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         /** The values of a Secret sent that hold the key (the key and the .env), encoded as sent and decoded. */
         private static List<String> valuesOf(Secret sent) {
             List<String> values = new ArrayList<>();
-            for (String item : List.of(EnvSecret.API_KEY, EnvSecret.DOTENV)) {
+            for (String item : List.of(Environment.API_KEY, Environment.DOTENV)) {
                 Optional.ofNullable(sent).map(Secret::getData).map(d -> d.get(item)).ifPresent(encoded -> {
                     values.add(encoded);
                     try {

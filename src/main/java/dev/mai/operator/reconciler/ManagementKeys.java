@@ -1,8 +1,12 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.api.v1alpha1.Labels;
+
+
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.core.ManagementKeyFile;
 import dev.mai.operator.openrouter.ApiKey;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -10,14 +14,8 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -39,10 +37,7 @@ public class ManagementKeys {
     public static final String DEFAULT_KEY_NAMESPACES = "default-key-namespaces";
 
     private final MaiConfig config;
-    private volatile Cached cached;
-
-    private record Cached(FileTime modified, long size, Optional<ApiKey> key) {
-    }
+    private final ManagementKeyFile operatorWide;
 
     /** The key to use, and the Secret it came from (null for the operator-wide key); or why there is none. */
     public record Resolution(ApiKey key, Secret secret, String missing) {
@@ -61,6 +56,7 @@ public class ManagementKeys {
 
     public ManagementKeys(MaiConfig config) {
         this.config = config;
+        this.operatorWide = new ManagementKeyFile(config.provisioningKeyFile(), config.provisioningKey());
     }
 
     /** The management key the spec asks for. Reads caches only, except to explain a missing Secret. */
@@ -141,30 +137,7 @@ public class ManagementKeys {
 
     /** The operator-wide key, or empty when none is configured (or the file is empty or missing). */
     public Optional<ApiKey> operatorWide() {
-        Optional<String> file = config.provisioningKeyFile().filter(f -> !f.isBlank());
-        if (file.isPresent()) {
-            return fromFile(Path.of(file.get()));
-        }
-        return config.provisioningKey().filter(k -> !k.isBlank()).map(ApiKey::of);
-    }
-
-    private Optional<ApiKey> fromFile(Path path) {
-        try {
-            FileTime modified = Files.getLastModifiedTime(path);
-            long size = Files.size(path);
-            Cached c = cached;
-            if (c != null && c.modified().equals(modified) && c.size() == size) {
-                return c.key();
-            }
-            String text = Files.readString(path, StandardCharsets.UTF_8).strip();
-            Optional<ApiKey> key = text.isEmpty() ? Optional.empty() : Optional.of(ApiKey.of(text));
-            cached = new Cached(modified, size, key);
-            return key;
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read MAI_PROVISIONING_KEY_FILE " + path, e);
-        }
+        return operatorWide.get();
     }
 
     @SuppressWarnings("unchecked")

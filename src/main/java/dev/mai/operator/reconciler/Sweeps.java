@@ -1,5 +1,8 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.ha.InstallationId;
+
+
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.ha.Leadership;

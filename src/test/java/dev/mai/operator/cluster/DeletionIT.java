@@ -1,5 +1,9 @@
 package dev.mai.operator.cluster;
 
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.Owners;
+
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
@@ -10,7 +14,7 @@ import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.bench.Measures;
 import dev.mai.operator.reconciler.EnvSecret;
 import dev.mai.operator.reconciler.Events;
-import dev.mai.operator.reconciler.Labels;
+import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -318,7 +322,7 @@ class DeletionIT {
         Secret copy = admin.getKubernetesSerialization().unmarshal(Files.readString(copies.get(0)), Secret.class);
         Files.delete(copies.get(0)); // it holds a key
         assertThat(apiKey(copy)).as("the key in the copy").isEqualTo(key);
-        assertThat(decode(copy.getData().get(EnvSecret.DOTENV))).as("the .env in the copy").contains(key);
+        assertThat(decode(copy.getData().get(Environment.DOTENV))).as("the .env in the copy").contains(key);
         assertThat(authenticates(apiKey(copy))).as("the copy's key authenticates with its namespace gone").isTrue();
     }
 
@@ -403,7 +407,7 @@ class DeletionIT {
         operator.pause();
         try {
             admin.secrets().inNamespace(ns).withName("abc-env").edit(s -> new SecretBuilder(s).editMetadata()
-                    .withOwnerReferences(EnvSecret.ownerReference(ready)).endMetadata().build());
+                    .withOwnerReferences(Owners.ownerReference(ready)).endMetadata().build());
             installed.kubectl().run("-n", ns, "delete", "maiclient", "abc", "--cascade=foreground", "--wait=false").ok();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                     .until(() -> admin.secrets().inNamespace(ns).withName("abc-env").get() == null);

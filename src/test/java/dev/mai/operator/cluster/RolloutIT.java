@@ -1,5 +1,8 @@
 package dev.mai.operator.cluster;
 
+import dev.mai.operator.core.Environment;
+
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,7 +14,7 @@ import dev.mai.operator.app.RolloutTargets;
 import dev.mai.operator.reconciler.Conditions;
 import dev.mai.operator.reconciler.EnvSecret;
 import dev.mai.operator.reconciler.Events;
-import dev.mai.operator.reconciler.Labels;
+import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -495,7 +498,7 @@ class RolloutIT {
     }
 
     private static String apiKey(Secret secret) {
-        return new String(Base64.getDecoder().decode(secret.getData().get(EnvSecret.API_KEY)), StandardCharsets.UTF_8);
+        return new String(Base64.getDecoder().decode(secret.getData().get(Environment.API_KEY)), StandardCharsets.UTF_8);
     }
 
     private static String templateRevision(Deployment d) {

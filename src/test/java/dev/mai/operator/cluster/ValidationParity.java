@@ -1,7 +1,7 @@
 package dev.mai.operator.cluster;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
-import dev.mai.operator.reconciler.SpecValidator;
+import dev.mai.operator.core.SpecValidator;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.InvalidSpecs;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

@@ -1,5 +1,8 @@
 package dev.mai.operator.e2e;
 
+import dev.mai.operator.core.Environment;
+
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,8 +11,8 @@ import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.reconciler.EnvSecret;
-import dev.mai.operator.reconciler.InstallationId;
-import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.ha.InstallationId;
+import dev.mai.operator.core.Names;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
@@ -155,7 +158,7 @@ class CrashSafetyTest extends OperatorHarness {
         MaiClient current = get("c-stored", "abc");
         OpenRouterSimulator.Key stored = orphanFor(current);
         MaiClient valid = Clients.with(current, s -> s.setSpendingLimit(new IntOrString("10")));
-        client.resource(EnvSecret.desired(valid, new EnvSecret.Inputs(ApiKey.of(stored.secret), stored.hash, null,
+        client.resource(EnvSecret.desired(valid, new Environment.Inputs(ApiKey.of(stored.secret), stored.hash, null,
                 Names.defaultExternalUser("Crash Co"), simulator().baseUrl()), digestKey())).create();
         OpenRouterSimulator.Key stray = orphanFor(current); // and a key of an earlier lost attempt
         long creates = simulator().count("POST /keys");

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.reconciler.DigestKey;
-import dev.mai.operator.reconciler.InstallationId;
+import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.DryRun;
 import dev.mai.operator.testing.LeakScan;

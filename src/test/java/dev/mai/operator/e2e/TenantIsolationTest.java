@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.openrouter.ApiKey;
-import dev.mai.operator.reconciler.KeyDigest;
+import dev.mai.operator.core.KeyDigest;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;

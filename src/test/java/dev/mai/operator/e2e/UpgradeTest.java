@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.openrouter.ApiKey;
-import dev.mai.operator.reconciler.KeyDigest;
+import dev.mai.operator.core.KeyDigest;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;

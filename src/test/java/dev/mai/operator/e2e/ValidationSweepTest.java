@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
-import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.core.Names;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.core.Names;
 import dev.mai.operator.testing.DotEnvReaders;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.MaiEnvProcess;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
-import dev.mai.operator.reconciler.Names;
+import dev.mai.operator.core.Names;
 import dev.mai.operator.testing.ApiRequests;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.BudgetWatch;

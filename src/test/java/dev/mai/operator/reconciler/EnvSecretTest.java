@@ -1,5 +1,10 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.KeyDigest;
+import dev.mai.operator.api.v1alpha1.Labels;
+
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
@@ -30,8 +35,8 @@ class EnvSecretTest {
         return c;
     }
 
-    private static EnvSecret.Inputs inputs() {
-        return new EnvSecret.Inputs(ApiKey.of(KEY), HASH, "2026-11-26T10:00:00.000000+00:00", "mai_client_12345678",
+    private static Environment.Inputs inputs() {
+        return new Environment.Inputs(ApiKey.of(KEY), HASH, "2026-11-26T10:00:00.000000+00:00", "mai_client_12345678",
                 "https://openrouter.ai/api/v1");
     }
 
@@ -159,7 +164,7 @@ class EnvSecretTest {
         MaiClient c = client();
         String uid = c.getMetadata().getUid();
         for (String bad : new String[] {"../keys", "F".repeat(64), "f".repeat(63), "f".repeat(64) + "?x=1", ""}) {
-            Secret s = EnvSecret.desired(c, new EnvSecret.Inputs(ApiKey.of(KEY), bad, null, "u", "h"), DIGEST);
+            Secret s = EnvSecret.desired(c, new Environment.Inputs(ApiKey.of(KEY), bad, null, "u", "h"), DIGEST);
             assertThat(EnvSecret.stored(s, uid, null, DIGEST)).as(bad).isEmpty();
             assertThat(EnvSecret.stored(s, uid, bad, DIGEST)).as(bad).isEmpty();
         }

@@ -1,5 +1,12 @@
 package dev.mai.operator.reconciler;
 
+import dev.mai.operator.core.KeyRules;
+
+
+import dev.mai.operator.core.Names;
+import dev.mai.operator.ha.InstallationId;
+
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -41,7 +48,7 @@ class KeyLifecyclePlanTest {
     void aKeyWithNothingLeftIsDisabledAndKeepsItsLimit() {
         MaiClient mc = client("100");
         for (String committed : new String[] {"100", "100.00", "130", "99.996"}) {
-            KeyLifecycle.Plan plan = lifecycle.plan(mc, key(mc, "40", false), false, new BigDecimal(committed));
+            KeyRules.Plan plan = lifecycle.plan(mc, key(mc, "40", false), false, new BigDecimal(committed));
             assertThat(plan.patch().fields()).as(committed).containsEntry("disabled", true).doesNotContainKey("limit");
             assertThat(plan.disabledOutside()).isFalse();
             assertThat(lifecycle.nothingLeft(mc, new BigDecimal(committed))).isTrue();
@@ -51,7 +58,7 @@ class KeyLifecyclePlanTest {
     @Test
     void whenTheBudgetReturnsAKeyTheOperatorDisabledIsEnabledWithWhatIsLeft() {
         MaiClient mc = client("100");
-        KeyLifecycle.Plan plan = lifecycle.plan(mc, key(mc, "10", true), true, new BigDecimal("60"));
+        KeyRules.Plan plan = lifecycle.plan(mc, key(mc, "10", true), true, new BigDecimal("60"));
         assertThat(plan.patch().fields()).containsEntry("disabled", false).containsEntry("limit", new BigDecimal("40.00"));
         plan = lifecycle.plan(mc, key(mc, "40", true), true, BigDecimal.ZERO);
         assertThat(plan.patch().fields()).containsEntry("disabled", false).containsEntry("limit", new BigDecimal("100.00"));
@@ -60,7 +67,7 @@ class KeyLifecyclePlanTest {
     @Test
     void aKeyDisabledByAnyoneElseStaysDisabledWhenTheBudgetReturns() {
         MaiClient mc = client("100");
-        KeyLifecycle.Plan plan = lifecycle.plan(mc, key(mc, "100", true), false, BigDecimal.ZERO);
+        KeyRules.Plan plan = lifecycle.plan(mc, key(mc, "100", true), false, BigDecimal.ZERO);
         assertThat(plan.patch().fields()).doesNotContainKey("disabled");
         assertThat(plan.disabledOutside()).isTrue();
     }

@@ -1,7 +1,7 @@
 package dev.mai.operator.testing;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
-import dev.mai.operator.reconciler.Money;
+import dev.mai.operator.core.Money;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;

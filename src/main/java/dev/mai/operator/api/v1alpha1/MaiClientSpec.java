@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 
 /**
  * What a client company gets. Every rule here is also enforced by
- * {@link dev.mai.operator.reconciler.SpecValidator}, because not every API server enforces the
+ * {@link dev.mai.operator.core.SpecValidator}, because not every API server enforces the
  * schema. Unknown fields (a newer CRD installed before the operator) are ignored, never fatal.
  * No schema defaults: the operator applies defaults, so GitOps tools see no drift.
  */

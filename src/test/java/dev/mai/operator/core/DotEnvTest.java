@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,7 +8,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
-import dev.mai.operator.app.AppPolicy;
+import dev.mai.operator.core.AppPolicy;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.InvalidSpecs;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -392,8 +392,8 @@ class SpecValidatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {EnvSecret.API_KEY, EnvSecret.HOST, EnvSecret.EXTERNAL_USER, EnvSecret.ORGANIZATION_NAME,
-            EnvSecret.SPENDING_LIMIT, EnvSecret.KEY_HASH})
+    @ValueSource(strings = {Environment.API_KEY, Environment.HOST, Environment.EXTERNAL_USER, Environment.ORGANIZATION_NAME,
+            Environment.SPENDING_LIMIT, Environment.KEY_HASH})
     void envMayNotRedefineASecretVariable(String name) {
         assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar(name, "forged", null)))))))
                 .satisfies(v -> {
@@ -432,7 +432,7 @@ class SpecValidatorTest {
     void violationsNeverQuoteAnEnvValue() {
         String value = "a-value-that-could-be-a-credential";
         List<SpecValidator.Violation> violations = validator.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setEnv(List.of(
-                new EnvVar(EnvSecret.API_KEY, value, null), new EnvVar("BAD NAME", value, null),
+                new EnvVar(Environment.API_KEY, value, null), new EnvVar("BAD NAME", value, null),
                 new EnvVar("FOO", value, null), new EnvVar("FOO", value, null)))))));
         assertThat(violations).hasSize(3).allSatisfy(v -> assertThat(v.toString()).doesNotContain(value));
     }

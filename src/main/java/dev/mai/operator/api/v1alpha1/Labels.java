@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.api.v1alpha1;
 
 import java.util.Map;
 

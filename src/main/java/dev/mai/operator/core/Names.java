@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import java.nio.charset.StandardCharsets;
@@ -22,8 +22,8 @@ public final class Names {
 
     /** OpenRouter key names the operator writes stay within this many characters (code points). */
     public static final int MAX_KEY_NAME = 200;
-    static final int MAX_ORGANIZATION_IN_NAME = 80;
-    static final String KEY_NAME_PREFIX = "mAI Client: ";
+    public static final int MAX_ORGANIZATION_IN_NAME = 80;
+    public static final String KEY_NAME_PREFIX = "mAI Client: ";
 
     /**
      * The installation id of keys the mai-env command creates for Docker Compose users: no operator

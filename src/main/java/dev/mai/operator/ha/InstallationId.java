@@ -1,4 +1,8 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.ha;
+
+import dev.mai.operator.core.Names;
+import dev.mai.operator.api.v1alpha1.Labels;
+
 
 import dev.mai.operator.config.MaiConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -77,7 +81,7 @@ public class InstallationId {
      * The object {@code resource} names, created from {@code fresh} when absent. Created once: when
      * another replica created it first (409), theirs is used, so all replicas agree on its value.
      */
-    static <T extends HasMetadata> T getOrCreate(KubernetesClient client, Resource<T> resource, Supplier<T> fresh) {
+    public static <T extends HasMetadata> T getOrCreate(KubernetesClient client, Resource<T> resource, Supplier<T> fresh) {
         T existing = resource.get();
         if (existing != null) {
             return existing;
@@ -92,7 +96,7 @@ public class InstallationId {
         }
     }
 
-    static String checked(String value, String source) {
+    public static String checked(String value, String source) {
         if (value == null || !Names.INSTALLATION_ID.matcher(value).matches()) {
             throw new IllegalStateException("installation id from " + source
                     + " must be 1-32 lower-case letters, digits and '-' (not at either end)");

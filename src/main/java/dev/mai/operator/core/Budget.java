@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
 
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
@@ -21,9 +21,9 @@ import java.util.Optional;
  * smaller, or across a threshold of the limit (50%, 80%, 90%, 100%) — so that spending does not turn
  * every sweep into a write per client; the exact figures are metrics.
  */
-final class Budget {
+public final class Budget {
 
-    static final BigDecimal ONE_DOLLAR = BigDecimal.ONE;
+    public static final BigDecimal ONE_DOLLAR = BigDecimal.ONE;
     private static final BigDecimal ONE_PERCENT = new BigDecimal("0.01");
     private static final BigDecimal[] THRESHOLDS = {new BigDecimal("0.5"), new BigDecimal("0.8"), new BigDecimal("0.9"), BigDecimal.ONE};
 
@@ -32,7 +32,7 @@ final class Budget {
      * is whole seconds and a few seconds old, and OpenRouter's own reset need not fall on the very
      * second either.
      */
-    static final Duration RESET_MARGIN = Duration.ofMinutes(5);
+    public static final Duration RESET_MARGIN = Duration.ofMinutes(5);
 
     private Budget() {
     }
@@ -43,10 +43,10 @@ final class Budget {
      * {@link #RESET_MARGIN}: a clock jumped forward — either one — cannot raise a limit early, and
      * while OpenRouter's clock is unknown nothing is raised.
      */
-    record Clocks(Instant operator, Optional<Instant> openRouter) {
+    public record Clocks(Instant operator, Optional<Instant> openRouter) {
 
         /** Both clocks showing {@code now} (tests, and front ends with one clock). */
-        static Clocks agreeing(Instant now) {
+        public static Clocks agreeing(Instant now) {
             return new Clocks(now, Optional.of(now));
         }
 
@@ -62,7 +62,7 @@ final class Budget {
         }
 
         /** How long, on the slower clock, until {@link #passed} can be true (zero when it is). */
-        Duration untilPassed(Instant boundary) {
+        public Duration untilPassed(Instant boundary) {
             Instant due = boundary.plus(RESET_MARGIN);
             Instant slower = openRouter.filter(operator::isAfter).orElse(operator);
             Duration wait = Duration.between(slower, due);
@@ -75,7 +75,7 @@ final class Budget {
      * the period it belongs to has ended on both clocks, then zero (without a reset the period is the
      * key's lifetime).
      */
-    static BigDecimal carriedInPeriod(MaiClientStatus status, Clocks clocks) {
+    public static BigDecimal carriedInPeriod(MaiClientStatus status, Clocks clocks) {
         if (status.getCarriedUsageInPeriod() == null) {
             return BigDecimal.ZERO;
         }
@@ -98,7 +98,7 @@ final class Budget {
     }
 
     /** What an unreadable amount in status counts as: more than any limit, so nothing is left to hand out. */
-    static final BigDecimal UNREADABLE = BigDecimal.valueOf(Long.MAX_VALUE);
+    public static final BigDecimal UNREADABLE = BigDecimal.valueOf(Long.MAX_VALUE);
 
     private static java.util.Optional<Instant> readableInstant(String value) {
         try {
@@ -113,7 +113,7 @@ final class Budget {
      * of the current key's limit until they are revoked. It does not expire at a reset, since an old
      * key's limit returns with the period too.
      */
-    static BigDecimal reservedInPeriod(MaiClientStatus status) {
+    public static BigDecimal reservedInPeriod(MaiClientStatus status) {
         return pending(status).stream().map(PendingRevocation::getReservedInPeriod).filter(Objects::nonNull)
                 .map(Budget::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
     }
@@ -122,7 +122,7 @@ final class Budget {
      * The part of the spec's limit the current key may not have: what replaced keys spent in this
      * period plus what overlapping old keys may still spend.
      */
-    static BigDecimal committedInPeriod(MaiClientStatus status, Clocks clocks) {
+    public static BigDecimal committedInPeriod(MaiClientStatus status, Clocks clocks) {
         return carriedInPeriod(status, clocks).add(reservedInPeriod(status));
     }
 
@@ -132,7 +132,7 @@ final class Budget {
      * keys together never get more than the spec allows. Null when the spec sets no limit; zero
      * means nothing is left, which is never sent as a limit (see {@link #nothingLeft}).
      */
-    static BigDecimal effectiveLimit(BigDecimal specLimit, MaiClientStatus status, Clocks clocks) {
+    public static BigDecimal effectiveLimit(BigDecimal specLimit, MaiClientStatus status, Clocks clocks) {
         if (specLimit == null) {
             return null;
         }
@@ -143,7 +143,7 @@ final class Budget {
      * True when {@code limit} leaves nothing to spend at cent precision. Such a key is disabled (an
      * existing one) or not created (a new one): OpenRouter is never sent a limit of 0.
      */
-    static boolean nothingLeft(BigDecimal limit) {
+    public static boolean nothingLeft(BigDecimal limit) {
         return limit != null && Money.cents(limit).signum() <= 0;
     }
 
@@ -151,7 +151,7 @@ final class Budget {
      * An old key's share during a rotation's overlap: half of what the client can still spend in
      * this period (cents, rounded down); nothing for a disabled key. The new key gets the rest.
      */
-    static BigDecimal overlapShare(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Clocks clocks) {
+    public static BigDecimal overlapShare(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Clocks clocks) {
         if (old.disabled()) {
             return BigDecimal.ZERO;
         }
@@ -160,12 +160,12 @@ final class Budget {
     }
 
     /** What the client can still spend in this period besides what {@code old} already spent (never below zero). */
-    static BigDecimal leftForOverlap(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Clocks clocks) {
+    public static BigDecimal leftForOverlap(BigDecimal specLimit, MaiClientStatus status, KeyInfo old, Clocks clocks) {
         return specLimit.subtract(committedInPeriod(status, clocks)).subtract(old.usageInPeriod()).max(BigDecimal.ZERO);
     }
 
     /** Adds an old key's lifetime usage to {@code carriedUsage} when its rotation starts (status.usage counts all keys). */
-    static void carryLifetime(MaiClientStatus status, BigDecimal usage) {
+    public static void carryLifetime(MaiClientStatus status, BigDecimal usage) {
         BigDecimal lifetime = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
         status.setCarriedUsage(Money.cents(lifetime.add(usage.max(BigDecimal.ZERO))).toPlainString());
     }
@@ -186,7 +186,7 @@ final class Budget {
      * period's end, {@code carriedUntil}, counted from the later clock: with the clocks on two sides
      * of a boundary the spend is kept the longer period, never dropped early).
      */
-    static void retire(MaiClientStatus status, BigDecimal usage, BigDecimal usageInPeriod, String limitReset, Clocks clocks) {
+    public static void retire(MaiClientStatus status, BigDecimal usage, BigDecimal usageInPeriod, String limitReset, Clocks clocks) {
         BigDecimal lifetime = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
         status.setCarriedUsage(Money.cents(lifetime.add(usage.max(BigDecimal.ZERO))).toPlainString());
         status.setCarriedUsageInPeriod(Money.cents(carriedInPeriod(status, clocks).add(usageInPeriod.max(BigDecimal.ZERO)))
@@ -195,7 +195,7 @@ final class Budget {
     }
 
     /** Sets the budget fields of {@code status} from {@code key} where the change is significant. */
-    static void apply(MaiClientStatus status, KeyInfo key, Clocks clocks) {
+    public static void apply(MaiClientStatus status, KeyInfo key, Clocks clocks) {
         Instant now = clocks.operator();
         BigDecimal carried = status.getCarriedUsage() == null ? BigDecimal.ZERO : new BigDecimal(status.getCarriedUsage());
         if (status.getCarriedUsageInPeriod() != null && carriedInPeriod(status, clocks).signum() == 0) {
@@ -222,7 +222,7 @@ final class Budget {
     }
 
     /** A change worth a write: a figure appearing or disappearing, or moving by the step. */
-    static boolean significant(String before, String after, BigDecimal limit) {
+    public static boolean significant(String before, String after, BigDecimal limit) {
         if (before == null || after == null) {
             return !Objects.equals(before, after);
         }
@@ -232,7 +232,7 @@ final class Budget {
     }
 
     /** How many thresholds of the limit a period usage has reached (0 without a limit). */
-    static int band(String inPeriod, BigDecimal limit) {
+    public static int band(String inPeriod, BigDecimal limit) {
         if (inPeriod == null || limit == null || limit.signum() <= 0) {
             return 0;
         }
@@ -247,7 +247,7 @@ final class Budget {
     }
 
     /** The next 00:00 UTC boundary of the reset period after {@code now}; null without a reset. */
-    static String nextReset(String limitReset, Instant now) {
+    public static String nextReset(String limitReset, Instant now) {
         if (limitReset == null) {
             return null;
         }

@@ -1,4 +1,7 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
+
+import dev.mai.operator.ha.InstallationId;
+
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,6 +1,5 @@
-package dev.mai.operator.app;
+package dev.mai.operator.core;
 
-import dev.mai.operator.config.MaiConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -39,11 +38,6 @@ public final class AppPolicy {
         this.tolerationKeys = tolerationKeys;
     }
 
-    /** From the operator's settings; an image entry that is not a registry/path prefix fails the start. */
-    public static AppPolicy from(MaiConfig config) {
-        return of(config.appAllowedImages(), config.appAllowedNodeSelectorKeys().orElse(List.of()),
-                config.appAllowedTolerationKeys().orElse(List.of()));
-    }
 
     public static AppPolicy of(Optional<List<String>> images, List<String> nodeSelectorKeys, List<String> tolerationKeys) {
         return new AppPolicy(images.map(AppPolicy::prefixes), keys(nodeSelectorKeys), keys(tolerationKeys));
@@ -105,9 +99,9 @@ public final class AppPolicy {
      * One allow-list entry. {@code below}: the entry ended in '/', so only repositories under it
      * match; otherwise the repository itself matches too. An empty path stands for a whole registry.
      */
-    record ImagePrefix(String text, ImageReference prefix, boolean below) {
+    public record ImagePrefix(String text, ImageReference prefix, boolean below) {
 
-        static ImagePrefix parse(String entry) {
+        public static ImagePrefix parse(String entry) {
             boolean below = entry.endsWith("/");
             String name = below ? entry.substring(0, entry.length() - 1) : entry;
             boolean registryOnly = !name.contains("/") && (name.contains(".") || name.contains(":") || name.equals("localhost"));

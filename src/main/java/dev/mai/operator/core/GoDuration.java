@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -6,7 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Kubernetes (Go) durations of hours, minutes and seconds, as {@code spec.rotation.every} takes them: 720h, 1h30m. */
-final class GoDuration {
+public final class GoDuration {
 
     private static final Pattern FORMAT = Pattern.compile("^(?:([0-9]{1,9})h)?(?:([0-9]{1,9})m)?(?:([0-9]{1,9})s)?$");
 
@@ -14,7 +14,7 @@ final class GoDuration {
     }
 
     /** The duration, or empty when the text is not one (or is empty). */
-    static Optional<Duration> parse(String text) {
+    public static Optional<Duration> parse(String text) {
         if (text == null || text.isEmpty()) {
             return Optional.empty();
         }

@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
 import java.math.BigDecimal;
@@ -16,7 +16,7 @@ public final class Money {
     public static final String UNLIMITED = "unlimited";
 
     /** A positive amount: digits, optionally a point and one or two decimals; no sign, exponent or space. */
-    static final Pattern AMOUNT = Pattern.compile("[0-9]{1,12}(\\.[0-9]{1,2})?");
+    public static final Pattern AMOUNT = Pattern.compile("[0-9]{1,12}(\\.[0-9]{1,2})?");
 
     private Money() {
     }
@@ -37,7 +37,7 @@ public final class Money {
     }
 
     /** The spending limit as written, whether it came as a YAML integer or a string. */
-    static String text(IntOrString value) {
+    public static String text(IntOrString value) {
         if (value == null) {
             return null;
         }

@@ -1,4 +1,4 @@
-package dev.mai.operator.app;
+package dev.mai.operator.core;
 
 import java.util.Locale;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.mai.operator.app;
+package dev.mai.operator.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

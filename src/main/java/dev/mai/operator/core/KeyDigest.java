@@ -1,4 +1,4 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
 
 import dev.mai.operator.openrouter.ApiKey;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +21,7 @@ import javax.crypto.spec.SecretKeySpec;
 public final class KeyDigest {
 
     /** Marks a digest keyed with the operator's secret; a legacy digest is 64 hex characters without it. */
-    static final String PREFIX = "v2:";
+    public static final String PREFIX = "v2:";
 
     private KeyDigest() {
     }
@@ -37,7 +37,7 @@ public final class KeyDigest {
     }
 
     /** Compares in constant time: a digest check must not tell an attacker how much of a guess was right. */
-    static boolean matches(String expected, String actual) {
+    public static boolean matches(String expected, String actual) {
         return actual != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8), actual.getBytes(StandardCharsets.UTF_8));
     }
 

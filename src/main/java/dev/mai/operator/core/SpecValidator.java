@@ -1,4 +1,7 @@
-package dev.mai.operator.reconciler;
+package dev.mai.operator.core;
+
+import dev.mai.operator.api.v1alpha1.Labels;
+
 
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
@@ -7,7 +10,7 @@ import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
-import dev.mai.operator.app.AppPolicy;
+import dev.mai.operator.core.AppPolicy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -37,33 +40,33 @@ public final class SpecValidator {
         }
     }
 
-    static final Set<String> LIMIT_RESETS = Set.of("daily", "weekly", "monthly");
-    static final Set<String> DELETION_POLICIES = Set.of("Delete", "Retain");
-    static final Pattern EXTERNAL_USER = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
-    static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-    static final Pattern QUALIFIED_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
-    static final Pattern SECRET_DATA_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
-    static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?");
-    static final Pattern IMAGE = Pattern.compile(AppSpec.IMAGE);
-    static final Pattern QUANTITY = Pattern.compile(AppStorage.QUANTITY);
-    static final Pattern ABSOLUTE_PATH = Pattern.compile(AppStorage.PATH);
+    public static final Set<String> LIMIT_RESETS = Set.of("daily", "weekly", "monthly");
+    public static final Set<String> DELETION_POLICIES = Set.of("Delete", "Retain");
+    public static final Pattern EXTERNAL_USER = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    public static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    public static final Pattern QUALIFIED_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
+    public static final Pattern SECRET_DATA_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
+    public static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?");
+    public static final Pattern IMAGE = Pattern.compile(AppSpec.IMAGE);
+    public static final Pattern QUANTITY = Pattern.compile(AppStorage.QUANTITY);
+    public static final Pattern ABSOLUTE_PATH = Pattern.compile(AppStorage.PATH);
     /** An empty, . or .. segment; the schema's CEL rule uses the same expression (with $ for \z). */
-    static final Pattern UNCLEAN_PATH = Pattern.compile("//|/[.][.]?(/|\\z)");
+    public static final Pattern UNCLEAN_PATH = Pattern.compile("//|/[.][.]?(/|\\z)");
     /** With spec.app: <name>-app names a Service, a DNS-1035 label of at most 63 characters. */
-    static final Pattern APP_CLIENT_NAME = Pattern.compile("[a-z]([-a-z0-9]{0,57}[a-z0-9])?");
-    static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
-    static final Set<String> SECRET_VARIABLES = Set.copyOf(EnvSecret.VARIABLES);
-    static final Set<String> ROLLOUT_KINDS = Set.of("Deployment", "StatefulSet");
-    static final int MAX_ROLLOUT_TARGETS = 32;
-    static final Duration MIN_ROTATION = Duration.ofHours(1);
+    public static final Pattern APP_CLIENT_NAME = Pattern.compile("[a-z]([-a-z0-9]{0,57}[a-z0-9])?");
+    public static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
+    public static final Set<String> SECRET_VARIABLES = Set.copyOf(Environment.VARIABLES);
+    public static final Set<String> ROLLOUT_KINDS = Set.of("Deployment", "StatefulSet");
+    public static final int MAX_ROLLOUT_TARGETS = 32;
+    public static final Duration MIN_ROTATION = Duration.ofHours(1);
     /** The longest duration Kubernetes (Go's time.Duration, int64 nanoseconds) and so the CRD's CEL rule accept. */
-    static final Duration MAX_ROTATION = Duration.ofNanos(Long.MAX_VALUE);
+    public static final Duration MAX_ROTATION = Duration.ofNanos(Long.MAX_VALUE);
 
-    static final Set<String> SECURITY_PROFILES = Set.of(AppSpec.RESTRICTED, AppSpec.BASELINE);
+    public static final Set<String> SECURITY_PROFILES = Set.of(AppSpec.RESTRICTED, AppSpec.BASELINE);
     /** What an env entry may carry: a literal value, or a reference to the pod's own fields. Nothing else. */
-    static final Set<String> ENV_FIELDS = Set.of("name", "value", "valueFrom");
-    static final Set<String> ENV_SOURCES = Set.of("fieldRef", "resourceFieldRef");
-    static final String ENV_RULE = "is not allowed: an env entry may carry only value, valueFrom.fieldRef or "
+    public static final Set<String> ENV_FIELDS = Set.of("name", "value", "valueFrom");
+    public static final Set<String> ENV_SOURCES = Set.of("fieldRef", "resourceFieldRef");
+    public static final String ENV_RULE = "is not allowed: an env entry may carry only value, valueFrom.fieldRef or "
             + "valueFrom.resourceFieldRef (no Secret, ConfigMap, file or other source: the namespace may hold Secrets "
             + "the application must not read)";
     /** Reads an env entry as the API server would store it, fields the model does not know included. */
@@ -84,13 +87,19 @@ public final class SpecValidator {
 
     /** Every rule the MaiClient breaks; empty when it is valid. */
     public List<Violation> validate(MaiClient client) {
+        return validate(client.getMetadata().getName(), client.getSpec());
+    }
+
+    /**
+     * Every rule a MaiClient of this name and spec breaks; empty when it is valid. Without a name
+     * (a front end that has no MaiClient) the rules on {@code metadata.name} are not applied.
+     */
+    public List<Violation> validate(String name, MaiClientSpec spec) {
         List<Violation> out = new ArrayList<>();
-        String name = client.getMetadata().getName();
         if (name != null && name.length() > 63) {
             out.add(new Violation("metadata.name", "must be at most 63 characters (it is the value of the label "
                     + Labels.CLIENT + " on the Secret)"));
         }
-        MaiClientSpec spec = client.getSpec();
         if (spec != null && spec.getApp() != null && name != null && !APP_CLIENT_NAME.matcher(name).matches()) {
             out.add(new Violation("metadata.name", "with spec.app must be a DNS label of at most 59 characters starting with a "
                     + "letter (lower-case letters, digits and '-'), since the Service <name>-app is named after it"));
@@ -110,7 +119,7 @@ public final class SpecValidator {
         if (spec.getDeletionPolicy() != null && !DELETION_POLICIES.contains(spec.getDeletionPolicy())) {
             out.add(new Violation("spec.deletionPolicy", "must be Delete or Retain"));
         }
-        secret(client, spec.getSecret(), out);
+        secret(spec.getSecret(), out);
         app(spec.getApp(), out);
         rolloutTargets(name, spec, out);
         rotation(spec.getRotation(), out);
@@ -144,7 +153,7 @@ public final class SpecValidator {
     }
 
     /** Unicode categories Cc, Zl and Zp. */
-    static boolean controlOrLineBreak(int codePoint) {
+    public static boolean controlOrLineBreak(int codePoint) {
         int type = Character.getType(codePoint);
         return type == Character.CONTROL || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
     }
@@ -175,7 +184,7 @@ public final class SpecValidator {
         }
     }
 
-    private static void secret(MaiClient client, SecretSpec secret, List<Violation> out) {
+    private static void secret(SecretSpec secret, List<Violation> out) {
         String name = secret == null ? null : secret.getName();
         if (name != null) {
             if (name.length() > 253 || !DNS_SUBDOMAIN.matcher(name).matches()) {

@@ -1,0 +1,138 @@
+package dev.mai.operator.core;
+
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.KeyInfo;
+import dev.mai.operator.openrouter.KeyPatch;
+import dev.mai.operator.openrouter.KeySettings;
+import dev.mai.operator.openrouter.OpenRouterKeys;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The rules of a client's key both front ends follow: the settings the spec asks for, the PATCH that
+ * brings a key in line, the verdict on a key as its application uses it, and the resolution of a
+ * create whose outcome is unknown. Calls go through the {@link OpenRouterKeys} port only.
+ */
+public final class KeyRules {
+
+    /** How far OpenRouter's clock may be behind ours when telling a fresh key from an old one. */
+    public static final Duration CLOCK_SKEW = Duration.ofMinutes(1);
+
+    /**
+     * How long a key from an unfinished create may take to show up in OpenRouter's list before a
+     * front end concludes there is none and creates another (the list is eventually consistent).
+     */
+    public static final Duration UNFINISHED_CREATE_GRACE = Duration.ofSeconds(30);
+
+    /** How long a new key may answer 401 to {@code GET /key} while it propagates before that is reported. */
+    public static final Duration PROPAGATION = Duration.ofSeconds(60);
+
+    private KeyRules() {
+    }
+
+    /**
+     * What the spec asks of the key named {@code keyName}; the limit less {@code carried}, what the
+     * client's replaced keys already spent in this period (all keys together never get more). A limit
+     * of zero means nothing is left ({@link Budget#nothingLeft}): it is never sent.
+     */
+    public static KeySettings desired(String keyName, MaiClientSpec spec, BigDecimal carried) {
+        return new KeySettings(
+                keyName,
+                Money.limit(spec.getSpendingLimit()).map(l -> Money.cents(l.subtract(carried).max(BigDecimal.ZERO))).orElse(null),
+                spec.getLimitReset(),
+                Boolean.TRUE.equals(spec.getDisableKey()));
+    }
+
+    /** The PATCH that brings a key in line, and whether it stays disabled from outside. */
+    public record Plan(KeyPatch patch, boolean disabledOutside) {
+    }
+
+    /**
+     * The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from
+     * outside. With nothing left in this period the key is disabled and its limit left as it is
+     * (never set to 0); once budget returns, a key this operator disabled is enabled again with the
+     * limit that is left.
+     */
+    public static Plan plan(KeySettings want, KeyInfo actual, boolean disabledByOperator) {
+        boolean broke = Budget.nothingLeft(want.limit());
+        boolean off = want.disabled() || broke;
+        KeyPatch patch = difference(broke ? new KeySettings(want.name(), actual.limit(), want.limitReset(), off) : want, actual);
+        boolean disabledOutside = false;
+        if (off && !actual.disabled()) {
+            patch.disabled(true);
+        } else if (!off && actual.disabled()) {
+            if (disabledByOperator) {
+                patch.disabled(false);
+            } else {
+                disabledOutside = true;
+            }
+        }
+        return new Plan(patch, disabledOutside);
+    }
+
+    /** The PATCH of name, limit (at cent precision) and reset that makes {@code actual} what {@code want} says; empty when it is. */
+    public static KeyPatch difference(KeySettings want, KeyInfo actual) {
+        KeyPatch patch = new KeyPatch();
+        if (!want.name().equals(actual.name())) {
+            patch.name(want.name());
+        }
+        if (!Money.sameCents(want.limit(), actual.limit())) {
+            patch.limit(want.limit());
+        }
+        if (!java.util.Objects.equals(want.limitReset(), actual.limitReset())) {
+            patch.limitReset(want.limitReset());
+        }
+        return patch;
+    }
+
+    /** What {@code GET /key} with the client's own key, and on a 401 {@code GET /keys/{hash}}, say of it. */
+    public enum Verdict {
+        /** The key authenticates. */
+        VALID,
+        /** OpenRouter no longer has the key. */
+        REVOKED,
+        /** The key exists and is disabled. */
+        DISABLED,
+        /** The key exists and is enabled but does not authenticate yet (a new key propagating). */
+        NOT_YET
+    }
+
+    /**
+     * Checks the client's key as the application will use it: {@code GET /key} with the key itself;
+     * a 401 is followed by {@code GET /keys/{hash}} to tell a revoked key from a disabled one.
+     */
+    public static Verdict verify(OpenRouterKeys keys, ApiKey managementKey, ApiKey clientKey, String hash) {
+        if (keys.authenticates(clientKey)) {
+            return Verdict.VALID;
+        }
+        Optional<KeyInfo> key = keys.get(managementKey, hash);
+        return key.isEmpty() ? Verdict.REVOKED : key.get().disabled() ? Verdict.DISABLED : Verdict.NOT_YET;
+    }
+
+    /**
+     * The collection itself, for any owner: lists every key of the account, deletes those {@code ours}
+     * accepts other than {@code keep} (telling {@code deleted} of each), and says whether one of them
+     * was created since {@code startedAt}. A listing cut short throws (retryable) before anything is
+     * deleted: "not found" is concluded only from a whole listing, or a second key would be created.
+     */
+    public static boolean collectUnfinishedCreate(OpenRouterKeys keys, ApiKey managementKey, Predicate<KeyInfo> ours,
+            Instant startedAt, Set<String> keep, Consumer<KeyInfo> deleted) {
+        boolean accounted = false;
+        for (KeyInfo key : keys.list(managementKey)) {
+            if (keep.contains(key.hash()) || !ours.test(key)) {
+                continue;
+            }
+            keys.delete(managementKey, key.hash());
+            Instant created = key.created();
+            accounted |= created == null || !created.isBefore(startedAt.minus(CLOCK_SKEW));
+            deleted.accept(key);
+        }
+        return accounted;
+    }
+}
