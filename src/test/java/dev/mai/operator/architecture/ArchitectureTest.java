@@ -65,6 +65,13 @@ class ArchitectureTest {
             .because("the entry point starts the front ends; a package that imports it closes a cycle");
 
     @ArchTest
+    static final ArchRule decisionsArePure = noClasses().that().haveNameMatching(ROOT + "\\.reconciler\\.(KeyPlan|StatusBuilder)(\\$.*)?")
+            .should().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)
+            .orShould().dependOnClassesThat().haveNameMatching(ROOT + "\\.reconciler\\.(KeyLifecycle|Events|ClientSecrets|StatusWrites|"
+                    + "KeyCreation|Rotation|Revocations|KeyCheck|KeyFlow|ManagementKeys|KeySweep|ClientMetrics)(\\$.*)?")
+            .because("the plan and the status builder decide from plain records: table-tested without a client, JOSDK or OpenRouter");
+
+    @ArchTest
     static final ArchRule noPackageCycles = slices().matching(ROOT + ".(*)..").should().beFreeOfCycles();
 
     /** Classes of {@code layer} depend on no package of ours but their own and {@code allowed}. */

@@ -1,0 +1,170 @@
+package dev.mai.operator.reconciler;
+
+import static dev.mai.operator.reconciler.Conditions.KEY_PROVISIONED;
+import static dev.mai.operator.reconciler.Conditions.READY;
+import static dev.mai.operator.reconciler.Conditions.SECRET_SYNCED;
+
+import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.core.AppPolicy;
+import dev.mai.operator.core.SpecValidator;
+import dev.mai.operator.ha.InstallationId;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.OpenRouterException;
+import dev.mai.operator.reconciler.Conditions.Reason;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * One reconcile of a MaiClient, in the order of the key's lifecycle: validate the spec, find the
+ * management key, then {@link KeyFlow} (the Secret, the key, OpenRouter, the consumers, old keys and
+ * the status). Failures that need a person end in status and are retried slowly; transient
+ * OpenRouter failures are thrown (JOSDK retries them with backoff).
+ */
+@ApplicationScoped
+public class KeyProvisioning {
+
+    private final SpecValidator validator;
+    private final ManagementKeys managementKeys;
+    private final KeyLifecycle lifecycle;
+    private final KeyFlow flow;
+    private final Stops stops;
+    private final InstallationId installation;
+    private final Clock clock;
+
+    private static final Logger LOG = Logger.getLogger(KeyProvisioning.class);
+
+    public KeyProvisioning(MaiConfig config, ManagementKeys managementKeys, KeyLifecycle lifecycle, KeyFlow flow, Stops stops,
+            InstallationId installation, Clock clock) {
+        this.validator = new SpecValidator(config.maxSpendingLimit(), AppPolicy.of(config.appAllowedImages(),
+                config.appAllowedNodeSelectorKeys().orElse(List.of()), config.appAllowedTolerationKeys().orElse(List.of())));
+        this.managementKeys = managementKeys;
+        this.lifecycle = lifecycle;
+        this.flow = flow;
+        this.stops = stops;
+        this.installation = installation;
+        this.clock = clock;
+    }
+
+    UpdateControl<MaiClient> reconcile(MaiClient client, Context<MaiClient> context, Optional<KeySweep> sweep) {
+        Instant now = clock.instant();
+        Long generation = client.getMetadata().getGeneration();
+        LOG.debugf("reconcile %s/%s generation %d", client.getMetadata().getNamespace(), client.getMetadata().getName(), generation);
+        MaiClientStatus before = client.getStatus() == null ? new MaiClientStatus() : client.getStatus();
+        MaiClientStatus status = new MaiClientStatus(before);
+        status.setObservedGeneration(generation);
+        List<SpecValidator.Violation> violations = validator.validate(client);
+        if (!violations.isEmpty()) {
+            String message = violations.stream().map(Object::toString).collect(Collectors.joining("; "));
+            return stops.stop(client, context, before, new StatusBuilder(status, generation, now).invalidSpec(message), READY, null);
+        }
+        ManagementKeys.Resolution managementKey = managementKeys.resolve(client, context);
+        if (managementKey.isMissing()) {
+            return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
+                    .managementKeyMissing(managementKey.missing()), KEY_PROVISIONED, Requeue.MISSING_KEY_RETRY);
+        }
+        // hold the key Secret while it is in use (the one a key was made with is let go only once the
+        // key is known under the new one)
+        ProvisioningKeyRef source = managementKey.secret() == null ? null : client.getSpec().getProvisioningKeySecretRef();
+        if (managementKey.secret() != null) {
+            managementKeys.hold(context, client, managementKey.secret());
+        }
+        try {
+            return withManagementKey(client, context, managementKey.key(), source, before, status, now, sweep);
+        } catch (SecretRefused refused) {
+            return secretRefused(client, context, before, status, refused, now);
+        } catch (OpenRouterException e) {
+            if (e.retryable()) {
+                throw e; // backoff in JOSDK; updateErrorStatus reports it
+            }
+            String reason = e.managementKeyRejected() ? Reason.PROVISIONING_KEY_REJECTED
+                    : e.insufficientCredits() ? Reason.INSUFFICIENT_CREDITS : Reason.OPENROUTER_REJECTED;
+            // status keeps what this reconcile did (a new key, keys still to revoke) for the next try
+            return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
+                    .openRouterRefused(reason, e.getMessage()), KEY_PROVISIONED, Requeue.SLOW_RETRY);
+        }
+    }
+
+    private UpdateControl<MaiClient> withManagementKey(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
+            ProvisioningKeyRef source, MaiClientStatus before, MaiClientStatus status, Instant now, Optional<KeySweep> sweep) {
+        Long generation = client.getMetadata().getGeneration();
+        if (before.getKeyHash() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
+                && lifecycle.prove(client, managementKey, before.getKeyHash()).ownership() == KeyLifecycle.Ownership.GONE) {
+            // the key lives on the account of the old management key: a new key here would leave it billing
+            return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
+                    .accountChanged(before.getProvisioningKeySecretRef(), source), KEY_PROVISIONED, Requeue.SLOW_RETRY);
+        }
+        MaiClientStatus known = before;
+        boolean takingOver = takingOver(client, managementKey, before);
+        if (takingOver) {
+            // the other installation's key and its bookkeeping are not this installation's: start afresh
+            known = new MaiClientStatus(before);
+            forgetForeignKey(known);
+            forgetForeignKey(status); // in place: a failure reported below reports on this status
+        }
+        UpdateControl<MaiClient> done = flow.run(new Pass(client, context, managementKey, source, known, status, now, takingOver), sweep);
+        if (before.getProvisioningKeySecretRef() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
+                && Objects.equals(status.getProvisioningKeySecretRef(), source)) {
+            managementKeys.release(context, client, before.getProvisioningKeySecretRef().getName());
+        }
+        return done;
+    }
+
+    /** The API server refused the client's Secret: SecretWriteFailed, tried again slowly (no key made per retry). */
+    private UpdateControl<MaiClient> secretRefused(MaiClient client, Context<MaiClient> context, MaiClientStatus before,
+            MaiClientStatus status, SecretRefused refused, Instant now) {
+        MaiClientStatus reported = refused.status().orElse(status);
+        reported.setObservedGeneration(client.getMetadata().getGeneration());
+        if (refused.cause().isPresent()) {
+            // at most once per slow retry; the message quotes the server without the key's bytes
+            LOG.warnf("%s/%s: %s", client.getMetadata().getNamespace(), client.getMetadata().getName(), refused.getMessage());
+        }
+        StatusBuilder built = new StatusBuilder(reported, client.getMetadata().getGeneration(), now)
+                .secretRefused(refused.cause().map(c -> refused.getMessage()));
+        return stops.stop(client, context, before, built, SECRET_SYNCED, Requeue.SLOW_RETRY);
+    }
+
+    /**
+     * True when a person asked this installation to take the client over ({@code mai.dev/take-over}
+     * set to this installation's id), status already reports KeyOwnedElsewhere, and a fresh read
+     * shows the key in status marked with another installation's id. Then the client gets a new key
+     * of its own and the other key is left alone. Any other value, a key that is this client's, or a
+     * key marked otherwise (another MaiClient's, retained, unmarked: nothing another installation
+     * runs) changes nothing: a take-over must not become a way to a second key.
+     */
+    private boolean takingOver(MaiClient client, ApiKey managementKey, MaiClientStatus before) {
+        return installation.get().equals(Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of())
+                .get(Labels.TAKE_OVER))
+                && before.getKeyHash() != null
+                && StatusBuilder.hasReason(before, KEY_PROVISIONED, Reason.KEY_OWNED_ELSEWHERE)
+                && lifecycle.prove(client, managementKey, before.getKeyHash()).ownership() == KeyLifecycle.Ownership.OTHER_INSTALLATION;
+    }
+
+    /** Takes the foreign key and the bookkeeping that came with it (its usage, pending revocations) out of {@code status}. */
+    private static void forgetForeignKey(MaiClientStatus status) {
+        status.setKeyHash(null);
+        status.setKeyLabel(null);
+        status.setKeyCreatedAt(null);
+        status.setKeyCreationStartedAt(null);
+        status.setPendingRevocations(List.of());
+        status.setUsage(null);
+        status.setUsageInPeriod(null);
+        status.setLimitRemaining(null);
+        status.setCarriedUsage(null);
+        status.setCarriedUsageInPeriod(null);
+        status.setCarriedUntil(null);
+        status.setNextRotationAt(null);
+    }
+}

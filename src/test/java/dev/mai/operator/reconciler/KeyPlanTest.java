@@ -1,0 +1,221 @@
+package dev.mai.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.api.v1alpha1.MaiClientStatus;
+import dev.mai.operator.api.v1alpha1.PendingRevocation;
+import dev.mai.operator.api.v1alpha1.RotationSpec;
+import dev.mai.operator.core.KeyRules;
+import dev.mai.operator.openrouter.KeyInfo;
+import dev.mai.operator.openrouter.KeyPatch;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The reconcile's decisions about the key as tables: observed facts in, decision out. Each row is a
+ * branch of the key's lifecycle (keep, create, replace, rotate, wait); the end-to-end tests show the
+ * same branches against the simulator and an API server.
+ */
+class KeyPlanTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-05T12:00:00Z");
+    private static final String A = "a".repeat(64);
+    private static final String B = "b".repeat(64);
+
+    @ParameterizedTest(name = "hash {0}, replaced {1}, rotation due and proven {2}, leaves budget {3} -> {4}")
+    @CsvSource(nullValues = "-", textBlock = """
+            # key in Secret | why replaced       | due+proven | leaves budget | action
+            a               | -                  | false      | false         | KEEP
+            a               | a newer key is ... | false      | false         | KEEP
+            -               | -                  | false      | false         | CREATE
+            -               | the Secret ...     | false      | false         | REPLACE
+            a               | -                  | true       | true          | ROTATE
+            a               | -                  | true       | false         | KEEP_UNTIL_RESET
+            """, delimiter = '|')
+    void theKeyIsKeptCreatedReplacedOrRotated(String hash, String replacedWhy, boolean due, boolean leavesBudget,
+            KeyPlan.Action expected) {
+        assertThat(KeyPlan.action(hash, replacedWhy, due, leavesBudget)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "status {0}, Secret {1}, tampered {2} -> {3}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # status records | Secret holds | tampered | why the recorded key is replaced
+            -                | -            | false    | -
+            -                | a            | false    | -
+            a                | a            | false    | -
+            a                | b            | false    | a newer key is in Secret abc-env
+            a                | -            | true     | the key in Secret abc-env was changed by hand: it holds or names a key other than this MaiClient's
+            a                | -            | false    | the Secret holding it was deleted
+            """)
+    void aRecordedKeyTheSecretNoLongerHoldsIsReplacedWithTheReason(String recorded, String inSecret, boolean tampered,
+            String expected) {
+        assertThat(KeyPlan.replacedWhy(hash(recorded), hash(inSecret), tampered, "abc-env")).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "Secret holds {0}, accounted {1}, waited {2}s -> wait {3}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # Secret holds | list showed it | waited s | wait for OpenRouter's list
+            -              | false          | 0        | true
+            -              | false          | 29       | true
+            -              | false          | 30       | false
+            -              | true           | 5        | false
+            a              | false          | 5        | false
+            """)
+    void anUnfinishedCreateIsWaitedForOnlyWhileItsKeyMayStillShowUp(String inSecret, boolean accounted, long waited,
+            boolean expected) {
+        assertThat(KeyPlan.waitForUnfinishedCreate(hash(inSecret), accounted, Duration.ofSeconds(waited))).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # case                                  | mai.dev/rotate | answered | key age   | every | disableKey | waiting old key | KeyValid reason    | due
+            nothing asked, no schedule              | -              | -        | PT1H      | -     | false      | false           | Valid              | -
+            schedule passed                         | -              | -        | PT721H    | 720h  | false      | false           | Valid              | Scheduled
+            schedule not yet                        | -              | -        | PT719H    | 720h  | false      | false           | Valid              | -
+            schedule passed, key braked by spec     | -              | -        | PT721H    | 720h  | true       | false           | KeyDisabled        | -
+            schedule passed, key disabled outside   | -              | -        | PT721H    | 720h  | false      | false           | KeyDisabledOutside | -
+            new rotate value                        | r1             | -        | PT1H      | -     | false      | false           | Valid              | Requested
+            rotate value already answered           | r1             | r1       | PT1H      | -     | false      | false           | Valid              | -
+            new rotate value within the spacing     | r2             | r1       | PT4M      | -     | false      | false           | Valid              | -
+            new rotate value after the spacing      | r2             | r1       | PT5M      | -     | false      | false           | Valid              | Requested
+            a request brakes nothing                | r1             | -        | PT1H      | -     | true       | false           | KeyDisabled        | Requested
+            one rotation at a time (asked)          | r1             | -        | PT1H      | -     | false      | true            | Valid              | -
+            one rotation at a time (schedule)       | -              | -        | PT721H    | 720h  | false      | true            | Valid              | -
+            """)
+    void aRotationIsDueOnANewRequestOrTheSchedule(String name, String asked, String answered, Duration age, String every,
+            boolean disableKey, boolean oldKeyWaiting, String keyValid, String expected) {
+        MaiClientSpec spec = spec(every, disableKey);
+        MaiClientStatus before = status(A, NOW.minus(age), keyValid);
+        before.setRotationRequest(answered);
+        if (oldKeyWaiting) {
+            before.setPendingRevocations(List.of(new PendingRevocation(B, NOW.plusSeconds(60).toString(),
+                    PendingRevocation.SCHEDULED, "1.00", "0.00", "0.00")));
+        }
+        assertThat(KeyPlan.rotationDue(asked, spec, before, NOW)).as(name).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # case                                   | mai.dev/rotate | key age | every | next rotation
+            no schedule, nothing asked               | -              | PT1H    | -     | -
+            the schedule                             | -              | PT1H    | 24h   | 2026-12-06T11:00:00Z
+            asked, waiting for its spacing           | r1             | PT1M    | -     | 2026-12-05T12:04:00Z
+            asked and due now: not in the future     | r1             | PT10M   | -     | -
+            asked before the schedule: the sooner    | r1             | PT1M    | 24h   | 2026-12-05T12:04:00Z
+            """)
+    void statusShowsTheNextRotation(String name, String asked, Duration age, String every, String expected) {
+        MaiClientStatus status = status(A, NOW.minus(age), "Valid");
+        assertThat(KeyPlan.nextRotationAt(asked, spec(every, false), status, NOW)).as(name).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "status key {0}, current {1}, field {2}, KeyValid {3} -> {4}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # status key | key in use | keyDisabledByOperator | KeyValid reason | disabled by this operator
+            a            | a          | true                  | Valid           | true
+            a            | a          | false                 | KeyDisabled     | false
+            a            | a          | -                     | KeyDisabled     | true
+            a            | a          | -                     | Valid           | false
+            a            | b          | true                  | KeyDisabled     | false
+            """)
+    void whetherThisOperatorDisabledTheKeyInUse(String recorded, String current, Boolean field, String keyValid, boolean expected) {
+        MaiClientStatus before = status(hash(recorded), NOW, keyValid);
+        before.setKeyDisabledByOperator(field);
+        assertThat(KeyPlan.disabledByOperator(before, hash(current))).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "gone {0}, foreign {1}, patch {2}, disabled outside {3} (status says {4}) -> read {5}")
+    @CsvSource(delimiter = '|', textBlock = """
+            # gone | foreign | something to patch | sweep sees it disabled outside | status shows it | fresh read
+            false  | false   | false              | false                          | false           | false
+            true   | false   | false              | false                          | false           | true
+            false  | true    | false              | false                          | false           | true
+            false  | false   | true               | false                          | false           | true
+            false  | false   | false              | true                           | false           | true
+            false  | false   | false              | true                           | true            | false
+            false  | false   | false              | false                          | true            | true
+            """)
+    void theSweepsViewCallsForAFreshReadWhenItDisagrees(boolean gone, boolean foreign, boolean patch, boolean outside,
+            boolean known, boolean expected) {
+        KeyInfo key = gone ? null : key(A);
+        Observation seen = new Observation(A, key, Set.of(), foreign);
+        KeyRules.Plan plan = gone || foreign ? null : new KeyRules.Plan(patch ? new KeyPatch().name("x") : new KeyPatch(), outside);
+        assertThat(KeyPlan.sweepCallsForRead(seen, plan, known)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "revoked {0}, read already {1}, must {2}, sweep {3}, awaiting {4}, provisioned {5} -> {6}")
+    @CsvSource(delimiter = '|', textBlock = """
+            # revoked | proven this pass | Secret and status disagreed | sweep disagrees | not accepted yet | KeyProvisioned True now | ask OpenRouter
+            false     | false            | false                       | false           | false            | true                    | false
+            true      | false            | false                       | false           | false            | true                    | true
+            false     | true             | false                       | false           | false            | true                    | true
+            false     | false            | true                        | false           | false            | true                    | true
+            false     | false            | false                       | true            | false            | true                    | true
+            false     | false            | false                       | false           | true             | true                    | true
+            false     | false            | false                       | false           | false            | false                   | true
+            """)
+    void steadyStateAsksOpenRouterNothing(boolean revoked, boolean observed, boolean mustRead, boolean sweep, boolean awaiting,
+            boolean provisioned, boolean expected) {
+        MaiClientStatus before = new MaiClientStatus();
+        Conditions.set(before, Conditions.KEY_PROVISIONED, provisioned ? "True" : "False", "Provisioned", "m", 3L, NOW);
+        assertThat(KeyPlan.readKey(revoked, observed, mustRead, sweep, awaiting, before, 3L)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "just created {0}, awaiting {1}, sweep found it gone {2} -> {3}")
+    @CsvSource(delimiter = '|', textBlock = """
+            false | false | false | false
+            true  | false | false | true
+            false | true  | false | true
+            false | false | true  | true
+            """)
+    void theKeyItselfIsTriedOnlyWhenNewOrInDoubt(boolean created, boolean awaiting, boolean gone, boolean expected) {
+        assertThat(KeyPlan.verifyWithKey(created, awaiting, gone)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "created {0} ago -> young {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            PT0S  | true
+            PT59S | true
+            PT60S | false
+            PT1H  | false
+            """)
+    void aKeyIsYoungWithinItsPropagationWindow(Duration age, boolean expected) {
+        MaiClientStatus status = status(A, NOW.minus(age), "Valid");
+        assertThat(KeyPlan.young(status, new MaiClientStatus(), NOW)).isEqualTo(expected);
+        assertThat(KeyPlan.young(new MaiClientStatus(), new MaiClientStatus(), NOW)).as("no creation time known").isTrue();
+    }
+
+    private static MaiClientSpec spec(String every, boolean disableKey) {
+        MaiClientSpec spec = new MaiClientSpec();
+        spec.setOrganizationName("Acme");
+        if (every != null) {
+            RotationSpec rotation = new RotationSpec();
+            rotation.setEvery(every);
+            spec.setRotation(rotation);
+        }
+        spec.setDisableKey(disableKey ? Boolean.TRUE : null);
+        return spec;
+    }
+
+    private static MaiClientStatus status(String hash, Instant created, String keyValidReason) {
+        MaiClientStatus status = new MaiClientStatus();
+        status.setKeyHash(hash);
+        status.setKeyCreatedAt(created.toString());
+        Conditions.set(status, Conditions.KEY_VALID, "Valid".equals(keyValidReason) ? "True" : "False", keyValidReason, "m", 1L, NOW);
+        return status;
+    }
+
+    private static String hash(String letter) {
+        return letter == null ? null : letter.repeat(64);
+    }
+
+    private static KeyInfo key(String hash) {
+        return new KeyInfo(hash, "n", "sk-or-v1-abc...def", false, BigDecimal.TEN, BigDecimal.TEN, null, BigDecimal.ZERO,
+                BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, NOW.toString());
+    }
+}
