@@ -11,8 +11,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The status conditions, built purely from the previous status and what the reconcile
- * observed. A condition keeps its {@code lastTransitionTime} unless its status, reason or message
+ * The condition primitives: the types, the reasons, and how one condition is set, found or derived.
+ * Only {@link StatusBuilder} sets conditions (and {@link SweepGap} annotates KeyValid's message);
+ * ArchitectureTest holds that. A condition keeps its {@code lastTransitionTime} unless its status, reason or message
  * changed, so an unchanged observation yields an equal status and no write.
  */
 public final class Conditions {
@@ -99,7 +100,7 @@ public final class Conditions {
     }
 
     /** Sets one condition on {@code status}, keeping its transition time when nothing about it changed. */
-    public static void set(MaiClientStatus status, String type, String value, String reason, String message,
+    static void set(MaiClientStatus status, String type, String value, String reason, String message,
             Long generation, Instant now) {
         List<Condition> conditions = new ArrayList<>(status.getConditions() == null ? List.of() : status.getConditions());
         Optional<Condition> previous = conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
@@ -120,7 +121,7 @@ public final class Conditions {
     }
 
     /** Removes the condition of that type (AppReady once spec.app is gone). */
-    public static void remove(MaiClientStatus status, String type) {
+    static void remove(MaiClientStatus status, String type) {
         if (find(status, type).isPresent()) {
             List<Condition> conditions = new ArrayList<>(status.getConditions());
             conditions.removeIf(c -> type.equals(c.getType()));
@@ -129,7 +130,7 @@ public final class Conditions {
     }
 
     /** Sets every condition that is not there yet to Unknown (the first visit). */
-    public static void initialise(MaiClientStatus status, Long generation, Instant now) {
+    static void initialise(MaiClientStatus status, Long generation, Instant now) {
         for (String type : List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID, READY, ROTATING)) {
             if (find(status, type).isEmpty()) {
                 set(status, type, UNKNOWN, Reason.PENDING, "Not reconciled yet", generation, now);
@@ -141,7 +142,7 @@ public final class Conditions {
      * The conditions still at "Not reconciled yet" after a reconcile stopped at {@code blocker} (a
      * condition that needs a person) say so, instead of sending people to look for a missing operator.
      */
-    public static void blockedBy(MaiClientStatus status, String blocker, Long generation, Instant now) {
+    static void blockedBy(MaiClientStatus status, String blocker, Long generation, Instant now) {
         Condition cause = find(status, blocker).orElse(null);
         if (cause == null) {
             return;
@@ -157,7 +158,7 @@ public final class Conditions {
      * Ready from its parts: False with the reason of the first False part, else Unknown with the
      * first Unknown part's, else True.
      */
-    public static void deriveReady(MaiClientStatus status, Long generation, Instant now) {
+    static void deriveReady(MaiClientStatus status, Long generation, Instant now) {
         List<String> parts = new ArrayList<>(READY_PARTS);
         if (find(status, APP_READY).isPresent()) {
             parts.add(APP_READY); // with spec.app, Ready also waits for the application

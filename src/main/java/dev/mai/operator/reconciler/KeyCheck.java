@@ -101,10 +101,10 @@ public class KeyCheck {
         }
         p.observed = proof == null ? null : proof.key().orElse(null);
         if (p.observed == null && p.verdict != null && !revoked && KeyPlan.young(p.status, p.before, p.now)) {
-            return Optional.of(stops.stop(p, p.statusBuilder().notShownYet(), null, Requeue.PROPAGATION_RECHECK));
+            return Optional.of(stops.stop(p, p.statusBuilder().notShownYet(), null, Waits.PROPAGATION_RECHECK));
         }
         if (p.observed == null && p.verdict == KeyRules.Verdict.VALID) {
-            return Optional.of(stops.stop(p, p.statusBuilder().keyOfAnotherAccount(), KEY_PROVISIONED, Requeue.SLOW_RETRY));
+            return Optional.of(stops.stop(p, p.statusBuilder().keyOfAnotherAccount(), KEY_PROVISIONED, Waits.SLOW_RETRY));
         }
         if (p.observed == null) {
             Optional<UpdateControl<MaiClient>> stop = replaceRevoked(p);

@@ -60,7 +60,7 @@ public class KeyCreation {
         Optional<Instant> refusedAt = Conditions.find(status, SECRET_SYNCED)
                 .filter(c -> Reason.SECRET_WRITE_FAILED.equals(c.getReason()) && Objects.equals(c.getObservedGeneration(), generation))
                 .flatMap(c -> Instants.parse(c.getLastTransitionTime()));
-        if (refusedAt.isPresent() && now.isBefore(refusedAt.get().plus(Requeue.SLOW_RETRY))) {
+        if (refusedAt.isPresent() && now.isBefore(refusedAt.get().plus(Waits.SLOW_RETRY))) {
             // the API server refused this Secret for this spec a moment ago: another key would only be made
             // and deleted again; try again after the slow retry, or at once when the spec changes
             throw new SecretRefused(Names.secretName(client), null, new MaiClientStatus(status));

@@ -78,7 +78,7 @@ public class KeyFlow {
         try {
             secretKeys.find(p);
         } catch (SecretConflict conflict) {
-            return stops.stop(p, p.statusBuilder().secretConflict(conflict.getMessage()), SECRET_SYNCED, Requeue.SLOW_RETRY);
+            return stops.stop(p, p.statusBuilder().secretConflict(conflict.getMessage()), SECRET_SYNCED, Waits.SLOW_RETRY);
         }
         p.status.setExternalUser(externalUsers.of(p.client, p.context, p.before));
         Optional<UpdateControl<MaiClient>> stop = secretKeys.resolve(p);
@@ -310,7 +310,7 @@ public class KeyFlow {
                     .ifPresent(at -> rechecks.add(requeue.until(at, p.now)));
         }
         if (!rollout.missing().isEmpty() || rollout.refused()) {
-            rechecks.add(Requeue.MISSING_KEY_RETRY); // a target created later is not labelled yet, a refused app object may pass now
+            rechecks.add(Waits.MISSING_KEY_RETRY); // a target created later is not labelled yet, a refused app object may pass now
         }
         return rechecks.stream().min(Duration::compareTo);
     }

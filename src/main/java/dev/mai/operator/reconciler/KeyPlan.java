@@ -80,7 +80,7 @@ final class KeyPlan {
 
     /**
      * Why the current key should be rotated now, or null: a new value of {@code mai.dev/rotate}
-     * ({@code asked}; at most once per {@link Requeue#ROTATE_REQUEST_SPACING}), or spec.rotation.every
+     * ({@code asked}; at most once per {@link Waits#ROTATE_REQUEST_SPACING}), or spec.rotation.every
      * passed. One rotation at a time: while an old key waits for the consumers, nothing new starts; a
      * disabled key is not rotated on schedule.
      */
@@ -102,7 +102,7 @@ final class KeyPlan {
         if (asked == null || asked.equals(status.getRotationRequest())) {
             return Optional.empty();
         }
-        return Optional.of(Instants.parse(status.getKeyCreatedAt()).map(c -> c.plus(Requeue.ROTATE_REQUEST_SPACING))
+        return Optional.of(Instants.parse(status.getKeyCreatedAt()).map(c -> c.plus(Waits.ROTATE_REQUEST_SPACING))
                 .orElse(Instant.EPOCH));
     }
 

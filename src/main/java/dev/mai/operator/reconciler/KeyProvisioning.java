@@ -17,7 +17,7 @@ import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.reconciler.Conditions.Reason;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -33,7 +33,7 @@ import org.jboss.logging.Logger;
  * the status). Failures that need a person end in status and are retried slowly; transient
  * OpenRouter failures are thrown (JOSDK retries them with backoff).
  */
-@ApplicationScoped
+@Singleton // made with the controller, not on first use: a bad MAI_APP_ALLOWED_IMAGES entry stops the start
 public class KeyProvisioning {
 
     private final SpecValidator validator;
@@ -73,7 +73,7 @@ public class KeyProvisioning {
         ManagementKeys.Resolution managementKey = managementKeys.resolve(client, context);
         if (managementKey.isMissing()) {
             return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
-                    .managementKeyMissing(managementKey.missing()), KEY_PROVISIONED, Requeue.MISSING_KEY_RETRY);
+                    .managementKeyMissing(managementKey.missing()), KEY_PROVISIONED, Waits.MISSING_KEY_RETRY);
         }
         // hold the key Secret while it is in use (the one a key was made with is let go only once the
         // key is known under the new one)
@@ -93,7 +93,7 @@ public class KeyProvisioning {
                     : e.insufficientCredits() ? Reason.INSUFFICIENT_CREDITS : Reason.OPENROUTER_REJECTED;
             // status keeps what this reconcile did (a new key, keys still to revoke) for the next try
             return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
-                    .openRouterRefused(reason, e.getMessage()), KEY_PROVISIONED, Requeue.SLOW_RETRY);
+                    .openRouterRefused(reason, e.getMessage()), KEY_PROVISIONED, Waits.SLOW_RETRY);
         }
     }
 
@@ -104,7 +104,7 @@ public class KeyProvisioning {
                 && lifecycle.prove(client, managementKey, before.getKeyHash()).ownership() == KeyLifecycle.Ownership.GONE) {
             // the key lives on the account of the old management key: a new key here would leave it billing
             return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
-                    .accountChanged(before.getProvisioningKeySecretRef(), source), KEY_PROVISIONED, Requeue.SLOW_RETRY);
+                    .accountChanged(before.getProvisioningKeySecretRef(), source), KEY_PROVISIONED, Waits.SLOW_RETRY);
         }
         MaiClientStatus known = before;
         boolean takingOver = takingOver(client, managementKey, before);
@@ -133,7 +133,7 @@ public class KeyProvisioning {
         }
         StatusBuilder built = new StatusBuilder(reported, client.getMetadata().getGeneration(), now)
                 .secretRefused(refused.cause().map(c -> refused.getMessage()));
-        return stops.stop(client, context, before, built, SECRET_SYNCED, Requeue.SLOW_RETRY);
+        return stops.stop(client, context, before, built, SECRET_SYNCED, Waits.SLOW_RETRY);
     }
 
     /**

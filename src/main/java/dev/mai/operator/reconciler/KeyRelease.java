@@ -69,7 +69,7 @@ public class KeyRelease {
         if (resolution.isMissing()) {
             events.warning(client, Reason.PROVISIONING_KEY_MISSING, "Cannot release the OpenRouter key: " + resolution.missing()
                     + ". Deletion waits; to give the key up instead, set the annotation " + Labels.ABANDON_KEY + ": \"true\"");
-            return DeleteControl.noFinalizerRemoval().rescheduleAfter(Requeue.MISSING_KEY_RETRY);
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(Waits.MISSING_KEY_RETRY);
         }
         try {
             deleteOrKeep(client, context, resolution.key(), status, held);
@@ -80,7 +80,7 @@ public class KeyRelease {
             events.warning(client, e.managementKeyRejected() ? Reason.PROVISIONING_KEY_REJECTED : Reason.OPENROUTER_REJECTED,
                     "Cannot release the OpenRouter key: " + e.getMessage() + ". Deletion waits; to give the key up instead, "
                             + "set the annotation " + Labels.ABANDON_KEY + ": \"true\"");
-            return DeleteControl.noFinalizerRemoval().rescheduleAfter(Requeue.SLOW_RETRY);
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(Waits.SLOW_RETRY);
         }
         return released(client, context, status, sweep);
     }

@@ -7,22 +7,12 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * When a reconcile comes back by itself, and the clocks its time decisions are judged on: the
- * operator's, and OpenRouter's (the Date of its latest answer).
+ * When a reconcile comes back by itself for a moment in time (a reset, a rotation, an old key's
+ * deadline), and the clocks such moments are judged on: the operator's, and OpenRouter's (the Date
+ * of its latest answer). The fixed waits are {@link Waits}.
  */
 @ApplicationScoped
 public class Requeue {
-
-    /** How soon a failure that needs a person (bad management key, no credits, ...) is tried again. */
-    static final Duration SLOW_RETRY = Duration.ofMinutes(5);
-    /** How soon a missing management key is looked for again (a file may appear). */
-    static final Duration MISSING_KEY_RETRY = Duration.ofSeconds(30);
-    /** How soon a new key OpenRouter does not accept or show yet is looked at again. */
-    static final Duration PROPAGATION_RECHECK = Duration.ofSeconds(2);
-    /** ... and once its propagation window has passed. */
-    static final Duration SLOW_PROPAGATION_RECHECK = Duration.ofSeconds(30);
-    /** How often a rotation may be asked for with {@code mai.dev/rotate}. */
-    static final Duration ROTATE_REQUEST_SPACING = Duration.ofMinutes(5);
 
     private final MaiConfig config;
     private final KeyLifecycle lifecycle;

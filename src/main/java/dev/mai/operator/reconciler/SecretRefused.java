@@ -36,7 +36,7 @@ final class SecretRefused extends RuntimeException {
                         ? cause.getStatus().getMessage() : String.valueOf(cause.getMessage()), valuesOf(sent))
                 + (keyKept ? ". The key is kept and the Secret still holds its previous values"
                         : ". No new key is kept until the server accepts the Secret")
-                + "; tried again every " + Requeue.SLOW_RETRY.toMinutes() + " minutes or when the spec changes",
+                + "; tried again every " + Waits.SLOW_RETRY.toMinutes() + " minutes or when the spec changes",
                 null, false, false);
         this.status = status;
         this.cause = cause;

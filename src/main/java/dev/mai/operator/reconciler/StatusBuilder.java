@@ -286,13 +286,13 @@ final class StatusBuilder {
             Conditions.set(status, KEY_VALID, UNKNOWN, Reason.KEY_NOT_ACCEPTED_YET, "OpenRouter does not accept key "
                     + status.getKeyLabel() + " yet (GET /key answers 401); a new key can take a moment to propagate",
                     generation, now);
-            return Requeue.PROPAGATION_RECHECK;
+            return Waits.PROPAGATION_RECHECK;
         }
         Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_NOT_ACCEPTED_YET, "OpenRouter lists key " + status.getKeyLabel()
                 + " as enabled but does not accept it (GET /key answers 401), although it was created at "
-                + status.getKeyCreatedAt() + "; checked again every " + Requeue.SLOW_PROPAGATION_RECHECK.toSeconds() + "s",
+                + status.getKeyCreatedAt() + "; checked again every " + Waits.SLOW_PROPAGATION_RECHECK.toSeconds() + "s",
                 generation, now);
-        return Requeue.SLOW_PROPAGATION_RECHECK;
+        return Waits.SLOW_PROPAGATION_RECHECK;
     }
 
     /** KeyValid as last checked, its message saying since when the sweep could not check the key. */

@@ -58,7 +58,7 @@ public class Stops {
         reported.setObservedGeneration(p.generation());
         reported.setExternalUser(p.status.getExternalUser());
         StatusBuilder built = new StatusBuilder(reported, p.generation(), p.now).ownedElsewhere(installation.get());
-        return Optional.of(stop(p, built, KEY_PROVISIONED, Requeue.SLOW_RETRY));
+        return Optional.of(stop(p, built, KEY_PROVISIONED, Waits.SLOW_RETRY));
     }
 
     /**
@@ -68,7 +68,7 @@ public class Stops {
      */
     Optional<UpdateControl<MaiClient>> limitExhausted(Pass p) {
         StatusBuilder built = p.statusBuilder().limitExhausted(p.client.getSpec(), p.secretName);
-        Duration retry = Instants.parse(p.status.getCarriedUntil()).map(at -> requeue.untilReset(at, p.now)).orElse(Requeue.SLOW_RETRY);
+        Duration retry = Instants.parse(p.status.getCarriedUntil()).map(at -> requeue.untilReset(at, p.now)).orElse(Waits.SLOW_RETRY);
         return Optional.of(stop(p, built, KEY_PROVISIONED, retry));
     }
 }

@@ -32,6 +32,28 @@ class AppRestartIT {
 
     private static final Path WORK = Path.of("target/app-restart");
 
+    /**
+     * An allow-list entry with a tag is a mistake in the operator's settings: the process refuses to
+     * start and says which entry, instead of starting and failing every reconcile later.
+     */
+    @Test
+    void anAllowedImagesEntryWithATagStopsTheStart() throws Exception {
+        Files.createDirectories(WORK);
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+            Map<String, String> env = OperatorProcess.environment(cluster, openRouter, WORK, "mai-operator");
+            env.put("MAI_APP_ALLOWED_IMAGES", "ghcr.io/acme/,ghcr.io/acme/mai:1.0");
+            try (OperatorProcess operator = OperatorProcess.start(env, WORK.resolve("operator-bad-policy.log"))) {
+                java.util.OptionalInt exit = operator.exitWithin(Duration.ofMinutes(2));
+                assertThat(exit).as("the operator exits").isPresent();
+                assertThat(exit.getAsInt()).as("with a failure").isNotZero();
+                assertThat(Files.readString(operator.log()))
+                        .contains("MAI_APP_ALLOWED_IMAGES: entry 'ghcr.io/acme/mai:1.0' has a tag or digest");
+            }
+            assertThat(openRouter.allKeys()).as("no key made").isEmpty();
+        }
+    }
+
     @Test
     void aRestartedOperatorLeavesTheWorkloadsAlone() throws Exception {
         Files.createDirectories(WORK);

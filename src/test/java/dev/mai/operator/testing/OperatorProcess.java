@@ -75,6 +75,12 @@ public final class OperatorProcess implements AutoCloseable {
         return new OperatorProcess(pb.start(), log);
     }
 
+    /** The exit code if the process ends within {@code wait}; empty while it still runs. */
+    public java.util.OptionalInt exitWithin(java.time.Duration wait) throws InterruptedException {
+        return process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS) ? java.util.OptionalInt.of(process.exitValue())
+                : java.util.OptionalInt.empty();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
