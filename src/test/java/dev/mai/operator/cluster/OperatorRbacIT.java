@@ -12,13 +12,12 @@ import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
-import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -299,19 +298,9 @@ class OperatorRbacIT {
             assertThat(statefulSets.withName("db").get().getSpec().getTemplate().getMetadata().getAnnotations())
                     .as("db's revision").containsKey(Labels.ENV_REVISION);
         });
-        for (String name : List.of("app-app", "worker")) {
-            deployments.withName(name).editStatus(d -> {
-                d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                        .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
-                return d;
-            });
-        }
-        statefulSets.withName("db").editStatus(d -> {
-            d.setStatus(new StatefulSetStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withCurrentReplicas(1).withAvailableReplicas(1)
-                    .withCurrentRevision("db-1").withUpdateRevision("db-1").build());
-            return d;
-        });
+        Rollouts.markRolledOut(admin, namespace, "app-app");
+        Rollouts.markRolledOut(admin, namespace, "worker");
+        Rollouts.markStatefulSetRolledOut(admin, namespace, "db");
         awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> assertThat(Clients.isReady(resource.get())).isTrue());
 
         resource.edit(m -> {

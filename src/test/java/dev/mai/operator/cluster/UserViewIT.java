@@ -11,6 +11,7 @@ import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
@@ -22,7 +23,6 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefi
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -110,7 +110,7 @@ class UserViewIT {
         })).create();
         // no controllers run here: the test plays the Deployment controller and reports the rollout done
         await().atMost(Duration.ofSeconds(60)).until(() -> admin.apps().deployments().inNamespace(NS).withName("app-app").get() != null);
-        markRolledOut("app-app");
+        Rollouts.markRolledOut(admin, NS, "app-app");
         awaitReady("app");
 
         // a client that cannot become Ready: the management key it names does not exist
@@ -349,16 +349,6 @@ class UserViewIT {
     private static Optional<Condition> condition(MaiClient mc, String type) {
         return mc == null || mc.getStatus() == null || mc.getStatus().getConditions() == null ? Optional.empty()
                 : mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-    }
-
-    private static void markRolledOut(String name) {
-        admin.apps().deployments().inNamespace(NS).withName(name).editStatus(d -> {
-            int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-            d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(replicas).withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas)
-                    .build());
-            return d;
-        });
     }
 
     private static CustomResourceDefinition crd() {

@@ -6,6 +6,7 @@ import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -145,13 +146,7 @@ public final class Demo {
                     && Integer.valueOf(replicas).equals(status.getAvailableReplicas())) {
                 continue;
             }
-            client.apps().deployments().inNamespace(d.getMetadata().getNamespace()).withName(d.getMetadata().getName())
-                    .editStatus(x -> {
-                        x.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                                .withObservedGeneration(x.getMetadata().getGeneration()).withReplicas(replicas)
-                                .withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas).build());
-                        return x;
-                    });
+            Rollouts.markRolledOut(client, d.getMetadata().getNamespace(), d.getMetadata().getName());
             System.out.printf("(demo) Deployment %s/%s reported available, as a cluster's kubelet would%n",
                     d.getMetadata().getNamespace(), d.getMetadata().getName());
         }

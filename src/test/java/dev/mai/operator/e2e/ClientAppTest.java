@@ -8,6 +8,7 @@ import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.Rollouts;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -20,7 +21,6 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -111,7 +111,7 @@ class ClientAppTest extends OperatorHarness {
             assertThat(c.getReason()).isEqualTo("AppProgressing");
         });
         assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
-        markRolledOut("app-objects", "abc-app");
+        Rollouts.markRolledOut(client(), "app-objects", "abc-app");
         mc = awaitReady("app-objects", "abc");
         assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Available"));
 
@@ -159,10 +159,10 @@ class ClientAppTest extends OperatorHarness {
         create(Clients.with(withApp(ns, "abc", null), s -> s.setRolloutTargets(List.of(
                 new RolloutTarget("Deployment", "worker"), new RolloutTarget("StatefulSet", "missing")))));
         await().atMost(PATIENCE).until(() -> deployment(ns, "abc-app"), x -> x != null);
-        markRolledOut(ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         String first = revision(ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(revision(ns, "worker")).isEqualTo(first));
-        markRolledOut(ns, "worker");
+        Rollouts.markRolledOut(client(), ns, "worker");
         MaiClient mc = awaitReady(ns, "abc");
         assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getMessage()).contains("StatefulSet/missing"));
         assertThat(events(ns, "abc")).filteredOn(e -> "RolloutTargetMissing".equals(e.getReason())).singleElement()
@@ -223,7 +223,7 @@ class ClientAppTest extends OperatorHarness {
             assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isNull();
             assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
         });
-        markRolledOut(ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         awaitReady(ns, "abc"); // a relaxed pod is what was asked for: Ready all the same
 
         edit(ns, "abc", m -> m.getSpec().getApp().setSecurityProfile(null));
@@ -266,21 +266,5 @@ class ClientAppTest extends OperatorHarness {
                 .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name)).endMetadata()
                 .withNewSpec().addNewContainer().withName("worker").withImage("busybox").endContainer().endSpec()
                 .endTemplate().endSpec().build();
-    }
-
-    /** What the Deployment controller reports once every replica runs the current template (no kubelet here). */
-    void markRolledOut(String namespace, String name) {
-        markRolledOut(client(), namespace, name);
-    }
-
-    static void markRolledOut(io.fabric8.kubernetes.client.KubernetesClient client, String namespace, String name) {
-        client.apps().deployments().inNamespace(namespace).withName(name).editStatus(d -> {
-            int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-            d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                    .withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(replicas).withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas)
-                    .build());
-            return d;
-        });
     }
 }

@@ -7,6 +7,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.Rollouts;
 import dev.mai.operator.testing.SimulatorResource;
 import dev.mai.operator.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -54,7 +55,7 @@ class KeyRotationTest extends OperatorHarness {
         create(spec);
         await().atMost(PATIENCE).until(() -> client().apps().deployments().inNamespace(namespace).withName("abc-app").get(),
                 d -> d != null);
-        ClientAppTest.markRolledOut(client(), namespace, "abc-app");
+        Rollouts.markRolledOut(client(), namespace, "abc-app");
         return awaitReady(namespace, "abc");
     }
 
@@ -85,7 +86,7 @@ class KeyRotationTest extends OperatorHarness {
         assertThat(old.deleted).isFalse();
         assertThat(old.disabled).isFalse();
 
-        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(old.deleted).isTrue();
             MaiClient now = get(ns, "abc");
@@ -110,7 +111,7 @@ class KeyRotationTest extends OperatorHarness {
                 .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
         awaitCompleteSweeps(2);
         assertThat(fresh.deleted).as("a requested rotation never cuts off a consumer").isFalse();
-        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(fresh.deleted).isTrue());
         assertThat(keysOf(awaitReady(ns, "abc"))).hasSize(1);
     }
@@ -139,7 +140,7 @@ class KeyRotationTest extends OperatorHarness {
         // the app rolls out once it runs the new key's revision
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(revisionOf(ns, "abc-app"))
                 .isEqualTo(secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision")));
-        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(old.deleted).isTrue();
             assertThat(fresh.limit.subtract(fresh.usageInPeriod)).as("what was left: 100 - 60 - 15").isEqualByComparingTo("25");

@@ -11,9 +11,9 @@ import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +52,8 @@ class AppRestartIT {
             try (OperatorProcess first = OperatorProcess.start(env, WORK.resolve("operator-0.log"))) {
                 client.resource(mc).create();
                 await().atMost(Duration.ofMinutes(1)).until(() -> revision(client, "abc-app") != null && revision(client, "worker") != null);
-                rolledOut(client, "abc-app");
-                rolledOut(client, "worker");
+                Rollouts.markRolledOut(client, "restart", "abc-app");
+                Rollouts.markRolledOut(client, "restart", "worker");
                 await().atMost(Duration.ofMinutes(1)).until(() -> Clients.isReady(client.resources(MaiClient.class).inNamespace("restart")
                         .withName("abc").get()));
             }
@@ -89,14 +89,6 @@ class AppRestartIT {
         Deployment d = client.apps().deployments().inNamespace("restart").withName(name).get();
         var annotations = d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations();
         return annotations == null ? null : annotations.get("mai.dev/env-revision");
-    }
-
-    private static void rolledOut(KubernetesClient client, String name) {
-        client.apps().deployments().inNamespace("restart").withName(name).editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
-            return d;
-        });
     }
 
     private static Deployment worker() {
