@@ -12,13 +12,13 @@ import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.app.RolloutTargets;
 import dev.mai.operator.reconciler.Conditions;
-import dev.mai.operator.reconciler.EnvSecret;
 import dev.mai.operator.reconciler.Events;
 import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Revisions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
@@ -168,8 +168,8 @@ class RolloutIT {
         Deployment deployment = deployment(ns, "web-app");
         assertThat(deployment.getStatus().getAvailableReplicas()).isEqualTo(1);
         assertThat(deployment.getStatus().getUpdatedReplicas()).isEqualTo(1);
-        String revision = revision(secret(ns, "web-env"));
-        assertThat(templateRevision(deployment)).isEqualTo(revision);
+        String revision = Revisions.of(secret(ns, "web-env"));
+        assertThat(Revisions.of(deployment.getSpec().getTemplate())).isEqualTo(revision);
         assertThat(pods(ns, "web")).singleElement().satisfies(p -> {
             assertThat(ready(p)).as("pod %s Ready", p.getMetadata().getName()).isTrue();
             assertThat(p.getSpec().getNodeName()).startsWith("node-");
@@ -224,18 +224,18 @@ class RolloutIT {
         Resource<MaiClient> rot = readyWithApp(ns, "rot", "Rotate Co");
         OpenRouterSimulator.Key old = liveKey(rot.get());
         Deployment before = deployment(ns, "rot-app");
-        String oldRevision = templateRevision(before);
+        String oldRevision = Revisions.of(before.getSpec().getTemplate());
 
         cordon();
         requestRotation(rot, "1");
         OpenRouterSimulator.Key next = awaitRotated(rot, old, "rot-env");
         await().atMost(PATIENCE).untilAsserted(() -> {
             Deployment d = deployment(ns, "rot-app");
-            assertThat(templateRevision(d)).isNotEqualTo(oldRevision).isEqualTo(revision(secret(ns, "rot-env")));
-            assertThat(replicaSet(ns, "rot-app", templateRevision(d))).as("the new ReplicaSet")
+            assertThat(Revisions.of(d.getSpec().getTemplate())).isNotEqualTo(oldRevision).isEqualTo(Revisions.of(secret(ns, "rot-env")));
+            assertThat(replicaSet(ns, "rot-app", Revisions.of(d.getSpec().getTemplate()))).as("the new ReplicaSet")
                     .hasValueSatisfying(rs -> assertThat(rs.getStatus().getReplicas()).isEqualTo(1));
         });
-        String newRevision = templateRevision(deployment(ns, "rot-app"));
+        String newRevision = Revisions.of(deployment(ns, "rot-app").getSpec().getTemplate());
 
         // held: the new pod Pending, the old one running, the old key kept and valid, over counted reconciles
         long reconciles = reconciles(ns, "rot");
@@ -274,10 +274,10 @@ class RolloutIT {
                 s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "worker"))))).create();
         Resource<MaiClient> tgt = maiClient(ns, "tgt");
         awaitReady(tgt);
-        String firstRevision = revision(secret(ns, "tgt-env"));
+        String firstRevision = Revisions.of(secret(ns, "tgt-env"));
         await().atMost(PATIENCE).untilAsserted(() -> {
             Deployment w = deployment(ns, "worker");
-            assertThat(templateRevision(w)).isEqualTo(firstRevision);
+            assertThat(Revisions.of(w.getSpec().getTemplate())).isEqualTo(firstRevision);
             assertThat(w.getMetadata().getLabels()).containsEntry(RolloutTargets.LABEL, "true");
             assertThat(w.getMetadata().getAnnotations()).containsEntry(RolloutTargets.CLIENT, "tgt");
             assertThat(readyPodOf(ns, "worker", firstRevision)).isNotNull();
@@ -288,11 +288,11 @@ class RolloutIT {
         cordon();
         requestRotation(tgt, "1");
         awaitRotated(tgt, old, "tgt-env");
-        String newRevision = revision(secret(ns, "tgt-env"));
+        String newRevision = Revisions.of(secret(ns, "tgt-env"));
         assertThat(newRevision).isNotEqualTo(firstRevision);
         await().atMost(PATIENCE).untilAsserted(() -> {
             Deployment w = deployment(ns, "worker");
-            assertThat(templateRevision(w)).isEqualTo(newRevision);
+            assertThat(Revisions.of(w.getSpec().getTemplate())).isEqualTo(newRevision);
             assertThat(replicaSet(ns, "worker", newRevision)).as("the worker's new ReplicaSet")
                     .hasValueSatisfying(rs -> assertThat(rs.getStatus().getReplicas()).isEqualTo(1));
         });
@@ -493,16 +493,8 @@ class RolloutIT {
         return admin.secrets().inNamespace(ns).withName(name).get();
     }
 
-    private static String revision(Secret secret) {
-        return secret.getMetadata().getAnnotations().get(Labels.ENV_REVISION);
-    }
-
     private static String apiKey(Secret secret) {
         return new String(Base64.getDecoder().decode(secret.getData().get(Environment.API_KEY)), StandardCharsets.UTF_8);
-    }
-
-    private static String templateRevision(Deployment d) {
-        return Optional.ofNullable(d.getSpec().getTemplate().getMetadata().getAnnotations()).map(a -> a.get(Labels.ENV_REVISION)).orElse(null);
     }
 
     /** The ReplicaSet of {@code deployment} whose pods carry {@code revision}. */

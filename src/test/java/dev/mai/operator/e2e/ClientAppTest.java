@@ -8,6 +8,7 @@ import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.Revisions;
 import dev.mai.operator.testing.Rollouts;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -84,8 +85,7 @@ class ClientAppTest extends OperatorHarness {
         assertThat(volume.getSecret().getDefaultMode() & 0007).isZero();
         assertThat(container.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/app/backend/data"));
         assertThat(d.getSpec().getStrategy().getType()).as("ReadWriteOnce data").isEqualTo("Recreate");
-        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations().get("mai.dev/env-revision"))
-                .isEqualTo(secret("app-objects", "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision"))
+        assertThat(Revisions.of(d.getSpec().getTemplate())).isEqualTo(Revisions.of(secret("app-objects", "abc-env")))
                 .isNotBlank();
         assertThat(d.getMetadata().getOwnerReferences()).singleElement()
                 .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
@@ -160,8 +160,8 @@ class ClientAppTest extends OperatorHarness {
                 new RolloutTarget("Deployment", "worker"), new RolloutTarget("StatefulSet", "missing")))));
         await().atMost(PATIENCE).until(() -> deployment(ns, "abc-app"), x -> x != null);
         Rollouts.markRolledOut(client(), ns, "abc-app");
-        String first = revision(ns, "abc-app");
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revision(ns, "worker")).isEqualTo(first));
+        String first = Revisions.ofDeployment(client(), ns, "abc-app");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(Revisions.ofDeployment(client(), ns, "worker")).isEqualTo(first));
         Rollouts.markRolledOut(client(), ns, "worker");
         MaiClient mc = awaitReady(ns, "abc");
         assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getMessage()).contains("StatefulSet/missing"));
@@ -177,10 +177,10 @@ class ClientAppTest extends OperatorHarness {
 
         edit(ns, "abc", m -> m.getSpec().setSpendingLimit(new IntOrString("250")));
         await().atMost(PATIENCE).untilAsserted(() -> {
-            String next = secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision");
+            String next = Revisions.of(secret(ns, "abc-env"));
             assertThat(next).isNotEqualTo(first);
-            assertThat(revision(ns, "abc-app")).isEqualTo(next);
-            assertThat(revision(ns, "worker")).isEqualTo(next);
+            assertThat(Revisions.ofDeployment(client(), ns, "abc-app")).isEqualTo(next);
+            assertThat(Revisions.ofDeployment(client(), ns, "worker")).isEqualTo(next);
         });
         assertThat(deployment(ns, "worker").getMetadata().getLabels()).containsEntry("mai.dev/rollout-target", "true")
                 .containsEntry("app", "worker");
@@ -201,7 +201,7 @@ class ClientAppTest extends OperatorHarness {
             StatefulSet sts = client().apps().statefulSets().inNamespace(ns).withName("missing").get();
             assertThat(sts.getMetadata().getLabels()).containsEntry("mai.dev/rollout-target", "true");
             assertThat(sts.getSpec().getTemplate().getMetadata().getAnnotations())
-                    .containsEntry("mai.dev/env-revision", revision(ns, "worker"));
+                    .containsEntry("mai.dev/env-revision", Revisions.ofDeployment(client(), ns, "worker"));
         });
     }
 
@@ -250,12 +250,6 @@ class ClientAppTest extends OperatorHarness {
 
     Deployment deployment(String namespace, String name) {
         return client().apps().deployments().inNamespace(namespace).withName(name).get();
-    }
-
-    String revision(String namespace, String name) {
-        Deployment d = deployment(namespace, name);
-        var annotations = d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations();
-        return annotations == null ? null : annotations.get("mai.dev/env-revision");
     }
 
     static Deployment target(String namespace, String name) {

@@ -7,6 +7,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.Revisions;
 import dev.mai.operator.testing.Rollouts;
 import dev.mai.operator.testing.SimulatorResource;
 import dev.mai.operator.testing.TestClock;
@@ -64,7 +65,7 @@ class KeyRotationTest extends OperatorHarness {
         String ns = "rot-request";
         MaiClient mc = readyWithApp(ns, ClientAppTest.withApp(ns, "abc", null));
         OpenRouterSimulator.Key old = keysOf(mc).get(0);
-        String firstRevision = secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision");
+        String firstRevision = Revisions.of(secret(ns, "abc-env"));
 
         requestRotation(ns, "1");
         await().atMost(PATIENCE).untilAsserted(() -> {
@@ -80,7 +81,8 @@ class KeyRotationTest extends OperatorHarness {
                 .filter(k -> !k.hash.equals(old.hash)).findFirst().orElseThrow();
         assertThat(secretHash(ns)).isEqualTo(fresh.hash);
         assertThat(ClientAppTest.class).isNotNull();
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revisionOf(ns, "abc-app")).isNotEqualTo(firstRevision));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(Revisions.ofDeployment(client(), ns, "abc-app"))
+                .isNotNull().isNotEqualTo(firstRevision));
         // the app has not rolled out yet: the old key stays valid for its pods
         awaitCompleteSweeps(2);
         assertThat(old.deleted).isFalse();
@@ -138,8 +140,8 @@ class KeyRotationTest extends OperatorHarness {
         simulator().spend(old.hash, new BigDecimal("15"));
 
         // the app rolls out once it runs the new key's revision
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revisionOf(ns, "abc-app"))
-                .isEqualTo(secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision")));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(Revisions.ofDeployment(client(), ns, "abc-app"))
+                .isEqualTo(Revisions.of(secret(ns, "abc-env"))));
         Rollouts.markRolledOut(client(), ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(old.deleted).isTrue();
@@ -220,11 +222,6 @@ class KeyRotationTest extends OperatorHarness {
         assertThat(events(ns, "abc")).filteredOn(e -> "KeyRotated".equals(e.getReason())).singleElement()
                 .satisfies(e -> assertThat(e.getMessage()).contains("spec.rotation.every 1h"));
         assertThat(mc).isNotNull();
-    }
-
-    private String revisionOf(String namespace, String name) {
-        var d = client().apps().deployments().inNamespace(namespace).withName(name).get();
-        return d.getSpec().getTemplate().getMetadata().getAnnotations().get("mai.dev/env-revision");
     }
 
 }
