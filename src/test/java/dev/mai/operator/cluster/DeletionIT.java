@@ -12,9 +12,9 @@ import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.bench.Measures;
-import dev.mai.operator.reconciler.EnvSecret;
 import dev.mai.operator.reconciler.Events;
 import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.testing.ClientConditions;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -596,8 +596,7 @@ class DeletionIT {
         Resource<MaiClient> resource = client(client.getMetadata().getNamespace(), client.getMetadata().getName());
         await().atMost(PATIENCE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
             assertThat(operator.isAlive()).as("operator alive").isTrue();
-            assertThat(Clients.isReady(resource.get())).as("%s Ready: %s", client.getMetadata().getName(),
-                    Optional.ofNullable(resource.get().getStatus()).map(s -> s.getConditions()).orElse(null)).isTrue();
+            ClientConditions.assertReady(resource.get(), client.getMetadata().getName());
         });
         return resource.get();
     }

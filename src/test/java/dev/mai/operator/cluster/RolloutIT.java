@@ -3,6 +3,8 @@ package dev.mai.operator.cluster;
 import dev.mai.operator.core.Environment;
 
 
+import static dev.mai.operator.testing.ClientConditions.awaitReady;
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -19,7 +21,6 @@ import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
 import dev.mai.operator.testing.Revisions;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -273,7 +274,7 @@ class RolloutIT {
         admin.resource(Clients.with(Clients.maiClient(ns, "tgt", "Target Co", "100"),
                 s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "worker"))))).create();
         Resource<MaiClient> tgt = maiClient(ns, "tgt");
-        awaitReady(tgt);
+        awaitReady(tgt::get, PATIENCE);
         String firstRevision = Revisions.of(secret(ns, "tgt-env"));
         await().atMost(PATIENCE).untilAsserted(() -> {
             Deployment w = deployment(ns, "worker");
@@ -473,15 +474,11 @@ class RolloutIT {
         return admin.resources(MaiClient.class).inNamespace(ns).withName(name);
     }
 
-    private static void awaitReady(Resource<MaiClient> resource) {
-        await().atMost(PATIENCE).until(() -> Clients.isReady(resource.get()));
-    }
-
     /** A new MaiClient {@code name} with {@link #withApp}, once it is Ready. */
     private static Resource<MaiClient> readyWithApp(String ns, String name, String organization) {
         admin.resource(withApp(Clients.maiClient(ns, name, organization, "100"))).create();
         Resource<MaiClient> resource = maiClient(ns, name);
-        awaitReady(resource);
+        awaitReady(resource::get, PATIENCE);
         return resource;
     }
 
@@ -529,11 +526,6 @@ class RolloutIT {
 
     private static Optional<PodCondition> podCondition(Pod pod, String type) {
         return Optional.ofNullable(pod.getStatus()).map(s -> s.getConditions()).orElse(List.of()).stream()
-                .filter(c -> type.equals(c.getType())).findFirst();
-    }
-
-    private static Optional<Condition> condition(MaiClient mc, String type) {
-        return Optional.ofNullable(mc.getStatus()).map(s -> s.getConditions()).orElse(List.of()).stream()
                 .filter(c -> type.equals(c.getType())).findFirst();
     }
 

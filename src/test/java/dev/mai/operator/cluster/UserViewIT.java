@@ -1,5 +1,7 @@
 package dev.mai.operator.cluster;
 
+import static dev.mai.operator.testing.ClientConditions.awaitReady;
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -35,7 +37,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -91,7 +92,7 @@ class UserViewIT {
         // the README's example first, alone, for the captured output
         admin.resource(Clients.with(Clients.maiClient(NS, "abc", "ABC Company Sp. z o.o.", "1000.0"), s -> s.setLimitReset("monthly")))
                 .create();
-        awaitReady("abc");
+        awaitReady(() -> get("abc"), Duration.ofSeconds(90));
         readmeExample = kubectl.run("get", "maiclients", "-A").ok();
         Files.writeString(CAPTURED, "$ kubectl get maiclients -A\n" + readmeExample);
 
@@ -111,7 +112,7 @@ class UserViewIT {
         // no controllers run here: the test plays the Deployment controller and reports the rollout done
         await().atMost(Duration.ofSeconds(60)).until(() -> admin.apps().deployments().inNamespace(NS).withName("app-app").get() != null);
         Rollouts.markRolledOut(admin, NS, "app-app");
-        awaitReady("app");
+        awaitReady(() -> get("app"), Duration.ofSeconds(90));
 
         // a client that cannot become Ready: the management key it names does not exist
         admin.resource(Clients.with(Clients.maiClient(NS, "waiting", "Waiting Co", "10"),
@@ -338,17 +339,8 @@ class UserViewIT {
         return out;
     }
 
-    private static void awaitReady(String name) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> Clients.isReady(get(name)));
-    }
-
     private static MaiClient get(String name) {
         return admin.resources(MaiClient.class).inNamespace(NS).withName(name).get();
-    }
-
-    private static Optional<Condition> condition(MaiClient mc, String type) {
-        return mc == null || mc.getStatus() == null || mc.getStatus().getConditions() == null ? Optional.empty()
-                : mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
     }
 
     private static CustomResourceDefinition crd() {

@@ -1,6 +1,7 @@
 package dev.mai.operator.demo;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.testing.ClientConditions;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.LeakScan;
@@ -153,10 +154,6 @@ public final class Demo {
     }
 
 
-    private static Optional<Condition> condition(MaiClient mc, String type) {
-        return mc.getStatus() == null ? Optional.empty()
-                : mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-    }
 
     private static void printTable(List<MaiClient> clients) {
         List<List<String>> rows = new ArrayList<>();
@@ -165,7 +162,7 @@ public final class Demo {
             var spec = mc.getSpec();
             String limit = spec.getSpendingLimit().getIntVal() != null ? spec.getSpendingLimit().getIntVal().toString()
                     : spec.getSpendingLimit().getStrVal();
-            Optional<Condition> ready = condition(mc, "Ready");
+            Optional<Condition> ready = ClientConditions.condition(mc, "Ready");
             long age = Duration.between(OffsetDateTime.parse(mc.getMetadata().getCreationTimestamp()).toInstant(), Instant.now()).toSeconds();
             rows.add(List.of(mc.getMetadata().getNamespace(), mc.getMetadata().getName(), spec.getOrganizationName(), limit,
                     Optional.ofNullable(mc.getStatus() == null ? null : mc.getStatus().getUsage()).orElse("<none>"),

@@ -1,5 +1,6 @@
 package dev.mai.operator.e2e;
 
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -163,13 +164,6 @@ abstract class OperatorHarness {
                 }
             }
         }
-    }
-
-    Optional<Condition> condition(MaiClient mc, String type) {
-        if (mc == null || mc.getStatus() == null || mc.getStatus().getConditions() == null) {
-            return Optional.empty();
-        }
-        return mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
     }
 
     /** Waits until Ready=True for the current generation (what {@code kubectl wait --for=condition=Ready} checks). */

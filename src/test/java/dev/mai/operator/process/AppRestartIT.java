@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.testing.ClientConditions;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
@@ -56,8 +57,8 @@ class AppRestartIT {
                         && Revisions.ofDeployment(client, "restart", "worker") != null);
                 Rollouts.markRolledOut(client, "restart", "abc-app");
                 Rollouts.markRolledOut(client, "restart", "worker");
-                await().atMost(Duration.ofMinutes(1)).until(() -> Clients.isReady(client.resources(MaiClient.class).inNamespace("restart")
-                        .withName("abc").get()));
+                ClientConditions.awaitReady(() -> client.resources(MaiClient.class).inNamespace("restart").withName("abc").get(),
+                        Duration.ofMinutes(1));
             }
             Map<String, String> before = versions(client);
             String revision = Revisions.ofDeployment(client, "restart", "abc-app");
