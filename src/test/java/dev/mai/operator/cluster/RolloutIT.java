@@ -1,6 +1,5 @@
 package dev.mai.operator.cluster;
 
-import dev.mai.operator.core.Environment;
 
 
 import static dev.mai.operator.testing.ClientConditions.awaitReady;
@@ -16,6 +15,7 @@ import dev.mai.operator.app.RolloutTargets;
 import dev.mai.operator.reconciler.Conditions;
 import dev.mai.operator.reconciler.Events;
 import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -36,13 +36,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -223,7 +221,7 @@ class RolloutIT {
     void aRequestedRotationKeepsTheOldKeyUntilTheNewReplicaSetIsReady() throws Exception {
         String ns = "rollout-rotate";
         Resource<MaiClient> rot = readyWithApp(ns, "rot", "Rotate Co");
-        OpenRouterSimulator.Key old = liveKey(rot.get());
+        OpenRouterSimulator.Key old = ClientKeys.theOne(openRouter, rot.get());
         Deployment before = deployment(ns, "rot-app");
         String oldRevision = Revisions.of(before.getSpec().getTemplate());
 
@@ -284,7 +282,7 @@ class RolloutIT {
             assertThat(readyPodOf(ns, "worker", firstRevision)).isNotNull();
         });
         Deployment marked = deployment(ns, "worker");
-        OpenRouterSimulator.Key old = liveKey(tgt.get());
+        OpenRouterSimulator.Key old = ClientKeys.theOne(openRouter, tgt.get());
 
         cordon();
         requestRotation(tgt, "1");
@@ -325,7 +323,7 @@ class RolloutIT {
     void aRolloutThatCannotFinishIsReportedStuckAndKeepsTheOldKey() throws Exception {
         String ns = "rollout-stuck";
         Resource<MaiClient> stuck = readyWithApp(ns, "stuck", "Stuck Co");
-        OpenRouterSimulator.Key old = liveKey(stuck.get());
+        OpenRouterSimulator.Key old = ClientKeys.theOne(openRouter, stuck.get());
 
         cordon();
         requestRotation(stuck, "now");
@@ -405,7 +403,7 @@ class RolloutIT {
             assertThat(mc.getStatus().getPendingRevocations()).extracting(PendingRevocation::getHash).containsExactly(old.hash);
             assertThat(condition(mc, Conditions.ROTATING)).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
             OpenRouterSimulator.Key next = openRouter.key(mc.getStatus().getKeyHash()).orElseThrow();
-            assertThat(apiKey(secret(mc.getMetadata().getNamespace(), secretName))).isEqualTo(next.secret);
+            assertThat(ClientKeys.inSecret(secret(mc.getMetadata().getNamespace(), secretName))).isEqualTo(next.secret);
         });
         MaiClient mc = resource.get();
         assertThat(old.deleted).as("the old key while the rollout has just begun").isFalse();
@@ -435,7 +433,7 @@ class RolloutIT {
             assertThat(mc.getStatus().getPendingRevocations()).isNullOrEmpty();
             assertThat(Clients.isReady(mc)).isTrue();
         });
-        assertThat(liveKey(resource.get()).hash).isEqualTo(resource.get().getStatus().getKeyHash());
+        assertThat(ClientKeys.theOne(openRouter, resource.get()).hash).isEqualTo(resource.get().getStatus().getKeyHash());
         assertThat(authenticates(old)).as("the old key after its deletion").isFalse();
     }
 
@@ -490,10 +488,6 @@ class RolloutIT {
         return admin.secrets().inNamespace(ns).withName(name).get();
     }
 
-    private static String apiKey(Secret secret) {
-        return new String(Base64.getDecoder().decode(secret.getData().get(Environment.API_KEY)), StandardCharsets.UTF_8);
-    }
-
     /** The ReplicaSet of {@code deployment} whose pods carry {@code revision}. */
     private static Optional<ReplicaSet> replicaSet(String ns, String deployment, String revision) {
         return admin.apps().replicaSets().inNamespace(ns).list().getItems().stream()
@@ -545,14 +539,6 @@ class RolloutIT {
 
     private static List<Event> warnings(String ns, String name, String reason) {
         return events(ns, name).stream().filter(e -> "Warning".equals(e.getType()) && reason.equals(e.getReason())).toList();
-    }
-
-    /** The one live key of {@code mc} on the simulator. */
-    private static OpenRouterSimulator.Key liveKey(MaiClient mc) {
-        List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]").stream()
-                .filter(k -> !k.deleted).toList();
-        assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
-        return live.get(0);
     }
 
     /** {@code GET /key} with the key itself: does OpenRouter (the simulator) accept it? */

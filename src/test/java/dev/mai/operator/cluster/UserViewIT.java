@@ -9,6 +9,7 @@ import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -28,12 +29,10 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -263,17 +262,14 @@ class UserViewIT {
         Map<String, String> ownKeys = new LinkedHashMap<>();
         for (String name : List.of("abc", "app")) {
             MaiClient mc = get(name);
-            List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]");
-            assertThat(live).as("live keys of %s", name).hasSize(1);
-            ownKeys.put(NS + "/" + name + "-env", live.get(0).secret);
+            ownKeys.put(NS + "/" + name + "-env", ClientKeys.theOne(openRouter, mc).secret);
         }
         List<String> leaks = new ArrayList<>();
         objects().forEach((where, object) -> {
             String json = admin.getKubernetesSerialization().asJson(object);
             if (object instanceof Secret secret && ownKeys.containsKey(where.substring(where.indexOf(' ') + 1))) {
                 String own = ownKeys.get(where.substring(where.indexOf(' ') + 1));
-                assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
-                        .as(where).isEqualTo(own);
+                assertThat(ClientKeys.inSecret(secret)).as(where).isEqualTo(own);
                 leaks.addAll(LeakScan.find(where, json, openRouter.issuedSecrets().stream().filter(s -> !s.equals(own)).toList()));
             } else {
                 leaks.addAll(LeakScan.find(where, json, openRouter.issuedSecrets()));

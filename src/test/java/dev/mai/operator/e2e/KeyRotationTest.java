@@ -78,7 +78,7 @@ class KeyRotationTest extends OperatorHarness {
             });
             assertThat(now.getStatus().getPendingRevocations()).extracting(p -> p.getHash()).containsExactly(old.hash);
         });
-        OpenRouterSimulator.Key fresh = simulator().keysNamed(":" + mc.getMetadata().getUid() + "]").stream()
+        OpenRouterSimulator.Key fresh = keysOf(mc).stream()
                 .filter(k -> !k.hash.equals(old.hash)).findFirst().orElseThrow();
         assertThat(secretHash(ns)).isEqualTo(fresh.hash);
         assertThat(ClientAppTest.class).isNotNull();

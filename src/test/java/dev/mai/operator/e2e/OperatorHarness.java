@@ -8,6 +8,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.reconciler.DigestKey;
 import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.testing.BudgetWatch;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.DryRun;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -203,7 +204,7 @@ abstract class OperatorHarness {
 
     /** The simulator's live keys that belong to this MaiClient (by the UID in the key name's suffix). */
     List<OpenRouterSimulator.Key> keysOf(MaiClient mc) {
-        return simulator().keysNamed(":" + mc.getMetadata().getUid() + "]");
+        return ClientKeys.of(simulator(), mc);
     }
 
     List<Event> events(String namespace, String name) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.ApiRequests.ApiRequest;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
@@ -13,11 +14,9 @@ import dev.mai.operator.testing.OperatorProcess;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,13 +116,7 @@ class LeaderElectionIT {
                     });
                     assertThat(Files.readString(c.log())).contains("this replica leads").contains("reconcile ha/third");
                 }
-                for (MaiClient mc : maiClients(client)) {
-                    List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]");
-                    assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
-                    Secret secret = client.secrets().inNamespace("ha").withName(mc.getMetadata().getName() + "-env").get();
-                    assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
-                            .isEqualTo(live.get(0).secret);
-                }
+                ClientKeys.assertOneLiveKeyEachInItsSecret(openRouter, client, maiClients(client));
             } finally {
                 a.close();
             }
