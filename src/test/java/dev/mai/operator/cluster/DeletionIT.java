@@ -124,8 +124,7 @@ class DeletionIT {
     static void stop() throws Exception {
         try {
             if (operator != null) {
-                String log = Files.readString(operator.log());
-                assertThat(LeakScan.find("operator log " + operator.log(), log, openRouter.issuedSecrets())).isEmpty();
+                assertThat(LeakScan.inFile(operator.log(), openRouter.issuedSecrets())).isEmpty();
                 assertThat(InstalledOperator.forbidden(operator)).as("refusals in %s", operator.log()).isEmpty();
             }
         } finally {

@@ -101,8 +101,7 @@ class RolloutIT {
     void nodesSchedulableAndNothingLeakedOrRefused() throws IOException {
         uncordon();
         assertThat(operator.isAlive()).as("the operator runs (%s)", operator.log()).isTrue();
-        List<String> leaks = new ArrayList<>(LeakScan.find(operator.log().toString(), Files.readString(operator.log()),
-                openRouter.issuedSecrets()));
+        List<String> leaks = new ArrayList<>(LeakScan.inFile(operator.log(), openRouter.issuedSecrets()));
         for (String ns : TENANTS) {
             var serialization = admin.getKubernetesSerialization();
             leaks.addAll(LeakScan.find("events in " + ns, serialization.asJson(admin.v1().events().inNamespace(ns).list()),

@@ -74,7 +74,7 @@ public final class Demo {
             for (MaiClient mc : current) {
                 printDotEnv(client, mc);
             }
-            List<String> leaks = LeakScan.find("the operator log", Files.readString(WORK.resolve("operator.log")), openRouter.issuedSecrets());
+            List<String> leaks = LeakScan.inFile(WORK.resolve("operator.log"), openRouter.issuedSecrets());
             if (!leaks.isEmpty()) {
                 System.out.println("FAIL: " + leaks);
                 return 1;
