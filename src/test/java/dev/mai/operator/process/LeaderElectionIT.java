@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -128,14 +127,9 @@ class LeaderElectionIT {
         }
     }
 
+    /** Replica {@code pod} of the one installation: its name is the lease identity and the user agent. */
     private static Map<String, String> env(Map<String, String> base, String pod) {
-        Map<String, String> env = new HashMap<>(base);
-        env.put("HOSTNAME", pod); // the pod name in a cluster: the lease identity and the user agent
-        env.put("MAI_INSTALLATION_ID", INSTALLATION);
-        env.put("MAI_VALIDATION_INTERVAL", "1s");
-        env.put("MAI_ORPHAN_GRACE", "2s");
-        env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
-        return env;
+        return OperatorProcess.replica(base, pod, INSTALLATION);
     }
 
     private static String holder(KubernetesClient client) {
