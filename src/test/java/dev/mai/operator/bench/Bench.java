@@ -259,8 +259,7 @@ public final class Bench {
                         "benchJvm (embedded API server, simulator, load driver)", benchCpu() - benchCpu0));
                 ready.close();
             }
-            List<String> leaks = LeakScan.find("operator.log", Files.readString(work.resolve("operator.log"), StandardCharsets.UTF_8),
-                    openRouter.issuedSecrets());
+            List<String> leaks = LeakScan.inFile(work.resolve("operator.log"), openRouter.issuedSecrets());
             out.put("keysInOperatorLog", leaks.size());
             out.put("liveKeys", openRouter.liveKeys().size());
         }

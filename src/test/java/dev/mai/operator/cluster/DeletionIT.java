@@ -12,9 +12,10 @@ import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.bench.Measures;
-import dev.mai.operator.reconciler.EnvSecret;
 import dev.mai.operator.reconciler.Events;
 import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.testing.ClientConditions;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -123,8 +124,7 @@ class DeletionIT {
     static void stop() throws Exception {
         try {
             if (operator != null) {
-                String log = Files.readString(operator.log());
-                assertThat(LeakScan.find("operator log " + operator.log(), log, openRouter.issuedSecrets())).isEmpty();
+                assertThat(LeakScan.inFile(operator.log(), openRouter.issuedSecrets())).isEmpty();
                 assertThat(InstalledOperator.forbidden(operator)).as("refusals in %s", operator.log()).isEmpty();
             }
         } finally {
@@ -171,9 +171,9 @@ class DeletionIT {
     void deletePolicyDeletesTheKeyAndTheGarbageCollectorTakesSecretDeploymentAndService() {
         MaiClient ready = createReady(withApp(Clients.maiClient(DELETE, "abc", "Delete Co", "10")));
         String uid = ready.getMetadata().getUid();
-        OpenRouterSimulator.Key key = liveKey(uid);
+        OpenRouterSimulator.Key key = ClientKeys.theOne(openRouter, ready);
         Secret secret = secret(DELETE, "abc-env");
-        assertThat(apiKey(secret)).isEqualTo(key.secret);
+        assertThat(ClientKeys.inSecret(secret)).isEqualTo(key.secret);
         // what the operator wrote: the MaiClient owns the Secret, the Deployment and the Service
         assertThat(ownerRefs(secret)).as("the Secret's owner references").singleElement().satisfies(o -> {
             assertThat(o.getUid()).isEqualTo(uid);
@@ -214,7 +214,7 @@ class DeletionIT {
         MaiClient ready = createReady(withApp(retain(Clients.maiClient(ns, "abc", "Retain Co", "10"))));
         Secret secret = secret(ns, "abc-env");
         assertThat(ownerRefs(secret)).as("a retained Secret's owner references").isEmpty();
-        String key = apiKey(secret);
+        String key = ClientKeys.inSecret(secret);
         double kept = retainedTotal("kept");
         double withNamespace = retainedTotal("deleted_with_namespace");
 
@@ -243,7 +243,7 @@ class DeletionIT {
         for (String name : List.of("abc", "def")) {
             MaiClient ready = createReady(withApp(Clients.with(Clients.maiClient(ns, name, "Tenant Key Co " + name, "10"),
                     s -> s.setProvisioningKeySecretRef(new ProvisioningKeyRef("tenant-key", "management-key")))));
-            OpenRouterSimulator.Key key = liveKey(ready.getMetadata().getUid());
+            OpenRouterSimulator.Key key = ClientKeys.theOne(openRouter, ready);
             assertThat(key.managementKey).as("the account the key was made on").isEqualTo(managementKey);
             keys.add(key);
             uids.add(ready.getMetadata().getUid());
@@ -278,10 +278,10 @@ class DeletionIT {
     void aDeletedNamespaceTakesTheRetainedSecretButTheKeyStaysUsableAndRetained() throws Exception {
         String ns = NAMESPACE_WITH_RETAINED;
         MaiClient ready = createReady(retain(Clients.maiClient(ns, "abc", "Retain In Namespace Co", "10")));
-        OpenRouterSimulator.Key deleted = liveKey(createReady(Clients.maiClient(ns, "other", "Deleted With Namespace Co", "10"))
-                .getMetadata().getUid());
-        String key = apiKey(secret(ns, "abc-env"));
-        OpenRouterSimulator.Key kept = liveKey(ready.getMetadata().getUid());
+        OpenRouterSimulator.Key deleted = ClientKeys.theOne(openRouter,
+                createReady(Clients.maiClient(ns, "other", "Deleted With Namespace Co", "10")));
+        String key = ClientKeys.inSecret(secret(ns, "abc-env"));
+        OpenRouterSimulator.Key kept = ClientKeys.theOne(openRouter, ready);
         assertThat(kept.secret).as("the key in Secret abc-env").isEqualTo(key);
         BigDecimal limit = kept.limit;
         String reset = kept.limitReset;
@@ -321,9 +321,9 @@ class DeletionIT {
 
         Secret copy = admin.getKubernetesSerialization().unmarshal(Files.readString(copies.get(0)), Secret.class);
         Files.delete(copies.get(0)); // it holds a key
-        assertThat(apiKey(copy)).as("the key in the copy").isEqualTo(key);
+        assertThat(ClientKeys.inSecret(copy)).as("the key in the copy").isEqualTo(key);
         assertThat(decode(copy.getData().get(Environment.DOTENV))).as("the .env in the copy").contains(key);
-        assertThat(authenticates(apiKey(copy))).as("the copy's key authenticates with its namespace gone").isTrue();
+        assertThat(authenticates(ClientKeys.inSecret(copy))).as("the copy's key authenticates with its namespace gone").isTrue();
     }
 
     /**
@@ -338,8 +338,8 @@ class DeletionIT {
     void whileItsNamespaceIsDeletedAClientWhoseSecretIsGoneGetsNoNewKeyAndItsKeyIsNotFrozen() throws Exception {
         String ns = NAMESPACE_HOLDING_CLIENT;
         MaiClient ready = createReady(retain(Clients.maiClient(ns, "abc", "Held In Namespace Co", "10")));
-        String key = apiKey(secret(ns, "abc-env"));
-        OpenRouterSimulator.Key kept = liveKey(ready.getMetadata().getUid());
+        String key = ClientKeys.inSecret(secret(ns, "abc-env"));
+        OpenRouterSimulator.Key kept = ClientKeys.theOne(openRouter, ready);
         BigDecimal limit = kept.limit;
         String reset = kept.limitReset;
         String name = kept.name;
@@ -400,8 +400,8 @@ class DeletionIT {
     void theRetainCheckFailsWhenTheGarbageCollectorTookASecretWithAnOwnerReference() throws Exception {
         String ns = PLANTED;
         MaiClient ready = createReady(withApp(retain(Clients.maiClient(ns, "abc", "Planted Co", "10"))));
-        String key = apiKey(secret(ns, "abc-env"));
-        OpenRouterSimulator.Key onOpenRouter = liveKey(ready.getMetadata().getUid());
+        String key = ClientKeys.inSecret(secret(ns, "abc-env"));
+        OpenRouterSimulator.Key onOpenRouter = ClientKeys.theOne(openRouter, ready);
         double kept = retainedTotal("kept");
         double withNamespace = retainedTotal("deleted_with_namespace");
         operator.pause();
@@ -447,7 +447,7 @@ class DeletionIT {
         });
         Secret secret = admin.secrets().inNamespace(ns).withName(name + "-env").get();
         assertThat(secret).as("the retained Secret %s/%s-env", ns, name).isNotNull();
-        assertThat(apiKey(secret)).as("the key in the retained Secret").isEqualTo(key);
+        assertThat(ClientKeys.inSecret(secret)).as("the key in the retained Secret").isEqualTo(key);
         assertThat(ownerRefs(secret)).as("owner references of the retained Secret").isEmpty();
         assertKeyRetained(deleted, key);
     }
@@ -596,8 +596,7 @@ class DeletionIT {
         Resource<MaiClient> resource = client(client.getMetadata().getNamespace(), client.getMetadata().getName());
         await().atMost(PATIENCE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
             assertThat(operator.isAlive()).as("operator alive").isTrue();
-            assertThat(Clients.isReady(resource.get())).as("%s Ready: %s", client.getMetadata().getName(),
-                    Optional.ofNullable(resource.get().getStatus()).map(s -> s.getConditions()).orElse(null)).isTrue();
+            ClientConditions.assertReady(resource.get(), client.getMetadata().getName());
         });
         return resource.get();
     }
@@ -624,10 +623,6 @@ class DeletionIT {
         return secret;
     }
 
-    private static String apiKey(Secret secret) {
-        return new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8);
-    }
-
     private static List<OwnerReference> ownerRefs(HasMetadata object) {
         assertThat(object).isNotNull();
         return Optional.ofNullable(object.getMetadata().getOwnerReferences()).orElse(List.of());
@@ -635,12 +630,6 @@ class DeletionIT {
 
     private static List<?> pods(String ns, String client) {
         return admin.pods().inNamespace(ns).withLabel(Labels.CLIENT, client).list().getItems();
-    }
-
-    private static OpenRouterSimulator.Key liveKey(String uid) {
-        List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + uid + "]");
-        assertThat(live).as("live keys of %s", uid).hasSize(1);
-        return live.get(0);
     }
 
     /** {@code GET /key} with the key itself, as the client's application would authenticate. */

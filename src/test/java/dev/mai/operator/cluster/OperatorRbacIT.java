@@ -9,16 +9,16 @@ import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
-import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -200,14 +199,14 @@ class OperatorRbacIT {
                 assertThat(ready.getStatus().getConditions()).filteredOn(c -> c.getType().equals("Ready")).singleElement()
                         .satisfies(c -> assertThat(c.getStatus()).isEqualTo("True"));
                 assertThat(Clients.isReady(ready)).isTrue();
-                OpenRouterSimulator.Key key = liveKey(openRouter, created);
-                assertThat(apiKey(admin, namespace)).isEqualTo(key.secret);
+                OpenRouterSimulator.Key key = ClientKeys.theOne(openRouter, created);
+                assertThat(ClientKeys.inSecret(admin.secrets().inNamespace(namespace).withName("abc-env").get())).isEqualTo(key.secret);
                 assertThat(ready.getStatus().getKeyHash()).isEqualTo(key.hash);
             });
             // the leader's Lease in the operator's namespace, held by this pod; the installation id it generated
             await().atMost(Duration.ofSeconds(30)).until(() -> pod.equals(installed.leaseHolder()));
             assertThat(installed.installationId()).matches("[0-9a-f]{12}");
-            OpenRouterSimulator.Key first = liveKey(openRouter, created);
+            OpenRouterSimulator.Key first = ClientKeys.theOne(openRouter, created);
             assertThat(first.name).endsWith("[mai:" + installed.installationId() + ":" + created.getMetadata().getUid() + "]");
 
             // a rotation on request: a new key in the Secret, the old one deleted on OpenRouter. The operator
@@ -223,8 +222,8 @@ class OperatorRbacIT {
             });
             awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> {
                 assertThat(first.deleted).as("the old key deleted").isTrue();
-                OpenRouterSimulator.Key second = liveKey(openRouter, created);
-                assertThat(apiKey(admin, namespace)).isEqualTo(second.secret);
+                OpenRouterSimulator.Key second = ClientKeys.theOne(openRouter, created);
+                assertThat(ClientKeys.inSecret(admin.secrets().inNamespace(namespace).withName("abc-env").get())).isEqualTo(second.secret);
                 MaiClient rotated = resource.get();
                 assertThat(rotated.getStatus().getRotationRequest()).isEqualTo("1");
                 assertThat(rotated.getStatus().getKeyHash()).isEqualTo(second.hash);
@@ -242,7 +241,7 @@ class OperatorRbacIT {
             }
 
             // deletion: the finalizer deletes the key on OpenRouter, then lets the MaiClient go
-            OpenRouterSimulator.Key last = liveKey(openRouter, created);
+            OpenRouterSimulator.Key last = ClientKeys.theOne(openRouter, created);
             resource.delete();
             awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> assertThat(resource.get()).isNull());
             assertThat(last.deleted).isTrue();
@@ -299,19 +298,9 @@ class OperatorRbacIT {
             assertThat(statefulSets.withName("db").get().getSpec().getTemplate().getMetadata().getAnnotations())
                     .as("db's revision").containsKey(Labels.ENV_REVISION);
         });
-        for (String name : List.of("app-app", "worker")) {
-            deployments.withName(name).editStatus(d -> {
-                d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                        .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
-                return d;
-            });
-        }
-        statefulSets.withName("db").editStatus(d -> {
-            d.setStatus(new StatefulSetStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withCurrentReplicas(1).withAvailableReplicas(1)
-                    .withCurrentRevision("db-1").withUpdateRevision("db-1").build());
-            return d;
-        });
+        Rollouts.markRolledOut(admin, namespace, "app-app");
+        Rollouts.markRolledOut(admin, namespace, "worker");
+        Rollouts.markStatefulSetRolledOut(admin, namespace, "db");
         awaitUnlessRefused(operator, resource, Duration.ofSeconds(60), () -> assertThat(Clients.isReady(resource.get())).isTrue());
 
         resource.edit(m -> {
@@ -357,18 +346,5 @@ class OperatorRbacIT {
                     .forEach(c -> out.add("condition " + c.getType() + ": " + c.getMessage()));
         }
         return out;
-    }
-
-    private static OpenRouterSimulator.Key liveKey(OpenRouterSimulator openRouter, MaiClient mc) {
-        List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]").stream()
-                .filter(k -> !k.deleted).toList();
-        assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
-        return live.get(0);
-    }
-
-    private static String apiKey(KubernetesClient admin, String namespace) {
-        Secret secret = admin.secrets().inNamespace(namespace).withName("abc-env").get();
-        assertThat(secret).as("Secret %s/abc-env", namespace).isNotNull();
-        return new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8);
     }
 }

@@ -1,5 +1,7 @@
 package dev.mai.operator.cluster;
 
+import static dev.mai.operator.testing.ClientConditions.assertReady;
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,7 +11,6 @@ import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -189,7 +190,7 @@ class PodSecurityIT {
     void anAppWithOnlyAnImageIsAdmittedAndReadyInARestrictedTenantNamespace() {
         await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
             MaiClient mc = admin.resources(MaiClient.class).inNamespace(TENANT).withName("defaults").get();
-            assertThat(Clients.isReady(mc)).as("Ready: %s", mc.getStatus() == null ? null : mc.getStatus().getConditions()).isTrue();
+            assertReady(mc, TENANT + "/defaults");
             assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Available"));
             assertThat(condition(mc, "AppRestricted")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
         });
@@ -242,7 +243,7 @@ class PodSecurityIT {
     @Order(Integer.MAX_VALUE)
     void noKeyInTheOperatorsLogAndNoRbacDenial() throws IOException {
         assertThat(openRouter.issuedSecrets()).as("keys issued in this class").isNotEmpty();
-        assertThat(LeakScan.find("operator log", Files.readString(operator.log()), openRouter.issuedSecrets())).isEmpty();
+        assertThat(LeakScan.inFile(operator.log(), openRouter.issuedSecrets())).isEmpty();
         assertThat(InstalledOperator.forbidden(operator)).isEmpty();
     }
 
@@ -297,8 +298,4 @@ class PodSecurityIT {
         return Files.writeString(WORK.resolve(file), admin.getKubernetesSerialization().asYaml(object)).toString();
     }
 
-    private static Optional<Condition> condition(MaiClient mc, String type) {
-        return mc.getStatus() == null || mc.getStatus().getConditions() == null ? Optional.empty()
-                : mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-    }
 }

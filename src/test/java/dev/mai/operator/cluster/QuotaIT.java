@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
-import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.ClientConditions;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
@@ -142,7 +142,7 @@ class QuotaIT {
     @Order(Integer.MAX_VALUE)
     void noKeyInTheOperatorsLogAndNoRbacDenial() throws IOException {
         assertThat(openRouter.issuedSecrets()).as("keys issued in this class").isNotEmpty();
-        assertThat(LeakScan.find("operator log", Files.readString(operator.log()), openRouter.issuedSecrets())).isEmpty();
+        assertThat(LeakScan.inFile(operator.log(), openRouter.issuedSecrets())).isEmpty();
         assertThat(InstalledOperator.forbidden(operator)).isEmpty();
     }
 
@@ -175,11 +175,8 @@ class QuotaIT {
     }
 
     private static void awaitReady(String namespace, String name) {
-        await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
-            MaiClient mc = installed.admin().resources(MaiClient.class).inNamespace(namespace).withName(name).get();
-            assertThat(mc).isNotNull();
-            assertThat(Clients.isReady(mc)).as("%s/%s Ready: %s", namespace, name, mc.getStatus() == null ? null : mc.getStatus().getConditions()).isTrue();
-        });
+        ClientConditions.awaitReady(() -> installed.admin().resources(MaiClient.class).inNamespace(namespace).withName(name).get(),
+                Duration.ofMinutes(1));
     }
 
     /** Live keys on the simulator whose MaiClient is in {@code namespace}. */

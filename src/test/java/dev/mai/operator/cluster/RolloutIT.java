@@ -1,8 +1,9 @@
 package dev.mai.operator.cluster;
 
-import dev.mai.operator.core.Environment;
 
 
+import static dev.mai.operator.testing.ClientConditions.awaitReady;
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,14 +13,14 @@ import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.app.RolloutTargets;
 import dev.mai.operator.reconciler.Conditions;
-import dev.mai.operator.reconciler.EnvSecret;
 import dev.mai.operator.reconciler.Events;
 import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
-import io.fabric8.kubernetes.api.model.Condition;
+import dev.mai.operator.testing.Revisions;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -35,13 +36,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,8 +101,7 @@ class RolloutIT {
     void nodesSchedulableAndNothingLeakedOrRefused() throws IOException {
         uncordon();
         assertThat(operator.isAlive()).as("the operator runs (%s)", operator.log()).isTrue();
-        List<String> leaks = new ArrayList<>(LeakScan.find(operator.log().toString(), Files.readString(operator.log()),
-                openRouter.issuedSecrets()));
+        List<String> leaks = new ArrayList<>(LeakScan.inFile(operator.log(), openRouter.issuedSecrets()));
         for (String ns : TENANTS) {
             var serialization = admin.getKubernetesSerialization();
             leaks.addAll(LeakScan.find("events in " + ns, serialization.asJson(admin.v1().events().inNamespace(ns).list()),
@@ -168,8 +166,8 @@ class RolloutIT {
         Deployment deployment = deployment(ns, "web-app");
         assertThat(deployment.getStatus().getAvailableReplicas()).isEqualTo(1);
         assertThat(deployment.getStatus().getUpdatedReplicas()).isEqualTo(1);
-        String revision = revision(secret(ns, "web-env"));
-        assertThat(templateRevision(deployment)).isEqualTo(revision);
+        String revision = Revisions.of(secret(ns, "web-env"));
+        assertThat(Revisions.of(deployment.getSpec().getTemplate())).isEqualTo(revision);
         assertThat(pods(ns, "web")).singleElement().satisfies(p -> {
             assertThat(ready(p)).as("pod %s Ready", p.getMetadata().getName()).isTrue();
             assertThat(p.getSpec().getNodeName()).startsWith("node-");
@@ -222,20 +220,20 @@ class RolloutIT {
     void aRequestedRotationKeepsTheOldKeyUntilTheNewReplicaSetIsReady() throws Exception {
         String ns = "rollout-rotate";
         Resource<MaiClient> rot = readyWithApp(ns, "rot", "Rotate Co");
-        OpenRouterSimulator.Key old = liveKey(rot.get());
+        OpenRouterSimulator.Key old = ClientKeys.theOne(openRouter, rot.get());
         Deployment before = deployment(ns, "rot-app");
-        String oldRevision = templateRevision(before);
+        String oldRevision = Revisions.of(before.getSpec().getTemplate());
 
         cordon();
         requestRotation(rot, "1");
         OpenRouterSimulator.Key next = awaitRotated(rot, old, "rot-env");
         await().atMost(PATIENCE).untilAsserted(() -> {
             Deployment d = deployment(ns, "rot-app");
-            assertThat(templateRevision(d)).isNotEqualTo(oldRevision).isEqualTo(revision(secret(ns, "rot-env")));
-            assertThat(replicaSet(ns, "rot-app", templateRevision(d))).as("the new ReplicaSet")
+            assertThat(Revisions.of(d.getSpec().getTemplate())).isNotEqualTo(oldRevision).isEqualTo(Revisions.of(secret(ns, "rot-env")));
+            assertThat(replicaSet(ns, "rot-app", Revisions.of(d.getSpec().getTemplate()))).as("the new ReplicaSet")
                     .hasValueSatisfying(rs -> assertThat(rs.getStatus().getReplicas()).isEqualTo(1));
         });
-        String newRevision = templateRevision(deployment(ns, "rot-app"));
+        String newRevision = Revisions.of(deployment(ns, "rot-app").getSpec().getTemplate());
 
         // held: the new pod Pending, the old one running, the old key kept and valid, over counted reconciles
         long reconciles = reconciles(ns, "rot");
@@ -273,26 +271,26 @@ class RolloutIT {
         admin.resource(Clients.with(Clients.maiClient(ns, "tgt", "Target Co", "100"),
                 s -> s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "worker"))))).create();
         Resource<MaiClient> tgt = maiClient(ns, "tgt");
-        awaitReady(tgt);
-        String firstRevision = revision(secret(ns, "tgt-env"));
+        awaitReady(tgt::get, PATIENCE);
+        String firstRevision = Revisions.of(secret(ns, "tgt-env"));
         await().atMost(PATIENCE).untilAsserted(() -> {
             Deployment w = deployment(ns, "worker");
-            assertThat(templateRevision(w)).isEqualTo(firstRevision);
+            assertThat(Revisions.of(w.getSpec().getTemplate())).isEqualTo(firstRevision);
             assertThat(w.getMetadata().getLabels()).containsEntry(RolloutTargets.LABEL, "true");
             assertThat(w.getMetadata().getAnnotations()).containsEntry(RolloutTargets.CLIENT, "tgt");
             assertThat(readyPodOf(ns, "worker", firstRevision)).isNotNull();
         });
         Deployment marked = deployment(ns, "worker");
-        OpenRouterSimulator.Key old = liveKey(tgt.get());
+        OpenRouterSimulator.Key old = ClientKeys.theOne(openRouter, tgt.get());
 
         cordon();
         requestRotation(tgt, "1");
         awaitRotated(tgt, old, "tgt-env");
-        String newRevision = revision(secret(ns, "tgt-env"));
+        String newRevision = Revisions.of(secret(ns, "tgt-env"));
         assertThat(newRevision).isNotEqualTo(firstRevision);
         await().atMost(PATIENCE).untilAsserted(() -> {
             Deployment w = deployment(ns, "worker");
-            assertThat(templateRevision(w)).isEqualTo(newRevision);
+            assertThat(Revisions.of(w.getSpec().getTemplate())).isEqualTo(newRevision);
             assertThat(replicaSet(ns, "worker", newRevision)).as("the worker's new ReplicaSet")
                     .hasValueSatisfying(rs -> assertThat(rs.getStatus().getReplicas()).isEqualTo(1));
         });
@@ -324,7 +322,7 @@ class RolloutIT {
     void aRolloutThatCannotFinishIsReportedStuckAndKeepsTheOldKey() throws Exception {
         String ns = "rollout-stuck";
         Resource<MaiClient> stuck = readyWithApp(ns, "stuck", "Stuck Co");
-        OpenRouterSimulator.Key old = liveKey(stuck.get());
+        OpenRouterSimulator.Key old = ClientKeys.theOne(openRouter, stuck.get());
 
         cordon();
         requestRotation(stuck, "now");
@@ -404,7 +402,7 @@ class RolloutIT {
             assertThat(mc.getStatus().getPendingRevocations()).extracting(PendingRevocation::getHash).containsExactly(old.hash);
             assertThat(condition(mc, Conditions.ROTATING)).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
             OpenRouterSimulator.Key next = openRouter.key(mc.getStatus().getKeyHash()).orElseThrow();
-            assertThat(apiKey(secret(mc.getMetadata().getNamespace(), secretName))).isEqualTo(next.secret);
+            assertThat(ClientKeys.inSecret(secret(mc.getMetadata().getNamespace(), secretName))).isEqualTo(next.secret);
         });
         MaiClient mc = resource.get();
         assertThat(old.deleted).as("the old key while the rollout has just begun").isFalse();
@@ -434,7 +432,7 @@ class RolloutIT {
             assertThat(mc.getStatus().getPendingRevocations()).isNullOrEmpty();
             assertThat(Clients.isReady(mc)).isTrue();
         });
-        assertThat(liveKey(resource.get()).hash).isEqualTo(resource.get().getStatus().getKeyHash());
+        assertThat(ClientKeys.theOne(openRouter, resource.get()).hash).isEqualTo(resource.get().getStatus().getKeyHash());
         assertThat(authenticates(old)).as("the old key after its deletion").isFalse();
     }
 
@@ -473,15 +471,11 @@ class RolloutIT {
         return admin.resources(MaiClient.class).inNamespace(ns).withName(name);
     }
 
-    private static void awaitReady(Resource<MaiClient> resource) {
-        await().atMost(PATIENCE).until(() -> Clients.isReady(resource.get()));
-    }
-
     /** A new MaiClient {@code name} with {@link #withApp}, once it is Ready. */
     private static Resource<MaiClient> readyWithApp(String ns, String name, String organization) {
         admin.resource(withApp(Clients.maiClient(ns, name, organization, "100"))).create();
         Resource<MaiClient> resource = maiClient(ns, name);
-        awaitReady(resource);
+        awaitReady(resource::get, PATIENCE);
         return resource;
     }
 
@@ -491,18 +485,6 @@ class RolloutIT {
 
     private static Secret secret(String ns, String name) {
         return admin.secrets().inNamespace(ns).withName(name).get();
-    }
-
-    private static String revision(Secret secret) {
-        return secret.getMetadata().getAnnotations().get(Labels.ENV_REVISION);
-    }
-
-    private static String apiKey(Secret secret) {
-        return new String(Base64.getDecoder().decode(secret.getData().get(Environment.API_KEY)), StandardCharsets.UTF_8);
-    }
-
-    private static String templateRevision(Deployment d) {
-        return Optional.ofNullable(d.getSpec().getTemplate().getMetadata().getAnnotations()).map(a -> a.get(Labels.ENV_REVISION)).orElse(null);
     }
 
     /** The ReplicaSet of {@code deployment} whose pods carry {@code revision}. */
@@ -540,11 +522,6 @@ class RolloutIT {
                 .filter(c -> type.equals(c.getType())).findFirst();
     }
 
-    private static Optional<Condition> condition(MaiClient mc, String type) {
-        return Optional.ofNullable(mc.getStatus()).map(s -> s.getConditions()).orElse(List.of()).stream()
-                .filter(c -> type.equals(c.getType())).findFirst();
-    }
-
     private static void assertCondition(MaiClient mc, String type, String status, String reason) {
         assertThat(condition(mc, type)).as("%s of %s", type, mc.getMetadata().getName()).hasValueSatisfying(c -> {
             assertThat(c.getStatus()).as("%s status (%s)", type, c.getMessage()).isEqualTo(status);
@@ -561,14 +538,6 @@ class RolloutIT {
 
     private static List<Event> warnings(String ns, String name, String reason) {
         return events(ns, name).stream().filter(e -> "Warning".equals(e.getType()) && reason.equals(e.getReason())).toList();
-    }
-
-    /** The one live key of {@code mc} on the simulator. */
-    private static OpenRouterSimulator.Key liveKey(MaiClient mc) {
-        List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]").stream()
-                .filter(k -> !k.deleted).toList();
-        assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
-        return live.get(0);
     }
 
     /** {@code GET /key} with the key itself: does OpenRouter (the simulator) accept it? */

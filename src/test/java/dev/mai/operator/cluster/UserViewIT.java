@@ -1,5 +1,7 @@
 package dev.mai.operator.cluster;
 
+import static dev.mai.operator.testing.ClientConditions.awaitReady;
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,10 +9,12 @@ import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
@@ -22,20 +26,16 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefi
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -91,7 +91,7 @@ class UserViewIT {
         // the README's example first, alone, for the captured output
         admin.resource(Clients.with(Clients.maiClient(NS, "abc", "ABC Company Sp. z o.o.", "1000.0"), s -> s.setLimitReset("monthly")))
                 .create();
-        awaitReady("abc");
+        awaitReady(() -> get("abc"), Duration.ofSeconds(90));
         readmeExample = kubectl.run("get", "maiclients", "-A").ok();
         Files.writeString(CAPTURED, "$ kubectl get maiclients -A\n" + readmeExample);
 
@@ -110,8 +110,8 @@ class UserViewIT {
         })).create();
         // no controllers run here: the test plays the Deployment controller and reports the rollout done
         await().atMost(Duration.ofSeconds(60)).until(() -> admin.apps().deployments().inNamespace(NS).withName("app-app").get() != null);
-        markRolledOut("app-app");
-        awaitReady("app");
+        Rollouts.markRolledOut(admin, NS, "app-app");
+        awaitReady(() -> get("app"), Duration.ofSeconds(90));
 
         // a client that cannot become Ready: the management key it names does not exist
         admin.resource(Clients.with(Clients.maiClient(NS, "waiting", "Waiting Co", "10"),
@@ -262,17 +262,14 @@ class UserViewIT {
         Map<String, String> ownKeys = new LinkedHashMap<>();
         for (String name : List.of("abc", "app")) {
             MaiClient mc = get(name);
-            List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]");
-            assertThat(live).as("live keys of %s", name).hasSize(1);
-            ownKeys.put(NS + "/" + name + "-env", live.get(0).secret);
+            ownKeys.put(NS + "/" + name + "-env", ClientKeys.theOne(openRouter, mc).secret);
         }
         List<String> leaks = new ArrayList<>();
         objects().forEach((where, object) -> {
             String json = admin.getKubernetesSerialization().asJson(object);
             if (object instanceof Secret secret && ownKeys.containsKey(where.substring(where.indexOf(' ') + 1))) {
                 String own = ownKeys.get(where.substring(where.indexOf(' ') + 1));
-                assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
-                        .as(where).isEqualTo(own);
+                assertThat(ClientKeys.inSecret(secret)).as(where).isEqualTo(own);
                 leaks.addAll(LeakScan.find(where, json, openRouter.issuedSecrets().stream().filter(s -> !s.equals(own)).toList()));
             } else {
                 leaks.addAll(LeakScan.find(where, json, openRouter.issuedSecrets()));
@@ -338,27 +335,8 @@ class UserViewIT {
         return out;
     }
 
-    private static void awaitReady(String name) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> Clients.isReady(get(name)));
-    }
-
     private static MaiClient get(String name) {
         return admin.resources(MaiClient.class).inNamespace(NS).withName(name).get();
-    }
-
-    private static Optional<Condition> condition(MaiClient mc, String type) {
-        return mc == null || mc.getStatus() == null || mc.getStatus().getConditions() == null ? Optional.empty()
-                : mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-    }
-
-    private static void markRolledOut(String name) {
-        admin.apps().deployments().inNamespace(NS).withName(name).editStatus(d -> {
-            int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-            d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(replicas).withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas)
-                    .build());
-            return d;
-        });
     }
 
     private static CustomResourceDefinition crd() {

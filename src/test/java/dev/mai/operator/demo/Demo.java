@@ -1,11 +1,13 @@
 package dev.mai.operator.demo;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.testing.ClientConditions;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -72,7 +74,7 @@ public final class Demo {
             for (MaiClient mc : current) {
                 printDotEnv(client, mc);
             }
-            List<String> leaks = LeakScan.find("the operator log", Files.readString(WORK.resolve("operator.log")), openRouter.issuedSecrets());
+            List<String> leaks = LeakScan.inFile(WORK.resolve("operator.log"), openRouter.issuedSecrets());
             if (!leaks.isEmpty()) {
                 System.out.println("FAIL: " + leaks);
                 return 1;
@@ -145,23 +147,13 @@ public final class Demo {
                     && Integer.valueOf(replicas).equals(status.getAvailableReplicas())) {
                 continue;
             }
-            client.apps().deployments().inNamespace(d.getMetadata().getNamespace()).withName(d.getMetadata().getName())
-                    .editStatus(x -> {
-                        x.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                                .withObservedGeneration(x.getMetadata().getGeneration()).withReplicas(replicas)
-                                .withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas).build());
-                        return x;
-                    });
+            Rollouts.markRolledOut(client, d.getMetadata().getNamespace(), d.getMetadata().getName());
             System.out.printf("(demo) Deployment %s/%s reported available, as a cluster's kubelet would%n",
                     d.getMetadata().getNamespace(), d.getMetadata().getName());
         }
     }
 
 
-    private static Optional<Condition> condition(MaiClient mc, String type) {
-        return mc.getStatus() == null ? Optional.empty()
-                : mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-    }
 
     private static void printTable(List<MaiClient> clients) {
         List<List<String>> rows = new ArrayList<>();
@@ -170,7 +162,7 @@ public final class Demo {
             var spec = mc.getSpec();
             String limit = spec.getSpendingLimit().getIntVal() != null ? spec.getSpendingLimit().getIntVal().toString()
                     : spec.getSpendingLimit().getStrVal();
-            Optional<Condition> ready = condition(mc, "Ready");
+            Optional<Condition> ready = ClientConditions.condition(mc, "Ready");
             long age = Duration.between(OffsetDateTime.parse(mc.getMetadata().getCreationTimestamp()).toInstant(), Instant.now()).toSeconds();
             rows.add(List.of(mc.getMetadata().getNamespace(), mc.getMetadata().getName(), spec.getOrganizationName(), limit,
                     Optional.ofNullable(mc.getStatus() == null ? null : mc.getStatus().getUsage()).orElse("<none>"),

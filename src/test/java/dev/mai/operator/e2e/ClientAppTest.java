@@ -1,5 +1,6 @@
 package dev.mai.operator.e2e;
 
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +9,8 @@ import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.Revisions;
+import dev.mai.operator.testing.Rollouts;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -20,7 +23,6 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -84,8 +86,7 @@ class ClientAppTest extends OperatorHarness {
         assertThat(volume.getSecret().getDefaultMode() & 0007).isZero();
         assertThat(container.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/app/backend/data"));
         assertThat(d.getSpec().getStrategy().getType()).as("ReadWriteOnce data").isEqualTo("Recreate");
-        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations().get("mai.dev/env-revision"))
-                .isEqualTo(secret("app-objects", "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision"))
+        assertThat(Revisions.of(d.getSpec().getTemplate())).isEqualTo(Revisions.of(secret("app-objects", "abc-env")))
                 .isNotBlank();
         assertThat(d.getMetadata().getOwnerReferences()).singleElement()
                 .satisfies(o -> assertThat(o.getUid()).isEqualTo(created.getMetadata().getUid()));
@@ -111,7 +112,7 @@ class ClientAppTest extends OperatorHarness {
             assertThat(c.getReason()).isEqualTo("AppProgressing");
         });
         assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
-        markRolledOut("app-objects", "abc-app");
+        Rollouts.markRolledOut(client(), "app-objects", "abc-app");
         mc = awaitReady("app-objects", "abc");
         assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Available"));
 
@@ -159,10 +160,10 @@ class ClientAppTest extends OperatorHarness {
         create(Clients.with(withApp(ns, "abc", null), s -> s.setRolloutTargets(List.of(
                 new RolloutTarget("Deployment", "worker"), new RolloutTarget("StatefulSet", "missing")))));
         await().atMost(PATIENCE).until(() -> deployment(ns, "abc-app"), x -> x != null);
-        markRolledOut(ns, "abc-app");
-        String first = revision(ns, "abc-app");
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revision(ns, "worker")).isEqualTo(first));
-        markRolledOut(ns, "worker");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
+        String first = Revisions.ofDeployment(client(), ns, "abc-app");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(Revisions.ofDeployment(client(), ns, "worker")).isEqualTo(first));
+        Rollouts.markRolledOut(client(), ns, "worker");
         MaiClient mc = awaitReady(ns, "abc");
         assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getMessage()).contains("StatefulSet/missing"));
         assertThat(events(ns, "abc")).filteredOn(e -> "RolloutTargetMissing".equals(e.getReason())).singleElement()
@@ -177,10 +178,10 @@ class ClientAppTest extends OperatorHarness {
 
         edit(ns, "abc", m -> m.getSpec().setSpendingLimit(new IntOrString("250")));
         await().atMost(PATIENCE).untilAsserted(() -> {
-            String next = secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision");
+            String next = Revisions.of(secret(ns, "abc-env"));
             assertThat(next).isNotEqualTo(first);
-            assertThat(revision(ns, "abc-app")).isEqualTo(next);
-            assertThat(revision(ns, "worker")).isEqualTo(next);
+            assertThat(Revisions.ofDeployment(client(), ns, "abc-app")).isEqualTo(next);
+            assertThat(Revisions.ofDeployment(client(), ns, "worker")).isEqualTo(next);
         });
         assertThat(deployment(ns, "worker").getMetadata().getLabels()).containsEntry("mai.dev/rollout-target", "true")
                 .containsEntry("app", "worker");
@@ -201,7 +202,7 @@ class ClientAppTest extends OperatorHarness {
             StatefulSet sts = client().apps().statefulSets().inNamespace(ns).withName("missing").get();
             assertThat(sts.getMetadata().getLabels()).containsEntry("mai.dev/rollout-target", "true");
             assertThat(sts.getSpec().getTemplate().getMetadata().getAnnotations())
-                    .containsEntry("mai.dev/env-revision", revision(ns, "worker"));
+                    .containsEntry("mai.dev/env-revision", Revisions.ofDeployment(client(), ns, "worker"));
         });
     }
 
@@ -223,7 +224,7 @@ class ClientAppTest extends OperatorHarness {
             assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isNull();
             assertThat(d.getSpec().getTemplate().getSpec().getAutomountServiceAccountToken()).isFalse();
         });
-        markRolledOut(ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         awaitReady(ns, "abc"); // a relaxed pod is what was asked for: Ready all the same
 
         edit(ns, "abc", m -> m.getSpec().getApp().setSecurityProfile(null));
@@ -252,12 +253,6 @@ class ClientAppTest extends OperatorHarness {
         return client().apps().deployments().inNamespace(namespace).withName(name).get();
     }
 
-    String revision(String namespace, String name) {
-        Deployment d = deployment(namespace, name);
-        var annotations = d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations();
-        return annotations == null ? null : annotations.get("mai.dev/env-revision");
-    }
-
     static Deployment target(String namespace, String name) {
         return new DeploymentBuilder()
                 .withNewMetadata().withName(name).withNamespace(namespace).withLabels(Map.of("app", name)).endMetadata()
@@ -266,21 +261,5 @@ class ClientAppTest extends OperatorHarness {
                 .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name)).endMetadata()
                 .withNewSpec().addNewContainer().withName("worker").withImage("busybox").endContainer().endSpec()
                 .endTemplate().endSpec().build();
-    }
-
-    /** What the Deployment controller reports once every replica runs the current template (no kubelet here). */
-    void markRolledOut(String namespace, String name) {
-        markRolledOut(client(), namespace, name);
-    }
-
-    static void markRolledOut(io.fabric8.kubernetes.client.KubernetesClient client, String namespace, String name) {
-        client.apps().deployments().inNamespace(namespace).withName(name).editStatus(d -> {
-            int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-            d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                    .withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(replicas).withUpdatedReplicas(replicas).withReadyReplicas(replicas).withAvailableReplicas(replicas)
-                    .build());
-            return d;
-        });
     }
 }

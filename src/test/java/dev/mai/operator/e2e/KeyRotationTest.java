@@ -1,5 +1,6 @@
 package dev.mai.operator.e2e;
 
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,6 +8,8 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.Revisions;
+import dev.mai.operator.testing.Rollouts;
 import dev.mai.operator.testing.SimulatorResource;
 import dev.mai.operator.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -54,7 +57,7 @@ class KeyRotationTest extends OperatorHarness {
         create(spec);
         await().atMost(PATIENCE).until(() -> client().apps().deployments().inNamespace(namespace).withName("abc-app").get(),
                 d -> d != null);
-        ClientAppTest.markRolledOut(client(), namespace, "abc-app");
+        Rollouts.markRolledOut(client(), namespace, "abc-app");
         return awaitReady(namespace, "abc");
     }
 
@@ -63,7 +66,7 @@ class KeyRotationTest extends OperatorHarness {
         String ns = "rot-request";
         MaiClient mc = readyWithApp(ns, ClientAppTest.withApp(ns, "abc", null));
         OpenRouterSimulator.Key old = keysOf(mc).get(0);
-        String firstRevision = secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision");
+        String firstRevision = Revisions.of(secret(ns, "abc-env"));
 
         requestRotation(ns, "1");
         await().atMost(PATIENCE).untilAsserted(() -> {
@@ -75,17 +78,18 @@ class KeyRotationTest extends OperatorHarness {
             });
             assertThat(now.getStatus().getPendingRevocations()).extracting(p -> p.getHash()).containsExactly(old.hash);
         });
-        OpenRouterSimulator.Key fresh = simulator().keysNamed(":" + mc.getMetadata().getUid() + "]").stream()
+        OpenRouterSimulator.Key fresh = keysOf(mc).stream()
                 .filter(k -> !k.hash.equals(old.hash)).findFirst().orElseThrow();
         assertThat(secretHash(ns)).isEqualTo(fresh.hash);
         assertThat(ClientAppTest.class).isNotNull();
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revisionOf(ns, "abc-app")).isNotEqualTo(firstRevision));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(Revisions.ofDeployment(client(), ns, "abc-app"))
+                .isNotNull().isNotEqualTo(firstRevision));
         // the app has not rolled out yet: the old key stays valid for its pods
         awaitCompleteSweeps(2);
         assertThat(old.deleted).isFalse();
         assertThat(old.disabled).isFalse();
 
-        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(old.deleted).isTrue();
             MaiClient now = get(ns, "abc");
@@ -110,7 +114,7 @@ class KeyRotationTest extends OperatorHarness {
                 .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
         awaitCompleteSweeps(2);
         assertThat(fresh.deleted).as("a requested rotation never cuts off a consumer").isFalse();
-        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(fresh.deleted).isTrue());
         assertThat(keysOf(awaitReady(ns, "abc"))).hasSize(1);
     }
@@ -137,9 +141,9 @@ class KeyRotationTest extends OperatorHarness {
         simulator().spend(old.hash, new BigDecimal("15"));
 
         // the app rolls out once it runs the new key's revision
-        await().atMost(PATIENCE).untilAsserted(() -> assertThat(revisionOf(ns, "abc-app"))
-                .isEqualTo(secret(ns, "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision")));
-        ClientAppTest.markRolledOut(client(), ns, "abc-app");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(Revisions.ofDeployment(client(), ns, "abc-app"))
+                .isEqualTo(Revisions.of(secret(ns, "abc-env"))));
+        Rollouts.markRolledOut(client(), ns, "abc-app");
         await().atMost(PATIENCE).untilAsserted(() -> {
             assertThat(old.deleted).isTrue();
             assertThat(fresh.limit.subtract(fresh.usageInPeriod)).as("what was left: 100 - 60 - 15").isEqualByComparingTo("25");
@@ -219,11 +223,6 @@ class KeyRotationTest extends OperatorHarness {
         assertThat(events(ns, "abc")).filteredOn(e -> "KeyRotated".equals(e.getReason())).singleElement()
                 .satisfies(e -> assertThat(e.getMessage()).contains("spec.rotation.every 1h"));
         assertThat(mc).isNotNull();
-    }
-
-    private String revisionOf(String namespace, String name) {
-        var d = client().apps().deployments().inNamespace(namespace).withName(name).get();
-        return d.getSpec().getTemplate().getMetadata().getAnnotations().get("mai.dev/env-revision");
     }
 
 }

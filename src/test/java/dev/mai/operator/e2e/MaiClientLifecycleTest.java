@@ -1,5 +1,6 @@
 package dev.mai.operator.e2e;
 
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +9,7 @@ import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.DotEnvReaders;
 import dev.mai.operator.testing.InvalidSpecs;
 import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.Revisions;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
@@ -16,8 +18,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.kubernetes.client.KubernetesServer;
-import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import java.io.ByteArrayInputStream;
 import java.math.BigDecimal;
@@ -96,7 +96,7 @@ class MaiClientLifecycleTest extends OperatorHarness {
         create(Clients.maiClient("t-limit", "abc", "Limit Co", "100"));
         MaiClient mc = awaitReady("t-limit", "abc");
         OpenRouterSimulator.Key key = keysOf(mc).get(0);
-        String revision = secret("t-limit", "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision");
+        String revision = Revisions.of(secret("t-limit", "abc-env"));
         long creates = simulator().count("POST /keys");
 
         edit("t-limit", "abc", m -> m.getSpec().setSpendingLimit(new IntOrString("250.50")));
@@ -110,7 +110,7 @@ class MaiClientLifecycleTest extends OperatorHarness {
         assertThat(keysOf(after)).containsExactly(key);
         assertThat(after.getStatus().getKeyHash()).isEqualTo(key.hash);
         assertThat(data(secret("t-limit", "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(key.secret);
-        assertThat(secret("t-limit", "abc-env").getMetadata().getAnnotations().get("mai.dev/env-revision")).isNotEqualTo(revision);
+        assertThat(Revisions.of(secret("t-limit", "abc-env"))).isNotEqualTo(revision);
         assertThat(simulator().count("POST /keys")).isEqualTo(creates);
         assertThat(events("t-limit", "abc")).extracting(e -> e.getReason()).contains("KeyUpdated");
     }

@@ -1,5 +1,6 @@
 package dev.mai.operator.e2e;
 
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,6 +8,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.reconciler.DigestKey;
 import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.testing.BudgetWatch;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.DryRun;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
@@ -165,13 +167,6 @@ abstract class OperatorHarness {
         }
     }
 
-    Optional<Condition> condition(MaiClient mc, String type) {
-        if (mc == null || mc.getStatus() == null || mc.getStatus().getConditions() == null) {
-            return Optional.empty();
-        }
-        return mc.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-    }
-
     /** Waits until Ready=True for the current generation (what {@code kubectl wait --for=condition=Ready} checks). */
     MaiClient awaitReady(String namespace, String name) {
         await().atMost(PATIENCE).untilAsserted(() -> {
@@ -209,7 +204,7 @@ abstract class OperatorHarness {
 
     /** The simulator's live keys that belong to this MaiClient (by the UID in the key name's suffix). */
     List<OpenRouterSimulator.Key> keysOf(MaiClient mc) {
-        return simulator().keysNamed(":" + mc.getMetadata().getUid() + "]");
+        return ClientKeys.of(simulator(), mc);
     }
 
     List<Event> events(String namespace, String name) {

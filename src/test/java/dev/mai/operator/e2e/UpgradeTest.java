@@ -1,5 +1,6 @@
 package dev.mai.operator.e2e;
 
+import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,6 +10,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.core.KeyDigest;
 import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.Rollouts;
 import dev.mai.operator.testing.SimulatorResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -241,7 +243,7 @@ class UpgradeTest extends OperatorHarness {
         // the app's pod template gains what this version adds (its one restart): play the Deployment controller
         // for whatever generation the operator wrote last
         await().atMost(PATIENCE).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).untilAsserted(() -> {
-            ClientAppTest.markRolledOut(client(), "up-app", "abc-app"); // a conflict with the operator's write: again
+            Rollouts.markRolledOut(client(), "up-app", "abc-app"); // a conflict with the operator's write: again
             assertThat(condition(get("up-app", "abc"), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
         });
         for (String ns : List.of("up-plain", "up-reset", "up-app", "up-targets")) {

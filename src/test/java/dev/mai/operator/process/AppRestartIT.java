@@ -6,14 +6,16 @@ import static org.awaitility.Awaitility.await;
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
+import dev.mai.operator.testing.ClientConditions;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
+import dev.mai.operator.testing.Revisions;
+import dev.mai.operator.testing.Rollouts;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,15 +75,16 @@ class AppRestartIT {
 
             try (OperatorProcess first = OperatorProcess.start(env, WORK.resolve("operator-0.log"))) {
                 client.resource(mc).create();
-                await().atMost(Duration.ofMinutes(1)).until(() -> revision(client, "abc-app") != null && revision(client, "worker") != null);
-                rolledOut(client, "abc-app");
-                rolledOut(client, "worker");
-                await().atMost(Duration.ofMinutes(1)).until(() -> Clients.isReady(client.resources(MaiClient.class).inNamespace("restart")
-                        .withName("abc").get()));
+                await().atMost(Duration.ofMinutes(1)).until(() -> Revisions.ofDeployment(client, "restart", "abc-app") != null
+                        && Revisions.ofDeployment(client, "restart", "worker") != null);
+                Rollouts.markRolledOut(client, "restart", "abc-app");
+                Rollouts.markRolledOut(client, "restart", "worker");
+                ClientConditions.awaitReady(() -> client.resources(MaiClient.class).inNamespace("restart").withName("abc").get(),
+                        Duration.ofMinutes(1));
             }
             Map<String, String> before = versions(client);
-            String revision = revision(client, "abc-app");
-            assertThat(revision(client, "worker")).isEqualTo(revision);
+            String revision = Revisions.ofDeployment(client, "restart", "abc-app");
+            assertThat(Revisions.ofDeployment(client, "restart", "worker")).isEqualTo(revision);
 
             try (OperatorProcess second = OperatorProcess.start(env, WORK.resolve("operator-1.log"))) {
                 // the new process reconciles every MaiClient on start and sweeps every second
@@ -90,8 +93,8 @@ class AppRestartIT {
                 assertThat(second.isAlive()).isTrue();
             }
             assertThat(versions(client)).isEqualTo(before);
-            assertThat(revision(client, "abc-app")).isEqualTo(revision);
-            assertThat(revision(client, "worker")).isEqualTo(revision);
+            assertThat(Revisions.ofDeployment(client, "restart", "abc-app")).isEqualTo(revision);
+            assertThat(Revisions.ofDeployment(client, "restart", "worker")).isEqualTo(revision);
             assertThat(openRouter.count("POST /keys")).isEqualTo(1);
             // the simulator judged every create and PATCH against what each MaiClient's spec allowed
             assertThat(openRouter.takeBudgetBreaches()).as("requests after which a client's keys could spend more than its limit").isEmpty();
@@ -105,20 +108,6 @@ class AppRestartIT {
                 "worker", client.apps().deployments().inNamespace("restart").withName("worker").get().getMetadata().getResourceVersion(),
                 "secret", client.secrets().inNamespace("restart").withName("abc-env").get().getMetadata().getResourceVersion(),
                 "service", client.services().inNamespace("restart").withName("abc-app").get().getMetadata().getResourceVersion());
-    }
-
-    private static String revision(KubernetesClient client, String name) {
-        Deployment d = client.apps().deployments().inNamespace("restart").withName(name).get();
-        var annotations = d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations();
-        return annotations == null ? null : annotations.get("mai.dev/env-revision");
-    }
-
-    private static void rolledOut(KubernetesClient client, String name) {
-        client.apps().deployments().inNamespace("restart").withName(name).editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
-                    .withReplicas(1).withUpdatedReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
-            return d;
-        });
     }
 
     private static Deployment worker() {

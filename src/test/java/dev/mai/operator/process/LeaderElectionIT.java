@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.ApiRequests.ApiRequest;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.BudgetWatch;
 import dev.mai.operator.testing.EmbeddedCluster;
@@ -13,12 +14,9 @@ import dev.mai.operator.testing.OperatorProcess;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -117,13 +115,7 @@ class LeaderElectionIT {
                     });
                     assertThat(Files.readString(c.log())).contains("this replica leads").contains("reconcile ha/third");
                 }
-                for (MaiClient mc : maiClients(client)) {
-                    List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]");
-                    assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
-                    Secret secret = client.secrets().inNamespace("ha").withName(mc.getMetadata().getName() + "-env").get();
-                    assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
-                            .isEqualTo(live.get(0).secret);
-                }
+                ClientKeys.assertOneLiveKeyEachInItsSecret(openRouter, client, maiClients(client));
             } finally {
                 a.close();
             }
@@ -135,14 +127,9 @@ class LeaderElectionIT {
         }
     }
 
+    /** Replica {@code pod} of the one installation: its name is the lease identity and the user agent. */
     private static Map<String, String> env(Map<String, String> base, String pod) {
-        Map<String, String> env = new HashMap<>(base);
-        env.put("HOSTNAME", pod); // the pod name in a cluster: the lease identity and the user agent
-        env.put("MAI_INSTALLATION_ID", INSTALLATION);
-        env.put("MAI_VALIDATION_INTERVAL", "1s");
-        env.put("MAI_ORPHAN_GRACE", "2s");
-        env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
-        return env;
+        return OperatorProcess.replica(base, pod, INSTALLATION);
     }
 
     private static String holder(KubernetesClient client) {

@@ -5,18 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.BudgetWatch;
+import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -72,13 +71,9 @@ class ProcessKillIT {
             }
 
             List<MaiClient> all = client.resources(MaiClient.class).inNamespace("kill").list().getItems();
+            ClientKeys.assertOneLiveKeyEachInItsSecret(openRouter, client, all);
             for (MaiClient mc : all) {
-                List<OpenRouterSimulator.Key> live = openRouter.keysNamed(":" + mc.getMetadata().getUid() + "]");
-                assertThat(live).as("live keys of %s", mc.getMetadata().getName()).hasSize(1);
-                Secret secret = client.secrets().inNamespace("kill").withName(mc.getMetadata().getName() + "-env").get();
-                assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
-                        .isEqualTo(live.get(0).secret);
-                assertThat(mc.getStatus().getKeyHash()).isEqualTo(live.get(0).hash);
+                assertThat(mc.getStatus().getKeyHash()).isEqualTo(ClientKeys.theOne(openRouter, mc).hash);
             }
             assertThat(openRouter.liveKeys()).hasSize(CLIENTS);
             // counts are true after a SIGKILL: a create whose operator died before the answer is recorded too

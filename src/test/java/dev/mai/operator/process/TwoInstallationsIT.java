@@ -15,7 +15,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -44,9 +43,9 @@ class TwoInstallationsIT {
             String managementKey = Files.readString(Path.of(base.get("MAI_PROVISIONING_KEY_FILE")));
             KubernetesClient client = cluster.client();
             // the two ways of sharding: shard a by watched namespace, shard b by a label selector on MaiClients
-            Map<String, String> envA = env(base, "shard-a");
+            Map<String, String> envA = OperatorProcess.replica(base, "shard-a", "shard-a");
             envA.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", "tenant-a");
-            Map<String, String> envB = env(base, "shard-b");
+            Map<String, String> envB = OperatorProcess.replica(base, "shard-b", "shard-b");
             envB.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_SELECTOR", "mai.dev/shard=b");
             try (OperatorProcess a = OperatorProcess.start(envA, WORK.resolve("a.log"));
                     OperatorProcess b = OperatorProcess.start(envB, WORK.resolve("b.log"))) {
@@ -114,16 +113,6 @@ class TwoInstallationsIT {
             assertThat(openRouter.takeBudgetBreaches()).as("requests after which a client's keys could spend more than its limit").isEmpty();
             assertThat(openRouter.takeZeroLimitRequests()).as("requests with limit: 0").isEmpty();
         }
-    }
-
-    private static Map<String, String> env(Map<String, String> base, String installation) {
-        Map<String, String> env = new HashMap<>(base);
-        env.put("MAI_INSTALLATION_ID", installation);
-        env.put("HOSTNAME", installation); // tells the two processes' requests apart
-        env.put("MAI_VALIDATION_INTERVAL", "1s");
-        env.put("MAI_ORPHAN_GRACE", "2s");
-        env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
-        return env;
     }
 
     /** A MaiClient that does not exist in the cluster. */

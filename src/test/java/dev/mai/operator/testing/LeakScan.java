@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
@@ -78,6 +80,11 @@ public final class LeakScan {
             });
         }
         return hits;
+    }
+
+    /** Every place a secret appears in {@code file} (an operator's log), reported under its path; empty when clean. */
+    public static List<String> inFile(Path file, Collection<String> secrets) throws IOException {
+        return find(file.toString(), Files.readString(file, StandardCharsets.UTF_8), secrets);
     }
 
     /** Every OpenRouter key in {@code text}. */

@@ -53,6 +53,22 @@ public final class OperatorProcess implements AutoCloseable {
         return env;
     }
 
+    /**
+     * {@code base} for one replica {@code hostname} (a pod's name: the lease identity, and what tells
+     * the replicas' requests apart) of installation {@code installation}, with a sweep every second,
+     * orphans collected 2 s after they are seen, and DEBUG logs of the operator's own classes. A new
+     * mutable map.
+     */
+    public static Map<String, String> replica(Map<String, String> base, String hostname, String installation) {
+        Map<String, String> env = new HashMap<>(base);
+        env.put("HOSTNAME", hostname);
+        env.put("MAI_INSTALLATION_ID", installation);
+        env.put("MAI_VALIDATION_INTERVAL", "1s");
+        env.put("MAI_ORPHAN_GRACE", "2s");
+        env.put("QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG");
+        return env;
+    }
+
     /** Writes {@code text} to a new file {@code path} only its owner may read (0600, replacing any); returns the path. */
     public static Path writePrivate(Path path, String text) throws IOException {
         Files.deleteIfExists(path);
