@@ -7,19 +7,23 @@ import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.core.Environment;
 import dev.mai.operator.core.Owners;
 import dev.mai.operator.openrouter.ApiKey;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
  * The client's Secret on the API server: found (this MaiClient's, or a conflict), asked about with
- * a dry run before a key is made, and written — the only place the operator writes it.
+ * a dry run before a key is made, written, deleted after a rename, let go under Retain — the only
+ * place the operator writes it.
  */
 @ApplicationScoped
 public class ClientSecrets {
@@ -132,6 +136,27 @@ public class ClientSecrets {
             }
             LOG.debugf("dry run of Secret %s/%s inconclusive (HTTP %d); the write will tell", client.getMetadata().getNamespace(),
                     desired.getMetadata().getName(), e.getCode());
+        }
+    }
+
+    /** Deletes the Secret the environment was in under an earlier spec.secret.name (after the new one is written). */
+    void deletePrevious(MaiClient client, Context<MaiClient> context, Secret previous, String now) {
+        context.getClient().resource(previous).delete();
+        events.normal(client, Events.SECRET_MOVED, "Moved the environment from Secret " + previous.getMetadata().getName()
+                + " to " + now);
+    }
+
+    /**
+     * Lets go of a Secret deletionPolicy Retain keeps: this MaiClient's owner reference goes (others'
+     * are theirs to keep), so the garbage collector leaves the Secret when the MaiClient goes.
+     */
+    void letGo(MaiClient client, Context<MaiClient> context, Secret secret) {
+        String uid = client.getMetadata().getUid();
+        List<OwnerReference> owners = Optional.ofNullable(secret.getMetadata().getOwnerReferences()).orElse(List.of());
+        if (owners.stream().anyMatch(o -> uid.equals(o.getUid()))) {
+            context.getClient().resource(new SecretBuilder(secret).editMetadata()
+                    .withOwnerReferences(owners.stream().filter(o -> !uid.equals(o.getUid())).toList())
+                    .endMetadata().build()).update();
         }
     }
 }

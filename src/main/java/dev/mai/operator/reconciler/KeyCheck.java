@@ -16,39 +16,36 @@ import java.util.Optional;
 /**
  * Looks at the client's key as OpenRouter has it and brings it in line with the spec: with the key
  * itself when it is new or did not work last time, with a fresh read when something calls for one,
- * else with what the last sweep saw (no request). A key OpenRouter no longer has is replaced.
+ * else with what the last sweep saw (no request). A key OpenRouter no longer has is reported gone;
+ * {@link KeyFlow} replaces it.
  */
 @ApplicationScoped
 public class KeyCheck {
 
     private final KeyLifecycle lifecycle;
-    private final KeyCreation creation;
-    private final Revocations revocations;
     private final Stops stops;
-    private final StatusEvents news;
     private final ClientMetrics metrics;
     private final Requeue requeue;
 
-    public KeyCheck(KeyLifecycle lifecycle, KeyCreation creation, Revocations revocations, Stops stops, StatusEvents news,
-            ClientMetrics metrics, Requeue requeue) {
+    public KeyCheck(KeyLifecycle lifecycle, Stops stops, ClientMetrics metrics, Requeue requeue) {
         this.lifecycle = lifecycle;
-        this.creation = creation;
-        this.revocations = revocations;
         this.stops = stops;
-        this.news = news;
         this.metrics = metrics;
         this.requeue = requeue;
     }
 
-    /** Checks the key in use ({@code p.hash}); its figures end up in status. Ends the reconcile when it cannot go on. */
-    Optional<UpdateControl<MaiClient>> check(Pass p, Optional<KeySweep> sweep) {
+    /**
+     * Looks at the key in use ({@code p.hash}): with the key itself when it is new or did not work
+     * last time, with a fresh read when something calls for one. Ends the reconcile when it cannot go
+     * on; sets {@code p.keyGone} when OpenRouter no longer has the key.
+     */
+    Optional<UpdateControl<MaiClient>> look(Pass p, Optional<KeySweep> sweep) {
         String current = p.hash;
         p.seen = sweep.flatMap(s -> s.observation(p.client)).filter(o -> o.hash().equals(current));
         p.disabledByOperator = KeyPlan.disabledByOperator(p.before, p.hash);
-        boolean disabledByOperator = p.disabledByOperator;
         boolean knownDisabledOutside = StatusBuilder.hasReason(p.before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
         boolean attention = p.seen.map(o -> KeyPlan.sweepCallsForRead(o, o.gone() || o.foreign() ? null
-                : lifecycle.plan(p.client, o.key(), disabledByOperator, committed(p)), knownDisabledOutside)).orElse(false);
+                : lifecycle.plan(p.client, o.key(), p.disabledByOperator, committed(p)), knownDisabledOutside)).orElse(false);
         boolean awaitingAuth = p.hash.equals(p.before.getKeyHash())
                 && StatusBuilder.hasReason(p.before, KEY_VALID, Reason.KEY_NOT_ACCEPTED_YET);
         if (KeyPlan.verifyWithKey(p.justCreated, awaitingAuth, p.seen.map(Observation::gone).orElse(false))) {
@@ -58,41 +55,52 @@ public class KeyCheck {
             p.verdict = KeyRules.Verdict.NOT_YET; // OpenRouter's lookups may not know a key this new yet
         }
         boolean revoked = p.verdict == KeyRules.Verdict.REVOKED;
-        boolean read = false;
-        if (KeyPlan.readKey(revoked, p.observed != null, p.mustRead, attention, awaitingAuth, p.before, p.generation())) {
-            if (p.observed == null || revoked) {
-                Optional<UpdateControl<MaiClient>> stop = readAfresh(p, revoked);
-                if (stop.isPresent()) {
-                    return stop;
+        p.askOpenRouter = KeyPlan.readKey(revoked, p.observed != null, p.mustRead, attention, awaitingAuth, p.before,
+                p.generation());
+        if (p.askOpenRouter && (p.observed == null || revoked)) {
+            p.freshRead = true;
+            return readAfresh(p, revoked);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Brings the key in line with the spec (a PATCH when it differs) after a fresh read, or takes
+     * the last sweep's figures when nothing called for one; the figures end up in status.
+     */
+    void bringInLine(Pass p, Optional<KeySweep> sweep) {
+        if (p.askOpenRouter) {
+            if (p.freshRead) {
+                p.status.setKeyLabel(p.observed.info().label());
+                if (!p.justCreated && (p.status.getKeyCreatedAt() == null || !p.hash.equals(p.before.getKeyHash()))) {
+                    p.status.setKeyCreatedAt(p.observed.info().createdAt());
                 }
             }
-            KeyLifecycle.Sync sync = lifecycle.sync(p.client, p.managementKey, p.observed, disabledByOperator, committed(p));
+            KeyLifecycle.Sync sync = lifecycle.sync(p.client, p.managementKey, p.observed, p.disabledByOperator, committed(p));
             p.observed = sync.key();
             p.figures = p.observed.info();
             p.disabledOutside = sync.disabledOutside();
-            read = true;
             p.status.setKeyDisabledByOperator(p.figures.disabled() && !p.disabledOutside ? Boolean.TRUE : null);
         } else if (p.seen.isPresent() && !p.seen.get().foreign()) {
             p.figures = p.seen.get().key(); // the sweep's figures: budget and validity without a request
-            p.disabledOutside = lifecycle.plan(p.client, p.figures, disabledByOperator, committed(p)).disabledOutside();
+            p.disabledOutside = lifecycle.plan(p.client, p.figures, p.disabledByOperator, committed(p)).disabledOutside();
             p.status.setKeyDisabledByOperator(p.figures.disabled() && !p.disabledOutside ? Boolean.TRUE : null);
         }
         if (p.figures != null) {
             Budget.apply(p.status, p.figures, requeue.clocks(p.now));
-            if (read) {
+            if (p.askOpenRouter) {
                 metrics.observed(p.client, p.figures, p.now);
                 KeyInfo fresh = p.figures;
                 sweep.ifPresent(s -> s.remember(p.client, p.managementKey, fresh));
             }
         }
-        return Optional.empty();
     }
 
     /**
      * A fresh read of the key in use. A key this new may work before OpenRouter's lookup shows it
      * (look again shortly); a key that works although this management key does not know it is
      * another account's — never replaced (the old one would go on billing where this operator cannot
-     * see it); a key OpenRouter no longer has is reported, then replaced.
+     * see it); a key OpenRouter no longer has is reported gone ({@code p.keyGone}).
      */
     private Optional<UpdateControl<MaiClient>> readAfresh(Pass p, boolean revoked) {
         KeyLifecycle.Proof proof = revoked ? null : lifecycle.prove(p.client, p.managementKey, p.hash);
@@ -106,30 +114,7 @@ public class KeyCheck {
         if (p.observed == null && p.verdict == KeyRules.Verdict.VALID) {
             return Optional.of(stops.stop(p, p.statusBuilder().keyOfAnotherAccount(), KEY_PROVISIONED, Waits.SLOW_RETRY));
         }
-        if (p.observed == null) {
-            Optional<UpdateControl<MaiClient>> stop = replaceRevoked(p);
-            if (stop.isPresent()) {
-                return stop;
-            }
-        }
-        p.status.setKeyLabel(p.observed.info().label());
-        if (!p.justCreated && (p.status.getKeyCreatedAt() == null || !p.hash.equals(p.before.getKeyHash()))) {
-            p.status.setKeyCreatedAt(p.observed.info().createdAt());
-        }
-        return Optional.empty();
-    }
-
-    /** OpenRouter no longer has the key the Secret holds: reported, then a new key replaces it. */
-    private Optional<UpdateControl<MaiClient>> replaceRevoked(Pass p) {
-        p.statusBuilder().keyRevoked(p.hash);
-        news.onChange(p.client, p.before, p.status, KEY_VALID);
-        revocations.retire(p.client, p.managementKey, p.before, p.status, p.hash, Optional.empty(), p.now);
-        if (lifecycle.nothingLeft(p.client, committed(p))) {
-            return stops.limitExhausted(p);
-        }
-        p.created(creation.createAndStore(p.client, p.context, p.managementKey, p.source, p.secret, p.status, p.now));
-        metrics.rotated(Reason.KEY_REVOKED);
-        p.verdict = lifecycle.verify(p.managementKey, p.key.get(), p.hash);
+        p.keyGone = p.observed == null;
         return Optional.empty();
     }
 

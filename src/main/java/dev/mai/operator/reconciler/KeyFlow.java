@@ -28,10 +28,21 @@ import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
- * The key's lifecycle in one reconcile, step by step: find the Secret and the key it holds; resolve
- * an unfinished create; keep, create, replace or rotate the key ({@link KeyPlan} decides); check it
- * on OpenRouter; write the Secret; roll the consumers; delete old keys whose time has come; then the
- * status ({@link StatusBuilder}) and when to come back.
+ * The key's lifecycle in one reconcile, step by step ({@link #run} is the table of contents):
+ * <ol>
+ * <li>find the Secret and the key it holds, and whether to believe it ({@link SecretKeys}); the
+ *     external user (a warning event when another MaiClient of the namespace has the same default);
+ * <li>resolve an unfinished create: delete this client's keys nothing holds (OpenRouter DELETEs), or wait;
+ * <li>keep, create, replace or rotate the key — {@link KeyPlan} decides, {@link KeyCreation} and
+ *     {@link Rotation} act; a rotation whose new key was never stored is undone;
+ * <li>look at the key on OpenRouter ({@link KeyCheck}); a key OpenRouter no longer has is replaced;
+ *     the key is brought in line with the spec (a PATCH when it differs);
+ * <li>write the Secret ({@link ClientSecrets}); roll the consumers ({@link AppRollout});
+ * <li>delete old keys whose time has come, restrain the others, move an old key's unspent share to
+ *     the key in use (a PATCH) ({@link Revocations}); delete orphans the sweep found ({@link Orphans});
+ * <li>the status ({@link StatusBuilder}), its news, and when to come back.
+ * </ol>
+ * What one reconcile knows as it goes is in its {@link Pass}.
  */
 @ApplicationScoped
 public class KeyFlow {
@@ -90,12 +101,16 @@ public class KeyFlow {
         }
         if (stop.isEmpty()) {
             p.status.setKeyHash(p.hash);
-            p.mustRead |= keepCurrent(p);
-            stop = check.check(p, sweep);
+            p.mustRead |= undoUnstoredRotation(p);
+            stop = check.look(p, sweep);
+        }
+        if (stop.isEmpty() && p.keyGone) {
+            stop = replaceRevoked(p);
         }
         if (stop.isPresent()) {
             return stop.get();
         }
+        check.bringInLine(p, sweep);
         String revision = writeSecret(p);
         Rollout rollout = apps.apply(p.client, p.context, p.statusBuilder(), p.secretName, revision);
         Revocations.Outcome old = revocations.revokeDue(p.client, p.managementKey, p.before, p.status, p.hash, p.replacedWhy,
@@ -137,7 +152,7 @@ public class KeyFlow {
 
     /** Keeps, rotates, creates or replaces the client's key, as {@link KeyPlan#action} decides. */
     private Optional<UpdateControl<MaiClient>> obtainKey(Pass p) {
-        String due = p.hash != null && p.hash.equals(p.before.getKeyHash()) && !p.unfinished
+        String due = KeyPlan.mayRotate(p.hash, p.before, p.unfinished)
                 ? KeyPlan.rotationDue(annotation(p.client, Labels.ROTATE), p.client.getSpec(), p.before, p.now) : null;
         Optional<KeyLifecycle.Owned> outgoing = Optional.empty();
         if (due != null) {
@@ -216,7 +231,7 @@ public class KeyFlow {
      * as pending: it stays the client's key, and what the rotation's start carried is taken back.
      * Returns true when there was such an entry (the key's limit must be brought back on a fresh read).
      */
-    private static boolean keepCurrent(Pass p) {
+    private static boolean undoUnstoredRotation(Pass p) {
         List<PendingRevocation> pending = Optional.ofNullable(p.status.getPendingRevocations()).orElse(List.of());
         List<PendingRevocation> current = pending.stream().filter(r -> r.getHash().equals(p.hash)).toList();
         if (current.isEmpty()) {
@@ -235,6 +250,20 @@ public class KeyFlow {
         return true;
     }
 
+    /** OpenRouter no longer has the key the Secret holds: reported, then a new key replaces it. */
+    private Optional<UpdateControl<MaiClient>> replaceRevoked(Pass p) {
+        p.statusBuilder().keyRevoked(p.hash);
+        news.onChange(p.client, p.before, p.status, KEY_VALID);
+        revocations.retire(p.client, p.managementKey, p.before, p.status, p.hash, Optional.empty(), p.now);
+        if (lifecycle.nothingLeft(p.client, Budget.committedInPeriod(p.status, requeue.clocks(p.now)))) {
+            return stops.limitExhausted(p);
+        }
+        p.created(creation.createAndStore(p.client, p.context, p.managementKey, p.source, p.secret, p.status, p.now));
+        metrics.rotated(Reason.KEY_REVOKED);
+        p.verdict = lifecycle.verify(p.managementKey, p.key.get(), p.hash);
+        return Optional.empty();
+    }
+
     /**
      * The Secret as it should be, written when it differs (the Secret before the status, so it says
      * which key is in use); after a rename of spec.secret.name the old Secret goes. Returns its revision.
@@ -250,11 +279,7 @@ public class KeyFlow {
             }
         }
         p.status.setSecretName(p.secretName);
-        if (p.previous.isPresent()) {
-            p.context.getClient().resource(p.previous.get()).delete();
-            events.normal(p.client, Events.SECRET_MOVED, "Moved the environment from Secret "
-                    + p.previous.get().getMetadata().getName() + " to " + p.secretName);
-        }
+        p.previous.ifPresent(previous -> secrets.deletePrevious(p.client, p.context, previous, p.secretName));
         return desired.getMetadata().getAnnotations().get(Labels.ENV_REVISION);
     }
 

@@ -79,6 +79,14 @@ final class KeyPlan {
     }
 
     /**
+     * Only the key status already records is rotated, and not while a create is unfinished: a key
+     * the Secret holds that status does not know yet is settled first.
+     */
+    static boolean mayRotate(String hash, MaiClientStatus before, boolean unfinished) {
+        return hash != null && hash.equals(before.getKeyHash()) && !unfinished;
+    }
+
+    /**
      * Why the current key should be rotated now, or null: a new value of {@code mai.dev/rotate}
      * ({@code asked}; at most once per {@link Waits#ROTATE_REQUEST_SPACING}), or spec.rotation.every
      * passed. One rotation at a time: while an old key waits for the consumers, nothing new starts; a
@@ -162,9 +170,9 @@ final class KeyPlan {
      * unless the last sweep's figures will do: always after a change to the key, a disagreement, a
      * verdict of revoked, or while KeyProvisioned is not True for this generation (a spec change).
      */
-    static boolean readKey(boolean revoked, boolean seenThisPass, boolean mustRead, boolean sweepCallsForRead,
+    static boolean readKey(boolean revoked, boolean provenThisReconcile, boolean mustRead, boolean sweepCallsForRead,
             boolean awaitingAuth, MaiClientStatus before, Long generation) {
-        return revoked || seenThisPass || mustRead || sweepCallsForRead || awaitingAuth
+        return revoked || provenThisReconcile || mustRead || sweepCallsForRead || awaitingAuth
                 || !Conditions.isTrueFor(before, KEY_PROVISIONED, generation);
     }
 }

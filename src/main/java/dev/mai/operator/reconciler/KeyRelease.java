@@ -9,7 +9,6 @@ import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.reconciler.Conditions.Reason;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -143,16 +142,10 @@ public class KeyRelease {
     /** Renames the kept key first and lets go of its Secret last: a retry after a failure in between still finds its Secret. */
     private void keep(MaiClient client, Context<MaiClient> context, ApiKey managementKey, String hash, Optional<Secret> secret,
             boolean goneWithNamespace) {
-        String uid = client.getMetadata().getUid();
         if (lifecycle.retain(client, managementKey, hash)) {
             metrics.retained(goneWithNamespace ? ClientMetrics.RETAINED_WITH_NAMESPACE : ClientMetrics.RETAINED_KEPT);
         }
-        // this MaiClient's owner reference only: others' are theirs to keep
-        secret.filter(s -> Optional.ofNullable(s.getMetadata().getOwnerReferences()).orElse(List.of()).stream()
-                        .anyMatch(o -> uid.equals(o.getUid())))
-                .ifPresent(s -> context.getClient().resource(new SecretBuilder(s).editMetadata()
-                        .withOwnerReferences(s.getMetadata().getOwnerReferences().stream().filter(o -> !uid.equals(o.getUid())).toList())
-                        .endMetadata().build()).update());
+        secret.ifPresent(s -> secrets.letGo(client, context, s));
     }
 
     /** Lets go of the management-key Secrets this MaiClient held and forgets it. */

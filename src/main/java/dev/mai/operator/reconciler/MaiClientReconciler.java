@@ -45,7 +45,7 @@ import org.jboss.logging.Logger;
 
 /**
  * The MaiClient controller: what it watches, and where each of JOSDK's calls goes. A reconcile is
- * {@link KeyProvisioning} (validate, management key, then {@link KeyFlow}: the key's lifecycle step by
+ * {@link ClientReconcile} (validate, management key, then {@link KeyFlow}: the key's lifecycle step by
  * step, decided in {@link KeyPlan}, reported by {@link StatusBuilder}); a deletion is {@link KeyRelease}.
  *
  * <p>Exactly one key per MaiClient: before {@code POST /keys} the intent is written to status with
@@ -73,7 +73,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
 
     private static final Logger LOG = Logger.getLogger(MaiClientReconciler.class);
 
-    private final KeyProvisioning provisioning;
+    private final ClientReconcile provisioning;
     private final KeyRelease release;
     private final Sweeps sweeps;
     private final MaiConfig config;
@@ -81,7 +81,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
     /** The validation sweep of the running controller (set when JOSDK asks for the event sources). */
     private volatile KeySweep sweep;
 
-    public MaiClientReconciler(KeyProvisioning provisioning, KeyRelease release, Sweeps sweeps, MaiConfig config, Clock clock) {
+    public MaiClientReconciler(ClientReconcile provisioning, KeyRelease release, Sweeps sweeps, MaiConfig config, Clock clock) {
         this.provisioning = provisioning;
         this.release = release;
         this.sweeps = sweeps;

@@ -15,7 +15,7 @@ import java.util.Optional;
  * ({@code mai.dev/abandon-key}, also while the MaiClient is being deleted, and
  * {@code mai.dev/rotate}, {@code mai.dev/take-over}). Status-only updates —
  * the operator's own writes — do not. JOSDK's generation-aware filtering alone would drop the
- * annotation changes (BUILD-NOTES), so this filter replaces it.
+ * annotation changes (an annotation does not change the generation), so this filter replaces it.
  */
 public class MaiClientUpdates implements OnUpdateFilter<MaiClient> {
 

@@ -53,6 +53,12 @@ final class Pass {
     /** Why the key status held before was replaced; null when it was not. */
     String replacedWhy;
     boolean justCreated;
+    /** OpenRouter is asked about the key in this reconcile (a fresh read, a PATCH when it differs). */
+    boolean askOpenRouter;
+    /** The key's label and creation time come from a fresh read made in this reconcile's check. */
+    boolean freshRead;
+    /** A fresh read showed OpenRouter no longer has the key in use: it is replaced. */
+    boolean keyGone;
     boolean rotationWaitsForBudget;
     /** What {@code GET /key} with the key itself said, when it was asked. */
     KeyRules.Verdict verdict;

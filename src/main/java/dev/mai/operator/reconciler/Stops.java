@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * How a reconcile ends early: the status its {@link StatusBuilder} made written (when it changed),
- * the condition that stopped it announced when that is news, and when to come back.
+ * How a reconcile ends, early or not: the status its {@link StatusBuilder} made written (when it
+ * changed), the condition that stopped it announced when that is news, and when to come back.
  */
 @ApplicationScoped
 public class Stops {

@@ -81,7 +81,6 @@ class KeyRotationTest extends OperatorHarness {
         OpenRouterSimulator.Key fresh = keysOf(mc).stream()
                 .filter(k -> !k.hash.equals(old.hash)).findFirst().orElseThrow();
         assertThat(secretHash(ns)).isEqualTo(fresh.hash);
-        assertThat(ClientAppTest.class).isNotNull();
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(Revisions.ofDeployment(client(), ns, "abc-app"))
                 .isNotNull().isNotEqualTo(firstRevision));
         // the app has not rolled out yet: the old key stays valid for its pods
@@ -222,7 +221,6 @@ class KeyRotationTest extends OperatorHarness {
         assertThat(Instant.parse(after.getStatus().getNextRotationAt())).isAfter(clock.instant().plus(Duration.ofMinutes(55)));
         assertThat(events(ns, "abc")).filteredOn(e -> "KeyRotated".equals(e.getReason())).singleElement()
                 .satisfies(e -> assertThat(e.getMessage()).contains("spec.rotation.every 1h"));
-        assertThat(mc).isNotNull();
     }
 
 }

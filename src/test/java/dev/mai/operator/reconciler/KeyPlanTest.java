@@ -28,19 +28,33 @@ class KeyPlanTest {
     private static final String A = "a".repeat(64);
     private static final String B = "b".repeat(64);
 
-    @ParameterizedTest(name = "hash {0}, replaced {1}, rotation due and proven {2}, leaves budget {3} -> {4}")
-    @CsvSource(nullValues = "-", textBlock = """
-            # key in Secret | why replaced       | due+proven | leaves budget | action
-            a               | -                  | false      | false         | KEEP
-            a               | a newer key is ... | false      | false         | KEEP
-            -               | -                  | false      | false         | CREATE
-            -               | the Secret ...     | false      | false         | REPLACE
-            a               | -                  | true       | true          | ROTATE
-            a               | -                  | true       | false         | KEEP_UNTIL_RESET
-            """, delimiter = '|')
-    void theKeyIsKeptCreatedReplacedOrRotated(String hash, String replacedWhy, boolean due, boolean leavesBudget,
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # case                                           | key in Secret | why status's key was replaced | rotation due, key proven | leaves budget | action
+            the Secret holds the key status records          | a             | -                             | false                    | false         | KEEP
+            the Secret holds a newer key (a finished create) | a             | a newer key is in Secret ...  | false                    | false         | KEEP
+            a new client                                     | -             | -                             | false                    | false         | CREATE
+            the Secret lost the key status records           | -             | the Secret holding it ...     | false                    | false         | REPLACE
+            a rotation is due                                | a             | -                             | true                     | true          | ROTATE
+            a rotation is due, the budget is used up         | a             | -                             | true                     | false         | KEEP_UNTIL_RESET
+            """)
+    void theKeyIsKeptCreatedReplacedOrRotated(String name, String hash, String replacedWhy, boolean due, boolean leavesBudget,
             KeyPlan.Action expected) {
-        assertThat(KeyPlan.action(hash, replacedWhy, due, leavesBudget)).isEqualTo(expected);
+        assertThat(KeyPlan.action(hash, replacedWhy, due, leavesBudget)).as(name).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # case                                      | key in Secret | status records | create unfinished | may rotate
+            the key status records                      | a             | a              | false             | true
+            a key status does not record yet            | b             | a              | false             | false
+            no key in the Secret                        | -             | a              | false             | false
+            a create did not finish                     | a             | a              | true              | false
+            """)
+    void onlyTheKeyStatusRecordsIsRotated(String name, String inSecret, String recorded, boolean unfinished, boolean expected) {
+        MaiClientStatus before = new MaiClientStatus();
+        before.setKeyHash(hash(recorded));
+        assertThat(KeyPlan.mayRotate(hash(inSecret), before, unfinished)).as(name).isEqualTo(expected);
     }
 
     @ParameterizedTest(name = "status {0}, Secret {1}, tampered {2} -> {3}")
@@ -74,7 +88,7 @@ class KeyPlanTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
-            # case                                  | mai.dev/rotate | answered | key age   | every | disableKey | waiting old key | KeyValid reason    | due
+            # case                                  | mai.dev/rotate | status.rotationRequest | key age | every | disableKey | waiting old key | KeyValid reason | due (- none)
             nothing asked, no schedule              | -              | -        | PT1H      | -     | false      | false           | Valid              | -
             schedule passed                         | -              | -        | PT721H    | 720h  | false      | false           | Valid              | Scheduled
             schedule not yet                        | -              | -        | PT719H    | 720h  | false      | false           | Valid              | -
@@ -84,7 +98,7 @@ class KeyPlanTest {
             rotate value already answered           | r1             | r1       | PT1H      | -     | false      | false           | Valid              | -
             new rotate value within the spacing     | r2             | r1       | PT4M      | -     | false      | false           | Valid              | -
             new rotate value after the spacing      | r2             | r1       | PT5M      | -     | false      | false           | Valid              | Requested
-            a request brakes nothing                | r1             | -        | PT1H      | -     | true       | false           | KeyDisabled        | Requested
+            asked for while the spec brakes the key | r1             | -        | PT1H      | -     | true       | false           | KeyDisabled        | Requested
             one rotation at a time (asked)          | r1             | -        | PT1H      | -     | false      | true            | Valid              | -
             one rotation at a time (schedule)       | -              | -        | PT721H    | 720h  | false      | true            | Valid              | -
             """)
@@ -148,9 +162,9 @@ class KeyPlanTest {
         assertThat(KeyPlan.sweepCallsForRead(seen, plan, known)).isEqualTo(expected);
     }
 
-    @ParameterizedTest(name = "revoked {0}, read already {1}, must {2}, sweep {3}, awaiting {4}, provisioned {5} -> {6}")
+    @ParameterizedTest(name = "revoked {0}, proven this reconcile {1}, must read {2}, sweep {3}, awaiting {4}, provisioned {5} -> {6}")
     @CsvSource(delimiter = '|', textBlock = """
-            # revoked | proven this pass | Secret and status disagreed | sweep disagrees | not accepted yet | KeyProvisioned True now | ask OpenRouter
+            # revoked | proven this reconcile | must read (disagreement, undone rotation) | sweep disagrees | not accepted yet | KeyProvisioned True now | ask OpenRouter
             false     | false            | false                       | false           | false            | true                    | false
             true      | false            | false                       | false           | false            | true                    | true
             false     | true             | false                       | false           | false            | true                    | true
@@ -159,15 +173,16 @@ class KeyPlanTest {
             false     | false            | false                       | false           | true             | true                    | true
             false     | false            | false                       | false           | false            | false                   | true
             """)
-    void steadyStateAsksOpenRouterNothing(boolean revoked, boolean observed, boolean mustRead, boolean sweep, boolean awaiting,
+    void steadyStateAsksOpenRouterNothing(boolean revoked, boolean provenThisReconcile, boolean mustRead, boolean sweep, boolean awaiting,
             boolean provisioned, boolean expected) {
         MaiClientStatus before = new MaiClientStatus();
         Conditions.set(before, Conditions.KEY_PROVISIONED, provisioned ? "True" : "False", "Provisioned", "m", 3L, NOW);
-        assertThat(KeyPlan.readKey(revoked, observed, mustRead, sweep, awaiting, before, 3L)).isEqualTo(expected);
+        assertThat(KeyPlan.readKey(revoked, provenThisReconcile, mustRead, sweep, awaiting, before, 3L)).isEqualTo(expected);
     }
 
     @ParameterizedTest(name = "just created {0}, awaiting {1}, sweep found it gone {2} -> {3}")
     @CsvSource(delimiter = '|', textBlock = """
+            # just created | not accepted last time | the sweep found it gone | GET /key with the key
             false | false | false | false
             true  | false | false | true
             false | true  | false | true

@@ -31,7 +31,7 @@ class StatusBuilderTest {
     private static final Instant NOW = Instant.parse("2026-12-05T12:00:00Z");
     private static final Long GENERATION = 4L;
 
-    /** The outcomes that end a reconcile early, each on a fresh status. */
+    /** The outcomes of a reconcile that each decide the conditions alone, applied to a fresh status. */
     private static final Map<String, Function<StatusBuilder, StatusBuilder>> OUTCOMES = Map.ofEntries(
             Map.entry("invalidSpec", s -> s.invalidSpec("spec.spendingLimit: must be a decimal")),
             Map.entry("managementKeyMissing", s -> s.managementKeyMissing("No management key")),
@@ -66,9 +66,10 @@ class StatusBuilderTest {
             keyRevoked           | False  | KeyRevoked             | Unknown        | Pending                | Unknown      | Pending           | False    | KeyRevoked
             limitExhausted       | False  | LimitExhausted         | False          | LimitExhausted         | False        | LimitExhausted    | False    | LimitExhausted
             """)
-    void everyEarlyOutcomeLeavesItsConditions(String outcome, String ready, String readyReason, String provisioned,
+    void everyOutcomeLeavesItsConditions(String outcome, String ready, String readyReason, String provisioned,
             String provisionedReason, String synced, String syncedReason, String valid, String validReason) {
-        MaiClientStatus status = OUTCOMES.get(outcome).apply(builder(new MaiClientStatus())).status();
+        MaiClientStatus status = java.util.Objects.requireNonNull(OUTCOMES.get(outcome), "no outcome named " + outcome)
+                .apply(builder(new MaiClientStatus())).status();
         assertThat(summary(status)).containsEntry("Ready", ready + "/" + readyReason)
                 .containsEntry("KeyProvisioned", provisioned + "/" + provisionedReason)
                 .containsEntry("SecretSynced", synced + "/" + syncedReason)
@@ -76,23 +77,23 @@ class StatusBuilderTest {
         assertThat(status.getConditions()).allSatisfy(c -> assertThat(c.getObservedGeneration()).isEqualTo(GENERATION));
     }
 
-    @ParameterizedTest(name = "disabled outside {0}, key disabled {1}, spec brakes {2}, limit used {3} -> {4}/{5}")
+    @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            # disabled outside | key disabled | spec.disableKey | limit used up | KeyValid | reason
-            false              | false        | false           | false         | True     | Valid
-            true               | true         | false           | false         | False    | KeyDisabledOutside
-            false              | true         | true            | false         | False    | KeyDisabled
-            false              | true         | false           | false         | False    | LimitExhausted
-            false              | false        | false           | true          | False    | LimitExhausted
+            # case                                                 | disabled outside | key disabled | spec.disableKey | limit used up | KeyValid | reason
+            enabled, budget left                                   | false            | false        | false           | false         | True     | Valid
+            someone disabled it in OpenRouter's dashboard          | true             | true         | false           | false         | False    | KeyDisabledOutside
+            the spec brakes it                                     | false            | true         | true            | false         | False    | KeyDisabled
+            this operator disabled it: the period's budget is gone | false            | true         | false           | false         | False    | LimitExhausted
+            its own limit is used up in this period                | false            | false        | false           | true          | False    | LimitExhausted
             """)
-    void keyValidityFromWhatOpenRouterSaid(boolean outside, boolean disabled, boolean brake, boolean usedUp, String expected,
+    void keyValidityFromWhatOpenRouterSaid(String name, boolean outside, boolean disabled, boolean brake, boolean usedUp, String expected,
             String reason) {
         MaiClientSpec spec = spec("10");
         spec.setDisableKey(brake ? Boolean.TRUE : null);
         KeyInfo key = new KeyInfo("a".repeat(64), "n", "sk-or-v1-abc...def", disabled, BigDecimal.TEN,
                 usedUp ? BigDecimal.ZERO : BigDecimal.ONE, null, BigDecimal.ONE, null, null, null, NOW.toString());
         MaiClientStatus status = builder(new MaiClientStatus()).keyValidity(spec, key, outside).status();
-        assertThat(summary(status)).containsEntry("KeyValid", expected + "/" + reason);
+        assertThat(summary(status)).as(name).containsEntry("KeyValid", expected + "/" + reason);
     }
 
     @ParameterizedTest(name = "key created {0} ago -> KeyValid {1}, back in {2}")

@@ -39,7 +39,7 @@ import java.util.logging.Logger;
 /**
  * An in-process Kubernetes API: fabric8's CRUD mock server on loopback over HTTP, with the
  * committed MaiClient CRD installed and a kubeconfig file that points a separate operator process
- * at it. No admission, no schema validation, no garbage collection: see shared/BUILD-NOTES.md.
+ * at it. No admission, no schema validation, no garbage collection (the real-cluster tier has them).
  *
  * <p>Like a real API server it answers SelfSubjectRulesReviews (JOSDK's leader election checks its
  * Lease access with one) from the operator's RBAC in {@code deploy/operator/rbac.yaml}, the Role

@@ -28,13 +28,15 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * One reconcile of a MaiClient, in the order of the key's lifecycle: validate the spec, find the
- * management key, then {@link KeyFlow} (the Secret, the key, OpenRouter, the consumers, old keys and
- * the status). Failures that need a person end in status and are retried slowly; transient
- * OpenRouter failures are thrown (JOSDK retries them with backoff).
+ * One reconcile of a MaiClient: validate the spec; find the management key (and hold a finalizer on
+ * the management-key Secret while it is in use, let go of the one used before once the key is known
+ * under the new one); refuse a management key of another account than the key's; take the client
+ * over from another installation when a person asked; then {@link KeyFlow} (the Secret, the key,
+ * OpenRouter, the consumers, old keys and the status). Failures that need a person end in status and
+ * are retried slowly; transient OpenRouter failures are thrown (JOSDK retries them with backoff).
  */
 @Singleton // made with the controller, not on first use: a bad MAI_APP_ALLOWED_IMAGES entry stops the start
-public class KeyProvisioning {
+public class ClientReconcile {
 
     private final SpecValidator validator;
     private final ManagementKeys managementKeys;
@@ -44,9 +46,9 @@ public class KeyProvisioning {
     private final InstallationId installation;
     private final Clock clock;
 
-    private static final Logger LOG = Logger.getLogger(KeyProvisioning.class);
+    private static final Logger LOG = Logger.getLogger(ClientReconcile.class);
 
-    public KeyProvisioning(MaiConfig config, ManagementKeys managementKeys, KeyLifecycle lifecycle, KeyFlow flow, Stops stops,
+    public ClientReconcile(MaiConfig config, ManagementKeys managementKeys, KeyLifecycle lifecycle, KeyFlow flow, Stops stops,
             InstallationId installation, Clock clock) {
         this.validator = new SpecValidator(config.maxSpendingLimit(), AppPolicy.of(config.appAllowedImages(),
                 config.appAllowedNodeSelectorKeys().orElse(List.of()), config.appAllowedTolerationKeys().orElse(List.of())));
