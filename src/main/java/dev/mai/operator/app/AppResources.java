@@ -89,37 +89,6 @@ public final class AppResources {
     /** The application Deployment, with the Secret's revision on its pod template. */
     public static Deployment deployment(MaiClient client, String secretName, String revision) {
         AppSpec app = client.getSpec().getApp();
-        AppStorage storage = app.getStorage();
-        List<EnvVar> env = new ArrayList<>();
-        for (String variable : Environment.VARIABLES) {
-            env.add(new EnvVarBuilder().withName(variable)
-                    .withNewValueFrom().withNewSecretKeyRef(variable, secretName, false).endValueFrom().build());
-        }
-        Optional.ofNullable(app.getEnv()).ifPresent(env::addAll);
-        List<VolumeMount> mounts = new ArrayList<>();
-        mounts.add(new VolumeMountBuilder().withName(ENV_VOLUME).withMountPath(DOTENV_PATH)
-                .withSubPath(Environment.DOTENV).withReadOnly(true).build());
-        List<Volume> volumes = new ArrayList<>();
-        volumes.add(new VolumeBuilder().withName(ENV_VOLUME).withNewSecret()
-                .withSecretName(secretName)
-                .withDefaultMode(DOTENV_MODE)
-                .addNewItem().withKey(Environment.DOTENV).withPath(Environment.DOTENV).withMode(DOTENV_MODE).endItem()
-                .endSecret().build());
-        if (storage != null) {
-            mounts.add(new VolumeMountBuilder().withName(DATA_VOLUME)
-                    .withMountPath(Optional.ofNullable(storage.getMountPath()).orElse(DEFAULT_MOUNT_PATH)).build());
-            volumes.add(new VolumeBuilder().withName(DATA_VOLUME).withNewPersistentVolumeClaim()
-                    .withClaimName(dataName(client)).endPersistentVolumeClaim().build());
-        }
-        Container container = new ContainerBuilder()
-                .withName(CONTAINER)
-                .withImage(app.getImage())
-                .addNewPort().withName("http").withContainerPort(port(app)).withProtocol("TCP").endPort()
-                .withEnv(env)
-                .withVolumeMounts(mounts)
-                .withResources(app.getResources())
-                .withSecurityContext(AppSecurity.container(app))
-                .build();
         return new DeploymentBuilder()
                 .withNewMetadata()
                 .withName(appName(client))
@@ -129,7 +98,7 @@ public final class AppResources {
                 .withNewSpec()
                 .withReplicas(replicas(app))
                 // ReadWriteOnce data: the old pod lets go of the volume before the new one starts
-                .withNewStrategy().withType(storage != null ? "Recreate" : "RollingUpdate").endStrategy()
+                .withNewStrategy().withType(app.getStorage() != null ? "Recreate" : "RollingUpdate").endStrategy()
                 .withNewSelector().withMatchLabels(selector(client)).endSelector()
                 .withNewTemplate()
                 .withNewMetadata()
@@ -140,14 +109,66 @@ public final class AppResources {
                 // the application has no business with the Kubernetes API: no token in the pod
                 .withAutomountServiceAccountToken(false)
                 .withSecurityContext(AppSecurity.pod(app))
-                .withContainers(container)
-                .withVolumes(volumes)
+                .withContainers(container(app, secretName))
+                .withVolumes(volumes(client, secretName))
                 .withNodeSelector(app.getNodeSelector())
                 .withTolerations(app.getTolerations())
                 .endSpec()
                 .endTemplate()
                 .endSpec()
                 .build();
+    }
+
+    /** The application's one container, its environment and its mounts. */
+    private static Container container(AppSpec app, String secretName) {
+        return new ContainerBuilder()
+                .withName(CONTAINER)
+                .withImage(app.getImage())
+                .addNewPort().withName("http").withContainerPort(port(app)).withProtocol("TCP").endPort()
+                .withEnv(env(app, secretName))
+                .withVolumeMounts(mounts(app.getStorage()))
+                .withResources(app.getResources())
+                .withSecurityContext(AppSecurity.container(app))
+                .build();
+    }
+
+    /** The Secret's variables by reference, then spec.app.env's own. */
+    private static List<EnvVar> env(AppSpec app, String secretName) {
+        List<EnvVar> env = new ArrayList<>();
+        for (String variable : Environment.VARIABLES) {
+            env.add(new EnvVarBuilder().withName(variable)
+                    .withNewValueFrom().withNewSecretKeyRef(variable, secretName, false).endValueFrom().build());
+        }
+        Optional.ofNullable(app.getEnv()).ifPresent(env::addAll);
+        return env;
+    }
+
+    /** The .env file from the Secret, read-only; the data volume when spec.app.storage is set. */
+    private static List<VolumeMount> mounts(AppStorage storage) {
+        List<VolumeMount> mounts = new ArrayList<>();
+        mounts.add(new VolumeMountBuilder().withName(ENV_VOLUME).withMountPath(DOTENV_PATH)
+                .withSubPath(Environment.DOTENV).withReadOnly(true).build());
+        if (storage != null) {
+            mounts.add(new VolumeMountBuilder().withName(DATA_VOLUME)
+                    .withMountPath(Optional.ofNullable(storage.getMountPath()).orElse(DEFAULT_MOUNT_PATH)).build());
+        }
+        return mounts;
+    }
+
+    /** The Secret's .env entry (mode 0440) and, when spec.app.storage is set, the data claim. */
+    private static List<Volume> volumes(MaiClient client, String secretName) {
+        AppStorage storage = client.getSpec().getApp().getStorage();
+        List<Volume> volumes = new ArrayList<>();
+        volumes.add(new VolumeBuilder().withName(ENV_VOLUME).withNewSecret()
+                .withSecretName(secretName)
+                .withDefaultMode(DOTENV_MODE)
+                .addNewItem().withKey(Environment.DOTENV).withPath(Environment.DOTENV).withMode(DOTENV_MODE).endItem()
+                .endSecret().build());
+        if (storage != null) {
+            volumes.add(new VolumeBuilder().withName(DATA_VOLUME).withNewPersistentVolumeClaim()
+                    .withClaimName(dataName(client)).endPersistentVolumeClaim().build());
+        }
+        return volumes;
     }
 
     public static Service service(MaiClient client) {

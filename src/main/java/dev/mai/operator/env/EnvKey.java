@@ -138,16 +138,33 @@ final class EnvKey {
         }
     }
 
+    /**
+     * Whom this run acts for: the file's id and place, the settings its key must have, and the test of
+     * a key carrying this file's mark.
+     */
+    private record Target(String id, String location, MaiClientSpec spec, KeySettings want, Predicate<KeyInfo> ours) {
+        /** The file's block: {@code body} null keeps the variables the file holds now (see {@link EnvFile.Block}). */
+        EnvFile.Block block(Instant createStarted, String body) {
+            return new EnvFile.Block(id, location, spec.getLimitReset(), createStarted, body);
+        }
+    }
+
+    /** What becomes of the key the file names, judged by a fresh read of it. */
+    private enum Fate {
+        /** OpenRouter does not show it yet, but it authenticates: kept as it is, nothing written. */
+        UNSEEN,
+        /** This file's and working, no --rotate: PATCHed to the settings and kept. */
+        KEEP,
+        /** This file's but to go (disabled with --rotate, broken, not the key its hash names, or --rotate): replaced, then deleted. */
+        REPLACE,
+        /** Deleted on OpenRouter, or not this file's: the file gets a new key, and the one it named is not touched. */
+        NEW
+    }
+
     private ApiKey bringInLine(EnvFile file, Settings settings, ApiKey managementKey) throws IOException, Refusal {
         String formerId = file.id().orElse(null);
         String id = settings.newId() || formerId == null ? UUID.randomUUID().toString() : formerId;
-        String location = EnvFile.locationOf(file.path());
-        MaiClientSpec spec = settings.spec();
-        KeySettings want = new KeySettings(Names.keyName(spec.getOrganizationName(), reference, Names.ENV_INSTALLATION, id, false),
-                Money.limit(spec.getSpendingLimit()).orElse(null), spec.getLimitReset(), false);
-        Predicate<KeyInfo> ours = key -> HASH.matcher(String.valueOf(key.hash())).matches() && Names.keyOwner(key.name())
-                .filter(o -> !o.retained() && Names.ENV_INSTALLATION.equals(o.installationId()) && id.equals(o.uid()))
-                .isPresent();
+        Target target = target(file, settings.spec(), id);
         if (settings.newId() && formerId != null) {
             say.accept(file.path() + " gets a new id (--new-id); the keys of the file it was copied from are left to it.");
         }
@@ -155,69 +172,107 @@ final class EnvKey {
         // an intent whose key has not shown up yet stays in the file (for the next run to look again) until the grace is over;
         // an intent of the former id (--new-id) is the original's, not this file's
         Optional<Instant> intent = settings.newId() ? Optional.empty() : file.createStarted();
-        Instant unsettled = intent.isPresent() && !collectUnfinishedCreate(file, managementKey, ours, intent.get()) ? intent.get() : null;
+        Instant unsettled = intent.isPresent() && !collectUnfinishedCreate(file, managementKey, target.ours(), intent.get())
+                ? intent.get() : null;
 
         Optional<ApiKey> key = file.key();
         Optional<String> hash = file.keyHash();
-        KeyInfo current = null;
         KeyInfo old = null;
         if (key.isPresent() && hash.isPresent()) {
             Optional<KeyInfo> info = keys.get(managementKey, hash.get());
-            if (info.isEmpty() && keys.authenticates(key.get())) {
-                // OpenRouter's lookups are eventually consistent: a key that authenticates exists
-                say.accept("OpenRouter does not show the key in " + file.path() + " yet, but it authenticates: keeping it. "
-                        + "Run mai-env again in a minute to bring its limit and name in line.");
+            Fate fate = fate(file, settings, key.get(), info, target.ours(), formerId);
+            if (fate == Fate.UNSEEN) {
                 return key.get();
-            } else if (info.isEmpty()) {
-                say.accept("The key in " + file.path() + " was deleted on OpenRouter: creating a new one.");
-            } else if (!ours.test(info.get())) {
-                say.accept(notOurs(file, info.get(), formerId));
-            } else if (info.get().disabled()) {
-                if (!settings.rotate()) {
-                    throw new Refusal(MaiEnvCommand.KEY_DISABLED, "The key in " + file.path() + " (" + info.get().label()
-                            + ") is disabled on OpenRouter, and mai-env does not enable a key someone disabled: a person "
-                            + "may have pulled the brake on a leaked key. Run again with --rotate for a new key (the "
-                            + "disabled one is then deleted), or enable it on OpenRouter and run again.");
-                }
+            } else if (fate == Fate.KEEP) {
+                return keep(file, target, managementKey, key.get(), hash.get(), info.get(), unsettled);
+            } else if (fate == Fate.REPLACE) {
                 old = info.get();
-            } else if (!keys.authenticates(key.get())) {
-                say.accept("The key in " + file.path() + " does not authenticate (was it changed by hand?): replacing it.");
-                old = info.get();
-            } else if (!info.get().labelAllows(key.get())) {
-                say.accept("The key in " + file.path() + " is not the key its " + Environment.KEY_HASH + " names (OpenRouter's "
-                        + "label for that one is " + info.get().label() + "; was the file changed by hand?): replacing it. The "
-                        + "key the file held is not changed on OpenRouter.");
-                old = info.get();
-            } else if (settings.rotate()) {
-                old = info.get();
-            } else {
-                current = info.get();
             }
         } else if (key.isPresent()) {
             say.accept("The key in " + file.path() + " was not created by mai-env (the file has no "
                     + Environment.KEY_HASH + "): creating one that mai-env manages. The old key is left on OpenRouter; "
                     + "delete it there once nothing uses it.");
         }
+        return createKey(file, target, managementKey, old, unsettled);
+    }
 
-        if (current != null) {
-            // current is the fresh read of this file's key (its mark checked above): the one key this run may PATCH
-            KeyPatch patch = KeyRules.difference(want, current);
-            if (!patch.isEmpty()) {
-                current = keys.update(managementKey, hash.get(), patch);
-                say.accept("Updated OpenRouter key " + current.label() + ": " + patch.describe() + ".");
+    /** The file's target under {@code id}: its key's name carries the id, its limit and reset are the spec's. */
+    private Target target(EnvFile file, MaiClientSpec spec, String id) {
+        String location = EnvFile.locationOf(file.path());
+        KeySettings want = new KeySettings(Names.keyName(spec.getOrganizationName(), reference, Names.ENV_INSTALLATION, id, false),
+                Money.limit(spec.getSpendingLimit()).orElse(null), spec.getLimitReset(), false);
+        Predicate<KeyInfo> ours = key -> HASH.matcher(String.valueOf(key.hash())).matches() && Names.keyOwner(key.name())
+                .filter(o -> !o.retained() && Names.ENV_INSTALLATION.equals(o.installationId()) && id.equals(o.uid()))
+                .isPresent();
+        return new Target(id, location, spec, want, ours);
+    }
+
+    /**
+     * Judges the key the file names by OpenRouter's fresh read of it ({@code info}, empty when OpenRouter
+     * does not know it) and says what is done with it and why; refuses a disabled key without --rotate.
+     */
+    private Fate fate(EnvFile file, Settings settings, ApiKey key, Optional<KeyInfo> info, Predicate<KeyInfo> ours,
+            String formerId) throws Refusal {
+        if (info.isEmpty() && keys.authenticates(key)) {
+            // OpenRouter's lookups are eventually consistent: a key that authenticates exists
+            say.accept("OpenRouter does not show the key in " + file.path() + " yet, but it authenticates: keeping it. "
+                    + "Run mai-env again in a minute to bring its limit and name in line.");
+            return Fate.UNSEEN;
+        } else if (info.isEmpty()) {
+            say.accept("The key in " + file.path() + " was deleted on OpenRouter: creating a new one.");
+            return Fate.NEW;
+        } else if (!ours.test(info.get())) {
+            say.accept(notOurs(file, info.get(), formerId));
+            return Fate.NEW;
+        } else if (info.get().disabled()) {
+            if (!settings.rotate()) {
+                throw new Refusal(MaiEnvCommand.KEY_DISABLED, "The key in " + file.path() + " (" + info.get().label()
+                        + ") is disabled on OpenRouter, and mai-env does not enable a key someone disabled: a person "
+                        + "may have pulled the brake on a leaked key. Run again with --rotate for a new key (the "
+                        + "disabled one is then deleted), or enable it on OpenRouter and run again.");
             }
-            String body = Environment.dotenv("mai-env", spec, inputs(key.get(), hash.get(), current.createdAt(), spec));
-            save(file, file.render(new EnvFile.Block(id, location, spec.getLimitReset(), unsettled(unsettled), body)),
-                    "OpenRouter key " + current.label());
-            return key.get();
+            return Fate.REPLACE;
+        } else if (!keys.authenticates(key)) {
+            say.accept("The key in " + file.path() + " does not authenticate (was it changed by hand?): replacing it.");
+            return Fate.REPLACE;
+        } else if (!info.get().labelAllows(key)) {
+            say.accept("The key in " + file.path() + " is not the key its " + Environment.KEY_HASH + " names (OpenRouter's "
+                    + "label for that one is " + info.get().label() + "; was the file changed by hand?): replacing it. The "
+                    + "key the file held is not changed on OpenRouter.");
+            return Fate.REPLACE;
         }
+        return settings.rotate() ? Fate.REPLACE : Fate.KEEP;
+    }
 
+    /** Keeps the file's working key: PATCHed where it differs from the settings, the file written if its text changed. */
+    private ApiKey keep(EnvFile file, Target target, ApiKey managementKey, ApiKey key, String hash, KeyInfo current,
+            Instant unsettled) throws IOException {
+        // current is the fresh read of this file's key (its mark checked by fate): the one key this run may PATCH
+        KeyInfo kept = current;
+        KeyPatch patch = KeyRules.difference(target.want(), current);
+        if (!patch.isEmpty()) {
+            kept = keys.update(managementKey, hash, patch);
+            say.accept("Updated OpenRouter key " + kept.label() + ": " + patch.describe() + ".");
+        }
+        MaiClientSpec spec = target.spec();
+        String body = Environment.dotenv("mai-env", spec, inputs(key, hash, kept.createdAt(), spec));
+        save(file, file.render(target.block(unsettled(unsettled), body)), "OpenRouter key " + kept.label());
+        return key;
+    }
+
+    /**
+     * Creates the file's new key and writes it to the file, the intent written first; then deletes {@code old},
+     * the file's key it replaces (null: none), and checks the new key.
+     */
+    private ApiKey createKey(EnvFile file, Target target, ApiKey managementKey, KeyInfo old, Instant unsettled)
+            throws IOException, Refusal {
+        MaiClientSpec spec = target.spec();
         // the intent first, with the id the new key's name carries: an interrupted run is cleaned up by the next
         Instant started = clock.instant();
-        file.write(file.render(new EnvFile.Block(id, location, spec.getLimitReset(), started, null)));
+        file.write(file.render(target.block(started, null)));
         CreatedKey created;
         try {
-            created = keys.create(managementKey, want);
+            created = keys.create(managementKey, target.want());
         } catch (OpenRouterException e) {
             if (e.status() >= 400 && e.status() < 500 && !e.retryable()) {
                 file.restore(); // refused: no key was made, so no trace of the attempt either
@@ -226,24 +281,27 @@ final class EnvKey {
         }
         KeyInfo made = created.info();
         String body = Environment.dotenv("mai-env", spec, inputs(created.key(), made.hash(), made.createdAt(), spec));
-        file.write(file.render(new EnvFile.Block(id, location, spec.getLimitReset(), unsettled(unsettled), body)));
+        file.write(file.render(target.block(unsettled(unsettled), body)));
         say.accept("Created OpenRouter key " + made.label() + " for " + spec.getOrganizationName() + " (limit "
                 + Money.format(Money.limit(spec.getSpendingLimit())) + ", " + resets(spec) + ") and wrote it to "
                 + file.path() + " (mode 600" + kept(file) + ").");
-
         if (old != null) {
-            // read again right before the delete: only a key that shows this file's mark now is deleted
-            Optional<KeyInfo> again = keys.get(managementKey, old.hash());
-            if (again.isPresent() && ours.test(again.get())) {
-                keys.delete(managementKey, old.hash());
-                say.accept("Deleted the old OpenRouter key " + old.label() + ".");
-            } else if (again.isPresent()) {
-                say.accept("Left the old OpenRouter key " + old.label() + " alone: its name no longer marks it as this "
-                        + "file's key. Delete it on OpenRouter once nothing uses it.");
-            }
+            deleteReplaced(managementKey, old, target.ours());
         }
         confirm(managementKey, created.key(), made);
         return created.key();
+    }
+
+    /** Deletes the key the new one replaced, if a read right before the delete still shows this file's mark. */
+    private void deleteReplaced(ApiKey managementKey, KeyInfo old, Predicate<KeyInfo> ours) {
+        Optional<KeyInfo> again = keys.get(managementKey, old.hash());
+        if (again.isPresent() && ours.test(again.get())) {
+            keys.delete(managementKey, old.hash());
+            say.accept("Deleted the old OpenRouter key " + old.label() + ".");
+        } else if (again.isPresent()) {
+            say.accept("Left the old OpenRouter key " + old.label() + " alone: its name no longer marks it as this "
+                    + "file's key. Delete it on OpenRouter once nothing uses it.");
+        }
     }
 
     /**
