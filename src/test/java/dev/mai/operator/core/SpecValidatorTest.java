@@ -130,29 +130,10 @@ class SpecValidatorTest {
 
     // spec.app, spec.rolloutTargets and spec.rotation
 
-    private static AppSpec app(Consumer<AppSpec> change) {
-        AppSpec app = new AppSpec();
-        app.setImage("ghcr.io/mai/app:1.0");
-        change.accept(app);
-        return app;
-    }
-
-    private static AppStorage storage(String size) {
-        AppStorage storage = new AppStorage();
-        storage.setSize(size);
-        return storage;
-    }
-
     private static AppStorage storageAt(String mountPath) {
-        AppStorage storage = storage("10Gi");
+        AppStorage storage = InvalidSpecs.storage("10Gi");
         storage.setMountPath(mountPath);
         return storage;
-    }
-
-    private static RotationSpec rotation(String every) {
-        RotationSpec rotation = new RotationSpec();
-        rotation.setEvery(every);
-        return rotation;
     }
 
     /** The only violation of a valid client changed by {@code change}. */
@@ -173,10 +154,10 @@ class SpecValidatorTest {
     @Test
     void fullValidAppRolloutAndRotationPass() {
         assertValid(anyNode, s -> {
-            s.setApp(app(a -> {
+            s.setApp(InvalidSpecs.app(a -> {
                 a.setReplicas(1);
                 a.setPort(8080);
-                AppStorage storage = storage("10Gi");
+                AppStorage storage = InvalidSpecs.storage("10Gi");
                 storage.setStorageClassName("fast-ssd.example.com");
                 storage.setMountPath("/app/backend/data");
                 storage.setRetain(true);
@@ -194,19 +175,19 @@ class SpecValidatorTest {
             }));
             s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "web"), new RolloutTarget("StatefulSet", "web"),
                     new RolloutTarget("StatefulSet", "abc-app"), new RolloutTarget("Deployment", "worker.v2")));
-            s.setRotation(rotation("720h"));
+            s.setRotation(InvalidSpecs.rotation("720h"));
         });
     }
 
     @Test
     void minimalAppPasses() {
-        assertValid(s -> s.setApp(app(a -> { })));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> { })));
     }
 
     @ParameterizedTest
     @NullAndEmptySource
     void appImageIsRequired(String image) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setImage(image))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setImage(image))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.image");
             assertThat(v.rule()).contains("required");
         });
@@ -216,7 +197,7 @@ class SpecValidatorTest {
     @ValueSource(strings = {"ghcr.io/mai/app :1.0", " ghcr.io/mai/app", "ghcr.io/mai/app\n", "ghcr.io/mai/app\t",
             "ghcr.io/mai/app\u00a0", "ghcr.io/mai/app\u2028", "ghcr.io/\u0000app", "ghcr.io/mai/app\u0085"})
     void appImageWithWhitespaceOrControlCharactersIsRefused(String image) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setImage(image))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setImage(image))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.image");
             assertThat(v.rule()).contains("whitespace");
         });
@@ -225,8 +206,8 @@ class SpecValidatorTest {
     @Test
     void appImageIsAtMost1024Characters() {
         String longest = "registry.example.com/" + "a".repeat(1024 - 21);
-        assertValid(s -> s.setApp(app(a -> a.setImage(longest))));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setImage(longest + "b"))))).satisfies(v -> {
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setImage(longest))));
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setImage(longest + "b"))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.image");
             assertThat(v.rule()).contains("1024");
         });
@@ -235,13 +216,13 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2, 100})
     void replicasFrom0To100Pass(int replicas) {
-        assertValid(s -> s.setApp(app(a -> a.setReplicas(replicas))));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setReplicas(replicas))));
     }
 
     @ParameterizedTest
     @ValueSource(ints = {-1, 101, Integer.MAX_VALUE})
     void replicasOutside0To100AreRefused(int replicas) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setReplicas(replicas))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setReplicas(replicas))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.replicas");
             assertThat(v.rule()).contains("between 0 and 100");
         });
@@ -250,16 +231,16 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1})
     void storageAllowsAtMostOneReplica(int replicas) {
-        assertValid(s -> s.setApp(app(a -> {
-            a.setStorage(storage("10Gi"));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> {
+            a.setStorage(InvalidSpecs.storage("10Gi"));
             a.setReplicas(replicas);
         })));
     }
 
     @Test
     void storageWithTwoReplicasIsRefused() {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> {
-            a.setStorage(storage("10Gi"));
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> {
+            a.setStorage(InvalidSpecs.storage("10Gi"));
             a.setReplicas(2);
         })))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.replicas");
@@ -270,13 +251,13 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 8080, 65535})
     void portsFrom1To65535Pass(int port) {
-        assertValid(s -> s.setApp(app(a -> a.setPort(port))));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setPort(port))));
     }
 
     @ParameterizedTest
     @ValueSource(ints = {0, -80, 65536})
     void portsOutside1To65535AreRefused(int port) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setPort(port))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setPort(port))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.port");
             assertThat(v.rule()).contains("1 and 65535");
         });
@@ -285,7 +266,7 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"10Gi", "500M", "1.5Ti", "0.5Gi", "1", "100k", "007Mi"})
     void storageSizesThatAreQuantitiesPass(String size) {
-        assertValid(s -> s.setApp(app(a -> a.setStorage(storage(size)))));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(InvalidSpecs.storage(size)))));
     }
 
     @ParameterizedTest
@@ -293,7 +274,7 @@ class SpecValidatorTest {
             "10 Gi|quantity", "10GB|quantity", "1e3|quantity", "-1Gi|quantity", "+1Gi|quantity", "''|quantity", "Gi|quantity",
             "10gi|quantity", ".5Gi|quantity", "0|zero", "0Gi|zero", "0.0Mi|zero", "000|zero"})
     void storageSizesThatAreNotQuantitiesOrZeroAreRefused(String size, String word) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storage(size)))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(InvalidSpecs.storage(size)))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.storage.size");
             assertThat(v.rule()).contains(word);
         });
@@ -301,7 +282,7 @@ class SpecValidatorTest {
 
     @Test
     void storageSizeIsRequired() {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storage(null)))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(InvalidSpecs.storage(null)))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.storage.size");
             assertThat(v.rule()).contains("required");
         });
@@ -310,8 +291,8 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"fast-ssd", "gp3", "standard.storage.example.com"})
     void storageClassNamesThatAreDnsSubdomainsPass(String storageClass) {
-        assertValid(s -> s.setApp(app(a -> {
-            a.setStorage(storage("10Gi"));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> {
+            a.setStorage(InvalidSpecs.storage("10Gi"));
             a.getStorage().setStorageClassName(storageClass);
         })));
     }
@@ -319,8 +300,8 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "Fast-SSD", "fast_ssd", "-fast", "fast.", "fast ssd"})
     void storageClassNamesThatAreNotDnsSubdomainsAreRefused(String storageClass) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> {
-            a.setStorage(storage("10Gi"));
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> {
+            a.setStorage(InvalidSpecs.storage("10Gi"));
             a.getStorage().setStorageClassName(storageClass);
         })))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.storage.storageClassName");
@@ -332,15 +313,15 @@ class SpecValidatorTest {
     void storageClassNameIsAtMost253Characters() {
         String longest = ("a".repeat(62) + ".").repeat(4) + "b";
         assertThat(longest).hasSize(253);
-        assertValid(s -> s.setApp(app(a -> a.setStorage(storageWithClass(longest)))));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageWithClass(longest + "c")))))).satisfies(v -> {
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(storageWithClass(longest)))));
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(storageWithClass(longest + "c")))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.storage.storageClassName");
             assertThat(v.rule()).contains("253");
         });
     }
 
     private static AppStorage storageWithClass(String storageClass) {
-        AppStorage storage = storage("10Gi");
+        AppStorage storage = InvalidSpecs.storage("10Gi");
         storage.setStorageClassName(storageClass);
         return storage;
     }
@@ -348,7 +329,7 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"/app/backend/data", "/data", "/data/", "/app", "/app/.envrc", "/app/.env.d", "/srv/app/.env", "/a b/ü"})
     void mountPathsThatAreCleanAbsolutePathsPass(String path) {
-        assertValid(s -> s.setApp(app(a -> a.setStorage(storageAt(path)))));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(storageAt(path)))));
     }
 
     @ParameterizedTest
@@ -357,7 +338,7 @@ class SpecValidatorTest {
             "/app/.env/|/app/.env", "/app/.env/sub|/app/.env", "/app//.env|clean", "/app/./.env|clean", "/data/../app/.env|clean",
             "/data/..|clean", "/data/.|clean", "//|clean"})
     void mountPathsThatAreNotCleanAbsolutePathsOrCoverTheEnvFileAreRefused(String path, String word) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageAt(path)))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(storageAt(path)))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.storage.mountPath");
             assertThat(v.rule()).contains(word);
         });
@@ -365,11 +346,11 @@ class SpecValidatorTest {
 
     @Test
     void mountPathWithNulOrOver1024CharactersIsRefused() {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageAt("/data\0x")))))).satisfies(v ->
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(storageAt("/data\0x")))))).satisfies(v ->
                 assertThat(v.field()).isEqualTo("spec.app.storage.mountPath"));
         String longest = "/" + "d".repeat(1023);
-        assertValid(s -> s.setApp(app(a -> a.setStorage(storageAt(longest)))));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setStorage(storageAt(longest + "d")))))).satisfies(v -> {
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(storageAt(longest)))));
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setStorage(storageAt(longest + "d")))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.storage.mountPath");
             assertThat(v.rule()).contains("1024");
         });
@@ -378,7 +359,7 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "1ABC", "MY VAR", "A=B", "A:B", "ÄRGER", "A\nB"})
     void envNamesThatAreNotVariableNamesAreRefused(String name) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("OK", "1", null), new EnvVar(name, "x", null)))))))
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar("OK", "1", null), new EnvVar(name, "x", null)))))))
                 .satisfies(v -> {
                     assertThat(v.field()).isEqualTo("spec.app.env[1].name");
                     assertThat(v.rule()).contains("environment variable name");
@@ -387,7 +368,7 @@ class SpecValidatorTest {
 
     @Test
     void envWithoutANameIsRefused() {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar(null, "x", null)))))))
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar(null, "x", null)))))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0].name"));
     }
 
@@ -395,7 +376,7 @@ class SpecValidatorTest {
     @ValueSource(strings = {Environment.API_KEY, Environment.HOST, Environment.EXTERNAL_USER, Environment.ORGANIZATION_NAME,
             Environment.SPENDING_LIMIT, Environment.KEY_HASH})
     void envMayNotRedefineASecretVariable(String name) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar(name, "forged", null)))))))
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar(name, "forged", null)))))))
                 .satisfies(v -> {
                     assertThat(v.field()).isEqualTo("spec.app.env[0].name");
                     assertThat(v.rule()).contains("redefine " + name);
@@ -404,12 +385,12 @@ class SpecValidatorTest {
 
     @Test
     void envNamesAreCaseSensitiveSoALowerCaseSecretNamePasses() {
-        assertValid(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("openrouter_api_key", "x", null))))));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar("openrouter_api_key", "x", null))))));
     }
 
     @Test
     void envNamesMayNotRepeat() {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("FOO", "1", null),
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar("FOO", "1", null),
                 new EnvVar("BAR", "2", null), new EnvVar("FOO", "3", null))))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.env[2].name");
             assertThat(v.rule()).contains("duplicates spec.app.env[0].name");
@@ -419,10 +400,10 @@ class SpecValidatorTest {
     @Test
     void envHasAtMost256Variables() {
         List<EnvVar> most = IntStream.range(0, AppSpec.MAX_ENV).mapToObj(i -> new EnvVar("VAR_" + i, "x", null)).toList();
-        assertValid(s -> s.setApp(app(a -> a.setEnv(most))));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(most))));
         List<EnvVar> tooMany = new ArrayList<>(most);
         tooMany.add(new EnvVar("ONE_MORE", "x", null));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(tooMany))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(tooMany))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.env");
             assertThat(v.rule()).contains("at most 256");
         });
@@ -431,7 +412,7 @@ class SpecValidatorTest {
     @Test
     void violationsNeverQuoteAnEnvValue() {
         String value = "a-value-that-could-be-a-credential";
-        List<SpecValidator.Violation> violations = validator.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setEnv(List.of(
+        List<SpecValidator.Violation> violations = validator.validate(Clients.with(valid(), s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(
                 new EnvVar(Environment.API_KEY, value, null), new EnvVar("BAD NAME", value, null),
                 new EnvVar("FOO", value, null), new EnvVar("FOO", value, null)))))));
         assertThat(violations).hasSize(3).allSatisfy(v -> assertThat(v.toString()).doesNotContain(value));
@@ -441,7 +422,7 @@ class SpecValidatorTest {
     @CsvSource(delimiter = '|', value = {"bad key!|x|qualified name", "example.com/|x|qualified name",
             "Example.com/arch|x|qualified name", "disktype|has spaces|63 characters", "disktype|-ssd|63 characters"})
     void nodeSelectorKeysMustBeQualifiedNamesAndValuesLabelValues(String key, String value, String word) {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(Map.of(key, value)))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(Map.of(key, value)))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.nodeSelector");
             assertThat(v.rule()).contains(word);
         });
@@ -449,21 +430,21 @@ class SpecValidatorTest {
 
     @Test
     void nodeSelectorValuesAreAtMost63Characters() {
-        assertValid(anyNode, s -> s.setApp(app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(63))))));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(64)))))))
+        assertValid(anyNode, s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(63))))));
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(Map.of("pool", "p".repeat(64)))))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.nodeSelector"));
     }
 
     @Test
     void nodeSelectorMayUseKeysThatSecretLabelsMayNot() {
-        assertValid(anyNode, s -> s.setApp(app(a -> a.setNodeSelector(Map.of("mai.dev/pool", "tenants")))));
+        assertValid(anyNode, s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(Map.of("mai.dev/pool", "tenants")))));
     }
 
     @Test
     void nullNodeSelectorValueIsRefused() {
         Map<String, String> selector = new HashMap<>();
         selector.put("disktype", null);
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(selector)))))
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(selector)))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.nodeSelector"));
     }
 
@@ -526,7 +507,7 @@ class SpecValidatorTest {
     @Test
     void rolloutTargetsMayNotNameTheOperatorsOwnDeploymentWhenAppIsSet() {
         assertThat(onlyViolation(s -> {
-            s.setApp(app(a -> { }));
+            s.setApp(InvalidSpecs.app(a -> { }));
             s.setRolloutTargets(List.of(new RolloutTarget("Deployment", "web"), new RolloutTarget("Deployment", "abc-app")));
         })).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.rolloutTargets[1].name");
@@ -538,7 +519,7 @@ class SpecValidatorTest {
 
     @Test
     void rotationEveryIsRequired() {
-        assertThat(onlyViolation(s -> s.setRotation(rotation(null)))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setRotation(InvalidSpecs.rotation(null)))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.rotation.every");
             assertThat(v.rule()).contains("required");
         });
@@ -547,7 +528,7 @@ class SpecValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"1h", "720h", "1h30m", "60m", "3600s", "59m60s", "2562047h", "2562047h47m16s"})
     void rotationOfAtLeastOneHourPasses(String every) {
-        assertValid(s -> s.setRotation(rotation(every)));
+        assertValid(s -> s.setRotation(InvalidSpecs.rotation(every)));
     }
 
     @ParameterizedTest
@@ -555,7 +536,7 @@ class SpecValidatorTest {
             "1d|duration", "1.5h|duration", "''|duration", "h|duration", "1H|duration", "-1h|duration", "1h 30m|duration",
             "30m1h|duration", "720|duration", "2562047h47m17s|at most", "2562048h|at most", "999999999h|at most"})
     void rotationShorterThanOneHourOrNotADurationIsRefused(String every, String word) {
-        assertThat(onlyViolation(s -> s.setRotation(rotation(every)))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setRotation(InvalidSpecs.rotation(every)))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.rotation.every");
             assertThat(v.rule()).contains(word);
         });
@@ -586,85 +567,85 @@ class SpecValidatorTest {
 
     @Test
     void envEntriesCarryAValueOrExactlyOneReferenceToThePodsOwnFields() {
-        assertValid(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("PLAIN", "x", null), fromField("POD"),
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar("PLAIN", "x", null), fromField("POD"),
                 new EnvVar("CPU", null, new EnvVarSourceBuilder().withNewResourceFieldRef().withResource("requests.cpu").endResourceFieldRef().build()))))));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("EMPTY", null, new EnvVarSourceBuilder().build())))))))
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar("EMPTY", null, new EnvVarSourceBuilder().build())))))))
                 .satisfies(v -> {
                     assertThat(v.field()).isEqualTo("spec.app.env[0].valueFrom");
                     assertThat(v.rule()).contains("exactly one of fieldRef or resourceFieldRef");
                 });
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("BOTH", null, new EnvVarSourceBuilder()
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar("BOTH", null, new EnvVarSourceBuilder()
                 .withNewFieldRef("v1", "metadata.name").withNewResourceFieldRef().withResource("limits.cpu").endResourceFieldRef().build())))))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0].valueFrom"));
         EnvVar valueAndSource = fromField("TWICE");
         valueAndSource.setValue("x");
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(valueAndSource))))))
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(valueAndSource))))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0]"));
     }
 
     @Test
     void aRefusedEnvSourceNamesTheFieldAndTheAllowedOnes() {
         EnvVar secret = new EnvVar("KEY", null, new EnvVarSourceBuilder().withNewSecretKeyRef("management-key", "mai-key", false).build());
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(new EnvVar("A", "1", null), secret)))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(new EnvVar("A", "1", null), secret)))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.env[1].valueFrom.secretKeyRef");
             assertThat(v.rule()).contains("only value, valueFrom.fieldRef or valueFrom.resourceFieldRef");
         });
         // a field next to valueFrom that a newer Kubernetes might add is refused alike
         EnvVar future = new EnvVar("NEXT", "x", null);
         future.setAdditionalProperty("valueFromVault", Map.of("path", "x"));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setEnv(List.of(future))))))
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setEnv(List.of(future))))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.env[0].valueFromVault"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"privileged", "Restricted", "BASELINE", ""})
     void theSecurityProfileIsRestrictedOrBaseline(String profile) {
-        assertValid(s -> s.setApp(app(a -> a.setSecurityProfile("restricted"))));
-        assertValid(s -> s.setApp(app(a -> a.setSecurityProfile("baseline"))));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setSecurityProfile(profile)))))
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setSecurityProfile("restricted"))));
+        assertValid(s -> s.setApp(InvalidSpecs.app(a -> a.setSecurityProfile("baseline"))));
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setSecurityProfile(profile)))))
                 .satisfies(v -> assertThat(v.field()).isEqualTo("spec.app.securityProfile"));
     }
 
     @Test
     void imagesOutsideTheOperatorsAllowListAreRefusedNamingTheFieldAndTheSetting() {
         SpecValidator acme = new SpecValidator(Optional.empty(), AppPolicy.of(Optional.of(List.of("ghcr.io/acme/")), List.of(), List.of()));
-        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setImage("ghcr.io/acme/mai:1.0")))))).isEmpty();
-        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setImage("ghcr.io/acme-evil/mai:1.0"))))))
+        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(InvalidSpecs.app(a -> a.setImage("ghcr.io/acme/mai:1.0")))))).isEmpty();
+        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(InvalidSpecs.app(a -> a.setImage("ghcr.io/acme-evil/mai:1.0"))))))
                 .singleElement().satisfies(v -> {
                     assertThat(v.field()).isEqualTo("spec.app.image");
                     assertThat(v.rule()).contains("MAI_APP_ALLOWED_IMAGES", "ghcr.io/acme/");
                 });
-        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setImage("ghcr.io/ACME/mai"))))))
+        assertThat(acme.validate(Clients.with(valid(), s -> s.setApp(InvalidSpecs.app(a -> a.setImage("ghcr.io/ACME/mai"))))))
                 .singleElement().satisfies(v -> assertThat(v.rule()).contains("image reference"));
     }
 
     @Test
     void nodeSelectorKeysAreLimitedByTheOperatorNoneByDefault() {
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setNodeSelector(Map.of("disktype", "ssd")))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(Map.of("disktype", "ssd")))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.nodeSelector");
             assertThat(v.rule()).contains("'disktype'", "MAI_APP_ALLOWED_NODE_SELECTOR_KEYS: none");
         });
         SpecValidator pools = new SpecValidator(Optional.empty(), AppPolicy.of(Optional.empty(), List.of("example.com/pool", "disktype"), List.of()));
-        assertValid(pools, s -> s.setApp(app(a -> a.setNodeSelector(Map.of("example.com/pool", "tenants", "disktype", "ssd")))));
-        assertThat(pools.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setNodeSelector(Map.of("kubernetes.io/hostname", "n1")))))))
+        assertValid(pools, s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(Map.of("example.com/pool", "tenants", "disktype", "ssd")))));
+        assertThat(pools.validate(Clients.with(valid(), s -> s.setApp(InvalidSpecs.app(a -> a.setNodeSelector(Map.of("kubernetes.io/hostname", "n1")))))))
                 .singleElement().satisfies(v -> assertThat(v.rule()).contains("disktype, example.com/pool"));
     }
 
     @Test
     void tolerationKeysAreLimitedByTheOperatorNoneByDefaultAndAKeylessOneOnlyWithTheWildcard() {
         List<Toleration> dedicated = List.of(new Toleration("NoSchedule", "dedicated", "Equal", null, "mai"));
-        assertThat(onlyViolation(s -> s.setApp(app(a -> a.setTolerations(dedicated))))).satisfies(v -> {
+        assertThat(onlyViolation(s -> s.setApp(InvalidSpecs.app(a -> a.setTolerations(dedicated))))).satisfies(v -> {
             assertThat(v.field()).isEqualTo("spec.app.tolerations[0].key");
             assertThat(v.rule()).contains("'dedicated'", "MAI_APP_ALLOWED_TOLERATION_KEYS: none");
         });
         SpecValidator dedicatedOnly = new SpecValidator(Optional.empty(), AppPolicy.of(Optional.empty(), List.of(), List.of("dedicated")));
-        assertValid(dedicatedOnly, s -> s.setApp(app(a -> a.setTolerations(dedicated))));
+        assertValid(dedicatedOnly, s -> s.setApp(InvalidSpecs.app(a -> a.setTolerations(dedicated))));
         List<Toleration> everything = List.of(new Toleration(null, null, "Exists", null, null));
-        assertThat(dedicatedOnly.validate(Clients.with(valid(), s -> s.setApp(app(a -> a.setTolerations(everything))))))
+        assertThat(dedicatedOnly.validate(Clients.with(valid(), s -> s.setApp(InvalidSpecs.app(a -> a.setTolerations(everything))))))
                 .singleElement().satisfies(v -> {
                     assertThat(v.field()).isEqualTo("spec.app.tolerations[0].key");
                     assertThat(v.rule()).contains("every taint");
                 });
-        assertValid(anyNode, s -> s.setApp(app(a -> a.setTolerations(everything))));
+        assertValid(anyNode, s -> s.setApp(InvalidSpecs.app(a -> a.setTolerations(everything))));
     }
 }

@@ -123,20 +123,22 @@ public final class InvalidSpecs {
     }
 
     /** A valid spec.app, changed by {@code change}. */
-    private static AppSpec app(Consumer<AppSpec> change) {
+    public static AppSpec app(Consumer<AppSpec> change) {
         AppSpec app = new AppSpec();
         app.setImage("ghcr.io/mai/app:1.0");
         change.accept(app);
         return app;
     }
 
-    private static AppStorage storage(String size) {
+    /** A spec.app.storage of {@code size}. */
+    public static AppStorage storage(String size) {
         AppStorage storage = new AppStorage();
         storage.setSize(size);
         return storage;
     }
 
-    private static RotationSpec rotation(String every) {
+    /** A spec.rotation every {@code every}. */
+    public static RotationSpec rotation(String every) {
         RotationSpec rotation = new RotationSpec();
         rotation.setEvery(every);
         return rotation;
