@@ -66,9 +66,13 @@ public class KeyCheck {
 
     /**
      * Brings the key in line with the spec (a PATCH when it differs) after a fresh read, or takes
-     * the last sweep's figures when nothing called for one; the figures end up in status.
+     * the last sweep's figures when nothing called for one; the figures end up in status. A key
+     * {@link #look} found gone must have been replaced first.
      */
     void bringInLine(Pass p, Optional<KeySweep> sweep) {
+        if (p.keyGone && !p.justCreated) {
+            throw new IllegalStateException("the key in use is gone and was not replaced: KeyFlow replaces it before this step");
+        }
         if (p.askOpenRouter) {
             if (p.freshRead) {
                 p.status.setKeyLabel(p.observed.info().label());
