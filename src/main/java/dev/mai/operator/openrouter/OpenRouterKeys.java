@@ -36,6 +36,13 @@ public interface OpenRouterKeys {
      */
     boolean authenticates(ApiKey key);
 
+    /**
+     * {@code GET /key} with a key itself: what OpenRouter says of the key that calls (its label,
+     * limit, spend, and whether it is a management key); empty on 401 (deleted, disabled, expired or
+     * not yet known).
+     */
+    Optional<CallerKey> describe(ApiKey key);
+
     /** {@code DELETE /keys/{hash}}; false when the key was already gone (404), which callers treat as success. */
     boolean delete(ApiKey managementKey, String hash);
 

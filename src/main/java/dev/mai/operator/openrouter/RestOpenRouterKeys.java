@@ -265,6 +265,30 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
         }
     }
 
+    @Override
+    public Optional<CallerKey> describe(ApiKey key) {
+        JsonNode data;
+        try {
+            data = call(key, "GET /key", () -> api.currentKey(bearer(key))).path("data");
+        } catch (OpenRouterException e) {
+            if (e.status() == 401) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        return Optional.of(new CallerKey(
+                data.path("label").asText(null),
+                money(data.get("limit")),
+                money(data.get("limit_remaining")),
+                data.hasNonNull("limit_reset") ? data.get("limit_reset").asText() : null,
+                Optional.ofNullable(money(data.get("usage"))).orElse(BigDecimal.ZERO),
+                money(data.get("usage_daily")),
+                money(data.get("usage_weekly")),
+                money(data.get("usage_monthly")),
+                // the deprecated name is still sent, and older answers have only it: either one marks a management key
+                data.path("is_management_key").asBoolean(false) || data.path("is_provisioning_key").asBoolean(false)));
+    }
+
     private JsonNode call(ApiKey account, String operation, Supplier<Response> request) {
         gate.enter(account, operation);
         Response response;

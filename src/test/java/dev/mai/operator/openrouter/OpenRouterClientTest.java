@@ -90,6 +90,31 @@ class OpenRouterClientTest {
         }
     }
 
+    /**
+     * {@code GET /key} with the key itself: its label, limit and spend as OpenRouter has them, and
+     * whether it is a management key; nothing for a key that does not authenticate.
+     */
+    @Test
+    void aKeyDescribesItselfAndAManagementKeySaysWhatItIs() {
+        CreatedKey created = keys.create(management(), new KeySettings("client test describe", new BigDecimal("100"), "monthly", false));
+        sim().spend(created.info().hash(), new BigDecimal("30.25"));
+        CallerKey self = keys.describe(created.key()).orElseThrow();
+        assertThat(self.label()).isEqualTo(created.info().label());
+        assertThat(self.limit()).isEqualByComparingTo("100");
+        assertThat(self.limitReset()).isEqualTo("monthly");
+        assertThat(self.usage()).isEqualByComparingTo("30.25");
+        assertThat(self.usageInPeriod()).isEqualByComparingTo("30.25");
+        assertThat(self.limitRemaining()).isEqualByComparingTo("69.75");
+        assertThat(self.management()).isFalse();
+
+        assertThat(keys.describe(management()).orElseThrow().management()).isTrue();
+
+        sim().disableOutside(created.info().hash());
+        assertThat(keys.describe(created.key())).as("a disabled key answers 401").isEmpty();
+        keys.delete(management(), created.info().hash());
+        assertThat(keys.describe(created.key())).as("a deleted key answers 401").isEmpty();
+    }
+
     @Test
     void createReturnsTheKeyOnceWithExactMoney() {
         CreatedKey created = keys.create(management(), settings("client test create"));
