@@ -12,17 +12,28 @@ import java.util.function.Predicate;
 
 /**
  * The rules for taking over a key that exists already (a client of the old script, a {@code .env}
- * the mai-env command kept) instead of minting a new one: which key of the account a key value is,
- * whether it may be taken, and the settings it gets. OpenRouter shows a key's value once and never
- * says which hash a value has: the hash is found by the masked label, computed from the value
- * itself, and the figures {@code GET /key} with the value returns (limit, reset, spend). 24 bits of
- * label collide at scale, so more than one match is refused until a person names the hash — which
- * may only choose among the matches, never override them.
+ * the mai-env command kept) instead of minting a new one: which key of the account a key value may
+ * be, whether it may be taken, and the settings it gets. OpenRouter shows a key's value once and
+ * never says which hash a value has: candidates are found by the masked label, computed from the
+ * value itself, and the figures {@code GET /key} with the value returns (limit, reset, spend). 24
+ * bits of label collide at scale, so more than one match is refused until a person names the hash —
+ * which may only choose among the matches, never override them.
+ *
+ * <p>A match is not proof that the value is that key: whoever holds a key of another account can
+ * give it the same figures, and a label of 24 bits can be ground. A front end must prove possession
+ * before any write that takes the key (for instance: a harmless change made with the management key
+ * that {@code GET /key} with the value then shows), and read the key again before and after. The
+ * refusals a tenant sees say what to do and nothing about the keys of the account: how many matched
+ * and whose a marked key is stay in the operator's log.
  */
 public final class KeyAdoption {
 
-    /** How far a key's spend may move between the listing and {@code GET /key}: a dollar, or 1% of it. */
+    /**
+     * How far a key's spend may grow between the listing and {@code GET /key} (called in that
+     * order): a dollar, or 1% of the listed spend.
+     */
     static final BigDecimal DRIFT = BigDecimal.ONE;
+    private static final BigDecimal CENT = new BigDecimal("0.01");
 
     private KeyAdoption() {
     }
@@ -49,12 +60,16 @@ public final class KeyAdoption {
      */
     public static Optional<String> label(ApiKey key) {
         String value = key.reveal();
-        String prefix = "sk-or-v1-";
-        if (!value.startsWith(prefix) || value.length() < prefix.length() + 6) {
+        if (!ApiKey.SHAPE.matcher(value).matches()) {
             return Optional.empty();
         }
-        String own = value.substring(prefix.length());
-        return Optional.of(prefix + own.substring(0, 3) + "..." + own.substring(own.length() - 3));
+        String own = value.substring("sk-or-v1-".length());
+        return Optional.of("sk-or-v1-" + own.substring(0, 3) + "..." + own.substring(own.length() - 3));
+    }
+
+    /** True when {@code key} has an OpenRouter key's shape: check it before the value goes into any request. */
+    public static boolean keyShaped(ApiKey key) {
+        return ApiKey.SHAPE.matcher(key.reveal()).matches();
     }
 
     /**
@@ -65,6 +80,10 @@ public final class KeyAdoption {
      */
     public static Verdict choose(String field, ApiKey key, Optional<CallerKey> self, List<KeyInfo> listed, String askedHash,
             Adopter adopter) {
+        Optional<String> label = label(key);
+        if (label.isEmpty()) {
+            return new Refuse(field, "does not hold a key of OpenRouter's shape (sk-or-v1- and 64 lower-case hex digits)");
+        }
         if (self.isEmpty()) {
             return new Refuse(field, "holds a key OpenRouter does not accept (GET /key answers 401): deleted, disabled, "
                     + "or not an OpenRouter key");
@@ -73,22 +92,25 @@ public final class KeyAdoption {
             return new Refuse(field, "holds a management key, which can manage every key of its account: give the key "
                     + "of this one client");
         }
-        Optional<String> label = label(key);
-        if (label.isEmpty()) {
-            return new Refuse(field, "does not hold a key of OpenRouter's shape (sk-or-v1-...)");
+        if (!label.get().equals(self.get().label())) {
+            return new Refuse(field, "holds a key whose label OpenRouter gives as " + self.get().label() + ", not "
+                    + label.get() + ": it cannot be found among the account's keys");
         }
-        List<KeyInfo> matches = listed.stream().filter(k -> label.get().equals(k.label()) && sameFigures(k, self.get())).toList();
+        List<KeyInfo> matches = listed.stream()
+                .filter(k -> !k.disabled() && label.get().equals(k.label()) && sameFigures(k, self.get())).toList();
+        if (askedHash != null && !KeyInfo.isHash(askedHash)) {
+            return new Refuse(field + ".hash", "must be 64 lower-case hex digits");
+        }
         if (matches.isEmpty()) {
-            return new Refuse(field, "holds key " + label.get() + ", which the management key's account does not list "
-                    + "with these figures: it belongs to another account");
+            return new Refuse(field, "holds key " + label.get() + ", which cannot be adopted with this management key (an "
+                    + "administrator can tell why from the operator's log)");
         }
         Optional<KeyInfo> chosen = pick(matches, askedHash);
         if (chosen.isEmpty()) {
             return askedHash != null
-                    ? new Refuse(field + ".hash", "names no key of the account with the label " + label.get()
-                            + " and the figures of the key given")
-                    : new Refuse(field + ".hash", matches.size() + " keys of the account have the label " + label.get()
-                            + " and the same figures: set it to the hash of the key given (OpenRouter's dashboard shows it)");
+                    ? new Refuse(field + ".hash", "names no key that can be adopted for the key given")
+                    : new Refuse(field + ".hash", "is needed: more than one key of the account looks like the key given; set "
+                            + "it to the hash of that key (OpenRouter's dashboard shows it)");
         }
         return mayTake(field, chosen.get(), adopter);
     }
@@ -104,17 +126,19 @@ public final class KeyAdoption {
             patch.name(name);
         }
         if (!Objects.equals(limitReset, key.limitReset())) {
-            patch.limitReset(limitReset);
+            patch.limitReset(limitReset); // the spend counted from then on is that of the new period's window
         }
-        BigDecimal spent = Money.cents(new KeyInfo(key.hash(), key.name(), key.label(), key.disabled(), key.limit(),
-                key.limitRemaining(), limitReset, key.usage(), key.usageDaily(), key.usageWeekly(), key.usageMonthly(),
-                key.createdAt()).usageInPeriod());
-        if (limit.isPresent() && Money.cents(limit.get()).compareTo(spent) <= 0) {
-            if (!key.disabled()) {
-                patch.disabled(true);
-            }
-        } else if (!Money.sameCents(limit.orElse(null), key.limit())) {
-            patch.limit(limit.map(Money::cents).orElse(null));
+        BigDecimal spent = Money.cents(Optional.ofNullable(new KeyInfo(key.hash(), key.name(), key.label(), key.disabled(),
+                key.limit(), key.limitRemaining(), limitReset, key.usage(), key.usageDaily(), key.usageWeekly(), key.usageMonthly(),
+                key.createdAt()).usageInPeriod()).orElse(BigDecimal.ZERO));
+        Optional<BigDecimal> cap = limit.map(Money::cents);
+        boolean nothingLeft = cap.isPresent() && cap.get().compareTo(spent) <= 0;
+        if (nothingLeft && !key.disabled()) {
+            patch.disabled(true);
+        }
+        // disabled or not, the key carries the spec's cap: enabled again by hand it still cannot spend past it
+        if (!Money.sameCents(cap.orElse(null), key.limit()) && (cap.isEmpty() || cap.get().signum() > 0)) {
+            patch.limit(cap.orElse(null));
         }
         return patch;
     }
@@ -126,9 +150,17 @@ public final class KeyAdoption {
         return matches.size() == 1 ? Optional.of(matches.get(0)) : Optional.empty();
     }
 
-    /** A key with no mark may be taken; one this client marked already is resumed; others only if allowed. */
+    /**
+     * A key with no mark may be taken; one this client marked already is resumed (a front end accepts
+     * that only with its own record of an adoption of this key under way); others only if an
+     * administrator allows moves from their owner. A name with a mark that cannot be read (edited by
+     * hand) is refused.
+     */
     private static Verdict mayTake(String field, KeyInfo key, Adopter adopter) {
         Optional<Names.KeyOwner> owner = Names.keyOwner(key.name());
+        if (owner.isEmpty() && key.name() != null && key.name().contains("[mai:")) {
+            return new Refuse(field, OTHERS);
+        }
         if (owner.isEmpty()) {
             return new Adopt(key, false);
         }
@@ -137,24 +169,25 @@ public final class KeyAdoption {
             return new Adopt(key, true);
         }
         if (o.installationId().equals(adopter.installationId()) && !o.retained()) {
-            return new Refuse(field, "holds the key of another MaiClient of this operator");
+            return new Refuse(field, OTHERS); // another MaiClient's key of this operator: never
         }
-        if (adopter.movableFrom().test(o)) {
-            return new Adopt(key, false);
-        }
-        String whose = o.retained() ? "kept after its MaiClient was deleted (retained)"
-                : Names.ENV_INSTALLATION.equals(o.installationId()) ? "managed by a mai-env .env file"
-                : "managed by another operator installation (" + o.installationId() + ")";
-        return new Refuse(field, "holds a key " + whose + "; an administrator allows moving such keys in the operator's "
-                + "settings, a MaiClient cannot");
+        return adopter.movableFrom().test(o) ? new Adopt(key, false) : new Refuse(field, OTHERS);
     }
 
-    /** The listing's figures are those {@code GET /key} gave: limit and reset alike, spend within the drift. */
+    /** One answer for every owner: whose the key is (another client, installation, file) is not the tenant's to learn. */
+    private static final String OTHERS = "holds a key that is managed already (by another MaiClient, another operator "
+            + "installation, a mai-env .env file, or kept after its MaiClient was deleted); an administrator can allow moving "
+            + "such keys in the operator's settings, a MaiClient cannot";
+
+    /**
+     * The listing's figures are those {@code GET /key} gave: limit and reset alike, and the spend
+     * {@code GET /key} saw (after the listing) at most a cent below the listed one and within the drift above it.
+     */
     private static boolean sameFigures(KeyInfo listed, CallerKey self) {
         if (!Money.sameCents(listed.limit(), self.limit()) || !Objects.equals(listed.limitReset(), self.limitReset())) {
             return false;
         }
-        BigDecimal gap = listed.usage().subtract(self.usage()).abs();
-        return gap.compareTo(DRIFT.max(self.usage().movePointLeft(2))) <= 0;
+        BigDecimal grown = self.usage().subtract(listed.usage());
+        return grown.compareTo(CENT.negate()) >= 0 && grown.compareTo(DRIFT.max(listed.usage().movePointLeft(2))) <= 0;
     }
 }

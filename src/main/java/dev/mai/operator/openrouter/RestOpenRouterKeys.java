@@ -276,12 +276,18 @@ public class RestOpenRouterKeys implements OpenRouterKeys {
             }
             throw e;
         }
+        // an answer without what identifies the key is no answer: never taken for an unlimited key that spent nothing
+        if (!data.isObject() || !data.path("label").isTextual() || money(data.get("usage")) == null
+                || !data.has("is_management_key") && !data.has("is_provisioning_key")) {
+            throw new OpenRouterException("GET /key", OpenRouterException.NO_RESPONSE, "the answer lacks label, usage or the "
+                    + "management-key flag", null, null);
+        }
         return Optional.of(new CallerKey(
-                data.path("label").asText(null),
+                data.path("label").asText(),
                 money(data.get("limit")),
                 money(data.get("limit_remaining")),
                 data.hasNonNull("limit_reset") ? data.get("limit_reset").asText() : null,
-                Optional.ofNullable(money(data.get("usage"))).orElse(BigDecimal.ZERO),
+                money(data.get("usage")),
                 money(data.get("usage_daily")),
                 money(data.get("usage_weekly")),
                 money(data.get("usage_monthly")),

@@ -34,40 +34,48 @@ class KeyAdoptionTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
-            # case                                                    | listed keys (label:limit:usage:name-mark) | asked | GET /key | verdict: adopt or resume a hash, or the refused field | rule says
-            one key with the label and figures                        | abc:100:30:-                              | -     | ok       | adopt h0               | -
-            spend moved by less than a dollar since the listing       | abc:100:30.60:-                           | -     | ok       | adopt h0               | -
-            spend moved by more than the drift                        | abc:100:35:-                              | -     | ok       | spec.adoptKeyFrom      | another account
-            the label matches, the limit does not                     | abc:50:30:-                               | -     | ok       | spec.adoptKeyFrom      | another account
-            no key with the label: another account's key              | xyz:100:30:-                              | -     | ok       | spec.adoptKeyFrom      | another account
-            two keys with the label and figures                       | abc:100:30:-, abc:100:30:-                | -     | ok       | spec.adoptKeyFrom.hash | 2 keys of the account
-            two matches, a person names one                           | abc:100:30:-, abc:100:30:-                | h1    | ok       | adopt h1               | -
-            a named hash must match: it cannot override               | abc:100:30:-, xyz:100:30:-                | h1    | ok       | spec.adoptKeyFrom.hash | names no key
-            one match, a person names another key                     | abc:100:30:-, abc:50:30:-                 | h1    | ok       | spec.adoptKeyFrom.hash | names no key
-            the key does not authenticate                             | abc:100:30:-                              | -     | 401      | spec.adoptKeyFrom      | GET /key answers 401
-            a management key                                          | abc:100:30:-                              | -     | mgmt     | spec.adoptKeyFrom      | management key
-            marked as this client's already: an adoption resumed      | abc:100:30:self                           | -     | ok       | resume h0              | -
-            another MaiClient's key of this operator                  | abc:100:30:sibling                        | -     | ok       | spec.adoptKeyFrom      | another MaiClient
-            another installation's key, moves not allowed             | abc:100:30:other                          | -     | ok       | spec.adoptKeyFrom      | another operator installation
-            another installation's key, moves from it allowed         | abc:100:30:allowed                        | -     | ok       | adopt h0               | -
-            a mai-env file's key, moves not allowed                   | abc:100:30:mai-env                        | -     | ok       | spec.adoptKeyFrom      | mai-env .env file
-            a retained key, moves not allowed                         | abc:100:30:retained                       | -     | ok       | spec.adoptKeyFrom      | retained
+            # case                                                    | listed keys (label:limit:usage:mark[:off]) | asked | GET /key | moves from | verdict: adopt or resume a key, or the refused field | rule says
+            one key with the label and figures                        | abc:100:30:-                              | -     | ok       | none       | adopt h0               | -
+            spend grew by less than a dollar since the listing        | abc:100:29.40:-                           | -     | ok       | none       | adopt h0               | -
+            spend grew by more than the drift                         | abc:100:25:-                              | -     | ok       | none       | spec.adoptKeyFrom      | cannot be adopted
+            spend in the listing above GET /key's (it only grows)     | abc:100:30.50:-                           | -     | ok       | none       | spec.adoptKeyFrom      | cannot be adopted
+            the label matches, the limit does not                     | abc:50:30:-                               | -     | ok       | none       | spec.adoptKeyFrom      | cannot be adopted
+            no key with the label: another account's key              | xyz:100:30:-                              | -     | ok       | none       | spec.adoptKeyFrom      | cannot be adopted
+            a disabled key is no candidate (GET /key proved enabled)  | abc:100:30:-:off                          | -     | ok       | none       | spec.adoptKeyFrom      | cannot be adopted
+            two keys with the label and figures                       | abc:100:30:-, abc:100:30:-                | -     | ok       | none       | spec.adoptKeyFrom.hash | more than one key
+            two matches, a person names one                           | abc:100:30:-, abc:100:30:-                | h1    | ok       | none       | adopt h1               | -
+            a named hash must match: it cannot override               | abc:100:30:-, xyz:100:30:-                | h1    | ok       | none       | spec.adoptKeyFrom.hash | names no key
+            one match, a person names another key                     | abc:100:30:-, abc:50:30:-                 | h1    | ok       | none       | spec.adoptKeyFrom.hash | names no key
+            a named hash that is no hash                              | abc:100:30:-                              | xyz   | ok       | none       | spec.adoptKeyFrom.hash | 64 lower-case hex
+            the key does not authenticate                             | abc:100:30:-                              | -     | 401      | none       | spec.adoptKeyFrom      | GET /key answers 401
+            a management key                                          | abc:100:30:-                              | -     | mgmt     | none       | spec.adoptKeyFrom      | management key
+            OpenRouter labels the key otherwise                       | abc:100:30:-                              | -     | relabel  | none       | spec.adoptKeyFrom      | whose label OpenRouter gives
+            marked as this client's already: an adoption resumed      | abc:100:30:self                           | -     | ok       | none       | resume h0              | -
+            another MaiClient's key of this operator, never           | abc:100:30:sibling                        | -     | ok       | all        | spec.adoptKeyFrom      | managed already
+            another installation's key, moves not allowed             | abc:100:30:other                          | -     | ok       | none       | spec.adoptKeyFrom      | managed already
+            another installation's key, moves from it allowed         | abc:100:30:other                          | -     | ok       | all        | adopt h0               | -
+            a mai-env file's key, moves not allowed                   | abc:100:30:mai-env                        | -     | ok       | none       | spec.adoptKeyFrom      | managed already
+            a retained key, moves not allowed                         | abc:100:30:retained                       | -     | ok       | none       | spec.adoptKeyFrom      | managed already
+            a mark edited by hand is no mark to ignore                | abc:100:30:edited                         | -     | ok       | all        | spec.adoptKeyFrom      | managed already
             """)
-    void whichKeyIsTakenOver(String name, String listed, String asked, String getKey, String expected, String because) {
+    void whichKeyIsTakenOver(String name, String listed, String asked, String getKey, String moves, String expected, String because) {
         List<KeyInfo> keys = new ArrayList<>();
         String[] entries = listed.split(",");
         for (int i = 0; i < entries.length; i++) {
             String[] f = entries[i].strip().split(":");
-            keys.add(listed("h" + i, "sk-or-v1-" + f[0] + "...def", new BigDecimal(f[1]), new BigDecimal(f[2]), mark(f[3])));
+            keys.add(listed(hash(i), "sk-or-v1-" + f[0] + "...def", new BigDecimal(f[1]), new BigDecimal(f[2]), mark(f[3]),
+                    f.length > 4));
         }
         Optional<CallerKey> self = switch (getKey) {
             case "401" -> Optional.empty();
-            case "mgmt" -> Optional.of(self(null, BigDecimal.ZERO, true));
-            default -> Optional.of(self(new BigDecimal("100"), new BigDecimal("30"), false));
+            case "mgmt" -> Optional.of(self(LABEL, null, BigDecimal.ZERO, true));
+            case "relabel" -> Optional.of(self("sk-or-v1-abc0...0def", new BigDecimal("100"), new BigDecimal("30"), false));
+            default -> Optional.of(self(LABEL, new BigDecimal("100"), new BigDecimal("30"), false));
         };
-        KeyAdoption.Adopter adopter = new KeyAdoption.Adopter(INSTALLATION, UID, o -> "allowed-install".equals(o.installationId()));
-        KeyAdoption.Verdict verdict = KeyAdoption.choose(FIELD, KEY, self, keys, asked == null ? null : hash(asked), adopter);
-        String got = verdict instanceof KeyAdoption.Adopt a ? (a.resumed() ? "resume " : "adopt ") + name(a.key().hash())
+        KeyAdoption.Adopter adopter = new KeyAdoption.Adopter(INSTALLATION, UID, o -> "all".equals(moves));
+        String askedHash = asked == null ? null : asked.startsWith("h") ? hash(Integer.parseInt(asked.substring(1))) : asked;
+        KeyAdoption.Verdict verdict = KeyAdoption.choose(FIELD, KEY, self, keys, askedHash, adopter);
+        String got = verdict instanceof KeyAdoption.Adopt a ? (a.resumed() ? "resume " : "adopt ") + "h" + a.key().hash().charAt(0)
                 : ((KeyAdoption.Refuse) verdict).field();
         assertThat(got).as(name).isEqualTo(expected);
         if (because != null) {
@@ -76,17 +84,18 @@ class KeyAdoptionTest {
     }
 
     @Test
-    void refusalsSayWhatToDo() {
+    void refusalsSayWhatToDoAndNothingAboutTheAccountsKeys() {
         KeyAdoption.Adopter adopter = new KeyAdoption.Adopter(INSTALLATION, UID, o -> false);
-        List<KeyInfo> twins = List.of(listed(hash("h0"), LABEL, new BigDecimal("100"), new BigDecimal("30"), null),
-                listed(hash("h1"), LABEL, new BigDecimal("100"), new BigDecimal("30"), null));
-        assertThat(rule(KeyAdoption.choose(FIELD, KEY, Optional.of(self(new BigDecimal("100"), new BigDecimal("30"), false)), twins,
-                null, adopter))).contains("2 keys", LABEL, "set it to the hash");
-        assertThat(rule(KeyAdoption.choose(FIELD, KEY, Optional.of(self(null, BigDecimal.ZERO, true)), twins, null, adopter)))
-                .contains("management key");
-        List<KeyInfo> envKey = List.of(listed(hash("h0"), LABEL, new BigDecimal("100"), new BigDecimal("30"), mark("mai-env")));
-        assertThat(rule(KeyAdoption.choose(FIELD, KEY, Optional.of(self(new BigDecimal("100"), new BigDecimal("30"), false)),
-                envKey, null, adopter))).contains("mai-env", "administrator");
+        CallerKey self = self(LABEL, new BigDecimal("100"), new BigDecimal("30"), false);
+        List<KeyInfo> twins = List.of(listed(hash(0), LABEL, new BigDecimal("100"), new BigDecimal("30"), null, false),
+                listed(hash(1), LABEL, new BigDecimal("100"), new BigDecimal("30"), null, false));
+        assertThat(rule(KeyAdoption.choose(FIELD, KEY, Optional.of(self), twins, null, adopter)))
+                .contains("set it to the hash").doesNotContain("2").doesNotContain(hash(0));
+        List<KeyInfo> other = List.of(listed(hash(0), LABEL, new BigDecimal("100"), new BigDecimal("30"), mark("other"), false));
+        assertThat(rule(KeyAdoption.choose(FIELD, KEY, Optional.of(self), other, null, adopter)))
+                .contains("administrator").doesNotContain("other-install").doesNotContain(OTHER_UID);
+        assertThat(rule(KeyAdoption.choose(FIELD, ApiKey.of("sk-or-v1-abc\r\nX-Injected: 1"), Optional.of(self), other, null,
+                adopter))).contains("shape");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -94,14 +103,14 @@ class KeyAdoptionTest {
             # case                                        | key limit | key reset | spent this month | key disabled | spec limit | spec reset | patch
             the spec's limit, the spend kept              | 100       | monthly   | 30               | false        | 50         | monthly    | name, limit=50.00
             the same limit: only the name                 | 50        | monthly   | 30               | false        | 50         | monthly    | name
-            a limit it has spent already: disabled        | 100       | monthly   | 30               | false        | 30         | monthly    | name, disabled=true
-            a limit it has spent, disabled already        | 100       | monthly   | 30               | true         | 20         | monthly    | name
+            a limit it has spent already: disabled        | 100       | monthly   | 30               | false        | 30         | monthly    | name, limit=30.00, disabled=true
+            a limit it has spent, disabled already        | 100       | monthly   | 30               | true         | 20         | monthly    | name, limit=20.00
             unlimited spec removes the cap                | 100       | monthly   | 30               | false        | -          | monthly    | name, limit=null
             another reset period is the spec's            | 100       | -         | 30               | false        | 50         | monthly    | name, limitReset=monthly, limit=50.00
             """)
     void whatTheAdoptedKeyBecomes(String name, BigDecimal limit, String reset, BigDecimal spent, boolean disabled, BigDecimal specLimit,
             String specReset, String expected) {
-        KeyInfo key = new KeyInfo(hash("h0"), "client-abc (old script)", LABEL, disabled, limit, limit.subtract(spent), reset, spent,
+        KeyInfo key = new KeyInfo(hash(0), "client-abc (old script)", LABEL, disabled, limit, limit.subtract(spent), reset, spent,
                 BigDecimal.ZERO, BigDecimal.ZERO, spent, "2026-01-01T00:00:00Z");
         KeyPatch patch = KeyAdoption.patch(key, "mAI Client: Acme (ns/abc) [mai:prod:" + UID + "]", Optional.ofNullable(specLimit),
                 specReset);
@@ -128,13 +137,13 @@ class KeyAdoptionTest {
         return ((KeyAdoption.Refuse) verdict).rule();
     }
 
-    private static CallerKey self(BigDecimal limit, BigDecimal usage, boolean management) {
-        return new CallerKey(LABEL, limit, limit == null ? null : limit.subtract(usage), "monthly", usage, BigDecimal.ZERO,
+    private static CallerKey self(String label, BigDecimal limit, BigDecimal usage, boolean management) {
+        return new CallerKey(label, limit, limit == null ? null : limit.subtract(usage), "monthly", usage, BigDecimal.ZERO,
                 BigDecimal.ZERO, usage, management);
     }
 
-    private static KeyInfo listed(String hash, String label, BigDecimal limit, BigDecimal usage, String name) {
-        return new KeyInfo(hash(hash), name == null ? "client (old script)" : name, label, false, limit, limit.subtract(usage),
+    private static KeyInfo listed(String hash, String label, BigDecimal limit, BigDecimal usage, String name, boolean disabled) {
+        return new KeyInfo(hash, name == null ? "client (old script)" : name, label, disabled, limit, limit.subtract(usage),
                 "monthly", usage, BigDecimal.ZERO, BigDecimal.ZERO, usage, "2026-01-01T00:00:00Z");
     }
 
@@ -150,16 +159,13 @@ class KeyAdoptionTest {
             case "allowed" -> Names.keyName("Acme", "ns/abc", "allowed-install", OTHER_UID, false);
             case "mai-env" -> Names.keyName("Acme", ".env", Names.ENV_INSTALLATION, OTHER_UID, false);
             case "retained" -> Names.keyName("Acme", "ns/abc", INSTALLATION, OTHER_UID, true);
+            case "edited" -> Names.keyName("Acme", "ns/abc", "other-install", OTHER_UID, false) + " "; // a space after the mark
             default -> throw new IllegalArgumentException(who);
         };
     }
 
-    /** A hash from a short name in the tables (h0, h1, ...), and back. */
-    private static String hash(String shortName) {
-        return shortName.length() == 64 ? shortName : String.format("%-64s", shortName).replace(' ', '_');
-    }
-
-    private static String name(String hash) {
-        return hash.replaceAll("_+$", "");
+    /** The hash of the i-th listed key: its digit 64 times. */
+    private static String hash(int i) {
+        return String.valueOf(i).repeat(64);
     }
 }
