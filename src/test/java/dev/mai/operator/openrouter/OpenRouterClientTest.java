@@ -109,6 +109,11 @@ class OpenRouterClientTest {
 
         assertThat(keys.describe(management()).orElseThrow().management()).isTrue();
 
+        sim().bareKeyAnswers(true);
+        assertThatThrownBy(() -> keys.describe(created.key())).as("an answer that says nothing is no unlimited key that spent nothing")
+                .isInstanceOfSatisfying(OpenRouterException.class, e -> assertThat(e.retryable()).isTrue());
+        sim().bareKeyAnswers(false);
+
         sim().disableOutside(created.info().hash());
         assertThat(keys.describe(created.key())).as("a disabled key answers 401").isEmpty();
         keys.delete(management(), created.info().hash());

@@ -198,6 +198,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private final AtomicInteger loseCreates = new AtomicInteger();
     private volatile java.time.Duration listDelay = java.time.Duration.ZERO;
     private volatile boolean keyInData;
+    private volatile boolean bareKeyAnswers;
     private final AtomicInteger hideHalf = new AtomicInteger();
     private final Set<String> hiddenFromListings = ConcurrentHashMap.newKeySet();
     private volatile java.time.Duration propagation = java.time.Duration.ZERO;
@@ -306,6 +307,12 @@ public final class OpenRouterSimulator implements AutoCloseable {
      * Answers every page of {@code GET /keys} past the first with the first page, as a server that
      * ignores {@code offset} would (an account with fewer than 100 keys has no second page: unaffected).
      */
+    /** Answers {@code GET /key} with {@code 200 {"data": {}}} (a broken proxy, a changed API) until {@link #heal()}. */
+    public OpenRouterSimulator bareKeyAnswers(boolean bare) {
+        this.bareKeyAnswers = bare;
+        return this;
+    }
+
     public OpenRouterSimulator repeatListPages(boolean repeat) {
         this.repeatPages = repeat;
         return this;
@@ -339,6 +346,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         propagation = java.time.Duration.ZERO;
         lookupDelay = java.time.Duration.ZERO;
         createAnswerDelay = java.time.Duration.ZERO;
+        bareKeyAnswers = false;
         return this;
     }
 
@@ -747,6 +755,9 @@ public final class OpenRouterSimulator implements AutoCloseable {
     }
 
     private int currentKey(Exchange exchange, String bearer) throws IOException {
+        if (bareKeyAnswers) {
+            return send(exchange, 200, wrap(json.createObjectNode()));
+        }
         if (managementKeys.contains(bearer)) {
             ObjectNode data = json.createObjectNode();
             data.put("label", "sk-or-v1-" + bearer.substring(9, 12) + "..." + bearer.substring(bearer.length() - 3));
