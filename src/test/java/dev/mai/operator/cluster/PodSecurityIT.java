@@ -230,13 +230,16 @@ class PodSecurityIT {
         admin.resource(app("baseline", AppSpec.BASELINE)).create();
 
         awaitRefusal("baseline-app");
-        MaiClient mc = admin.resources(MaiClient.class).inNamespace(TENANT).withName("baseline").get();
-        assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> {
-            assertThat(c.getStatus()).isEqualTo("False");
-            assertThat(c.getReason()).isEqualTo("AppProgressing");
+        // the ReplicaSet controller can refuse the pod before the reconcile that made the Deployment writes its status
+        await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
+            MaiClient mc = admin.resources(MaiClient.class).inNamespace(TENANT).withName("baseline").get();
+            assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("AppProgressing");
+            });
+            assertThat(condition(mc, "AppRestricted")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("BaselineRequested"));
+            assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
         });
-        assertThat(condition(mc, "AppRestricted")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("BaselineRequested"));
-        assertThat(condition(mc, "SecretSynced")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
     }
 
     @Test
