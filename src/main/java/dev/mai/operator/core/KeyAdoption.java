@@ -128,9 +128,8 @@ public final class KeyAdoption {
         if (!Objects.equals(limitReset, key.limitReset())) {
             patch.limitReset(limitReset); // the spend counted from then on is that of the new period's window
         }
-        BigDecimal spent = Money.cents(Optional.ofNullable(new KeyInfo(key.hash(), key.name(), key.label(), key.disabled(),
-                key.limit(), key.limitRemaining(), limitReset, key.usage(), key.usageDaily(), key.usageWeekly(), key.usageMonthly(),
-                key.createdAt()).usageInPeriod()).orElse(BigDecimal.ZERO));
+        BigDecimal spent = Money.cents(Optional.ofNullable(KeyInfo.usageInPeriod(limitReset, key.usage(), key.usageDaily(),
+                key.usageWeekly(), key.usageMonthly())).orElse(BigDecimal.ZERO));
         Optional<BigDecimal> cap = limit.map(Money::cents);
         boolean nothingLeft = cap.isPresent() && cap.get().compareTo(spent) <= 0;
         if (nothingLeft && !key.disabled()) {

@@ -22,12 +22,6 @@ public record CallerKey(String label, BigDecimal limit, BigDecimal limitRemainin
 
     /** Spend in the window the limit applies to: the reset period, or all time without a reset. */
     public BigDecimal usageInPeriod() {
-        BigDecimal window = limitReset == null ? usage : switch (limitReset) {
-            case "daily" -> usageDaily;
-            case "weekly" -> usageWeekly;
-            case "monthly" -> usageMonthly;
-            default -> usage;
-        };
-        return window == null ? usage : window;
+        return KeyInfo.usageInPeriod(limitReset, usage, usageDaily, usageWeekly, usageMonthly);
     }
 }

@@ -56,10 +56,19 @@ public record KeyInfo(
 
     /** Spend in the window the limit applies to: the reset period, or all time without a reset. */
     public BigDecimal usageInPeriod() {
+        return usageInPeriod(limitReset, usage, usageDaily, usageWeekly, usageMonthly);
+    }
+
+    /**
+     * Spend in the window a limit with reset {@code limitReset} applies to: the day, week or month,
+     * or all time without a reset (also when OpenRouter sent no figure for that window).
+     */
+    public static BigDecimal usageInPeriod(String limitReset, BigDecimal usage, BigDecimal daily, BigDecimal weekly,
+            BigDecimal monthly) {
         BigDecimal window = limitReset == null ? usage : switch (limitReset) {
-            case "daily" -> usageDaily;
-            case "weekly" -> usageWeekly;
-            case "monthly" -> usageMonthly;
+            case "daily" -> daily;
+            case "weekly" -> weekly;
+            case "monthly" -> monthly;
             default -> usage;
         };
         return window == null ? usage : window;
