@@ -21,7 +21,6 @@ import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -147,8 +146,7 @@ public class ClientReconcile {
      * runs) changes nothing: a take-over must not become a way to a second key.
      */
     private boolean takingOver(MaiClient client, ApiKey managementKey, MaiClientStatus before) {
-        return installation.get().equals(Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of())
-                .get(Labels.TAKE_OVER))
+        return installation.get().equals(MaiClientUpdates.annotation(client, Labels.TAKE_OVER))
                 && before.getKeyHash() != null
                 && StatusBuilder.hasReason(before, KEY_PROVISIONED, Reason.KEY_OWNED_ELSEWHERE)
                 && lifecycle.prove(client, managementKey, before.getKeyHash()).ownership() == KeyLifecycle.Ownership.OTHER_INSTALLATION;

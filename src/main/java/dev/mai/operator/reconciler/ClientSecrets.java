@@ -140,10 +140,10 @@ public class ClientSecrets {
     }
 
     /** Deletes the Secret the environment was in under an earlier spec.secret.name (after the new one is written). */
-    void deletePrevious(MaiClient client, Context<MaiClient> context, Secret previous, String now) {
+    void deletePrevious(MaiClient client, Context<MaiClient> context, Secret previous, String current) {
         context.getClient().resource(previous).delete();
         events.normal(client, Events.SECRET_MOVED, "Moved the environment from Secret " + previous.getMetadata().getName()
-                + " to " + now);
+                + " to " + current);
     }
 
     /**

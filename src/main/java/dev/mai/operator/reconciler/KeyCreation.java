@@ -19,7 +19,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -101,7 +100,7 @@ public class KeyCreation {
         status.setKeyCreationStartedAt(now.toString());
         status.setProvisioningKeySecretRef(source); // the account the new key will live on
         // a fresh key answers any rotation asked so far
-        status.setRotationRequest(Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of()).get(Labels.ROTATE));
+        status.setRotationRequest(MaiClientUpdates.annotation(client, Labels.ROTATE));
         new StatusBuilder(status, client.getMetadata().getGeneration(), now).initialise();
         StatusWrites.write(client, context, new MaiClientStatus(status));
     }

@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.jboss.logging.Logger;
@@ -153,7 +152,7 @@ public class KeyFlow {
     /** Keeps, rotates, creates or replaces the client's key, as {@link KeyPlan#action} decides. */
     private Optional<UpdateControl<MaiClient>> obtainKey(Pass p) {
         String due = KeyPlan.mayRotate(p.hash, p.before, p.unfinished)
-                ? KeyPlan.rotationDue(annotation(p.client, Labels.ROTATE), p.client.getSpec(), p.before, p.now) : null;
+                ? KeyPlan.rotationDue(MaiClientUpdates.annotation(p.client, Labels.ROTATE), p.client.getSpec(), p.before, p.now) : null;
         Optional<KeyLifecycle.Owned> outgoing = Optional.empty();
         if (due != null) {
             KeyLifecycle.Proof proof = lifecycle.prove(p.client, p.managementKey, p.hash);
@@ -297,7 +296,7 @@ public class KeyFlow {
             events.warning(p.client, Reason.ROLLOUT_STUCK, Conditions.find(p.status, ROTATING).get().getMessage());
         }
         // a rotation asked for with mai.dev/rotate that waits for its spacing shows when it will run
-        p.status.setNextRotationAt(KeyPlan.nextRotationAt(annotation(p.client, Labels.ROTATE), p.client.getSpec(), p.status, p.now));
+        p.status.setNextRotationAt(KeyPlan.nextRotationAt(MaiClientUpdates.annotation(p.client, Labels.ROTATE), p.client.getSpec(), p.status, p.now));
         if (p.rotationWaitsForBudget && old.remaining().isEmpty()) {
             status.rotationWaitsForBudget();
         }
@@ -331,16 +330,12 @@ public class KeyFlow {
         if (remaining.stream().noneMatch(PendingRevocation::waitsForRollout)) {
             // while a rotation waits for its consumers, their informers wake this reconcile, not a timer
             Instants.parse(p.status.getNextRotationAt()).filter(p.now::isBefore).ifPresent(at -> rechecks.add(requeue.until(at, p.now)));
-            KeyPlan.requestedRotationAt(annotation(p.client, Labels.ROTATE), p.status).filter(p.now::isBefore)
+            KeyPlan.requestedRotationAt(MaiClientUpdates.annotation(p.client, Labels.ROTATE), p.status).filter(p.now::isBefore)
                     .ifPresent(at -> rechecks.add(requeue.until(at, p.now)));
         }
         if (!rollout.missing().isEmpty() || rollout.refused()) {
             rechecks.add(Waits.MISSING_KEY_RETRY); // a target created later is not labelled yet, a refused app object may pass now
         }
         return rechecks.stream().min(Duration::compareTo);
-    }
-
-    static String annotation(MaiClient client, String name) {
-        return Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of()).get(name);
     }
 }

@@ -31,7 +31,8 @@ public class MaiClientUpdates implements OnUpdateFilter<MaiClient> {
                 || !Objects.equals(annotation(updated, Labels.TAKE_OVER), annotation(old, Labels.TAKE_OVER));
     }
 
-    private static String annotation(MaiClient client, String name) {
+    /** The value of annotation {@code name} on the MaiClient; null when it has none. */
+    static String annotation(MaiClient client, String name) {
         return Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of()).get(name);
     }
 }
