@@ -1,8 +1,6 @@
 package dev.mai.operator;
 
 import dev.mai.operator.config.FrontEnd;
-
-
 import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;

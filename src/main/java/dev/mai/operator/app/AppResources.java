@@ -1,13 +1,11 @@
 package dev.mai.operator.app;
 
-import dev.mai.operator.core.Environment;
-import dev.mai.operator.core.Owners;
-
-
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
-import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.Labels;
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.Owners;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;

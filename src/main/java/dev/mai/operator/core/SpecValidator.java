@@ -1,17 +1,15 @@
 package dev.mai.operator.core;
 
-import dev.mai.operator.api.v1alpha1.Labels;
-
-
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
+import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
 import dev.mai.operator.core.AppPolicy;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.math.BigDecimal;

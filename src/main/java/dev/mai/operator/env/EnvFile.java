@@ -1,10 +1,8 @@
 package dev.mai.operator.env;
 
-import dev.mai.operator.core.Environment;
-
-
-import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.core.DotEnv;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.openrouter.ApiKey;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;

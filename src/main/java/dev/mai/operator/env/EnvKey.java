@@ -1,9 +1,11 @@
 package dev.mai.operator.env;
 
-import dev.mai.operator.core.Environment;
-
-
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.KeyRules;
+import dev.mai.operator.core.KeyRules.Verdict;
+import dev.mai.operator.core.Money;
+import dev.mai.operator.core.Names;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CreatedKey;
 import dev.mai.operator.openrouter.KeyInfo;
@@ -11,10 +13,6 @@ import dev.mai.operator.openrouter.KeyPatch;
 import dev.mai.operator.openrouter.KeySettings;
 import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.openrouter.OpenRouterKeys;
-import dev.mai.operator.core.KeyRules;
-import dev.mai.operator.core.KeyRules.Verdict;
-import dev.mai.operator.core.Money;
-import dev.mai.operator.core.Names;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,18 +1,16 @@
 package dev.mai.operator.env;
 
-import dev.mai.operator.core.Environment;
-
-
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.config.OperatorIdentity;
-import dev.mai.operator.openrouter.ApiKey;
-import dev.mai.operator.openrouter.OpenRouterException;
-import dev.mai.operator.openrouter.OpenRouterKeys;
+import dev.mai.operator.core.Environment;
 import dev.mai.operator.core.ManagementKeyFile;
 import dev.mai.operator.core.Names;
 import dev.mai.operator.core.SpecValidator;
 import dev.mai.operator.core.SpecValidator.Violation;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.OpenRouterException;
+import dev.mai.operator.openrouter.OpenRouterKeys;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.quarkus.picocli.runtime.annotations.TopCommand;
 import java.io.IOException;

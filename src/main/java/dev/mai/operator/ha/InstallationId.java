@@ -1,10 +1,8 @@
 package dev.mai.operator.ha;
 
-import dev.mai.operator.core.Names;
 import dev.mai.operator.api.v1alpha1.Labels;
-
-
 import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.core.Names;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;

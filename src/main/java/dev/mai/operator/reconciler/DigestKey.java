@@ -2,8 +2,6 @@ package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.ha.InstallationId;
-
-
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

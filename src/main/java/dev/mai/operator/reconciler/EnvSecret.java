@@ -1,19 +1,12 @@
 package dev.mai.operator.reconciler;
 
-import dev.mai.operator.core.Environment;
-import dev.mai.operator.core.Owners;
-
-
-import dev.mai.operator.core.Names;
-import dev.mai.operator.core.Money;
-import dev.mai.operator.core.DotEnv;
-import dev.mai.operator.core.KeyDigest;
 import dev.mai.operator.api.v1alpha1.Labels;
-
-
 import dev.mai.operator.api.v1alpha1.MaiClient;
-import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.KeyDigest;
+import dev.mai.operator.core.Names;
+import dev.mai.operator.core.Owners;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import io.fabric8.kubernetes.api.model.OwnerReference;

@@ -1,15 +1,11 @@
 package dev.mai.operator.reconciler;
 
-import dev.mai.operator.core.KeyRules;
-
-
-import dev.mai.operator.core.Names;
-import dev.mai.operator.core.Money;
-import dev.mai.operator.core.Budget;
-import dev.mai.operator.ha.InstallationId;
-
-
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.core.Budget;
+import dev.mai.operator.core.KeyRules;
+import dev.mai.operator.core.Money;
+import dev.mai.operator.core.Names;
+import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CreatedKey;
 import dev.mai.operator.openrouter.KeyInfo;

@@ -1,8 +1,6 @@
 package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.Labels;
-
-
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import java.util.Map;

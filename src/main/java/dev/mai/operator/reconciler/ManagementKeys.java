@@ -1,8 +1,6 @@
 package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.Labels;
-
-
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.config.MaiConfig;
@@ -14,8 +12,8 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;

@@ -1,8 +1,6 @@
 package dev.mai.operator.reconciler;
 
 import dev.mai.operator.api.v1alpha1.Labels;
-
-
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusDetails;

@@ -1,10 +1,8 @@
 package dev.mai.operator.reconciler;
 
-import dev.mai.operator.ha.InstallationId;
-
-
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.config.MaiConfig;
+import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.ha.Leadership;
 import dev.mai.operator.openrouter.OpenRouterKeys;
 import io.fabric8.kubernetes.api.model.Secret;

@@ -1,19 +1,17 @@
 package dev.mai.operator.cluster;
 
-import dev.mai.operator.core.Environment;
-import dev.mai.operator.core.Owners;
-
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.bench.Measures;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.Owners;
 import dev.mai.operator.reconciler.Events;
-import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.testing.ClientConditions;
 import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;

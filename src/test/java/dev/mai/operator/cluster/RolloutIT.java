@@ -1,20 +1,18 @@
 package dev.mai.operator.cluster;
 
-
-
 import static dev.mai.operator.testing.ClientConditions.awaitReady;
 import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.mai.operator.api.v1alpha1.AppSpec;
+import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.app.RolloutTargets;
 import dev.mai.operator.reconciler.Conditions;
 import dev.mai.operator.reconciler.Events;
-import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.testing.ClientKeys;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;

@@ -1,12 +1,10 @@
 package dev.mai.operator.core;
 
-import dev.mai.operator.ha.InstallationId;
-
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.testing.Clients;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,8 +1,5 @@
 package dev.mai.operator.e2e;
 
-import dev.mai.operator.core.Environment;
-
-
 import static dev.mai.operator.testing.ClientConditions.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -10,10 +7,11 @@ import static org.awaitility.Awaitility.await;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.Names;
+import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.reconciler.EnvSecret;
-import dev.mai.operator.ha.InstallationId;
-import dev.mai.operator.core.Names;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.SimulatorResource;

@@ -1,13 +1,11 @@
 package dev.mai.operator.reconciler;
 
-import dev.mai.operator.core.Environment;
-import dev.mai.operator.core.KeyDigest;
-import dev.mai.operator.api.v1alpha1.Labels;
-
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mai.operator.api.v1alpha1.Labels;
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.KeyDigest;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.DotEnvReaders;

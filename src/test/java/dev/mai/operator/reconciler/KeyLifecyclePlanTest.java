@@ -1,16 +1,12 @@
 package dev.mai.operator.reconciler;
 
-import dev.mai.operator.core.KeyRules;
-
-
-import dev.mai.operator.core.Names;
-import dev.mai.operator.ha.InstallationId;
-
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.core.KeyRules;
+import dev.mai.operator.core.Names;
+import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.testing.Clients;
 import java.math.BigDecimal;
