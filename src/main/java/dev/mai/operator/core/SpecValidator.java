@@ -1,6 +1,7 @@
 package dev.mai.operator.core;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mai.operator.api.v1alpha1.AdoptKeyFrom;
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.Labels;
@@ -10,6 +11,7 @@ import dev.mai.operator.api.v1alpha1.RolloutTarget;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
 import dev.mai.operator.api.v1alpha1.SecretSpec;
 import dev.mai.operator.core.AppPolicy;
+import dev.mai.operator.openrouter.KeyInfo;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.math.BigDecimal;
@@ -121,6 +123,7 @@ public final class SpecValidator {
         app(spec.getApp(), out);
         rolloutTargets(name, spec, out);
         rotation(spec.getRotation(), out);
+        adoptKeyFrom(spec.getAdoptKeyFrom(), out);
         var ref = spec.getProvisioningKeySecretRef();
         if (ref != null) {
             if (ref.getName() == null || ref.getName().length() > 253 || !DNS_SUBDOMAIN.matcher(ref.getName()).matches()) {
@@ -131,6 +134,21 @@ public final class SpecValidator {
             }
         }
         return out;
+    }
+
+    private static void adoptKeyFrom(AdoptKeyFrom from, List<Violation> out) {
+        if (from == null) {
+            return;
+        }
+        if (from.getName() == null || from.getName().length() > 253 || !DNS_SUBDOMAIN.matcher(from.getName()).matches()) {
+            out.add(new Violation("spec.adoptKeyFrom.name", "must be the name of a Secret in this namespace (a DNS subdomain)"));
+        }
+        if (from.getKey() != null && !SECRET_DATA_KEY.matcher(from.getKey()).matches()) {
+            out.add(new Violation("spec.adoptKeyFrom.key", "must be a Secret data key ([-._a-zA-Z0-9]{1,253})"));
+        }
+        if (from.getHash() != null && !KeyInfo.isHash(from.getHash())) {
+            out.add(new Violation("spec.adoptKeyFrom.hash", "must be 64 lower-case hex digits (the key's hash on OpenRouter)"));
+        }
     }
 
     private static void organizationName(String name, List<Violation> out) {

@@ -81,6 +81,19 @@ public class MaiClientSpec {
             + "mai.dev/rotate to a new value (honoured at most once per 5 minutes).")
     private RotationSpec rotation;
 
+    @JsonPropertyDescription("Take over an existing OpenRouter key (from a Secret of this namespace) instead of "
+            + "creating one; only in namespaces the operator's administrator opened to adoption. The key keeps its spend; "
+            + "it is renamed for this MaiClient and gets its limit. Done once, for a MaiClient that has no key yet.")
+    private AdoptKeyFrom adoptKeyFrom;
+
+    public AdoptKeyFrom getAdoptKeyFrom() {
+        return adoptKeyFrom;
+    }
+
+    public void setAdoptKeyFrom(AdoptKeyFrom adoptKeyFrom) {
+        this.adoptKeyFrom = adoptKeyFrom;
+    }
+
     public AppSpec getApp() {
         return app;
     }
