@@ -38,6 +38,22 @@ public interface MaiConfig {
     @WithName("default-key-namespaces")
     Optional<String> defaultKeyNamespaces();
 
+    /**
+     * Label selector on the namespaces whose MaiClients may adopt an existing key
+     * (spec.adoptKeyFrom); absent: none may. A tenant holding a leaked key must not be able to take
+     * it over, so an administrator opens namespaces one by one.
+     */
+    @WithName("adoption-namespaces")
+    Optional<String> adoptionNamespaces();
+
+    /**
+     * Owners whose keys an adoption may move to a MaiClient: installation ids of other operator
+     * installations, {@code mai-env} (a .env the mai-env command manages) and {@code retained} (a key
+     * kept after its MaiClient was deleted); absent: only keys that carry no owner's mark.
+     */
+    @WithName("adoption-from")
+    Optional<List<String>> adoptionFrom();
+
     /** Largest spending limit a MaiClient may ask for, in USD. */
     @WithName("max-spending-limit")
     Optional<BigDecimal> maxSpendingLimit();

@@ -5,9 +5,11 @@ import dev.mai.operator.openrouter.CallerKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.openrouter.KeyPatch;
 import java.math.BigDecimal;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -20,9 +22,10 @@ import java.util.function.Predicate;
  * which may only choose among the matches, never override them.
  *
  * <p>A match is not proof that the value is that key: whoever holds a key of another account can
- * give it the same figures, and a label of 24 bits can be ground. A front end must prove possession
- * before any write that takes the key (for instance: a harmless change made with the management key
- * that {@code GET /key} with the value then shows), and read the key again before and after. The
+ * give it the same figures, and a label of 24 bits can be ground. A front end that acts for someone
+ * who does not hold the management key proves possession before it takes the key: it raises the
+ * key's limit by a random amount ({@link #challengeLimit}) and takes the key only when
+ * {@code GET /key} with the value shows that limit ({@link #proves}), restoring the limit otherwise. The
  * refusals a tenant sees say what to do and nothing about the keys of the account: how many matched
  * and whose a marked key is stay in the operator's log.
  */
@@ -34,6 +37,15 @@ public final class KeyAdoption {
      */
     static final BigDecimal DRIFT = BigDecimal.ONE;
     private static final BigDecimal CENT = new BigDecimal("0.01");
+
+    /** The owner a key kept after its MaiClient was deleted has, as an administrator names it in MAI_ADOPTION_FROM. */
+    public static final String RETAINED = "retained";
+
+    /** How many different challenges there are: a proof is a guess of 1 in this many for someone who does not hold the key. */
+    public static final int CHALLENGES = 9999;
+
+    /** The limit a challenge is added to when the key has none: a cap far above any real spend. */
+    static final BigDecimal UNLIMITED_BASE = new BigDecimal("1000000");
 
     private KeyAdoption() {
     }
@@ -140,6 +152,33 @@ public final class KeyAdoption {
             patch.limit(cap.orElse(null));
         }
         return patch;
+    }
+
+    /**
+     * The owners an administrator lets keys move from ({@code owners}: installation ids, {@code mai-env},
+     * {@link #RETAINED}) as {@link Adopter#movableFrom()}. A retained key moves only with {@link #RETAINED}.
+     */
+    public static Predicate<Names.KeyOwner> movableFrom(Collection<String> owners) {
+        Set<String> allowed = Set.copyOf(owners);
+        return o -> o.retained() ? allowed.contains(RETAINED) : allowed.contains(o.installationId());
+    }
+
+    /**
+     * The proof of possession: the limit the key found is given for a moment, {@code previous} (its
+     * limit, null: none) raised by {@code challenge} cents (1 to {@link #CHALLENGES}, drawn at random
+     * and never shown). Only the key's holder sees it in {@code GET /key}; someone matching the key's
+     * label and figures with a key of another account would have to guess it.
+     */
+    public static BigDecimal challengeLimit(BigDecimal previous, int challenge) {
+        if (challenge < 1 || challenge > CHALLENGES) {
+            throw new IllegalArgumentException("a challenge is 1 to " + CHALLENGES + " cents");
+        }
+        return Money.cents((previous == null ? UNLIMITED_BASE : previous).add(BigDecimal.valueOf(challenge, 2)));
+    }
+
+    /** True when {@code GET /key} with the value ({@code self}) shows the challenge's limit: the value is the key found. */
+    public static boolean proves(Optional<CallerKey> self, BigDecimal challengeLimit) {
+        return self.isPresent() && !self.get().management() && Money.sameCents(self.get().limit(), challengeLimit);
     }
 
     private static Optional<KeyInfo> pick(List<KeyInfo> matches, String askedHash) {

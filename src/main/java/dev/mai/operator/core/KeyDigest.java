@@ -31,6 +31,19 @@ public final class KeyDigest {
         return PREFIX + hmac(secret, uid + "\n" + keyHash + "\n" + key.reveal());
     }
 
+    /**
+     * Names the key an adoption is taking over ({@code status.adoption.candidate}) without showing its
+     * hash to whoever reads the MaiClient: found again by computing this for each key of the account.
+     */
+    public static String candidate(byte[] secret, String uid, String keyHash) {
+        return PREFIX + hmac(secret, "adoption candidate\n" + uid + "\n" + keyHash);
+    }
+
+    /** Binds an adoption to the key value it was started with and the key it found ({@code status.adoption.keyDigest}). */
+    public static String adoption(byte[] secret, String uid, String keyHash, ApiKey key) {
+        return PREFIX + hmac(secret, "adoption\n" + uid + "\n" + keyHash + "\n" + key.reveal());
+    }
+
     /** The digest earlier versions wrote (keyed with the UID only): recognised once on upgrade, never written. */
     public static String legacy(String uid, String keyHash, ApiKey key) {
         return hmac(("mai-operator:" + uid).getBytes(StandardCharsets.UTF_8), keyHash + "\n" + key.reveal());

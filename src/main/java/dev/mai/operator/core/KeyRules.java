@@ -57,11 +57,15 @@ public final class KeyRules {
      * The PATCH that brings {@code actual} in line with the spec, and whether it stays disabled from
      * outside. With nothing left in this period the key is disabled and its limit left as it is
      * (never set to 0); once budget returns, a key this operator disabled is enabled again with the
-     * limit that is left.
+     * limit that is left. A key this operator disabled because it had spent its limit itself (an
+     * adopted key that had spent more than the spec allows) stays disabled until its spend in the
+     * period is below the limit again.
      */
     public static Plan plan(KeySettings want, KeyInfo actual, boolean disabledByOperator) {
         boolean broke = Budget.nothingLeft(want.limit());
-        boolean off = want.disabled() || broke;
+        boolean spentOut = disabledByOperator && actual.disabled() && want.limit() != null && actual.usageInPeriod() != null
+                && Money.cents(actual.usageInPeriod()).compareTo(want.limit()) >= 0;
+        boolean off = want.disabled() || broke || spentOut;
         KeyPatch patch = difference(broke ? new KeySettings(want.name(), actual.limit(), want.limitReset(), off) : want, actual);
         boolean disabledOutside = false;
         if (off && !actual.disabled()) {

@@ -31,6 +31,8 @@ public final class Conditions {
     public static final String APP_RESTRICTED = "AppRestricted";
     /** True while a rotation is in progress; not part of Ready. */
     public static final String ROTATING = "Rotating";
+    /** Only with spec.adoptKeyFrom: whether the key named was adopted. Not part of Ready. */
+    public static final String ADOPTED = "Adopted";
     /** The conditions Ready is the conjunction of, in the order their reasons are reported. */
     static final List<String> READY_PARTS = List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID);
 
@@ -41,6 +43,8 @@ public final class Conditions {
     /** Reasons (CamelCase constants). */
     public static final class Reason {
         public static final String PROVISIONED = "Provisioned";
+        public static final String ADOPTED = "Adopted";
+        public static final String ADOPTION_REFUSED = "AdoptionRefused";
         public static final String PENDING = "Pending";
         public static final String SYNCED = "Synced";
         public static final String VALID = "Valid";

@@ -37,6 +37,7 @@ public class Events {
     public static final String SECRET_WRITTEN = "SecretWritten";
     public static final String SECRET_MOVED = "SecretMoved";
     public static final String KEY_TAKEN_OVER = "KeyTakenOver";
+    public static final String KEY_ADOPTED = "KeyAdopted";
 
     private static final Logger LOG = Logger.getLogger(Events.class);
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -42,7 +42,7 @@ public class KeyCheck {
     Optional<UpdateControl<MaiClient>> look(Pass p, Optional<KeySweep> sweep) {
         String current = p.hash;
         p.seen = sweep.flatMap(s -> s.observation(p.client)).filter(o -> o.hash().equals(current));
-        p.disabledByOperator = KeyPlan.disabledByOperator(p.before, p.hash);
+        p.disabledByOperator |= KeyPlan.disabledByOperator(p.before, p.hash); // set already for a key adopted disabled
         boolean knownDisabledOutside = StatusBuilder.hasReason(p.before, KEY_VALID, Reason.KEY_DISABLED_OUTSIDE);
         boolean attention = p.seen.map(o -> KeyPlan.sweepCallsForRead(o, o.gone() || o.foreign() ? null
                 : lifecycle.plan(p.client, o.key(), p.disabledByOperator, committed(p)), knownDisabledOutside)).orElse(false);

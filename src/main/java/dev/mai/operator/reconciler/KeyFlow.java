@@ -32,8 +32,9 @@ import org.jboss.logging.Logger;
  * <li>find the Secret and the key it holds, and whether to believe it ({@link SecretKeys}); the
  *     external user (a warning event when another MaiClient of the namespace has the same default);
  * <li>resolve an unfinished create: delete this client's keys nothing holds (OpenRouter DELETEs), or wait;
- * <li>keep, create, replace or rotate the key — {@link KeyPlan} decides, {@link KeyCreation} and
- *     {@link Rotation} act; a rotation whose new key was never stored is undone;
+ * <li>adopt an existing key (spec.adoptKeyFrom, {@link Adoption}); else keep, create, replace or
+ *     rotate the key — {@link KeyPlan} decides, {@link KeyCreation} and {@link Rotation} act; a
+ *     rotation whose new key was never stored is undone;
  * <li>look at the key on OpenRouter ({@link KeyCheck}); a key OpenRouter no longer has is replaced;
  *     the key is brought in line with the spec (a PATCH when it differs);
  * <li>write the Secret ({@link ClientSecrets}); roll the consumers ({@link AppRollout});
@@ -63,10 +64,12 @@ public class KeyFlow {
     private final Stops stops;
     private final StatusEvents news;
     private final Requeue requeue;
+    private final Adoption adoption;
 
     public KeyFlow(SecretKeys secretKeys, ExternalUsers externalUsers, KeyLifecycle lifecycle, KeyCreation creation,
             Rotation rotation, Revocations revocations, KeyCheck check, ClientSecrets secrets, AppRollout apps, Orphans orphans,
-            Events events, ClientMetrics metrics, Stops stops, StatusEvents news, Requeue requeue) {
+            Events events, ClientMetrics metrics, Stops stops, StatusEvents news, Requeue requeue, Adoption adoption) {
+        this.adoption = adoption;
         this.secretKeys = secretKeys;
         this.externalUsers = externalUsers;
         this.lifecycle = lifecycle;
@@ -149,8 +152,15 @@ public class KeyFlow {
                 KeyRules.UNFINISHED_CREATE_GRACE.minus(waited)));
     }
 
-    /** Keeps, rotates, creates or replaces the client's key, as {@link KeyPlan#action} decides. */
+    /**
+     * Adopts the key spec.adoptKeyFrom names ({@link Adoption}), or keeps, rotates, creates or replaces
+     * the client's key, as {@link KeyPlan#action} decides.
+     */
     private Optional<UpdateControl<MaiClient>> obtainKey(Pass p) {
+        Optional<UpdateControl<MaiClient>> adopting = adoption.step(p);
+        if (adopting.isPresent() || p.justCreated) {
+            return adopting;
+        }
         String due = KeyPlan.mayRotate(p.hash, p.before, p.unfinished)
                 ? KeyPlan.rotationDue(MaiClientUpdates.annotation(p.client, Labels.ROTATE), p.client.getSpec(), p.before, p.now) : null;
         Optional<KeyLifecycle.Owned> outgoing = Optional.empty();

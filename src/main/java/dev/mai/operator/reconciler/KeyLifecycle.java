@@ -155,6 +155,15 @@ public class KeyLifecycle {
         return owner.get().retained() ? Ownership.RETAINED : Ownership.OURS;
     }
 
+    /**
+     * A key an adoption renamed for this client, as OpenRouter's answer or a fresh listing shows it:
+     * this client's when its name carries this installation's and this MaiClient's mark (an adoption
+     * renames a key only after the proof of possession).
+     */
+    public Optional<Owned> adopted(MaiClient client, KeyInfo renamed) {
+        return ownedBy(renamed, client) ? Optional.of(new Owned(renamed)) : Optional.empty();
+    }
+
     /** A key this client's own create just returned (and the operator recorded the intent of). */
     public record Minted(CreatedKey created, Owned owned) {
     }

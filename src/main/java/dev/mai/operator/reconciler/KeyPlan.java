@@ -3,6 +3,8 @@ package dev.mai.operator.reconciler;
 import static dev.mai.operator.reconciler.Conditions.KEY_PROVISIONED;
 import static dev.mai.operator.reconciler.Conditions.KEY_VALID;
 
+import dev.mai.operator.api.v1alpha1.AdoptKeyFrom;
+import dev.mai.operator.api.v1alpha1.AdoptionStatus;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
@@ -54,6 +56,45 @@ final class KeyPlan {
             return replacedWhy == null ? Action.CREATE : Action.REPLACE;
         }
         return Action.KEEP;
+    }
+
+    /** What becomes of spec.adoptKeyFrom in this reconcile. */
+    enum AdoptionStep {
+        /** Nothing to adopt: no spec.adoptKeyFrom, or the MaiClient adopted its key already (adoption happens once). */
+        NONE,
+        /** The client has no key: the key named is adopted instead of creating one. */
+        ADOPT,
+        /** An adoption recorded its intent and has not stored its key yet (a restart, a failed write): it goes on. */
+        RESUME,
+        /** An adoption under way whose key the Secret already holds: what is left is to record it as done. */
+        FINISH,
+        /** The client has a key already: nothing is adopted, and status says so. */
+        HAS_KEY,
+        /** This generation's adoption failed its proof of possession: not tried again until the spec changes. */
+        FAILED
+    }
+
+    /**
+     * The adoption step, from spec.adoptKeyFrom ({@code from}), what status says of adoption and of
+     * the key ({@code before}), the hash of the key the Secret holds (null: none), whether a create is
+     * unfinished and the MaiClient's generation. An adoption under way is finished or resumed whatever
+     * the spec says now: its one write to the key must be carried through or undone.
+     */
+    static AdoptionStep adoption(AdoptKeyFrom from, MaiClientStatus before, String hash, boolean unfinished, Long generation) {
+        AdoptionStatus adoption = before.getAdoption();
+        if (adoption != null && adoption.underWay()) {
+            return hash != null ? AdoptionStep.FINISH : AdoptionStep.RESUME;
+        }
+        if (from == null || adoption != null && adoption.getAdoptedAt() != null) {
+            return AdoptionStep.NONE;
+        }
+        if (hash != null || before.getKeyHash() != null || unfinished) {
+            return AdoptionStep.HAS_KEY;
+        }
+        if (adoption != null && Objects.equals(adoption.getFailedGeneration(), generation)) {
+            return AdoptionStep.FAILED;
+        }
+        return AdoptionStep.ADOPT;
     }
 
     /**

@@ -28,7 +28,8 @@ public class Orphans {
 
     void collect(MaiClient client, Context<MaiClient> context, ApiKey managementKey, Set<String> orphans, Optional<KeySweep> sweep) {
         MaiClient live = context.getClient().resource(client).get();
-        if (live == null || live.getStatus() == null || live.getStatus().getKeyCreationStartedAt() != null) {
+        if (live == null || live.getStatus() == null || live.getStatus().getKeyCreationStartedAt() != null
+                || live.getStatus().getAdoption() != null && live.getStatus().getAdoption().underWay()) {
             return;
         }
         Set<String> held = new HashSet<>();

@@ -90,6 +90,16 @@ final class Pass {
         return new StatusBuilder(status, generation(), now);
     }
 
+    /** The key just adopted (spec.adoptKeyFrom), stored in {@code written}, is now the client's key. */
+    void adopted(KeyLifecycle.Owned owned, ApiKey value, Secret written) {
+        observed = owned;
+        hash = owned.hash();
+        key = Optional.of(value);
+        secret = Optional.of(written);
+        justCreated = true;
+        disabledByOperator = owned.info().disabled(); // an adoption disables a key only as a brake of its own
+    }
+
     /** The key just created (by a create, a replacement or a rotation) is now the client's key. */
     void created(KeyCreation.NewKey created) {
         observed = created.owned();

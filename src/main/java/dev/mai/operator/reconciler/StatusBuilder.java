@@ -1,5 +1,6 @@
 package dev.mai.operator.reconciler;
 
+import static dev.mai.operator.reconciler.Conditions.ADOPTED;
 import static dev.mai.operator.reconciler.Conditions.APP_READY;
 import static dev.mai.operator.reconciler.Conditions.APP_RESTRICTED;
 import static dev.mai.operator.reconciler.Conditions.FALSE;
@@ -66,6 +67,36 @@ final class StatusBuilder {
     StatusBuilder invalidSpec(String violations) {
         initialise();
         Conditions.set(status, READY, FALSE, Reason.INVALID_SPEC, "Invalid spec: " + violations, generation, now);
+        return this;
+    }
+
+    /** spec.adoptKeyFrom cannot be acted on ({@code why} names the field and the rule): no key is made or changed. */
+    StatusBuilder adoptionRefused(String why) {
+        String message = why + ". No key was created or changed";
+        initialise();
+        Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.ADOPTION_REFUSED, message, generation, now);
+        Conditions.set(status, ADOPTED, FALSE, Reason.ADOPTION_REFUSED, message, generation, now);
+        return ready();
+    }
+
+    /** spec.adoptKeyFrom is not acted on, and the client goes on with the key it has. */
+    StatusBuilder adoptionIgnored(String why) {
+        Conditions.set(status, ADOPTED, FALSE, Reason.ADOPTION_REFUSED, why, generation, now);
+        return this;
+    }
+
+    /** The key of Secret {@code from} was adopted at {@code at}. */
+    StatusBuilder adopted(String from, String at) {
+        Conditions.set(status, ADOPTED, TRUE, Reason.ADOPTED, "Adopted the key of Secret " + from + " at " + at
+                + "; later changes to that Secret or to spec.adoptKeyFrom change nothing", generation, now);
+        return this;
+    }
+
+    /** No spec.adoptKeyFrom and nothing adopted: no Adopted condition. */
+    StatusBuilder adoptionForgotten() {
+        if (status.getAdoption() == null || status.getAdoption().getAdoptedAt() == null) {
+            Conditions.remove(status, ADOPTED);
+        }
         return this;
     }
 

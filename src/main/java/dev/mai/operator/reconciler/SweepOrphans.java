@@ -77,7 +77,7 @@ final class SweepOrphans {
                     Optional.ofNullable(status.getKeyHash()).ifPresent(heldHashes::add);
                     Optional.ofNullable(status.getPendingRevocations()).orElse(List.of()).stream()
                             .map(PendingRevocation::getHash).forEach(heldHashes::add);
-                    if (status.getKeyCreationStartedAt() != null) {
+                    if (status.getKeyCreationStartedAt() != null || status.getAdoption() != null && status.getAdoption().underWay()) {
                         creatingUids.add(client.getMetadata().getUid());
                     }
                 }

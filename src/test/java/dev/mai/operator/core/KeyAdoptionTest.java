@@ -117,6 +117,46 @@ class KeyAdoptionTest {
         assertThat(describe(patch)).as(name).isEqualTo(expected);
     }
 
+    @ParameterizedTest(name = "limit {0} + {1} cents -> {2}")
+    @CsvSource(nullValues = "-", textBlock = """
+            100,    1,    100.01
+            100,    9999, 199.99
+            12.34,  66,   13.00
+            -,      5,    1000000.05
+            """)
+    void theChallengeRaisesTheLimitByAnAmountOnlyTheHolderSees(BigDecimal previous, int cents, BigDecimal expected) {
+        BigDecimal challenge = KeyAdoption.challengeLimit(previous, cents);
+        assertThat(challenge).isEqualByComparingTo(expected);
+        assertThat(KeyAdoption.proves(Optional.of(self(LABEL, challenge, BigDecimal.ONE, false)), challenge)).isTrue();
+        assertThat(KeyAdoption.proves(Optional.of(self(LABEL, previous, BigDecimal.ONE, false)), challenge))
+                .as("a key that did not change (another account's)").isFalse();
+        assertThat(KeyAdoption.proves(Optional.empty(), challenge)).as("a key that stopped authenticating").isFalse();
+        assertThat(KeyAdoption.proves(Optional.of(self(LABEL, challenge, BigDecimal.ONE, true)), challenge))
+                .as("a management key proves nothing").isFalse();
+    }
+
+    @Test
+    void challengesOutsideTheirRangeAreRefused() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KeyAdoption.challengeLimit(BigDecimal.TEN, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KeyAdoption.challengeLimit(BigDecimal.TEN, KeyAdoption.CHALLENGES + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest(name = "{0} with MAI_ADOPTION_FROM={1} -> {2}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            other       | -                         | false
+            other       | other-install             | true
+            other       | mai-env,retained          | false
+            mai-env     | mai-env                   | true
+            retained    | prod                      | false
+            retained    | retained                  | true
+            """)
+    void administratorsNameTheOwnersKeysMayMoveFrom(String who, String owners, boolean expected) {
+        var movable = KeyAdoption.movableFrom(owners == null ? List.of() : List.of(owners.split(",")));
+        assertThat(movable.test(Names.keyOwner(mark(who)).orElseThrow())).isEqualTo(expected);
+    }
+
     private static String describe(KeyPatch patch) {
         Map<String, Object> fields = patch.fields();
         List<String> parts = new ArrayList<>();

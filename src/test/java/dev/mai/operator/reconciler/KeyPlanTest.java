@@ -2,6 +2,8 @@ package dev.mai.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mai.operator.api.v1alpha1.AdoptKeyFrom;
+import dev.mai.operator.api.v1alpha1.AdoptionStatus;
 import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
@@ -41,6 +43,41 @@ class KeyPlanTest {
     void theKeyIsKeptCreatedReplacedOrRotated(String name, String hash, String replacedWhy, boolean due, boolean leavesBudget,
             KeyPlan.Action expected) {
         assertThat(KeyPlan.action(hash, replacedWhy, due, leavesBudget)).as(name).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(nullValues = "-", delimiter = '|', textBlock = """
+            # case                                                  | adoptKeyFrom | key in Secret | status records | unfinished create | adoption (status) | failed generation | step
+            no adoptKeyFrom                                         | -            | -             | -              | false             | -                 | -                 | NONE
+            a new client with adoptKeyFrom                          | old          | -             | -              | false             | -                 | -                 | ADOPT
+            adopted already: once only                              | old          | a             | a              | false             | done              | -                 | NONE
+            adopted, its Secret lost: replaced, never adopted again | old          | -             | a              | false             | done              | -                 | NONE
+            a client with a key asks for adoption                   | old          | a             | a              | false             | -                 | -                 | HAS_KEY
+            status lost, the Secret holds a key                     | old          | a             | -              | false             | -                 | -                 | HAS_KEY
+            a create is unfinished                                  | old          | -             | -              | true              | -                 | -                 | HAS_KEY
+            under way, nothing stored: resumed                      | old          | -             | -              | false             | underway          | -                 | RESUME
+            under way, the field removed meanwhile: resumed         | -            | -             | -              | false             | underway          | -                 | RESUME
+            under way, the Secret holds the key: finished           | old          | a             | -              | false             | underway          | -                 | FINISH
+            the proof failed for this generation                    | old          | -             | -              | false             | failed            | 7                 | FAILED
+            the proof failed for an earlier generation              | old          | -             | -              | false             | failed            | 6                 | ADOPT
+            """)
+    void adoptionHappensOnceAndOnlyForAClientWithoutAKey(String name, String from, String inSecret, String recorded,
+            boolean unfinished, String adoption, Long failedGeneration, KeyPlan.AdoptionStep expected) {
+        AdoptKeyFrom field = null;
+        if (from != null) {
+            field = new AdoptKeyFrom();
+            field.setName(from);
+        }
+        MaiClientStatus before = new MaiClientStatus();
+        before.setKeyHash(hash(recorded));
+        if (adoption != null) {
+            AdoptionStatus status = new AdoptionStatus();
+            status.setAdoptedAt("done".equals(adoption) ? NOW.toString() : null);
+            status.setStartedAt("underway".equals(adoption) ? NOW.toString() : null);
+            status.setFailedGeneration(failedGeneration);
+            before.setAdoption(status);
+        }
+        assertThat(KeyPlan.adoption(field, before, hash(inSecret), unfinished, 7L)).as(name).isEqualTo(expected);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -40,6 +40,14 @@ class ManagementKeysTest {
                 return Optional.empty();
             }
 
+            public Optional<String> adoptionNamespaces() {
+                return Optional.empty();
+            }
+
+            public Optional<java.util.List<String>> adoptionFrom() {
+                return Optional.empty();
+            }
+
             public Optional<BigDecimal> maxSpendingLimit() {
                 return Optional.empty();
             }

@@ -721,8 +721,11 @@ public final class OpenRouterSimulator implements AutoCloseable {
             return send(exchange, 400, error(400, "limit must be greater than 0"));
         }
         synchronized (this) {
-            Map<Owner, Optional<BigDecimal>> before = exposures(Owner.of(key.name),
-                    body.has("name") ? Owner.of(body.get("name").asText()) : Optional.empty());
+            Optional<Owner> taker = body.has("name") ? Owner.of(body.get("name").asText()).filter(o -> !Owner.of(key.name)
+                    .filter(o::equals).isPresent()) : Optional.empty();
+            Map<Owner, Optional<BigDecimal>> before = exposures(Owner.of(key.name), taker);
+            // a key that changes hands (an adoption) brings what it could spend already: only more than that is the request's
+            taker.filter(before::containsKey).ifPresent(o -> before.put(o, plus(before.get(o), contribution(key))));
             if (body.has("name")) {
                 key.name = body.get("name").asText();
             }
@@ -825,21 +828,26 @@ public final class OpenRouterSimulator implements AutoCloseable {
      * ({@code usageInPeriod} with a reset, lifetime {@code usage} without one).
      */
     private Optional<BigDecimal> exposure(Owner owner) {
-        BigDecimal total = BigDecimal.ZERO;
+        Optional<BigDecimal> total = Optional.of(BigDecimal.ZERO);
         for (Key k : keysByHash.values()) {
-            if (!Owner.of(k.name).filter(owner::equals).isPresent()) {
-                continue;
-            }
-            BigDecimal spent = k.limitReset == null ? k.usage : k.usageInPeriod;
-            if (k.deleted || k.disabled) {
-                total = total.add(spent);
-            } else if (k.limit == null) {
-                return Optional.empty();
-            } else {
-                total = total.add(k.limit.max(spent));
+            if (Owner.of(k.name).filter(owner::equals).isPresent()) {
+                total = plus(total, contribution(k));
             }
         }
-        return Optional.of(total);
+        return total;
+    }
+
+    /** What one key adds to its owner's exposure: what it spent if it cannot spend, else its limit or more (empty: unlimited). */
+    private static Optional<BigDecimal> contribution(Key k) {
+        BigDecimal spent = k.limitReset == null ? k.usage : k.usageInPeriod;
+        if (k.deleted || k.disabled) {
+            return Optional.of(spent);
+        }
+        return k.limit == null ? Optional.empty() : Optional.of(k.limit.max(spent));
+    }
+
+    private static Optional<BigDecimal> plus(Optional<BigDecimal> a, Optional<BigDecimal> b) {
+        return a.isPresent() && b.isPresent() ? Optional.of(a.get().add(b.get())) : Optional.empty();
     }
 
     private String keyFigures(Owner owner) {

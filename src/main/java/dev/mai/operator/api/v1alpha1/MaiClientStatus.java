@@ -81,6 +81,17 @@ public class MaiClientStatus {
     @JsonPropertyDescription("Old keys still to be deleted on OpenRouter.")
     private List<PendingRevocation> pendingRevocations;
 
+    @JsonPropertyDescription("The adoption of an existing key (spec.adoptKeyFrom): under way or done.")
+    private AdoptionStatus adoption;
+
+    public AdoptionStatus getAdoption() {
+        return adoption;
+    }
+
+    public void setAdoption(AdoptionStatus adoption) {
+        this.adoption = adoption;
+    }
+
     public String getNextRotationAt() {
         return nextRotationAt;
     }
@@ -122,6 +133,7 @@ public class MaiClientStatus {
         this.keyDisabledByOperator = other.keyDisabledByOperator;
         this.provisioningKeySecretRef = other.provisioningKeySecretRef;
         this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
+        this.adoption = other.adoption == null ? null : new AdoptionStatus(other.adoption);
     }
 
     public Long getObservedGeneration() {

@@ -1,0 +1,124 @@
+package dev.mai.operator.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/**
+ * The adoption of an existing key (spec.adoptKeyFrom): under way ({@code startedAt} set, recorded
+ * before the first write to the key) or done ({@code adoptedAt}). While under way it holds what a
+ * restart needs to finish it or to undo its one write, and nothing a tenant could learn another
+ * key's identity from: the key is named by keyed digests only, which only the operator can compute.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class AdoptionStatus {
+
+    @JsonPropertyDescription("The Secret the key was (or is being) adopted from.")
+    private String from;
+
+    @JsonPropertyDescription("The entry of that Secret holding the key.")
+    private String entry;
+
+    @JsonPropertyDescription("When the adoption under way recorded its intent; absent when none is under way.")
+    private String startedAt;
+
+    @JsonPropertyDescription("A keyed digest of the hash of the key being adopted (only the operator can compute it).")
+    private String candidate;
+
+    @JsonPropertyDescription("A keyed digest of the key value being adopted and its hash.")
+    private String keyDigest;
+
+    @JsonPropertyDescription("The limit the key had before the adoption's proof of possession changed it: a USD amount "
+            + "or unlimited; restored if the proof fails.")
+    private String previousLimit;
+
+    @JsonPropertyDescription("The generation whose adoption failed its proof of possession: not tried again until the spec changes.")
+    private Long failedGeneration;
+
+    @JsonPropertyDescription("When the key was adopted; a MaiClient adopts once.")
+    private String adoptedAt;
+
+    public AdoptionStatus() {
+    }
+
+    public AdoptionStatus(AdoptionStatus other) {
+        this.from = other.from;
+        this.entry = other.entry;
+        this.startedAt = other.startedAt;
+        this.candidate = other.candidate;
+        this.keyDigest = other.keyDigest;
+        this.previousLimit = other.previousLimit;
+        this.failedGeneration = other.failedGeneration;
+        this.adoptedAt = other.adoptedAt;
+    }
+
+    /** True while an adoption is under way (its intent recorded, its outcome not yet). */
+    public boolean underWay() {
+        return startedAt != null;
+    }
+
+    public String getFrom() {
+        return from;
+    }
+
+    public void setFrom(String from) {
+        this.from = from;
+    }
+
+    public String getEntry() {
+        return entry;
+    }
+
+    public void setEntry(String entry) {
+        this.entry = entry;
+    }
+
+    public String getStartedAt() {
+        return startedAt;
+    }
+
+    public void setStartedAt(String startedAt) {
+        this.startedAt = startedAt;
+    }
+
+    public String getCandidate() {
+        return candidate;
+    }
+
+    public void setCandidate(String candidate) {
+        this.candidate = candidate;
+    }
+
+    public String getKeyDigest() {
+        return keyDigest;
+    }
+
+    public void setKeyDigest(String keyDigest) {
+        this.keyDigest = keyDigest;
+    }
+
+    public String getPreviousLimit() {
+        return previousLimit;
+    }
+
+    public void setPreviousLimit(String previousLimit) {
+        this.previousLimit = previousLimit;
+    }
+
+    public Long getFailedGeneration() {
+        return failedGeneration;
+    }
+
+    public void setFailedGeneration(Long failedGeneration) {
+        this.failedGeneration = failedGeneration;
+    }
+
+    public String getAdoptedAt() {
+        return adoptedAt;
+    }
+
+    public void setAdoptedAt(String adoptedAt) {
+        this.adoptedAt = adoptedAt;
+    }
+}

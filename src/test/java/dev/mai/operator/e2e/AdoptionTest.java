@@ -1,0 +1,300 @@
+package dev.mai.operator.e2e;
+
+import static dev.mai.operator.testing.ClientConditions.condition;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mai.operator.api.v1alpha1.AdoptKeyFrom;
+import dev.mai.operator.api.v1alpha1.MaiClient;
+import dev.mai.operator.core.Names;
+import dev.mai.operator.testing.Clients;
+import dev.mai.operator.testing.OpenRouterSimulator;
+import dev.mai.operator.testing.SimulatorResource;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Adoption of an existing key (spec.adoptKeyFrom) on the simulator: the key is kept with its spend
+ * and renamed, no key is created; every refusal writes nothing to OpenRouter; a key of another
+ * account dressed up as one of this account fails the proof of possession and is put back.
+ */
+@QuarkusTest
+@TestProfile(AdoptionTest.Opened.class)
+@WithKubernetesTestServer(crud = true)
+@QuarkusTestResource(SimulatorResource.class)
+class AdoptionTest extends OperatorHarness {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String OPENED = "mai.dev/adoption";
+
+    /** Namespaces labelled mai.dev/adoption=open may adopt; no moves from other owners. */
+    public static class Opened implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("mai.adoption-namespaces", OPENED + "=open");
+        }
+    }
+
+    @Test
+    void aKeyWithThirtyOfAHundredSpentIsAdoptedWithItsSpendAndNoNewKey() {
+        namespace("a-keep", true);
+        OpenRouterSimulator.Key old = legacy(SimulatorResource.managementKey(), "mAI ACME (made by the old script)", "100",
+                "monthly", "30");
+        source("a-keep", "abc-old", "\"" + old.secret + "\""); // as kubectl create secret --from-env-file keeps quotes
+        long creates = simulator().count("POST /keys");
+
+        create(adopting("a-keep", "abc", "ACME Corp", "100", "abc-old", null));
+        MaiClient ready = awaitReady("a-keep", "abc");
+
+        assertThat(simulator().count("POST /keys")).as("no key created").isEqualTo(creates);
+        assertThat(ready.getStatus().getKeyHash()).isEqualTo(old.hash);
+        assertThat(old.name).isEqualTo(Names.keyName(ready, installationId(), false));
+        assertThat(old.limit).isEqualByComparingTo("100");
+        assertThat(old.limitReset).isEqualTo("monthly");
+        assertThat(old.usage).isEqualByComparingTo("30");
+        assertThat(old.usageInPeriod).isEqualByComparingTo("30");
+        assertThat(old.disabled).isFalse();
+        assertThat(data(secret("a-keep", "abc-env"), "OPENROUTER_API_KEY")).isEqualTo(old.secret);
+        assertThat(ready.getStatus().getAdoption().getAdoptedAt()).isNotNull();
+        assertThat(ready.getStatus().getAdoption().getCandidate()).isNull();
+        assertThat(condition(ready, "Adopted")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+        assertThat(ready.getStatus().getUsageInPeriod()).isEqualTo("30.00");
+        assertThat(events("a-keep", "abc")).extracting(e -> e.getReason()).contains("KeyAdopted");
+        assertThat(simulator().liveKeys()).filteredOn(k -> k.name.contains(ready.getMetadata().getUid())).hasSize(1);
+
+        // adoption happens once: a new value in the source Secret changes nothing
+        long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
+        OpenRouterSimulator.Key other = legacy(SimulatorResource.managementKey(), "another old key", "50", null, "0");
+        client().secrets().inNamespace("a-keep").withName("abc-old").edit(s -> new SecretBuilder(s)
+                .withData(Map.of("OPENROUTER_API_KEY", base64(other.secret))).build());
+        edit("a-keep", "abc", m -> m.getSpec().setSpendingLimit(new io.fabric8.kubernetes.api.model.IntOrString("120")));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(old.limit).isEqualByComparingTo("120"));
+        awaitReady("a-keep", "abc");
+        assertThat(get("a-keep", "abc").getStatus().getKeyHash()).isEqualTo(old.hash);
+        assertThat(other.name).isEqualTo("another old key");
+        assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("only the limit's PATCH").isEqualTo(writes + 1);
+    }
+
+    @Test
+    void aKeyThatSpentMoreThanTheSpecAllowsIsAdoptedDisabledAndStaysSo() {
+        namespace("a-spent", true);
+        OpenRouterSimulator.Key old = legacy(SimulatorResource.managementKey(), "old key", "100", "monthly", "30");
+        source("a-spent", "abc-old", old.secret);
+        create(adopting("a-spent", "abc", "Spent Co", "20", "abc-old", null));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("a-spent", "abc"), "KeyValid"))
+                .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("LimitExhausted")));
+        assertThat(old.disabled).isTrue();
+        assertThat(old.limit).isEqualByComparingTo("20");
+        assertThat(old.usageInPeriod).isEqualByComparingTo("30");
+        assertThat(get("a-spent", "abc").getStatus().getKeyDisabledByOperator()).isTrue();
+        long patches = simulator().count("PATCH /keys/{hash}");
+        edit("a-spent", "abc", m -> m.getMetadata().setAnnotations(Map.of("touched", "1"))); // another reconcile
+        await().pollDelay(java.time.Duration.ofSeconds(2)).atMost(PATIENCE).untilAsserted(() -> assertThat(old.disabled).isTrue());
+        assertThat(simulator().count("PATCH /keys/{hash}")).as("not enabled again").isEqualTo(patches);
+    }
+
+    @Test
+    void aNamespaceNotOpenedToAdoptionCannotAdoptWhateverItWrites() {
+        namespace("a-closed", false);
+        OpenRouterSimulator.Key old = legacy(SimulatorResource.managementKey(), "old key", "100", null, "5");
+        source("a-closed", "abc-old", old.secret);
+        long requests = simulator().count(r -> !MaiClientLifecycleTest.SWEEP.equals(r.operation()));
+        create(adopting("a-closed", "abc", "Closed Co", "100", "abc-old", old.hash));
+        awaitRefusal("a-closed", "abc", "MAI_ADOPTION_NAMESPACES");
+        assertThat(simulator().count(r -> !MaiClientLifecycleTest.SWEEP.equals(r.operation()))).as("not even a read")
+                .isEqualTo(requests);
+        assertThat(old.name).isEqualTo("old key");
+        // a label on the MaiClient or the source Secret opens nothing: only the Namespace's label does
+        edit("a-closed", "abc", m -> m.getMetadata().setLabels(Map.of(OPENED, "open")));
+        awaitRefusal("a-closed", "abc", "MAI_ADOPTION_NAMESPACES");
+        assertThat(old.name).isEqualTo("old key");
+    }
+
+    @Test
+    void badKeysAreRefusedWithTheirRuleAndNoOpenRouterWrite() {
+        namespace("a-bad", true);
+        String account = SimulatorResource.managementKey();
+        OpenRouterSimulator.Key disabled = legacy(account, "disabled old key", "100", null, "0");
+        disabled.disabled = true;
+        OpenRouterSimulator.Key deleted = legacy(account, "deleted old key", "100", null, "0");
+        deleted.deleted = true;
+        OpenRouterSimulator.Key envFiles = legacy(account, "mAI Client: X [mai:" + Names.ENV_INSTALLATION + ":"
+                + java.util.UUID.randomUUID() + "]", "100", null, "0");
+        OpenRouterSimulator.Key elsewhere = legacy(simulator().newManagementKey(), "another account's key", "100", null, "0");
+        source("a-bad", "s-disabled", disabled.secret);
+        source("a-bad", "s-deleted", deleted.secret);
+        source("a-bad", "s-management", account);
+        source("a-bad", "s-marked", envFiles.secret);
+        source("a-bad", "s-elsewhere", elsewhere.secret);
+        source("a-bad", "s-garbage", "not a key");
+        long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
+
+        Map<String, String> expected = Map.of(
+                "s-disabled", "does not accept",
+                "s-deleted", "does not accept",
+                "s-management", "management key",
+                "s-marked", "managed already",
+                "s-elsewhere", "cannot be adopted with this management key",
+                "s-garbage", "shape",
+                "s-missing", "names no Secret");
+        expected.forEach((from, rule) -> create(adopting("a-bad", from, "Bad Co", "100", from, null)));
+        expected.forEach((from, rule) -> awaitRefusal("a-bad", from, rule));
+
+        assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("no OpenRouter write").isEqualTo(writes);
+        assertThat(envFiles.name).contains("[mai:mai-env:");
+        for (String from : expected.keySet()) {
+            assertThat(condition(get("a-bad", from), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+        }
+    }
+
+    @Test
+    void twoKeysThatLookAlikeAreRefusedUntilTheHashPicksOne() {
+        namespace("a-twins", true);
+        String account = SimulatorResource.managementKey();
+        String start = hex(3);
+        String end = hex(3);
+        OpenRouterSimulator.Key first = legacy(account, "twin one", "100", null, "7", start, end);
+        OpenRouterSimulator.Key second = legacy(account, "twin two", "100", null, "7", start, end);
+        OpenRouterSimulator.Key unlike = legacy(account, "unlike", "55", null, "1");
+        source("a-twins", "abc-old", second.secret);
+        long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
+
+        create(adopting("a-twins", "abc", "Twins Co", "100", "abc-old", null));
+        awaitRefusal("a-twins", "abc", "spec.adoptKeyFrom.hash is needed");
+        edit("a-twins", "abc", m -> m.getSpec().getAdoptKeyFrom().setHash(unlike.hash));
+        awaitRefusal("a-twins", "abc", "names no key that can be adopted");
+        assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).as("no write while refused").isEqualTo(writes);
+
+        // the user names the hash of the key it holds: that one is adopted, the look-alike is left alone
+        edit("a-twins", "abc", m -> m.getSpec().getAdoptKeyFrom().setHash(second.hash));
+        MaiClient ready = awaitReady("a-twins", "abc");
+        assertThat(ready.getStatus().getKeyHash()).isEqualTo(second.hash);
+        assertThat(first.name).isEqualTo("twin one");
+        assertThat(first.limit).isEqualByComparingTo("100");
+        assertThat(unlike.name).isEqualTo("unlike");
+    }
+
+    @Test
+    void aKeyOfAnotherAccountDressedAsOneOfThisAccountFailsTheProofAndTheVictimIsPutBack() {
+        namespace("a-forged", true);
+        String start = hex(3);
+        String end = hex(3);
+        // a victim key on the operator's account, and an attacker's key elsewhere with the same label and figures
+        OpenRouterSimulator.Key victim = legacy(SimulatorResource.managementKey(), "victim's key", "100", "monthly", "12",
+                start, end);
+        OpenRouterSimulator.Key forged = legacy(simulator().newManagementKey(), "attacker's key", "100", "monthly", "12",
+                start, end);
+        source("a-forged", "abc-old", forged.secret);
+        long creates = simulator().count("POST /keys");
+
+        create(adopting("a-forged", "abc", "Forged Co", "5000", "abc-old", null));
+        awaitRefusal("a-forged", "abc", "could not be proven");
+
+        assertThat(victim.name).isEqualTo("victim's key");
+        assertThat(victim.limit).isEqualByComparingTo("100");
+        assertThat(victim.limitReset).isEqualTo("monthly");
+        assertThat(victim.disabled).isFalse();
+        assertThat(simulator().count("POST /keys")).isEqualTo(creates);
+        MaiClient refused = get("a-forged", "abc");
+        assertThat(refused.getStatus().getKeyHash()).isNull();
+        assertThat(refused.getStatus().toString() + events("a-forged", "abc")).doesNotContain(victim.hash)
+                .doesNotContain("victim's key");
+        // not tried again for this generation: no more writes to the victim
+        long patches = simulator().count("PATCH /keys/{hash}");
+        edit("a-forged", "abc", m -> m.getMetadata().setAnnotations(Map.of("touched", "1")));
+        await().pollDelay(java.time.Duration.ofSeconds(2)).atMost(PATIENCE)
+                .untilAsserted(() -> awaitRefusal("a-forged", "abc", "could not be proven"));
+        assertThat(simulator().count("PATCH /keys/{hash}")).isEqualTo(patches);
+    }
+
+    @Test
+    void aClientThatHasAKeyKeepsItAndSaysTheAdoptionWasNotDone() {
+        namespace("a-has", true);
+        create(Clients.maiClient("a-has", "abc", "Has Co", "10"));
+        String hash = awaitReady("a-has", "abc").getStatus().getKeyHash();
+        OpenRouterSimulator.Key old = legacy(SimulatorResource.managementKey(), "old key", "100", null, "0");
+        source("a-has", "abc-old", old.secret);
+        long writes = simulator().count(OpenRouterSimulator.Request::isWrite);
+        edit("a-has", "abc", m -> m.getSpec().setAdoptKeyFrom(from("abc-old", null)));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("a-has", "abc"), "Adopted"))
+                .hasValueSatisfying(c -> {
+                    assertThat(c.getStatus()).isEqualTo("False");
+                    assertThat(c.getReason()).isEqualTo("AdoptionRefused");
+                    assertThat(c.getMessage()).contains("has one");
+                }));
+        MaiClient after = awaitReady("a-has", "abc");
+        assertThat(after.getStatus().getKeyHash()).isEqualTo(hash);
+        assertThat(old.name).isEqualTo("old key");
+        assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).isEqualTo(writes);
+        // the field removed, the condition goes
+        edit("a-has", "abc", m -> m.getSpec().setAdoptKeyFrom(null));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("a-has", "abc"), "Adopted")).isEmpty());
+    }
+
+    private void awaitRefusal(String namespace, String name, String rule) {
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(namespace, name), "KeyProvisioned"))
+                .as("%s/%s", namespace, name).hasValueSatisfying(c -> {
+                    assertThat(c.getReason()).isEqualTo("AdoptionRefused");
+                    assertThat(c.getMessage()).contains(rule);
+                }));
+    }
+
+    private void namespace(String name, boolean opened) {
+        client().resource(new NamespaceBuilder().withNewMetadata().withName(name)
+                .withLabels(opened ? Map.of(OPENED, "open") : Map.of()).endMetadata().build()).create();
+    }
+
+    private void source(String namespace, String name, String value) {
+        client().resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
+                .addToData("OPENROUTER_API_KEY", base64(value)).build()).create();
+    }
+
+    private static MaiClient adopting(String namespace, String name, String organization, String limit, String from, String hash) {
+        MaiClient mc = Clients.maiClient(namespace, name, organization, limit);
+        mc.getSpec().setLimitReset("monthly");
+        mc.getSpec().setAdoptKeyFrom(from(from, hash));
+        return mc;
+    }
+
+    private static AdoptKeyFrom from(String name, String hash) {
+        AdoptKeyFrom from = new AdoptKeyFrom();
+        from.setName(name);
+        from.setHash(hash);
+        return from;
+    }
+
+    private OpenRouterSimulator.Key legacy(String account, String name, String limit, String reset, String spent) {
+        return legacy(account, name, limit, reset, spent, hex(3), hex(3));
+    }
+
+    /** A key made outside the operator, its value starting and ending with the hex digits given (its label). */
+    private OpenRouterSimulator.Key legacy(String account, String name, String limit, String reset, String spent, String start,
+            String end) {
+        String secret = "sk-or-v1-" + start + hex(58) + end;
+        return simulator().restore(secret, hex(64), account, Instant.now().minusSeconds(86_400), name,
+                limit == null ? null : new BigDecimal(limit), reset, false, new BigDecimal(spent), new BigDecimal(spent));
+    }
+
+    private static String hex(int digits) {
+        byte[] bytes = new byte[(digits + 1) / 2];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes).substring(0, digits);
+    }
+
+    private static String base64(String value) {
+        return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
+    }
+}
