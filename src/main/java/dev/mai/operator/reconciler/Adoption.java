@@ -8,7 +8,9 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.core.KeyAdoption;
+import dev.mai.operator.core.Instants;
 import dev.mai.operator.core.KeyDigest;
+import dev.mai.operator.core.KeyRules;
 import dev.mai.operator.core.Money;
 import dev.mai.operator.core.Names;
 import dev.mai.operator.ha.InstallationId;
@@ -243,6 +245,11 @@ public class Adoption {
             }
             store(p, recorded(intent), value, ours.get());
             return Optional.empty();
+        }
+        if (candidate.isEmpty() && Instants.parse(intent.getStartedAt())
+                .filter(at -> p.now.isBefore(at.plus(KeyRules.UNFINISHED_CREATE_GRACE))).isPresent()) {
+            // OpenRouter's list may not show a key it just changed: the intent is kept, so its limit can still be put back
+            return Optional.of(UpdateControl.<MaiClient>noUpdate().rescheduleAfter(Waits.PROPAGATION_RECHECK));
         }
         candidate.ifPresent(k -> putBack(p, k, intent.getPreviousLimit()));
         p.status.setAdoption(null);

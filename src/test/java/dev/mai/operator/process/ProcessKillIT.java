@@ -94,6 +94,91 @@ class ProcessKillIT {
         }
     }
 
+    /**
+     * Twenty clients of the old script adopt their keys (30 of 100 spent each) while the operator is
+     * killed three times with a PATCH in flight — between the proof's PATCH and the rename, or after
+     * it. With sweeps every second and orphans collected after 2 s, each client ends with exactly its
+     * old key, renamed, its spend kept, and nothing was created.
+     */
+    @Test
+    void sigkillDuringAdoptionsLeavesEachClientItsOwnOldKey() throws Exception {
+        Path work = WORK.resolve("adoption");
+        Random random = new Random(System.nanoTime());
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(400);
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"));
+                BudgetWatch budgets = BudgetWatch.start(cluster.client(), openRouter)) {
+            Map<String, String> env = OperatorProcess.environment(cluster, openRouter, work, "mai-operator");
+            env.put("MAI_ADOPTION_NAMESPACES", "mai.dev/adoption=open");
+            env.put("MAI_VALIDATION_INTERVAL", "1s");
+            env.put("MAI_ORPHAN_GRACE", "2s");
+            String account = Files.readString(work.resolve("management-key"), StandardCharsets.UTF_8).strip();
+            KubernetesClient client = cluster.client();
+            client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("adopt")
+                    .withLabels(Map.of("mai.dev/adoption", "open")).endMetadata().build()).create();
+            Map<String, OpenRouterSimulator.Key> old = new java.util.HashMap<>();
+            for (int i = 0; i < 20; i++) {
+                OpenRouterSimulator.Key key = openRouter.createKey(account, "client " + i + " (old script)");
+                key.limit = new java.math.BigDecimal("100");
+                key.limitReset = "monthly";
+                openRouter.spend(key.hash, new java.math.BigDecimal("30"));
+                old.put("c" + i, key);
+                client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("c" + i + "-old")
+                        .withNamespace("adopt").endMetadata().addToStringData("OPENROUTER_API_KEY", key.secret).build()).create();
+                MaiClient mc = Clients.maiClient("adopt", "c" + i, "Adopt Test " + i, "80");
+                mc.getSpec().setLimitReset("monthly");
+                dev.mai.operator.api.v1alpha1.AdoptKeyFrom from = new dev.mai.operator.api.v1alpha1.AdoptKeyFrom();
+                from.setName("c" + i + "-old");
+                mc.getSpec().setAdoptKeyFrom(from);
+                client.resource(mc).create();
+            }
+            List<Path> logs = new ArrayList<>();
+            OperatorProcess operator = OperatorProcess.start(env, adoptionLog(work, logs, 0));
+            for (int kill = 1; kill <= 3; kill++) {
+                long patches = openRouter.count("PATCH /keys/{hash}");
+                // a PATCH of this run in flight (it arrived within the last 200 ms: the killed run's last ones are done)
+                await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10)).until(() -> openRouter.count(
+                        "PATCH /keys/{hash}") >= patches + 2 && openRouter.inFlight().stream().anyMatch(r -> r.operation()
+                                .equals("PATCH /keys/{hash}") && r.since().isAfter(java.time.Instant.now().minusMillis(200))));
+                Thread.sleep(random.nextInt(300));
+                operator.kill();
+                operator = OperatorProcess.start(env, adoptionLog(work, logs, kill));
+            }
+            try (OperatorProcess last = operator) {
+                await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                    assertThat(last.isAlive()).isTrue();
+                    assertThat(client.resources(MaiClient.class).inNamespace("adopt").list().getItems())
+                            .hasSize(20).allSatisfy(mc -> assertThat(Clients.isReady(mc)).as(mc.getMetadata().getName()).isTrue());
+                });
+                Thread.sleep(3000); // sweeps and orphan collection have had their chance
+            }
+            List<MaiClient> all = client.resources(MaiClient.class).inNamespace("adopt").list().getItems();
+            ClientKeys.assertOneLiveKeyEachInItsSecret(openRouter, client, all);
+            for (MaiClient mc : all) {
+                OpenRouterSimulator.Key key = old.get(mc.getMetadata().getName());
+                assertThat(mc.getStatus().getKeyHash()).as(mc.getMetadata().getName()).isEqualTo(key.hash);
+                assertThat(key.deleted).isFalse();
+                assertThat(key.name).contains(mc.getMetadata().getUid());
+                assertThat(key.limit).isEqualByComparingTo("80");
+                assertThat(key.usageInPeriod).isEqualByComparingTo("30");
+            }
+            assertThat(openRouter.count("POST /keys")).as("no key created").isZero();
+            assertThat(openRouter.count(r -> r.operation().equals("PATCH /keys/{hash}")
+                    && r.outcome() == OpenRouterSimulator.Outcome.CLIENT_GONE)).as("PATCHes a kill cut off").isPositive();
+            System.out.printf("ProcessKillIT: %d PATCHes (%d of the limit alone: proofs and limits put back) for 20 adoptions%n",
+                    openRouter.count("PATCH /keys/{hash}"), openRouter.count(r -> r.operation().equals("PATCH /keys/{hash}")
+                            && !r.body().contains("\"name\"")));
+            assertThat(openRouter.liveKeys()).hasSize(20);
+            assertThat(openRouter.takeBudgetBreaches()).isEmpty();
+            assertThat(cluster.leaks(openRouter, logs)).isEmpty();
+        }
+    }
+
+    private static Path adoptionLog(Path work, List<Path> logs, int run) {
+        Path log = work.resolve("operator-" + run + ".log");
+        logs.add(log);
+        return log;
+    }
+
     private static Path log(List<Path> logs, int run) {
         Path log = WORK.resolve("operator-" + run + ".log");
         logs.add(log);

@@ -119,7 +119,14 @@ public final class InvalidSpecs {
                         new RolloutTarget("Deployment", "web"), new RolloutTarget("Deployment", "web"))), "spec.rolloutTargets[1]"),
                 c("rotation every 30m", s -> s.setRotation(rotation("30m")), "spec.rotation.every"),
                 c("rotation every 1d (not a Kubernetes duration)", s -> s.setRotation(rotation("1d")), "spec.rotation.every"),
-                c("rotation without every", s -> s.setRotation(rotation(null)), "spec.rotation.every"));
+                c("rotation without every", s -> s.setRotation(rotation(null)), "spec.rotation.every"),
+                c("adoptKeyFrom without a name", s -> s.setAdoptKeyFrom(adopt(null, null, null)), "spec.adoptKeyFrom.name"),
+                c("adoptKeyFrom naming no Secret name", s -> s.setAdoptKeyFrom(adopt("Old_Key", null, null)), "spec.adoptKeyFrom.name"),
+                c("adoptKeyFrom entry with a slash", s -> s.setAdoptKeyFrom(adopt("abc-old", "a/b", null)), "spec.adoptKeyFrom.key"),
+                c("adoptKeyFrom hash in upper case", s -> s.setAdoptKeyFrom(adopt("abc-old", null, "A".repeat(64))),
+                        "spec.adoptKeyFrom.hash"),
+                c("adoptKeyFrom hash too short", s -> s.setAdoptKeyFrom(adopt("abc-old", null, "a".repeat(63))),
+                        "spec.adoptKeyFrom.hash"));
     }
 
     /** A valid spec.app, changed by {@code change}. */
@@ -135,6 +142,15 @@ public final class InvalidSpecs {
         AppStorage storage = new AppStorage();
         storage.setSize(size);
         return storage;
+    }
+
+    /** A spec.adoptKeyFrom. */
+    public static dev.mai.operator.api.v1alpha1.AdoptKeyFrom adopt(String name, String key, String hash) {
+        dev.mai.operator.api.v1alpha1.AdoptKeyFrom from = new dev.mai.operator.api.v1alpha1.AdoptKeyFrom();
+        from.setName(name);
+        from.setKey(key);
+        from.setHash(hash);
+        return from;
     }
 
     /** A spec.rotation every {@code every}. */

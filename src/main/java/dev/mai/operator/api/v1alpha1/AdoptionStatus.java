@@ -3,6 +3,7 @@ package dev.mai.operator.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.Objects;
 
 /**
  * The adoption of an existing key (spec.adoptKeyFrom): under way ({@code startedAt} set, recorded
@@ -120,5 +121,18 @@ public class AdoptionStatus {
 
     public void setAdoptedAt(String adoptedAt) {
         this.adoptedAt = adoptedAt;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AdoptionStatus a && Objects.equals(from, a.from) && Objects.equals(entry, a.entry)
+                && Objects.equals(startedAt, a.startedAt) && Objects.equals(candidate, a.candidate)
+                && Objects.equals(keyDigest, a.keyDigest) && Objects.equals(previousLimit, a.previousLimit)
+                && Objects.equals(failedGeneration, a.failedGeneration) && Objects.equals(adoptedAt, a.adoptedAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(from, entry, startedAt, candidate, keyDigest, previousLimit, failedGeneration, adoptedAt);
     }
 }

@@ -307,13 +307,14 @@ public class MaiClientStatus {
                 && Objects.equals(keyCreationStartedAt, s.keyCreationStartedAt)
                 && Objects.equals(keyDisabledByOperator, s.keyDisabledByOperator)
                 && Objects.equals(provisioningKeySecretRef, s.provisioningKeySecretRef)
-                && Objects.equals(pendingRevocations, s.pendingRevocations);
+                && Objects.equals(pendingRevocations, s.pendingRevocations)
+                && Objects.equals(adoption, s.adoption);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
                 usageInPeriod, limitRemaining, nextLimitResetAt, carriedUsage, carriedUsageInPeriod, carriedUntil, keyCreationStartedAt, keyDisabledByOperator, provisioningKeySecretRef,
-                pendingRevocations);
+                pendingRevocations, adoption);
     }
 }
