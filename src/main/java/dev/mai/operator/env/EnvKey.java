@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  *
  * <p>Ownership before every write: no key is PATCHed or deleted unless a fresh read of it
  * ({@code GET /keys/{hash}}) shows this file's mark at the end of its name ({@code [mai:mai-env:<id>]}),
- * or it is the key this run's own create just returned. A {@code .env} is a claim, not a proof: a hash
+ * or it is the key this run's own create just returned, or the key the file holds is being adopted
+ * ({@link EnvAdoption}: a file without a mai-env block, or with an adoption under way). A {@code .env} is a claim, not a proof: a hash
  * it names that leads to a key without that mark is never written, and every hash is checked to be 64
  * lowercase hex before it goes into a URL. A file whose recorded location is not where it is (a copied
  * project folder carries the same id) stops the run before any request.
