@@ -39,8 +39,9 @@ import java.util.regex.Pattern;
  * and every other line, kept exactly as written. The block holds the operator's {@code .env} content
  * (the six variables and the comment header) and bookkeeping comments: the id that this file's keys
  * carry in their names, where the file was written (host and absolute path: a copy of the file in
- * another folder carries the same id, and is told apart by this), the limit reset asked for, and,
- * while a key creation has not finished, when it started.
+ * another folder carries the same id, and is told apart by this), the limit reset asked for,
+ * while a key creation has not finished, when it started, while an adoption has not finished, the
+ * hash of the key being adopted, and, once the key was handed to a MaiClient, which one.
  *
  * <p>Variables of the block's names found outside it (a file the old script wrote) are read as
  * remembered values and dropped, so each name is assigned once.
@@ -53,6 +54,10 @@ final class EnvFile {
     static final String LIMIT_RESET = "# mai-env-limit-reset: ";
     static final String CREATE_STARTED = "# mai-env-create-started: ";
     static final String LOCATION = "# mai-env-location: ";
+    /** The hash of a key this file is adopting, written before the PATCH that renames it (crash safety). */
+    static final String ADOPT_STARTED = "# mai-env-adopt-started: ";
+    /** The MaiClient this file's key was handed to ({@code mai-env export}): from then on no run acts for the file. */
+    static final String MOVED_TO = "# mai-env-moved-to: ";
     /** What an id looks like: a UUID, the form the key-name suffix carries. */
     static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     /** A {@code NAME=value} line, optionally with {@code export}, as python-dotenv and sh read them. */
@@ -62,9 +67,11 @@ final class EnvFile {
     /**
      * The block as it is to be written. {@code body} is the {@code .env} content; null keeps what the
      * file holds now (its block's variables, and those of the block's names found outside it), so that
-     * a key is never taken out of the file before its successor is in.
+     * a key is never taken out of the file before its successor is in. {@code adoptStarted}: the hash
+     * of a key being adopted, or null; {@code movedTo}: the MaiClient the key was handed to, or null.
      */
-    record Block(String id, String location, String limitReset, Instant createStarted, String body) {
+    record Block(String id, String location, String limitReset, Instant createStarted, String adoptStarted, String movedTo,
+            String body) {
     }
 
     private final Path path;
@@ -82,6 +89,8 @@ final class EnvFile {
     private String location;
     private String limitReset;
     private Instant createStarted;
+    private String adoptStarted;
+    private String movedTo;
 
     private EnvFile(Path path, String content, boolean exists) {
         this.path = path;
@@ -354,6 +363,10 @@ final class EnvFile {
             location = bare.substring(LOCATION.length()).strip();
         } else if (bare.startsWith(LIMIT_RESET)) {
             limitReset = bare.substring(LIMIT_RESET.length()).strip();
+        } else if (bare.startsWith(ADOPT_STARTED)) {
+            adoptStarted = bare.substring(ADOPT_STARTED.length()).strip();
+        } else if (bare.startsWith(MOVED_TO)) {
+            movedTo = bare.substring(MOVED_TO.length()).strip();
         } else if (bare.startsWith(CREATE_STARTED)) {
             try {
                 createStarted = Instant.parse(bare.substring(CREATE_STARTED.length()).strip());
@@ -436,6 +449,19 @@ final class EnvFile {
         return Optional.ofNullable(createStarted);
     }
 
+    /**
+     * The hash of the key an adoption that has not finished was taking over (as written: the caller
+     * checks it is a hash before it goes anywhere).
+     */
+    Optional<String> adoptStarted() {
+        return Optional.ofNullable(adoptStarted).filter(h -> !h.isEmpty());
+    }
+
+    /** The MaiClient (and when) this file's key was handed to by {@code mai-env export}, as the block says it. */
+    Optional<String> movedTo() {
+        return Optional.ofNullable(movedTo).filter(m -> !m.isEmpty());
+    }
+
     /** How many variables outside the block the file holds (they are kept). */
     int keptVariables() {
         return keptVariables;
@@ -457,6 +483,12 @@ final class EnvFile {
         if (block.createStarted() != null) {
             out.append(CREATE_STARTED).append(block.createStarted()).append('\n');
         }
+        if (block.adoptStarted() != null) {
+            out.append(ADOPT_STARTED).append(block.adoptStarted()).append('\n');
+        }
+        if (block.movedTo() != null) {
+            out.append(MOVED_TO).append(block.movedTo()).append('\n');
+        }
         out.append(END).append('\n');
         out.append(kept.substring(at));
         return out.toString();
@@ -473,13 +505,7 @@ final class EnvFile {
         PosixFileAttributes before = ownership();
         Path temporary = Files.createTempFile(dir, temporaryPrefix(path), ".tmp", ownerOnly(dir));
         try {
-            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-                ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-                while (bytes.hasRemaining()) {
-                    channel.write(bytes);
-                }
-                channel.force(true);
-            }
+            writeSynced(temporary, text);
             // after sudo mai-env, Docker Compose run as the file's owner must still read it: the new file keeps owner and group
             if (before != null) {
                 for (String lost : keepOwnership(temporary, before)) {
@@ -491,6 +517,33 @@ final class EnvFile {
             syncDirectory(dir);
         } finally {
             Files.deleteIfExists(temporary);
+        }
+    }
+
+    /**
+     * Writes a file other than the {@code .env} (the manifests of {@code mai-env export}) as {@link #write}
+     * does: mode 0600 before anything is in it, synced, renamed over {@code target} (a symbolic link
+     * there is replaced, never followed).
+     */
+    static void writeOwnerOnly(Path target, String text) throws IOException {
+        Path dir = target.getParent();
+        Path temporary = Files.createTempFile(dir, temporaryPrefix(target), ".tmp", ownerOnly(dir));
+        try {
+            writeSynced(temporary, text);
+            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(dir);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    private static void writeSynced(Path file, String text) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
         }
     }
 

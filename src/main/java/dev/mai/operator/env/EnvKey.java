@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  *
  * <p>Ownership before every write: no key is PATCHed or deleted unless a fresh read of it
  * ({@code GET /keys/{hash}}) shows this file's mark at the end of its name ({@code [mai:mai-env:<id>]}),
- * or it is the key this run's own create just returned. A {@code .env} is a claim, not a proof: a hash
+ * or it is the key this run's own create just returned, or the key the file holds is being adopted
+ * ({@link EnvAdoption}: a file without a mai-env block, or with an adoption under way). A {@code .env} is a claim, not a proof: a hash
  * it names that leads to a key without that mark is never written, and every hash is checked to be 64
  * lowercase hex before it goes into a URL. A file whose recorded location is not where it is (a copied
  * project folder carries the same id) stops the run before any request.
@@ -49,11 +50,15 @@ final class EnvKey {
     static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
 
     /**
-     * What the run is asked for: the spec's four settings, whether to replace a working key, and what
+     * What the run is asked for: the spec's four settings, whether to replace a working key, what
      * to do with a file that is not where it was written: give it a new id ({@code newId}, a copy), or
-     * record its new place ({@code moved}).
+     * record its new place ({@code moved}), and for a key mai-env did not make: a new key instead of
+     * adopting it ({@code replace}), or the hash that picks it among look-alikes ({@code adoptHash}, or null).
      */
-    record Settings(MaiClientSpec spec, boolean rotate, boolean newId, boolean moved) {
+    record Settings(MaiClientSpec spec, boolean rotate, boolean newId, boolean moved, boolean replace, String adoptHash) {
+        Settings(MaiClientSpec spec, boolean rotate, boolean newId, boolean moved) {
+            this(spec, rotate, newId, moved, false, null);
+        }
     }
 
     /** A failure the command reports with its own exit code and a message saying what to do. */
@@ -85,10 +90,29 @@ final class EnvKey {
     }
 
     /**
-     * Refuses, before any request, a file this run must not act for: one carrying the id of a file
-     * written elsewhere (copied or moved), or one whose {@code OPENROUTER_KEY_HASH} is not a hash.
+     * Refuses, before any request, a file this run must not act for: one whose key was handed to a
+     * MaiClient ({@code mai-env export}), one carrying the id of a file written elsewhere (copied or
+     * moved), or one whose {@code OPENROUTER_KEY_HASH} is not a hash.
      */
     static void check(EnvFile file, boolean newId, boolean moved) throws Refusal {
+        Optional<String> movedTo = file.movedTo();
+        if (movedTo.isPresent()) {
+            // the operator owns the key now: any create, rotation or PATCH here would fight it, and a rewrite of the
+            // file could put back what the person moving the client just switched off
+            throw new Refusal(MaiEnvCommand.MOVED, file.path() + " was moved to Kubernetes (its line \"" + EnvFile.MOVED_TO.strip()
+                    + "\" says " + movedTo.get() + "): the operator manages its key now, so mai-env creates, rotates and "
+                    + "changes no key for this file and leaves the file as it is; this run changed nothing. If the move was "
+                    + "given up (the MaiClient was never applied, or was deleted before it adopted the key), delete that line "
+                    + "and run mai-env again.");
+        }
+        checkPlace(file, newId, moved);
+    }
+
+    /**
+     * Refuses a file carrying the id of a file written elsewhere (copied or moved, unless {@code newId}
+     * or {@code moved} says what it is), or whose {@code OPENROUTER_KEY_HASH} is not a hash.
+     */
+    static void checkPlace(EnvFile file, boolean newId, boolean moved) throws Refusal {
         if (newId && moved) {
             throw new Refusal(MaiEnvCommand.INVALID, "--new-id and --moved: give one of them (--new-id for a copy, --moved for a file that was moved)");
         }
@@ -126,9 +150,33 @@ final class EnvKey {
         }
     }
 
+    /**
+     * Refuses, before any request, the adoption options where they mean nothing: {@code --adopt-hash}
+     * for a file whose key is not to be adopted (none, mai-env's own, or a new one asked for), or not a
+     * hash; {@code --replace} for a file whose key is mai-env's own ({@code --rotate} replaces that one).
+     */
+    static void checkAdoption(EnvFile file, boolean rotate, boolean replace, String adoptHash) throws Refusal {
+        boolean adopts = EnvAdoption.adopts(file);
+        if (adoptHash != null && (!adopts || rotate || replace)) {
+            throw new Refusal(MaiEnvCommand.INVALID, "--adopt-hash: only for a run that adopts the key a .env holds (one "
+                    + "mai-env did not make), without --rotate or --replace; " + file.path() + (adopts ? " would get a new key"
+                    : " holds no such key") + ", and this run changed nothing");
+        }
+        if (adoptHash != null && !HASH.matcher(adoptHash).matches()) {
+            throw new Refusal(MaiEnvCommand.INVALID, "--adopt-hash: must be 64 lowercase hex characters (the hash of one "
+                    + "of the keys the refusal listed)");
+        }
+        if (replace && !adopts) {
+            throw new Refusal(MaiEnvCommand.INVALID, "--replace: " + file.path() + " holds " + (file.key().isPresent()
+                    ? "mai-env's own key, so there is nothing to replace (--rotate gives it a new key)"
+                    : "no key, so there is nothing to replace") + "; this run changed nothing");
+        }
+    }
+
     /** Brings the file and its key in line with {@code settings}; returns the key the file holds afterwards. */
     ApiKey apply(EnvFile file, Settings settings, ApiKey managementKey) throws IOException, Refusal {
         check(file, settings.newId(), settings.moved());
+        checkAdoption(file, settings.rotate(), settings.replace(), settings.adoptHash());
         try {
             return bringInLine(file, settings, managementKey);
         } finally {
@@ -140,10 +188,15 @@ final class EnvKey {
      * Whom this run acts for: the file's id and place, the settings its key must have, and the test of
      * a key carrying this file's mark.
      */
-    private record Target(String id, String location, MaiClientSpec spec, KeySettings want, Predicate<KeyInfo> ours) {
+    record Target(String id, String location, MaiClientSpec spec, KeySettings want, Predicate<KeyInfo> ours) {
         /** The file's block: {@code body} null keeps the variables the file holds now (see {@link EnvFile.Block}). */
         EnvFile.Block block(Instant createStarted, String body) {
-            return new EnvFile.Block(id, location, spec.getLimitReset(), createStarted, body);
+            return new EnvFile.Block(id, location, spec.getLimitReset(), createStarted, null, null, body);
+        }
+
+        /** The file's block while the key of {@code hash} is being adopted: the variables the file holds now, and the hash. */
+        EnvFile.Block adopting(String hash) {
+            return new EnvFile.Block(id, location, spec.getLimitReset(), null, hash, null, null);
         }
     }
 
@@ -166,6 +219,9 @@ final class EnvKey {
         if (settings.newId() && formerId != null) {
             say.accept(file.path() + " gets a new id (--new-id); the keys of the file it was copied from are left to it.");
         }
+        if (EnvAdoption.adopts(file) && !settings.replace() && !settings.rotate()) {
+            return new EnvAdoption(keys, openrouterHost, say).adopt(file, target, managementKey, file.key().get(), settings.adoptHash());
+        }
 
         // an intent whose key has not shown up yet stays in the file (for the next run to look again) until the grace is over;
         // an intent of the former id (--new-id) is the original's, not this file's
@@ -187,6 +243,7 @@ final class EnvKey {
                 old = info.get();
             }
         } else if (key.isPresent()) {
+            // --replace (or --rotate) on a key mai-env did not make, or a block whose hash line was deleted by hand
             say.accept("The key in " + file.path() + " was not created by mai-env (the file has no "
                     + Environment.KEY_HASH + "): creating one that mai-env manages. The old key is left on OpenRouter; "
                     + "delete it there once nothing uses it.");
@@ -394,12 +451,12 @@ final class EnvKey {
         return new Environment.Inputs(key, hash, createdAt, spec.getExternalUser(), openrouterHost);
     }
 
-    private static String kept(EnvFile file) {
+    static String kept(EnvFile file) {
         int n = file.keptVariables();
         return n == 0 ? "" : "; kept " + n + " other variable" + (n == 1 ? "" : "s");
     }
 
-    private static String resets(MaiClientSpec spec) {
+    static String resets(MaiClientSpec spec) {
         return spec.getLimitReset() == null ? "never resets" : "resets " + spec.getLimitReset();
     }
 

@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,7 +43,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "mai-env", sortOptions = false, usageHelpAutoWidth = true,
         description = {"Creates or updates the OpenRouter key of one mAI client and writes it to a .env file for "
                 + "Docker Compose. Run it again at any time: it keeps a working key, PATCHes its limit, reset and "
-                + "name when they changed, and replaces a key deleted on OpenRouter.",
+                + "name when they changed, and replaces a key deleted on OpenRouter. A key the .env holds that mai-env did "
+                + "not make (the old script's) is adopted: renamed with the file's mark and given the limit, its spend kept.",
             "The management key comes from MAI_PROVISIONING_KEY_FILE (a file holding it) or MAI_PROVISIONING_KEY, "
                 + "else it is asked for without echo. Settings not given are taken from the .env; on a first run the "
                 + "organization and the limit are asked for."},
@@ -60,7 +62,10 @@ import picocli.CommandLine.Spec;
             "7:the key in the .env is disabled on OpenRouter (use --rotate for a new one)",
             "8:the .env is not where it was written (copied or moved): --new-id for a copy, --moved for a move; or "
                 + "--new-id was given for the file where it was written (--rotate for a new key), or --moved while the "
-                + "old place still holds the file"})
+                + "old place still holds the file",
+            "9:the key in the .env (one mai-env did not make) cannot be adopted: the message names the rule; --adopt-hash "
+                + "picks among look-alikes, --replace gives the file a new key instead; nothing was written",
+            "10:the .env was moved to Kubernetes (mai-env export): the operator keeps its key, and nothing was changed"})
 @TopCommand
 public class MaiEnvCommand implements Callable<Integer> {
 
@@ -72,6 +77,9 @@ public class MaiEnvCommand implements Callable<Integer> {
     static final int FILE = 6;
     static final int KEY_DISABLED = 7;
     static final int COPIED = 8;
+    static final int ADOPTION_REFUSED = 9;
+    static final int MOVED = 10;
+    static final int NOT_EXPORTABLE = 11;
 
     /** The spec fields the options set, with the option that stands for each in messages. */
     private static final Map<String, String> OPTIONS = Map.of(
@@ -108,6 +116,14 @@ public class MaiEnvCommand implements Callable<Integer> {
     @Option(names = "--moved", description = "This .env was moved, or its folder renamed, and nothing is left at the old "
             + "place: record where it is now and keep its key.")
     boolean moved;
+
+    @Option(names = "--replace", description = "For a .env holding a key mai-env did not make (the old script's): give it "
+            + "a new key instead of adopting that one, which is then left on OpenRouter as it is.")
+    boolean replace;
+
+    @Option(names = "--adopt-hash", paramLabel = "HASH", description = "When more than one key of the account looks like the "
+            + "key to adopt: the hash of the one it is (it picks among those, never another).")
+    String adoptHash;
 
     @Option(names = "--show-key", description = "Print the key (once, at the end). Without it, no key is ever printed.")
     boolean showKey;
@@ -147,8 +163,12 @@ public class MaiEnvCommand implements Callable<Integer> {
         // picocli's own message quotes the arguments, and a key typed as one must not be echoed
         line.setParameterExceptionHandler((e, args) -> {
             String option = e.getArgSpec() instanceof CommandLine.Model.OptionSpec o ? o.longestName() + ": " : "";
-            e.getCommandLine().getErr().println("mai-env: " + (e instanceof CommandLine.UnmatchedArgumentException
-                    ? "unknown option or argument" : option + "invalid value") + ". See mai-env --help; the management key "
+            String what = e instanceof CommandLine.UnmatchedArgumentException ? "unknown option or argument"
+                    : e instanceof CommandLine.MissingParameterException m ? "missing " + m.getMissing().stream()
+                            .map(a -> a instanceof CommandLine.Model.OptionSpec o ? o.longestName() : a.paramLabel())
+                            .collect(Collectors.joining(", "))
+                    : option + "invalid value";
+            e.getCommandLine().getErr().println("mai-env: " + what + ". See mai-env --help; the management key "
                     + "is never an argument (MAI_PROVISIONING_KEY_FILE, or asked for).");
             return INVALID;
         });
@@ -158,19 +178,69 @@ public class MaiEnvCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter stdout = command.commandLine().getOut();
+        Prompter prompter = new Prompter(noInput ? null : System.console(), command.commandLine().getErr());
+        return locked(out, file -> {
+            EnvKey.check(file, newId, moved); // before anything is asked or sent
+            EnvKey.checkAdoption(file, rotate, replace, adoptHash);
+            MaiClientSpec given = spec(organization, limit, NEVER.equals(reset) ? null : reset, externalUser);
+            refuseInvalid(given, given, null);
+            ApiKey managementKey = managementKey(prompter); // asked first, as the old script did
+            EnvKey.Settings settings = settings(file, given, prompter);
+            EnvKey env = new EnvKey(keys, clock, "mai-env on " + identity.name(), config.effectiveOpenrouterHost(), say());
+            ApiKey key = env.apply(file, settings, managementKey);
+            if (showKey) {
+                stdout.println(Environment.API_KEY + "=" + key.reveal());
+                stdout.flush();
+            }
+            return 0;
+        });
+    }
+
+    /** {@code mai-env export}: the Kubernetes manifests that move the client to the operator, with its key. */
+    @Command(name = "export", sortOptions = false, usageHelpAutoWidth = true,
+            description = {"Moves this Compose client to Kubernetes with its key: writes a Secret <NAME>-adopt holding the "
+                    + "key and a MaiClient NAME that adopts it (files of mode 600 in --out-dir; the key is never printed), and "
+                    + "marks the .env as moved, so that later mai-env runs on it change nothing. Sends nothing to OpenRouter "
+                    + "or to a cluster. The .env must hold mai-env's own key (run mai-env on it first)."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:done; the next steps are printed", "2:invalid input (the message names the option and the rule)",
+                "6:the .env could not be read or written (as for mai-env), or the manifests could not be written",
+                "8:the .env is not where it was written (copied or moved): run mai-env on it first",
+                "11:the .env holds no key mai-env finished writing, or settings a MaiClient cannot have: run mai-env on it first"})
+    int export(@Option(names = "--namespace", required = true, paramLabel = "NS", description = "The MaiClient's namespace.")
+            String namespace,
+            @Option(names = "--name", required = true, paramLabel = "NAME", description = "The MaiClient's name.") String name,
+            @Option(names = "--out-dir", paramLabel = "DIR", defaultValue = ".",
+                    description = "Where to write <NAME>-adopt-secret.yaml and <NAME>-maiclient.yaml (default: ${DEFAULT-VALUE}).")
+            Path outDir,
+            @Option(names = "--env", paramLabel = "FILE", defaultValue = ".env",
+                    description = "The .env mai-env keeps (default: ${DEFAULT-VALUE}).") Path env,
+            @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.") boolean help) {
+        return locked(env, file -> {
+            EnvExport.export(file, namespace, name, outDir, clock.instant(), config.maxSpendingLimit(), say());
+            return 0;
+        });
+    }
+
+    /** What a run does with its .env, read under the lock. */
+    @FunctionalInterface
+    private interface FileWork {
+        int run(EnvFile file) throws IOException, EnvKey.Refusal;
+    }
+
+    /**
+     * Runs {@code work} on the .env {@code given} names, resolved and read under its lock; every
+     * failure is one line on stderr and an exit code.
+     */
+    private int locked(Path given, FileWork work) {
         PrintWriter stderr = command.commandLine().getErr();
-        Consumer<String> say = line -> {
-            stdout.println(line);
-            stdout.flush();
-        };
-        Prompter prompter = new Prompter(noInput ? null : System.console(), stderr);
         Path target;
         try {
-            target = EnvFile.resolve(out);
+            target = EnvFile.resolve(given);
         } catch (EnvFile.Refused e) {
             return fail(stderr, FILE, e.getMessage() + ".");
         } catch (IOException e) {
-            return fail(stderr, FILE, "Cannot read " + out + ": " + e);
+            return fail(stderr, FILE, "Cannot read " + given + ": " + e);
         }
         try (FileChannel lockChannel = EnvFile.openLock(target);
                 FileLock lock = lockChannel.tryLock()) {
@@ -179,19 +249,7 @@ public class MaiEnvCommand implements Callable<Integer> {
                         + "). Wait for it to finish, then run again.");
             }
             EnvFile.shareOwnership(EnvFile.lockFile(target), target);
-            EnvFile file = EnvFile.read(target);
-            EnvKey.check(file, newId, moved); // before anything is asked or sent
-            MaiClientSpec given = spec(organization, limit, NEVER.equals(reset) ? null : reset, externalUser);
-            refuseInvalid(given, given, null);
-            ApiKey managementKey = managementKey(prompter); // asked first, as the old script did
-            EnvKey.Settings settings = settings(file, given, prompter);
-            EnvKey env = new EnvKey(keys, clock, "mai-env on " + identity.name(), config.effectiveOpenrouterHost(), say);
-            ApiKey key = env.apply(file, settings, managementKey);
-            if (showKey) {
-                stdout.println(Environment.API_KEY + "=" + key.reveal());
-                stdout.flush();
-            }
-            return 0;
+            return work.run(EnvFile.read(target));
         } catch (EnvKey.Refusal r) {
             return fail(stderr, r.exitCode, r.getMessage());
         } catch (OpenRouterException e) {
@@ -204,6 +262,15 @@ public class MaiEnvCommand implements Callable<Integer> {
             return fail(stderr, FILE, "Cannot read or write " + target + ": " + e.getMessage()
                     + ". Check that its directory exists and that you may write there.");
         }
+    }
+
+    /** Progress lines, on stdout (never a key). */
+    private Consumer<String> say() {
+        PrintWriter stdout = command.commandLine().getOut();
+        return line -> {
+            stdout.println(line);
+            stdout.flush();
+        };
     }
 
     /** The four settings: from the options, else the file, else (organization and limit) asked for; validated as a spec. */
@@ -222,7 +289,7 @@ public class MaiEnvCommand implements Callable<Integer> {
                 .orElseGet(() -> Names.defaultExternalUser(organizationName));
         MaiClientSpec spec = spec(org, amount, period, user);
         refuseInvalid(spec, given, file);
-        return new EnvKey.Settings(spec, rotate, newId, moved);
+        return new EnvKey.Settings(spec, rotate, newId, moved, replace, adoptHash);
     }
 
     /** Asks until the answer is valid; without a person at a terminal, one invalid answer ends the run. */

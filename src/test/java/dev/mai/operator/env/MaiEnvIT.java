@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.core.Names;
 import dev.mai.operator.testing.DotEnvReaders;
 import dev.mai.operator.testing.LeakScan;
@@ -11,6 +12,8 @@ import dev.mai.operator.testing.MaiEnvProcess;
 import dev.mai.operator.testing.MaiEnvProcess.Result;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OpenRouterSimulator.Key;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.ServerSocket;
@@ -27,6 +30,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -279,7 +283,7 @@ class MaiEnvIT {
         }
         assertThat(others.get("MULTI")).contains("line one\nOPENROUTER_API_KEY=");
 
-        Result r = mai("--org", ORG, "--limit", "1000");
+        Result r = mai("--org", ORG, "--limit", "1000", "--replace");
 
         assertThat(r.exit()).as(r.output()).isZero();
         others.forEach((name, value) -> assertThat(DotEnvReaders.pythonDotenv(file, name)).as(name).isEqualTo(value));
@@ -367,7 +371,7 @@ class MaiEnvIT {
         Key theirs = openRouter.createKey(managementKey, operatorsName);
         Files.writeString(dir.resolve(".env"), "OPENROUTER_API_KEY='" + theirs.secret + "'\nOPENROUTER_KEY_HASH='" + theirs.hash + "'\n");
 
-        Result r = mai("--org", ORG, "--limit", "1000");
+        Result r = mai("--org", ORG, "--limit", "1000", "--replace"); // without it, adoption is refused (below)
 
         assertThat(r.exit()).as(r.output()).isZero();
         assertThat(theirs.deleted).isFalse();
@@ -551,7 +555,7 @@ class MaiEnvIT {
             openRouter.clearRequests();
 
             Result edited = mai(own, "--limit", "2000", "--reset", "monthly");
-            Result copied = mai(bare, "--org", ORG, "--limit", "2000");
+            Result copied = mai(bare, "--org", ORG, "--limit", "2000", "--replace");
 
             assertThat(theirs.name).as(e.getKey()).isEqualTo(names.get(theirs));
             assertThat(theirs.limit).as(e.getKey()).isEqualByComparingTo("5.00");
@@ -778,6 +782,246 @@ class MaiEnvIT {
         assertThat(six).contains("another run").contains("lock file").contains("symbolic link").contains("OPENROUTER_KEY_HASH");
     }
 
+    // ---- adoption: a key mai-env did not make is taken over, not replaced ----------------------
+
+    @Test
+    void anOldScriptsEnvIsAdoptedRenamedAndLimitedWithItsSpendKeptAndNoNewKey() throws Exception {
+        Key old = oldScriptKey(managementKey);
+        Path file = oldScriptEnv(dir, old.secret);
+
+        Result r = mai("--org", ORG, "--limit", "250", "--reset", "monthly");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(onlyKey().hash).isEqualTo(old.hash);
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.method() + " " + q.path())
+                .containsExactly("PATCH /keys/" + old.hash);
+        assertThat(old.name).startsWith("mAI Client: " + ORG + " (mai-env on ").endsWith(" [mai:" + Names.ENV_INSTALLATION + ":" + id() + "]");
+        assertThat(old.limit).isEqualByComparingTo("250");
+        assertThat(old.limitReset).isEqualTo("monthly");
+        assertThat(old.usage).isEqualByComparingTo("30");
+        assertThat(old.usageInPeriod).as("adoption keeps the month's spend").isEqualByComparingTo("30");
+        assertThat(old.disabled).isFalse();
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(old.secret);
+        assertThat(read("OPENROUTER_KEY_HASH")).isEqualTo(old.hash);
+        assertThat(read("SPENDING_LIMIT")).isEqualTo("250.00");
+        assertThat(read("WEBUI_NAME")).as("the file's other lines are kept").isEqualTo("mAI");
+        assertThat(Files.readString(file)).contains(EnvFile.BEGIN).doesNotContain(EnvFile.ADOPT_STARTED).doesNotContain("Old Name Ltd");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(r.out()).contains("Adopted OpenRouter key " + old.label()).contains("(no new key)").contains("spend kept (30.00 USD");
+
+        openRouter.clearRequests();
+        Result again = mai();
+        assertThat(again.exit()).as(again.output()).isZero();
+        assertThat(openRouter.requests()).as("the adopted key is the file's own now").noneMatch(q -> q.isWrite());
+        assertThat(again.out()).contains("is valid and up to date");
+    }
+
+    @Test
+    void replaceGivesAnOldScriptsEnvANewKeyAndLeavesTheOldOneAsItWas() throws Exception {
+        Key old = oldScriptKey(managementKey);
+        String name = old.name;
+        oldScriptEnv(dir, old.secret);
+
+        Result r = mai("--org", ORG, "--limit", "250", "--replace");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.operation()).containsExactly("POST /keys");
+        assertThat(keys()).hasSize(2);
+        assertThat(old.name).isEqualTo(name);
+        assertThat(old.limit).isEqualByComparingTo("100");
+        assertThat(old.deleted).isFalse();
+        assertThat(read("OPENROUTER_API_KEY")).isNotEqualTo(old.secret);
+        assertThat(r.out()).contains("was not created by mai-env").contains("The old key is left on OpenRouter");
+    }
+
+    @Test
+    void aKeyThatCannotBeAdoptedIsRefusedWithItsRuleAndNothingWritten() throws Exception {
+        Key disabled = oldScriptKey(managementKey);
+        openRouter.disableOutside(disabled.hash);
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("does not authenticate", typed("sk-or-v1-" + "ab".repeat(32)));
+        cases.put("a management key", managementKey);
+        cases.put("disabled", disabled.secret);
+        cases.put("an operator's", openRouter.createKey(managementKey,
+                Names.keyName(ORG, "tenant-abc/abc", "prod", "8f3f4c52-2a57-4bde-9d7b-0e1f0a6b1c2d", false)).secret);
+        cases.put("another file's", openRouter.createKey(managementKey,
+                Names.keyName(ORG, "mai-env on elsewhere", Names.ENV_INSTALLATION, "0b6f3c2e-5d1a-4e8f-9a7b-3c2d1e0f4a5b", false)).secret);
+        cases.put("not a key", typed("sk-or-v1-NOT-A-KEY"));
+        Map<String, String> rules = Map.of("does not authenticate", "OpenRouter does not accept",
+                "a management key", "holds a management key", "disabled", "OpenRouter does not accept",
+                "an operator's", "managed already", "another file's", "managed already", "not a key", "shape");
+        List<Key> before = keys();
+        Map<Key, String> names = new HashMap<>();
+        before.forEach(k -> names.put(k, k.name));
+        openRouter.clearRequests();
+
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Path where = Files.createDirectory(dir.resolve(c.getKey().replaceAll("[^a-z]", "-")));
+            Path file = oldScriptEnv(where, c.getValue());
+            String text = Files.readString(file);
+
+            Result r = mai(where, "--org", ORG, "--limit", "250");
+
+            assertThat(r.exit()).as(c.getKey() + ": " + r.output()).isEqualTo(MaiEnvCommand.ADOPTION_REFUSED);
+            assertThat(r.err()).as(c.getKey()).contains("OPENROUTER_API_KEY in " + file.toRealPath()).contains(rules.get(c.getKey()))
+                    .contains("Nothing was changed").contains("--replace").doesNotContain(c.getValue());
+            assertThat(Files.readString(file)).as(c.getKey() + ": the file is as it was").isEqualTo(text);
+        }
+        assertThat(openRouter.requests()).as("no write to OpenRouter").noneMatch(q -> q.isWrite());
+        assertThat(keys()).containsExactlyInAnyOrderElementsOf(before);
+        names.forEach((k, name) -> assertThat(k.name).isEqualTo(name));
+        assertThat(disabled.disabled).isTrue();
+    }
+
+    @Test
+    void twoKeysThatLookAlikeAreRefusedUntilAdoptHashPicksOneOfThem() throws Exception {
+        // the same label (first and last 3 hex) and the same figures: only a person can tell which the file holds
+        String mine = typed("sk-or-v1-abc" + "1".repeat(58) + "def");
+        String twin = typed("sk-or-v1-abc" + "2".repeat(58) + "def");
+        Key a = openRouter.restore(mine, "a1".repeat(32), managementKey, Instant.now().minusSeconds(7200), "client (old script)",
+                new BigDecimal("100"), "monthly", false, new BigDecimal("30"), new BigDecimal("30"));
+        Key b = openRouter.restore(twin, "b2".repeat(32), managementKey, Instant.now().minusSeconds(3600), "client (old script)",
+                new BigDecimal("100"), "monthly", false, new BigDecimal("30"), new BigDecimal("30"));
+        Key other = oldScriptKey(managementKey);
+        Path file = oldScriptEnv(dir, mine);
+        String text = Files.readString(file);
+        openRouter.clearRequests();
+
+        Result ambiguous = mai("--org", ORG, "--limit", "250");
+        Result wrong = mai("--org", ORG, "--limit", "250", "--adopt-hash", other.hash);
+        Result notAHash = mai("--org", ORG, "--limit", "250", "--adopt-hash", "A1".repeat(32));
+
+        assertThat(ambiguous.exit()).as(ambiguous.output()).isEqualTo(MaiEnvCommand.ADOPTION_REFUSED);
+        assertThat(ambiguous.err()).contains("--adopt-hash is needed").contains(a.hash).contains(b.hash).doesNotContain(other.hash);
+        assertThat(wrong.exit()).as(wrong.output()).isEqualTo(MaiEnvCommand.ADOPTION_REFUSED);
+        assertThat(wrong.err()).contains("--adopt-hash names no key that can be adopted");
+        assertThat(notAHash.exit()).as(notAHash.output()).isEqualTo(MaiEnvCommand.INVALID);
+        assertThat(openRouter.requests()).noneMatch(q -> q.isWrite());
+        assertThat(Files.readString(file)).isEqualTo(text);
+
+        Result picked = mai("--org", ORG, "--limit", "250", "--adopt-hash", a.hash);
+
+        assertThat(picked.exit()).as(picked.output()).isZero();
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.method() + " " + q.path())
+                .containsExactly("PATCH /keys/" + a.hash);
+        assertThat(a.name).endsWith("[mai:" + Names.ENV_INSTALLATION + ":" + id() + "]");
+        assertThat(b.name).isEqualTo("client (old script)");
+        assertThat(read("OPENROUTER_KEY_HASH")).isEqualTo(a.hash);
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(mine);
+    }
+
+    @Test
+    void anAdoptionCutShortAroundItsPatchIsFinishedByTheNextRunWithOneKey() throws Exception {
+        for (boolean applied : List.of(true, false)) {
+            Path where = Files.createDirectory(dir.resolve("applied-" + applied));
+            Key old = oldScriptKey(managementKey);
+            Path file = oldScriptEnv(where, old.secret);
+            openRouter.losePatchResponses(1, applied);
+
+            Result cut = mai(where, "--org", ORG, "--limit", "250", "--reset", "monthly");
+
+            assertThat(cut.exit()).as(cut.output()).isEqualTo(MaiEnvCommand.UNAVAILABLE);
+            assertThat(Files.readString(file)).as("the intent was written before the PATCH")
+                    .contains(EnvFile.ADOPT_STARTED + old.hash).contains(old.secret);
+            assertThat(old.name.contains("[mai:" + Names.ENV_INSTALLATION + ":")).as("renamed: " + applied).isEqualTo(applied);
+            openRouter.heal();
+            openRouter.clearRequests();
+
+            Result next = mai(where, "--org", ORG, "--limit", "250", "--reset", "monthly");
+
+            assertThat(next.exit()).as(next.output()).isZero();
+            assertThat(openRouter.count("POST /keys")).isZero();
+            String id = id(where);
+            assertThat(keys().stream().filter(k -> k.name.contains(id))).as("exactly one key for the file").containsExactly(old);
+            assertThat(old.name).endsWith(":" + id + "]");
+            assertThat(old.limit).isEqualByComparingTo("250");
+            assertThat(old.usageInPeriod).isEqualByComparingTo("30");
+            assertThat(DotEnvReaders.pythonDotenv(file, "OPENROUTER_API_KEY")).isEqualTo(old.secret);
+            assertThat(DotEnvReaders.pythonDotenv(file, "OPENROUTER_KEY_HASH")).isEqualTo(old.hash);
+            assertThat(Files.readString(file)).doesNotContain(EnvFile.ADOPT_STARTED);
+            if (applied) {
+                assertThat(next.out()).contains("interrupted while adopting");
+                assertThat(openRouter.requests()).as("name and limit were set by the cut run").noneMatch(q -> q.isWrite());
+            } else {
+                assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.operation())
+                        .containsExactly("PATCH /keys/{hash}");
+            }
+        }
+    }
+
+    // ---- export: the client moves to Kubernetes with its key -----------------------------------
+
+    @Test
+    void exportWritesTheSecretAndTheMaiClientOwnerOnlyAndLaterRunsChangeNothing() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000", "--reset", "monthly").exit()).isZero();
+        Key key = onlyKey();
+        openRouter.clearRequests();
+
+        Result r = mai("export", "--namespace", "tenant-abc", "--name", "abc", "--out-dir", "k8s");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        Path secretFile = dir.resolve("k8s/abc-adopt-secret.yaml");
+        Path clientFile = dir.resolve("k8s/abc-maiclient.yaml");
+        for (Path f : List.of(secretFile, clientFile)) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString()).isEqualTo("rw-------");
+        }
+        Secret secret = Serialization.unmarshal(Files.readString(secretFile), Secret.class);
+        assertThat(secret.getMetadata().getName()).isEqualTo("abc-adopt");
+        assertThat(secret.getMetadata().getNamespace()).isEqualTo("tenant-abc");
+        assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
+                .isEqualTo(key.secret);
+        MaiClient client = Serialization.unmarshal(Files.readString(clientFile), MaiClient.class);
+        assertThat(client.getApiVersion()).isEqualTo("mai.dev/v1alpha1");
+        assertThat(client.getMetadata().getName()).isEqualTo("abc");
+        assertThat(client.getMetadata().getNamespace()).isEqualTo("tenant-abc");
+        assertThat(client.getSpec().getOrganizationName()).isEqualTo(ORG);
+        assertThat(client.getSpec().getSpendingLimit().getStrVal()).isEqualTo("1000.00");
+        assertThat(client.getSpec().getLimitReset()).isEqualTo("monthly");
+        assertThat(client.getSpec().getExternalUser()).isEqualTo(Names.defaultExternalUser(ORG));
+        assertThat(client.getSpec().getAdoptKeyFrom().getName()).isEqualTo("abc-adopt");
+        assertThat(client.getSpec().getAdoptKeyFrom().getHash()).isEqualTo(key.hash);
+        assertThat(r.output()).doesNotContain(key.secret);
+        assertThat(r.out()).contains("MAI_ADOPTION_NAMESPACES").contains("MAI_ADOPTION_FROM=mai-env")
+                .contains("kubectl apply -f " + secretFile.toRealPath()).contains("kubectl delete secret abc-adopt -n tenant-abc");
+        assertThat(openRouter.requests()).as("export sends nothing").isEmpty();
+        Path file = dir.resolve(".env");
+        String exported = Files.readString(file);
+        assertThat(exported).contains(EnvFile.MOVED_TO + "tenant-abc/abc at ");
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(key.secret);
+
+        for (String[] args : List.of(new String[0], new String[] {"--rotate"}, new String[] {"--limit", "5"},
+                new String[] {"--replace"})) {
+            Result later = mai(args);
+            assertThat(later.exit()).as(String.join(" ", args) + ": " + later.output()).isEqualTo(MaiEnvCommand.MOVED);
+            assertThat(later.err()).contains("was moved to Kubernetes").contains("tenant-abc/abc").contains("changed nothing");
+        }
+        assertThat(openRouter.requests()).as("no request at all, let alone a write").isEmpty();
+        assertThat(Files.readString(file)).isEqualTo(exported);
+        assertThat(key.name).endsWith(":" + id() + "]");
+        assertThat(key.limit).isEqualByComparingTo("1000");
+    }
+
+    @Test
+    void exportRefusesAFileWithoutMaiEnvsOwnKeyAndInvalidNames() throws Exception {
+        Key old = oldScriptKey(managementKey);
+        Path file = oldScriptEnv(dir, old.secret);
+        String text = Files.readString(file);
+
+        Result notOwn = mai("export", "--namespace", "tenant-abc", "--name", "abc");
+        Result missing = mai("export", "--namespace", "tenant-abc");
+        Result badName = mai("export", "--namespace", "tenant-abc", "--name", "ABC");
+
+        assertThat(notOwn.exit()).as(notOwn.output()).isEqualTo(MaiEnvCommand.NOT_EXPORTABLE);
+        assertThat(notOwn.err()).contains("Run mai-env on it first");
+        assertThat(missing.exit()).as(missing.output()).isEqualTo(MaiEnvCommand.INVALID);
+        assertThat(missing.err()).contains("missing --name");
+        assertThat(badName.exit()).as(badName.output()).isEqualTo(MaiEnvCommand.INVALID);
+        assertThat(badName.err()).contains("--name:");
+        assertThat(Files.readString(file)).isEqualTo(text);
+        assertThat(Files.list(dir).map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".yaml"));
+        assertThat(openRouter.requests()).isEmpty();
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     private Result mai(String... args) throws IOException, InterruptedException {
@@ -806,9 +1050,28 @@ class MaiEnvIT {
 
     /** The id the file's keys carry. */
     private String id() throws IOException {
+        return id(dir);
+    }
+
+    private static String id(Path where) throws IOException {
         Matcher m = Pattern.compile("^" + Pattern.quote(EnvFile.ID) + "(\\S+)$", Pattern.MULTILINE)
-                .matcher(Files.readString(dir.resolve(".env"), StandardCharsets.UTF_8));
+                .matcher(Files.readString(where.resolve(".env"), StandardCharsets.UTF_8));
         assertThat(m.find()).as("the file records its id").isTrue();
         return m.group(1);
+    }
+
+    /** A key the old script made, outside mai-env: 30 of its 100 USD spent this month. */
+    private static Key oldScriptKey(String managementKey) {
+        Key key = openRouter.createKey(managementKey, "client-abc (old script)");
+        key.limit = new BigDecimal("100");
+        key.limitReset = "monthly";
+        openRouter.spend(key.hash, new BigDecimal("30"));
+        return key;
+    }
+
+    /** A .env as the old script wrote it (no mai-env block, no hash), with a variable of the Compose project's. */
+    private static Path oldScriptEnv(Path where, String key) throws IOException {
+        return Files.writeString(where.resolve(".env"), String.join("\n", "WEBUI_NAME=mAI", "OPENROUTER_API_KEY=" + key,
+                "OPENROUTER_HOST=https://openrouter.ai/api/v1", "ORGANIZATION_NAME=Old Name Ltd", "SPENDING_LIMIT=100", ""));
     }
 }

@@ -196,6 +196,8 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private volatile String retryAfter;
     private volatile int createStatus = 201;
     private final AtomicInteger loseCreates = new AtomicInteger();
+    private final AtomicInteger losePatches = new AtomicInteger();
+    private volatile boolean losePatchesApplied;
     private volatile java.time.Duration listDelay = java.time.Duration.ZERO;
     private volatile boolean keyInData;
     private volatile boolean bareKeyAnswers;
@@ -279,6 +281,17 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The next {@code count} PATCHes drop the connection without an answer: after changing the key
+     * ({@code applied}: the answer was lost) or before (the request never got through). Either way the
+     * client cannot tell which.
+     */
+    public OpenRouterSimulator losePatchResponses(int count, boolean applied) {
+        losePatches.set(count);
+        losePatchesApplied = applied;
+        return this;
+    }
+
     /** New keys show up in {@code GET /keys} only this long after their creation (eventual consistency). */
     public OpenRouterSimulator listDelay(java.time.Duration delay) {
         this.listDelay = delay;
@@ -340,6 +353,7 @@ public final class OpenRouterSimulator implements AutoCloseable {
         failNext.set(0);
         retryAfter = null;
         loseCreates.set(0);
+        losePatches.set(0);
         listDelay = java.time.Duration.ZERO;
         hideHalf.set(0);
         hiddenFromListings.clear();
@@ -720,6 +734,10 @@ public final class OpenRouterSimulator implements AutoCloseable {
             exchange.zeroLimit = true;
             return send(exchange, 400, error(400, "limit must be greater than 0"));
         }
+        boolean lose = losePatches.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+        if (lose && !losePatchesApplied) {
+            return exchange.drop();
+        }
         synchronized (this) {
             Optional<Owner> taker = body.has("name") ? Owner.of(body.get("name").asText()).filter(o -> !Owner.of(key.name)
                     .filter(o::equals).isPresent()) : Optional.empty();
@@ -742,6 +760,9 @@ public final class OpenRouterSimulator implements AutoCloseable {
             judge(exchange, before);
         }
         confirm(exchange, 200);
+        if (lose) {
+            return exchange.drop();
+        }
         return send(exchange, 200, wrap(keyObject(key)));
     }
 

@@ -1,0 +1,178 @@
+package dev.mai.operator.env;
+
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
+import dev.mai.operator.core.Environment;
+import dev.mai.operator.core.KeyAdoption;
+import dev.mai.operator.core.KeyAdoption.Adopt;
+import dev.mai.operator.core.KeyAdoption.Adopter;
+import dev.mai.operator.core.KeyAdoption.Refuse;
+import dev.mai.operator.core.KeyAdoption.Verdict;
+import dev.mai.operator.core.Money;
+import dev.mai.operator.core.Names;
+import dev.mai.operator.env.EnvKey.Refusal;
+import dev.mai.operator.env.EnvKey.Target;
+import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.KeyInfo;
+import dev.mai.operator.openrouter.KeyPatch;
+import dev.mai.operator.openrouter.OpenRouterException;
+import dev.mai.operator.openrouter.OpenRouterKeys;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * Takes over the key a {@code .env} holds that mai-env did not make (the old script's, or one made by
+ * hand) instead of minting a second one: the key is found among the management key's keys by the
+ * rules of {@link KeyAdoption} ({@code GET /keys}, then {@code GET /key} with the key itself), renamed
+ * with the file's mark, given the limit and reset asked for, its spend kept; never a {@code POST}.
+ *
+ * <p>Crash safety: the hash being adopted is written into the file's block before the PATCH. A run
+ * that finds it reads that key: carrying this file's mark, it is the file's (the PATCH went through)
+ * and the adoption is finished; without it the key is chosen again. A key already named with this
+ * file's mark is accepted only when the file recorded that very hash.
+ *
+ * <p>Writes: one PATCH of the chosen key, after a fresh read shows it as it was listed (same name,
+ * not disabled), or, resuming, shows this file's mark; its answer must show the mark. A refusal writes
+ * nothing, on OpenRouter or in the file.
+ */
+final class EnvAdoption {
+
+    private final OpenRouterKeys keys;
+    private final String openrouterHost;
+    private final Consumer<String> say;
+
+    EnvAdoption(OpenRouterKeys keys, String openrouterHost, Consumer<String> say) {
+        this.keys = keys;
+        this.openrouterHost = openrouterHost;
+        this.say = say;
+    }
+
+    /** True when a run on {@code file} adopts its key: it holds one, and no mai-env block or an adoption under way. */
+    static boolean adopts(EnvFile file) {
+        return file.key().isPresent() && (file.id().isEmpty() || file.adoptStarted().isPresent());
+    }
+
+    /** Adopts {@code key}, the file's, for {@code target}; {@code askedHash}: {@code --adopt-hash}, or null. */
+    ApiKey adopt(EnvFile file, Target target, ApiKey managementKey, ApiKey key, String askedHash) throws IOException, Refusal {
+        Optional<String> recorded = file.adoptStarted().filter(KeyInfo::isHash);
+        if (recorded.isPresent()) {
+            Optional<KeyInfo> renamed = keys.get(managementKey, recorded.get()).filter(target.ours()).filter(k -> k.labelAllows(key));
+            if (renamed.isPresent()) {
+                say.accept("An earlier run was interrupted while adopting the key in " + file.path() + ": finishing it.");
+                return finish(file, target, managementKey, key, renamed.get());
+            }
+        }
+        KeyInfo chosen = choose(file, target, managementKey, key, askedHash, recorded);
+        // the intent before the PATCH: a run cut short after it finds the key by this hash, carrying this file's mark
+        file.write(file.render(target.adopting(chosen.hash())));
+        Optional<KeyInfo> fresh = keys.get(managementKey, chosen.hash())
+                .filter(k -> !k.disabled() && Objects.equals(k.name(), chosen.name()));
+        if (fresh.isEmpty()) {
+            file.restore(); // nothing was written on OpenRouter: no trace of the attempt either
+            throw new Refusal(MaiEnvCommand.ADOPTION_REFUSED, "The key in " + file.path() + " (" + chosen.label() + ") was "
+                    + "renamed, disabled or deleted on OpenRouter while this run was looking at it, so it was not adopted; "
+                    + "nothing was changed. Run again.");
+        }
+        return finish(file, target, managementKey, key, fresh.get());
+    }
+
+    /**
+     * Which key of the account the file's key is, by {@link KeyAdoption#choose}. KeyAdoption asks a
+     * front end for a proof of possession before it takes a key, since an operator's tenant could
+     * shape another account's key to look like one of this account. The person running mai-env holds
+     * the management key, which can rename, limit or delete every key of the account anyway: finding
+     * which key the value is (label and figures) is all this needs.
+     */
+    private KeyInfo choose(EnvFile file, Target target, ApiKey managementKey, ApiKey key, String askedHash,
+            Optional<String> recorded) throws Refusal {
+        String field = Environment.API_KEY + " in " + file.path();
+        // no mark of another owner may be taken over: a key with any mark stays with whoever keeps it (--replace instead)
+        Adopter adopter = new Adopter(Names.ENV_INSTALLATION, target.id(), owner -> false);
+        List<KeyInfo> listed = List.of();
+        Verdict verdict;
+        if (!KeyAdoption.keyShaped(key)) {
+            // refused for its shape before the value goes into any request
+            verdict = KeyAdoption.choose(field, key, Optional.empty(), listed, askedHash, adopter);
+        } else {
+            listed = keys.list(managementKey); // before GET /key: the rules let the spend grow between the two, not shrink
+            verdict = KeyAdoption.choose(field, key, keys.describe(key), listed, askedHash, adopter);
+        }
+        if (verdict instanceof Refuse refuse) {
+            throw refusal(file, field, refuse, key, listed, askedHash);
+        }
+        Adopt adopt = (Adopt) verdict;
+        if (adopt.resumed() && !recorded.equals(Optional.of(adopt.key().hash()))) {
+            throw new Refusal(MaiEnvCommand.ADOPTION_REFUSED, field + " holds key " + adopt.key().label() + ", whose name "
+                    + "carries this file's mark already, though the file records no adoption of it; it was not adopted and "
+                    + "nothing was changed. " + replaceInstead(file));
+        }
+        return adopt.key();
+    }
+
+    /** PATCHes the adopted key to the target (name, limit, reset; spend kept) and writes the file. */
+    private ApiKey finish(EnvFile file, Target target, ApiKey managementKey, ApiKey key, KeyInfo fresh) throws IOException, Refusal {
+        MaiClientSpec spec = target.spec();
+        KeyPatch patch = KeyAdoption.patch(fresh, target.want().name(), Money.limit(spec.getSpendingLimit()), spec.getLimitReset());
+        KeyInfo adopted = fresh;
+        if (!patch.isEmpty()) {
+            try {
+                adopted = keys.update(managementKey, fresh.hash(), patch);
+            } catch (OpenRouterException e) {
+                if (e.status() >= 400 && e.status() < 500 && !e.retryable()) {
+                    file.restore(); // refused: the key is as it was, and so is the file
+                }
+                throw e; // otherwise the outcome is unknown: the hash stays in the file for the next run
+            }
+        }
+        if (!target.ours().test(adopted)) {
+            throw new Refusal(MaiEnvCommand.FAILED, "OpenRouter's answer to the PATCH of key " + adopted.label() + " does not "
+                    + "show its new name with this file's mark. " + file.path() + " records the adoption under way; run "
+                    + "mai-env again to finish it.");
+        }
+        String body = Environment.dotenv("mai-env", spec,
+                new Environment.Inputs(key, adopted.hash(), adopted.createdAt(), spec.getExternalUser(), openrouterHost));
+        file.write(file.render(target.block(null, body)));
+        BigDecimal spent = KeyInfo.usageInPeriod(spec.getLimitReset(), adopted.usage(), adopted.usageDaily(), adopted.usageWeekly(),
+                adopted.usageMonthly());
+        say.accept("Adopted OpenRouter key " + adopted.label() + " for " + spec.getOrganizationName() + " (no new key): named "
+                + "with this file's mark, limit " + Money.format(Money.limit(spec.getSpendingLimit())) + ", "
+                + EnvKey.resets(spec) + ", and its spend kept (" + Money.format(Optional.ofNullable(spent).or(() -> Optional.of(BigDecimal.ZERO)))
+                + " USD " + (spec.getLimitReset() == null ? "in all" : "in this period") + "); wrote " + file.path() + " (mode 600"
+                + EnvKey.kept(file) + ").");
+        if (adopted.disabled()) {
+            throw new Refusal(MaiEnvCommand.KEY_DISABLED, "The adopted key " + adopted.label() + " is disabled: its limit is at "
+                    + "or below what it already spent in its period, and adoption keeps the spend. To use it, enable it on "
+                    + "OpenRouter and run mai-env with a higher --limit; or run with --rotate for a new key (the adopted one is "
+                    + "then deleted).");
+        }
+        return key;
+    }
+
+    /** The refusal of {@code refuse}, saying what to do; the account's look-alikes by hash when a choice is asked for. */
+    private static Refusal refusal(EnvFile file, String field, Refuse refuse, ApiKey key, List<KeyInfo> listed, String askedHash) {
+        boolean hash = refuse.field().equals(field + ".hash");
+        StringBuilder message = new StringBuilder(hash ? "--adopt-hash" : refuse.field()).append(' ').append(refuse.rule())
+                .append(". Nothing was changed: no key was written on OpenRouter, and the file is as it was.");
+        Optional<String> label = KeyAdoption.label(key);
+        if (hash && askedHash == null && label.isPresent()) {
+            // the person running mai-env holds the management key: the account's keys are theirs to see
+            String lookAlikes = listed.stream().filter(k -> !k.disabled() && label.get().equals(k.label()))
+                    .map(k -> k.hash() + " (created " + k.createdAt() + ")").collect(Collectors.joining(", "));
+            message.append(" Keys of the account labelled ").append(label.get()).append(": ").append(lookAlikes)
+                    .append(". Run again with --adopt-hash and the hash of the key the file holds (OpenRouter's dashboard "
+                            + "shows each key's hash and name), or with --replace for a new key.");
+        } else {
+            message.append(' ').append(replaceInstead(file));
+        }
+        return new Refusal(MaiEnvCommand.ADOPTION_REFUSED, message.toString());
+    }
+
+    private static String replaceInstead(EnvFile file) {
+        return "To give " + file.path() + " a key of its own instead, run again with --replace: a new key is created, and "
+                + "the key the file holds now is left on OpenRouter as it is (delete it there once nothing uses it).";
+    }
+}
