@@ -244,6 +244,71 @@ class AdoptionTest extends OperatorHarness {
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("a-has", "abc"), "Adopted")).isEmpty());
     }
 
+    /**
+     * attack20 F1: an adoption whose proof was cut short (the second GET /key failed after the challenge
+     * PATCH: a crash, a 429 or a 5xx) keeps its intent; the MaiClient deleted then, its finalizer does not
+     * look at status.adoption, so the challenge is never put back: the victim key (another account's
+     * look-alike was used) keeps a limit raised by up to 99.99 USD.
+     */
+    @Test
+    void attack20_aMaiClientDeletedWhileItsProofIsCutShortLeavesTheChallengeOnTheVictim() {
+        namespace("a-cut", true);
+        String start = hex(3);
+        String end = hex(3);
+        OpenRouterSimulator.Key victim = legacy(SimulatorResource.managementKey(), "victim's key", "100", "monthly", "12",
+                start, end);
+        OpenRouterSimulator.Key forged = legacy(simulator().newManagementKey(), "attacker's key", "100", "monthly", "12",
+                start, end);
+        source("a-cut", "abc-old", forged.secret);
+        simulator().failCurrentKeyAfter(forged.secret, 1, 503); // the proof's GET /key, and every one after, fail
+        try {
+            create(adopting("a-cut", "abc", "Cut Co", "100", "abc-old", null));
+            await().atMost(PATIENCE).untilAsserted(() -> {
+                assertThat(victim.limit).as("challenge applied").isNotEqualByComparingTo("100");
+                assertThat(get("a-cut", "abc").getStatus().getAdoption().getStartedAt()).isNotNull();
+            });
+            client().resource(get("a-cut", "abc")).delete();
+            await().atMost(PATIENCE).until(() -> client().resources(MaiClient.class).inNamespace("a-cut").withName("abc").get() == null);
+        } finally {
+            simulator().heal();
+        }
+        awaitCompleteSweeps(3);
+        assertThat(victim.name).isEqualTo("victim's key");
+        assertThat(victim.limit).as("the victim's limit put back after the attacker's MaiClient is gone")
+                .isEqualByComparingTo("100");
+    }
+
+    /**
+     * attack20 F1b: an adoption that renamed the key but did not store it yet (the rename's answer lost,
+     * then GET /key failing) keeps its intent; the MaiClient deleted with deletionPolicy Retain, the
+     * finalizer sees no key (status.keyHash is empty) and the key, marked with the deleted UID, is
+     * deleted by the orphan sweep: the key the user brought in is neither retained nor put back.
+     */
+    @Test
+    void attack20_aKeyRenamedButNotStoredIsDeletedByTheSweepAlthoughDeletionPolicyIsRetain() {
+        namespace("a-lost", true);
+        OpenRouterSimulator.Key old = legacy(SimulatorResource.managementKey(), "old key", "100", "monthly", "12");
+        source("a-lost", "abc-old", old.secret);
+        simulator().failRenameAnswer(old.hash, 503).failCurrentKeyAfter(old.secret, 2, 503);
+        String uid;
+        try {
+            MaiClient mc = adopting("a-lost", "abc", "Lost Co", "100", "abc-old", null);
+            mc.getSpec().setDeletionPolicy("Retain");
+            create(mc);
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(old.name).contains(get("a-lost", "abc").getMetadata().getUid()));
+            uid = get("a-lost", "abc").getMetadata().getUid();
+            assertThat(get("a-lost", "abc").getStatus().getAdoption().getStartedAt()).isNotNull();
+            client().resource(get("a-lost", "abc")).delete();
+            await().atMost(PATIENCE).until(() -> client().resources(MaiClient.class).inNamespace("a-lost").withName("abc").get() == null);
+        } finally {
+            simulator().heal();
+        }
+        awaitCompleteSweeps(6);
+        assertThat(old.deleted).as("a key adopted under Retain is not deleted with its MaiClient").isFalse();
+        assertThat(old.name).as("kept as retained or put back, not left marked for a deleted MaiClient")
+                .satisfiesAnyOf(n -> assertThat(n).endsWith(":retained]"), n -> assertThat(n).isEqualTo("old key"));
+    }
+
     private void awaitRefusal(String namespace, String name, String rule) {
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get(namespace, name), "KeyProvisioned"))
                 .as("%s/%s", namespace, name).hasValueSatisfying(c -> {

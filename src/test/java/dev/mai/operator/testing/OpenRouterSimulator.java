@@ -193,6 +193,13 @@ public final class OpenRouterSimulator implements AutoCloseable {
     private volatile int failStatus;
     private volatile boolean failAll;
     private final AtomicInteger failNext = new AtomicInteger();
+    /** attack20: GET /key with this secret answers failStatus once okCurrentKey answers went out (until heal). */
+    private volatile String failCurrentKeySecret;
+    private final AtomicInteger okCurrentKey = new AtomicInteger();
+    private volatile int failCurrentKeyStatus;
+    /** attack20: a PATCH renaming this key is applied, and then answered with this status (until heal). */
+    private volatile String failRenameAnswerOf;
+    private volatile int failRenameAnswerStatus;
     private volatile String retryAfter;
     private volatile int createStatus = 201;
     private final AtomicInteger loseCreates = new AtomicInteger();
@@ -346,7 +353,24 @@ public final class OpenRouterSimulator implements AutoCloseable {
         return this;
     }
 
+    /** attack20: {@code GET /key} with {@code secret} answers {@code ok} times, then {@code status} until {@link #heal()}. */
+    public OpenRouterSimulator failCurrentKeyAfter(String secret, int ok, int status) {
+        this.okCurrentKey.set(ok);
+        this.failCurrentKeyStatus = status;
+        this.failCurrentKeySecret = secret;
+        return this;
+    }
+
+    /** attack20: a PATCH that renames key {@code hash} is applied, then answered {@code status} (until {@link #heal()}). */
+    public OpenRouterSimulator failRenameAnswer(String hash, int status) {
+        this.failRenameAnswerStatus = status;
+        this.failRenameAnswerOf = hash;
+        return this;
+    }
+
     public OpenRouterSimulator heal() {
+        failCurrentKeySecret = null;
+        failRenameAnswerOf = null;
         repeatPages = false;
         endlessListing = false;
         failAll = false;
@@ -564,7 +588,13 @@ public final class OpenRouterSimulator implements AutoCloseable {
             sleep(latencyMillis);
             // failNext aims at the reconciles' requests: the sweep's listing (every 2 s in tests) would race for it
             boolean listing = "GET".equals(method) && path.equals("/keys");
-            if (failAll || !listing && failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            String bearerNow = Optional.ofNullable(exchange.request.getHeader("Authorization")).orElse("").replaceFirst("^Bearer ", "");
+            boolean failThisCurrentKey = path.equals("/key") && bearerNow.equals(failCurrentKeySecret)
+                    && okCurrentKey.getAndDecrement() <= 0;
+            if (failThisCurrentKey) {
+                status = failCurrentKeyStatus;
+                send(exchange, status, error(status, "Simulated failure"));
+            } else if (failAll || !listing && failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 status = failStatus;
                 if (retryAfter != null) {
                     exchange.header("Retry-After", retryAfter);
@@ -758,6 +788,9 @@ public final class OpenRouterSimulator implements AutoCloseable {
             }
             key.updatedAt = clock.instant();
             judge(exchange, before);
+        }
+        if (body.has("name") && key.hash.equals(failRenameAnswerOf)) {
+            return send(exchange, failRenameAnswerStatus, error(failRenameAnswerStatus, "Simulated failure after the write"));
         }
         confirm(exchange, 200);
         if (lose) {
