@@ -58,8 +58,15 @@ public final class KeyAdoption {
     public record Adopt(KeyInfo key, boolean resumed) implements Verdict {
     }
 
-    /** Take nothing over: {@code field} breaks {@code rule}. */
-    public record Refuse(String field, String rule) implements Verdict {
+    /**
+     * Take nothing over: {@code field} breaks {@code rule}. {@code aboutTheAccount}: the rule tells
+     * something about the account's keys (none matches, a hash names none, a key is managed): a front
+     * end that answers someone without the management key says less.
+     */
+    public record Refuse(String field, String rule, boolean aboutTheAccount) implements Verdict {
+        public Refuse(String field, String rule) {
+            this(field, rule, false);
+        }
     }
 
     /** Who is adopting: this installation and client, and the owners an administrator lets keys move from. */
@@ -115,12 +122,12 @@ public final class KeyAdoption {
         }
         if (matches.isEmpty()) {
             return new Refuse(field, "holds key " + label.get() + ", which cannot be adopted with this management key (an "
-                    + "administrator can tell why from the operator's log)");
+                    + "administrator can tell why from the operator's log)", true);
         }
         Optional<KeyInfo> chosen = pick(matches, askedHash);
         if (chosen.isEmpty()) {
             return askedHash != null
-                    ? new Refuse(field + ".hash", "names no key that can be adopted for the key given")
+                    ? new Refuse(field + ".hash", "names no key that can be adopted for the key given", true)
                     : new Refuse(field + ".hash", "is needed: more than one key of the account looks like the key given; set "
                             + "it to the hash of that key (OpenRouter's dashboard shows it)");
         }
@@ -197,7 +204,7 @@ public final class KeyAdoption {
     private static Verdict mayTake(String field, KeyInfo key, Adopter adopter) {
         Optional<Names.KeyOwner> owner = Names.keyOwner(key.name());
         if (owner.isEmpty() && key.name() != null && key.name().contains("[mai:")) {
-            return new Refuse(field, OTHERS);
+            return new Refuse(field, OTHERS, true);
         }
         if (owner.isEmpty()) {
             return new Adopt(key, false);
@@ -207,9 +214,9 @@ public final class KeyAdoption {
             return new Adopt(key, true);
         }
         if (o.installationId().equals(adopter.installationId()) && !o.retained()) {
-            return new Refuse(field, OTHERS); // another MaiClient's key of this operator: never
+            return new Refuse(field, OTHERS, true); // another MaiClient's key of this operator: never
         }
-        return adopter.movableFrom().test(o) ? new Adopt(key, false) : new Refuse(field, OTHERS);
+        return adopter.movableFrom().test(o) ? new Adopt(key, false) : new Refuse(field, OTHERS, true);
     }
 
     /** One answer for every owner: whose the key is (another client, installation, file) is not the tenant's to learn. */

@@ -18,6 +18,7 @@ import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.CallerKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.openrouter.KeyPatch;
+import dev.mai.operator.openrouter.OpenRouterException;
 import dev.mai.operator.openrouter.OpenRouterKeys;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -27,10 +28,12 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
@@ -70,8 +73,9 @@ public class Adoption {
     private final Events events;
     private final Stops stops;
     private final SecureRandom random = new SecureRandom();
-    /** One adoption of a key at a time in this operator (two MaiClients may name the same value). */
+    /** One monitor per key ever adopted here, never removed: a thread waiting on one must not see it replaced. */
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Proofs proofs = new Proofs();
 
     public Adoption(OpenRouterKeys keys, KeyLifecycle lifecycle, ClientSecrets secrets, DigestKey digestKey,
             InstallationId installation, MaiConfig config, Events events, Stops stops) {
@@ -106,7 +110,7 @@ public class Adoption {
                 return Optional.empty();
             }
             case FAILED -> {
-                return refuse(p, FIELD, FAILED_PROOF, null);
+                return refuse(p, FIELD, NOT_HERE, null);
             }
             case FINISH -> {
                 finish(p);
@@ -118,23 +122,32 @@ public class Adoption {
         }
     }
 
-    private static final String FAILED_PROOF = "holds a key that could not be proven to be the key found on this account "
-            + "(its holder would have seen a change made to that key): nothing was adopted and the key found was put back "
-            + "as it was. Check that the operator's management key is the account of the key given; change the spec to try again";
+    /**
+     * One answer for every refusal that would otherwise say something about the account's keys (none
+     * matches, a hash names none, a key is managed, the proof failed, a key changed meanwhile): whoever
+     * holds a leaked value must not learn from it whether that key is on this account. The reason is
+     * in the operator's log.
+     */
+    private static final String NOT_HERE = "holds a key that cannot be adopted here: it is not a key of this operator's "
+            + "OpenRouter account that this MaiClient may take over (found by its label and figures, marked by no owner the "
+            + "administrator does not allow, and proven to be the key given). An administrator finds the reason in the "
+            + "operator's log; tried again later, or at once when the spec changes";
 
-    /** Adopts (or goes on adopting) the key of the Secret the spec or the recorded intent names. */
+    /** Adopts the key of the Secret the spec names, or carries an adoption under way through or back. */
     private Optional<UpdateControl<MaiClient>> adopt(Pass p) {
         AdoptionStatus intent = Optional.ofNullable(p.before.getAdoption()).filter(AdoptionStatus::underWay).orElse(null);
-        AdoptKeyFrom from = intent != null ? recorded(intent) : p.client.getSpec().getAdoptKeyFrom();
-        if (intent == null && !opened(p)) {
+        if (intent != null) {
+            return resume(p, intent);
+        }
+        AdoptKeyFrom from = p.client.getSpec().getAdoptKeyFrom();
+        if (!opened(p)) {
             return refuse(p, FIELD, "is not allowed in namespace " + p.client.getMetadata().getNamespace() + ": its "
                     + "administrator has not opened it to adoption (the operator setting MAI_ADOPTION_NAMESPACES selects the "
                     + "namespaces that may adopt keys)", Waits.SLOW_RETRY);
         }
         Optional<ApiKey> value = read(p, from);
         if (value.isEmpty()) {
-            return refuse(p, FIELD + ".name", "names no Secret of this namespace with a value under " + from.entry()
-                    + "; create it (kubectl create secret generic " + from.getName() + " --from-env-file=.env)", Waits.MISSING_KEY_RETRY);
+            return missing(p, from.getName(), from.entry());
         }
         if (!KeyAdoption.keyShaped(value.get())) {
             return refuse(p, FIELD, "names a Secret entry that does not hold a key of OpenRouter's shape (sk-or-v1- and 64 "
@@ -142,28 +155,26 @@ public class Adoption {
         }
         Optional<CallerKey> self = keys.describe(value.get());
         List<KeyInfo> listed = keys.list(p.managementKey);
-        if (intent != null) {
-            Optional<UpdateControl<MaiClient>> resumed = resume(p, intent, value.get(), listed);
-            if (resumed.isPresent() || p.justCreated) {
-                return resumed;
-            }
-        }
         KeyAdoption.Verdict verdict = KeyAdoption.choose(FIELD, value.get(), self, listed, from.getHash(), adopter(p));
         if (verdict instanceof KeyAdoption.Refuse refused) {
+            if (refused.aboutTheAccount()) {
+                return notHere(p, refused.field() + " " + refused.rule(), Waits.SLOW_RETRY);
+            }
             return refuse(p, refused.field(), refused.rule(), Waits.SLOW_RETRY);
         }
         KeyAdoption.Adopt chosen = (KeyAdoption.Adopt) verdict;
         if (chosen.resumed()) {
-            // marked as this client's, with no intent of this client that names it: a key this MaiClient had before
-            return refuse(p, FIELD, "holds a key that is managed already (by this MaiClient before): it cannot be adopted "
-                    + "again", Waits.SLOW_RETRY);
+            // marked as this client's, and no intent of this client names it: a key this MaiClient had before
+            return notHere(p, "the key is already marked as this MaiClient's", Waits.SLOW_RETRY);
         }
+        Optional<Instant> blocked = proofs.blockedUntil(chosen.key().hash(), p.now);
+        if (blocked.isPresent()) {
+            return notHere(p, "proofs of possession of key " + chosen.key().hash() + " failed before: the next is allowed at "
+                    + blocked.get(), Duration.between(p.now, blocked.get()));
+        }
+        // one adoption of a key at a time in this operator: two MaiClients may name the same value
         synchronized (locks.computeIfAbsent(chosen.key().hash(), h -> new Object())) {
-            try {
-                return takeOver(p, from, value.get(), chosen.key());
-            } finally {
-                locks.remove(chosen.key().hash());
-            }
+            return takeOver(p, from, value.get(), chosen.key());
         }
     }
 
@@ -173,10 +184,9 @@ public class Adoption {
      */
     private Optional<UpdateControl<MaiClient>> takeOver(Pass p, AdoptKeyFrom from, ApiKey value, KeyInfo found) {
         Optional<KeyInfo> fresh = keys.get(p.managementKey, found.hash());
-        if (fresh.isEmpty() || fresh.get().disabled() || !java.util.Objects.equals(fresh.get().name(), found.name())
+        if (fresh.isEmpty() || fresh.get().disabled() || !Objects.equals(fresh.get().name(), found.name())
                 || !Money.sameCents(fresh.get().limit(), found.limit())) {
-            return refuse(p, FIELD, "holds a key that changed while it was being adopted; trying again shortly",
-                    Waits.MISSING_KEY_RETRY);
+            return notHere(p, "key " + found.hash() + " changed between the listing and its fresh read", Waits.MISSING_KEY_RETRY);
         }
         byte[] secret = digestKey.get();
         String uid = p.client.getMetadata().getUid();
@@ -195,8 +205,17 @@ public class Adoption {
 
         BigDecimal challenge = KeyAdoption.challengeLimit(found.limit(), 1 + random.nextInt(KeyAdoption.CHALLENGES));
         KeyInfo challenged = keys.update(p.managementKey, found.hash(), new KeyPatch().limit(challenge));
-        if (!KeyAdoption.proves(keys.describe(value), challenge)) {
-            return failedProof(p, found);
+        Optional<CallerKey> proof;
+        try {
+            proof = keys.describe(value);
+        } catch (OpenRouterException e) {
+            // counted as a failure (a tenant may be able to make its own key's GET /key fail); the intent stays, and
+            // the next reconcile puts the limit back
+            proofs.failed(found.hash(), p.now);
+            throw e;
+        }
+        if (!KeyAdoption.proves(proof, challenge)) {
+            return failedProof(p, found, challenge);
         }
         KeyPatch patch = KeyAdoption.patch(challenged, lifecycle.desired(p.client, BigDecimal.ZERO).name(),
                 Money.limit(p.client.getSpec().getSpendingLimit()), p.client.getSpec().getLimitReset());
@@ -216,34 +235,41 @@ public class Adoption {
         return Optional.empty();
     }
 
-    /** The proof failed: the limit goes back, the intent is cleared, and this generation is not tried again. */
-    private Optional<UpdateControl<MaiClient>> failedProof(Pass p, KeyInfo found) {
-        keys.update(p.managementKey, found.hash(), new KeyPatch().limit(found.limit()));
+    /**
+     * The proof failed: the limit goes back (after a fresh read shows the challenge still there), the
+     * intent is cleared, this generation is not tried again, and further proofs of that key wait.
+     */
+    private Optional<UpdateControl<MaiClient>> failedProof(Pass p, KeyInfo found, BigDecimal challenge) {
+        putBack(p.managementKey, found.hash(), found.limit(), Optional.of(challenge));
+        Instant next = proofs.failed(found.hash(), p.now);
         LOG.warnf("%s/%s: the key in Secret %s did not prove to be OpenRouter key %s of this account (its GET /key did not "
-                + "show the challenge); the key's limit was put back", p.client.getMetadata().getNamespace(),
-                p.client.getMetadata().getName(), p.status.getAdoption().getFrom(), found.hash());
+                + "show the challenge); the key's limit was put back. Next proof of that key not before %s",
+                p.client.getMetadata().getNamespace(), p.client.getMetadata().getName(), p.status.getAdoption().getFrom(),
+                found.hash(), next);
         AdoptionStatus failed = new AdoptionStatus();
         failed.setFailedGeneration(p.generation());
         p.status.setAdoption(failed);
-        return refuse(p, FIELD, FAILED_PROOF, null);
+        return refuse(p, FIELD, NOT_HERE, null);
     }
 
     /**
-     * An adoption under way after a restart or a failed write: the key it renamed is this client's and
-     * is stored; a key it did not rename yet gets its limit back, and the adoption starts over.
+     * An adoption under way after a restart, a lost answer or a failed write. The key it renamed is
+     * this client's and is stored; a key it did not rename yet gets its limit back, and the reconcile
+     * ends there, so that the next decides afresh from the spec and the namespace as they are now.
      */
-    private Optional<UpdateControl<MaiClient>> resume(Pass p, AdoptionStatus intent, ApiKey value, List<KeyInfo> listed) {
-        byte[] secret = digestKey.get();
-        String uid = p.client.getMetadata().getUid();
-        Optional<KeyInfo> candidate = listed.stream()
-                .filter(k -> KeyDigest.matches(intent.getCandidate(), KeyDigest.candidate(secret, uid, k.hash()))).findFirst();
+    private Optional<UpdateControl<MaiClient>> resume(Pass p, AdoptionStatus intent) {
+        Optional<KeyInfo> candidate = candidate(p.client, p.managementKey, intent);
         Optional<KeyLifecycle.Owned> ours = candidate.flatMap(k -> lifecycle.adopted(p.client, k));
         if (ours.isPresent()) {
-            if (!KeyDigest.matches(intent.getKeyDigest(), KeyDigest.adoption(secret, uid, ours.get().hash(), value))) {
-                return refuse(p, FIELD + ".name", "Secret " + intent.getFrom() + " changed while its key was being adopted: "
-                        + "put back the key it held, and the adoption finishes", Waits.MISSING_KEY_RETRY);
+            byte[] secret = digestKey.get();
+            Optional<ApiKey> value = read(p, recorded(intent)).filter(v -> KeyDigest.matches(intent.getKeyDigest(),
+                    KeyDigest.adoption(secret, p.client.getMetadata().getUid(), ours.get().hash(), v)));
+            if (value.isEmpty()) {
+                return refuse(p, FIELD + ".name", "Secret " + intent.getFrom() + " no longer holds, under " + intent.getEntry()
+                        + ", the key whose adoption is under way: put that key back there and the adoption finishes",
+                        Waits.MISSING_KEY_RETRY);
             }
-            store(p, recorded(intent), value, ours.get());
+            store(p, recorded(intent), value.get(), ours.get());
             return Optional.empty();
         }
         if (candidate.isEmpty() && Instants.parse(intent.getStartedAt())
@@ -251,17 +277,62 @@ public class Adoption {
             // OpenRouter's list may not show a key it just changed: the intent is kept, so its limit can still be put back
             return Optional.of(UpdateControl.<MaiClient>noUpdate().rescheduleAfter(Waits.PROPAGATION_RECHECK));
         }
-        candidate.ifPresent(k -> putBack(p, k, intent.getPreviousLimit()));
+        candidate.ifPresent(k -> putBack(p.managementKey, k.hash(), previous(intent), Optional.empty()));
         p.status.setAdoption(null);
-        return Optional.empty();
+        return Optional.of(stops.stop(p, p.statusBuilder(), null, Waits.PROPAGATION_RECHECK));
     }
 
-    /** Undoes a challenge a restart cut short: the limit the key had, unless a fresh read shows it has that already. */
-    private void putBack(Pass p, KeyInfo candidate, String previousLimit) {
-        BigDecimal previous = UNLIMITED.equals(previousLimit) ? null : new BigDecimal(previousLimit);
-        if (!Money.sameCents(previous, candidate.limit()) && Names.keyOwner(candidate.name()).isEmpty()) {
-            keys.update(p.managementKey, candidate.hash(), new KeyPatch().limit(previous));
+    /**
+     * The finalizer's part when a MaiClient goes while its adoption is under way: a key the adoption
+     * renamed but did not store is kept, marked retained (the adoption never finished, and whoever held
+     * the key before may still use it); one it did not rename gets its limit back. Nothing when the
+     * key is one {@code held} names already (the deletion's policy applies to it).
+     */
+    void release(MaiClient client, ApiKey managementKey, MaiClientStatus status, java.util.Set<String> held) {
+        AdoptionStatus intent = status.getAdoption();
+        if (intent == null || !intent.underWay()) {
+            return;
         }
+        Optional<KeyInfo> candidate = candidate(client, managementKey, intent).filter(k -> !held.contains(k.hash()));
+        if (candidate.isEmpty()) {
+            return;
+        }
+        if (lifecycle.adopted(client, candidate.get()).isPresent()) {
+            lifecycle.retain(client, managementKey, candidate.get().hash());
+            events.warning(client, Events.KEY_ADOPTED, "The adoption of OpenRouter key " + candidate.get().label() + " did not "
+                    + "finish before this MaiClient was deleted: the key was kept, marked retained, not deleted");
+        } else {
+            putBack(managementKey, candidate.get().hash(), previous(intent), Optional.empty());
+        }
+    }
+
+    /** The key an adoption under way names (by its keyed digest), as the account's listing shows it. */
+    private Optional<KeyInfo> candidate(MaiClient client, ApiKey managementKey, AdoptionStatus intent) {
+        byte[] secret = digestKey.get();
+        String uid = client.getMetadata().getUid();
+        return keys.list(managementKey).stream()
+                .filter(k -> KeyDigest.matches(intent.getCandidate(), KeyDigest.candidate(secret, uid, k.hash()))).findFirst();
+    }
+
+    private static BigDecimal previous(AdoptionStatus intent) {
+        return UNLIMITED.equals(intent.getPreviousLimit()) || intent.getPreviousLimit() == null ? null
+                : new BigDecimal(intent.getPreviousLimit());
+    }
+
+    /**
+     * Undoes a challenge: the limit the key had, on a fresh read that shows it still differs (and, when
+     * {@code challenge} is known, still carries it) — never on a key this installation's clients own,
+     * which another adoption may have taken meanwhile.
+     */
+    private void putBack(ApiKey managementKey, String hash, BigDecimal previous, Optional<BigDecimal> challenge) {
+        Optional<KeyInfo> fresh = keys.get(managementKey, hash);
+        boolean ownedHere = fresh.flatMap(k -> Names.keyOwner(k.name()))
+                .filter(o -> o.installationId().equals(installation.get()) && !o.retained()).isPresent();
+        if (fresh.isEmpty() || ownedHere || Money.sameCents(previous, fresh.get().limit())
+                || challenge.isPresent() && !Money.sameCents(challenge.get(), fresh.get().limit())) {
+            return;
+        }
+        keys.update(managementKey, hash, new KeyPatch().limit(previous));
     }
 
     /** The adopted key goes into the client's Secret, and is the client's key from now on. */
@@ -287,10 +358,8 @@ public class Adoption {
             done(p, intent.getFrom());
         } else {
             // the Secret holds another key of this client: the one the adoption found may still carry the challenge
-            keys.list(p.managementKey).stream()
-                    .filter(k -> KeyDigest.matches(intent.getCandidate(), KeyDigest.candidate(digestKey.get(),
-                            p.client.getMetadata().getUid(), k.hash())))
-                    .findFirst().ifPresent(k -> putBack(p, k, intent.getPreviousLimit()));
+            candidate(p.client, p.managementKey, intent).ifPresent(k -> putBack(p.managementKey, k.hash(), previous(intent),
+                    Optional.empty()));
             p.status.setAdoption(null);
         }
     }
@@ -301,6 +370,17 @@ public class Adoption {
         done.setAdoptedAt(p.now.truncatedTo(ChronoUnit.SECONDS).toString());
         p.status.setAdoption(done);
         p.statusBuilder().adopted(from, done.getAdoptedAt());
+    }
+
+    private Optional<UpdateControl<MaiClient>> missing(Pass p, String name, String entry) {
+        return refuse(p, FIELD + ".name", "names no Secret of this namespace with a value under " + entry
+                + "; create it (kubectl create secret generic " + name + " --from-env-file=.env)", Waits.MISSING_KEY_RETRY);
+    }
+
+    /** A refusal that tells the tenant nothing about the account's keys; {@code why} goes to the operator's log. */
+    private Optional<UpdateControl<MaiClient>> notHere(Pass p, String why, Duration retry) {
+        LOG.infof("%s/%s: adoption refused: %s", p.client.getMetadata().getNamespace(), p.client.getMetadata().getName(), why);
+        return refuse(p, FIELD, NOT_HERE, retry);
     }
 
     private Optional<UpdateControl<MaiClient>> refuse(Pass p, String field, String rule, Duration retry) {
@@ -355,5 +435,29 @@ public class Adoption {
     private KeyAdoption.Adopter adopter(Pass p) {
         return new KeyAdoption.Adopter(installation.get(), p.client.getMetadata().getUid(),
                 KeyAdoption.movableFrom(config.adoptionFrom().orElse(List.of())));
+    }
+
+    /**
+     * Failed proofs of possession per key, in this operator: each failure doubles the wait before the
+     * next proof of that key, from 5 minutes to a day, whichever MaiClient asks — a guess of the
+     * challenge costs the guesser time, and the key's owner sees at most a few limit changes a day.
+     */
+    static final class Proofs {
+        private static final Duration LONGEST = Duration.ofDays(1);
+        private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+        private final Map<String, Instant> until = new ConcurrentHashMap<>();
+
+        Optional<Instant> blockedUntil(String hash, Instant now) {
+            return Optional.ofNullable(until.get(hash)).filter(now::isBefore);
+        }
+
+        /** Records a failure; returns when the next proof of the key may be made. */
+        Instant failed(String hash, Instant now) {
+            int count = failures.merge(hash, 1, Integer::sum);
+            Duration wait = Waits.SLOW_RETRY.multipliedBy(1L << Math.min(count - 1, 10));
+            Instant next = now.plus(wait.compareTo(LONGEST) > 0 ? LONGEST : wait);
+            until.put(hash, next);
+            return next;
+        }
     }
 }

@@ -35,9 +35,11 @@ public class KeyRelease {
     private final KeyLifecycle lifecycle;
     private final Events events;
     private final ClientMetrics metrics;
+    private final Adoption adoption;
 
     public KeyRelease(ClientSecrets secrets, ManagementKeys managementKeys, KeyLifecycle lifecycle, Events events,
-            ClientMetrics metrics) {
+            ClientMetrics metrics, Adoption adoption) {
+        this.adoption = adoption;
         this.secrets = secrets;
         this.managementKeys = managementKeys;
         this.lifecycle = lifecycle;
@@ -52,7 +54,8 @@ public class KeyRelease {
     DeleteControl release(MaiClient client, Context<MaiClient> context, Optional<KeySweep> sweep) {
         MaiClientStatus status = Optional.ofNullable(client.getStatus()).orElseGet(MaiClientStatus::new);
         Holdings held = holdings(client, context, status);
-        boolean unfinished = status.getKeyCreationStartedAt() != null;
+        boolean unfinished = status.getKeyCreationStartedAt() != null
+                || status.getAdoption() != null && status.getAdoption().underWay();
         if (held.hashes().isEmpty() && !unfinished) {
             return released(client, context, status, sweep); // no key was ever created
         }
@@ -71,6 +74,7 @@ public class KeyRelease {
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(Waits.MISSING_KEY_RETRY);
         }
         try {
+            adoption.release(client, resolution.key(), status, held.hashes()); // an adoption cut short: carried back or kept
             deleteOrKeep(client, context, resolution.key(), status, held);
         } catch (OpenRouterException e) {
             if (e.retryable()) {
