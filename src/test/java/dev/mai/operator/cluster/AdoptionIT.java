@@ -9,6 +9,7 @@ import dev.mai.operator.api.v1alpha1.AdoptKeyFrom;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.Clients;
 import dev.mai.operator.testing.LeakScan;
+import dev.mai.operator.testing.MaiEnvProcess;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -55,6 +56,7 @@ class AdoptionIT {
         openRouter = new OpenRouterSimulator();
         OperatorProcess operator = installed.start(openRouter, "adoption-0", Map.of(
                 "MAI_ADOPTION_NAMESPACES", "mai.dev/adoption=open",
+                "MAI_ADOPTION_FROM", "mai-env",
                 "MAI_VALIDATION_INTERVAL", "2s",
                 "QUARKUS_LOG_CATEGORY__DEV_MAI__LEVEL", "DEBUG"));
         assertThat(operator.isAlive()).isTrue();
@@ -95,6 +97,44 @@ class AdoptionIT {
         String describe = installed.kubectl().run("-n", OPENED, "describe", "maiclient", "abc").ok();
         assertThat(describe).contains("KeyAdopted").doesNotContain(old.secret);
         assertThat(LeakScan.find("kubectl describe", describe, List.of(old.secret))).isEmpty();
+    }
+
+    /**
+     * The README's move of a Compose client: the old script's {@code .env} adopted by mai-env, exported,
+     * the two files applied with kubectl: a Ready MaiClient holding the same key, no key created, and
+     * the exported {@code .env} refuses to act afterwards.
+     */
+    @Test
+    void aComposeClientMovesToKubernetesWithItsKey() throws Exception {
+        OpenRouterSimulator.Key old = oldScriptsKey("Moving Co (old script)");
+        Path project = Files.createDirectories(WORK.resolve("compose-project"));
+        Path dotenv = Files.writeString(project.resolve(".env"), "OPENROUTER_API_KEY=" + old.secret + "\n");
+        Map<String, String> env = Map.of("MAI_OPENROUTER_URL", openRouter.baseUrl(), "MAI_PROVISIONING_KEY_FILE",
+                WORK.resolve("management-key").toAbsolutePath().toString());
+        MaiEnvProcess.Result adopted = MaiEnvProcess.run(project, env, "--no-input", "--org", "Moving Co", "--limit", "100",
+                "--reset", "monthly");
+        assertThat(adopted.exit()).as(adopted.output()).isZero();
+        MaiEnvProcess.Result exported = MaiEnvProcess.run(project, env, "export", "--namespace", OPENED, "--name", "moved",
+                "--out-dir", "k8s");
+        assertThat(exported.exit()).as(exported.output()).isZero();
+        installed.kubectl().run("apply", "-f", project.resolve("k8s/moved-adopt-secret.yaml").toString(),
+                "-f", project.resolve("k8s/moved-maiclient.yaml").toString()).ok();
+
+        awaitReady(() -> get(OPENED, "moved"), Duration.ofSeconds(90));
+        MaiClient moved = get(OPENED, "moved");
+        assertThat(openRouter.count("POST /keys")).isZero();
+        assertThat(moved.getStatus().getKeyHash()).isEqualTo(old.hash);
+        assertThat(old.name).contains(moved.getMetadata().getUid());
+        assertThat(old.usageInPeriod).isEqualByComparingTo("30");
+        Secret secret = admin.secrets().inNamespace(OPENED).withName("moved-env").get();
+        assertThat(new String(Base64.getDecoder().decode(secret.getData().get("OPENROUTER_API_KEY")), StandardCharsets.UTF_8))
+                .isEqualTo(old.secret);
+        long writes = openRouter.count(OpenRouterSimulator.Request::isWrite);
+        MaiEnvProcess.Result after = MaiEnvProcess.run(project, env, "--no-input", "--org", "Moving Co", "--limit", "100");
+        assertThat(after.exit()).as("mai-env on the moved .env").isNotZero();
+        assertThat(openRouter.count(OpenRouterSimulator.Request::isWrite)).isEqualTo(writes);
+        assertThat(LeakScan.find("mai-env output", adopted.output() + exported.output() + after.output(), List.of(old.secret)))
+                .isEmpty();
     }
 
     @Test
