@@ -194,14 +194,7 @@ class AdoptionTest extends OperatorHarness {
     @Test
     void aKeyOfAnotherAccountDressedAsOneOfThisAccountFailsTheProofAndTheVictimIsPutBack() {
         namespace("a-forged", true);
-        String start = hex(3);
-        String end = hex(3);
-        // a victim key on the operator's account, and an attacker's key elsewhere with the same label and figures
-        OpenRouterSimulator.Key victim = legacy(SimulatorResource.managementKey(), "victim's key", "100", "monthly", "12",
-                start, end);
-        OpenRouterSimulator.Key forged = legacy(simulator().newManagementKey(), "attacker's key", "100", "monthly", "12",
-                start, end);
-        source("a-forged", "abc-old", forged.secret);
+        OpenRouterSimulator.Key victim = victimAndForgery("a-forged")[0];
         long creates = simulator().count("POST /keys");
 
         create(adopting("a-forged", "abc", "Forged Co", "5000", "abc-old", null));
@@ -214,7 +207,8 @@ class AdoptionTest extends OperatorHarness {
         assertThat(simulator().count("POST /keys")).isEqualTo(creates);
         MaiClient refused = get("a-forged", "abc");
         assertThat(refused.getStatus().getKeyHash()).isNull();
-        assertThat(refused.getStatus().toString() + events("a-forged", "abc")).doesNotContain(victim.hash)
+        assertThat(io.fabric8.kubernetes.client.utils.Serialization.asJson(refused.getStatus())
+                + io.fabric8.kubernetes.client.utils.Serialization.asJson(events("a-forged", "abc"))).doesNotContain(victim.hash)
                 .doesNotContain("victim's key");
         // not tried again for this generation: no more writes to the victim
         long patches = simulator().count("PATCH /keys/{hash}");
@@ -261,13 +255,9 @@ class AdoptionTest extends OperatorHarness {
     @Test
     void aMaiClientDeletedWhileItsProofIsCutShortPutsTheVictimsLimitBack() {
         namespace("a-cut", true);
-        String start = hex(3);
-        String end = hex(3);
-        OpenRouterSimulator.Key victim = legacy(SimulatorResource.managementKey(), "victim's key", "100", "monthly", "12",
-                start, end);
-        OpenRouterSimulator.Key forged = legacy(simulator().newManagementKey(), "attacker's key", "100", "monthly", "12",
-                start, end);
-        source("a-cut", "abc-old", forged.secret);
+        OpenRouterSimulator.Key[] pair = victimAndForgery("a-cut");
+        OpenRouterSimulator.Key victim = pair[0];
+        OpenRouterSimulator.Key forged = pair[1];
         simulator().failCurrentKeyAfter(forged.secret, 1, 503); // the proof's GET /key, and every one after, fail
         try {
             create(adopting("a-cut", "abc", "Cut Co", "100", "abc-old", null));
@@ -315,6 +305,21 @@ class AdoptionTest extends OperatorHarness {
         assertThat(old.deleted).as("a key adopted under Retain is not deleted with its MaiClient").isFalse();
         assertThat(old.name).as("kept as retained or put back, not left marked for a deleted MaiClient")
                 .satisfiesAnyOf(n -> assertThat(n).endsWith(":retained]"), n -> assertThat(n).isEqualTo("old key"));
+    }
+
+    /**
+     * A victim key on the operator's account, and an attacker's key on another account with the same
+     * label and figures, in Secret abc-old of {@code namespace}.
+     */
+    private OpenRouterSimulator.Key[] victimAndForgery(String namespace) {
+        String start = hex(3);
+        String end = hex(3);
+        OpenRouterSimulator.Key victim = legacy(SimulatorResource.managementKey(), "victim's key", "100", "monthly", "12",
+                start, end);
+        OpenRouterSimulator.Key forged = legacy(simulator().newManagementKey(), "attacker's key", "100", "monthly", "12",
+                start, end);
+        source(namespace, "abc-old", forged.secret);
+        return new OpenRouterSimulator.Key[] {victim, forged};
     }
 
     private void awaitRefusal(String namespace, String name, String rule) {
