@@ -72,13 +72,15 @@ public class Adoption {
     private final MaiConfig config;
     private final Events events;
     private final Stops stops;
+    private final StatusEvents news;
     private final SecureRandom random = new SecureRandom();
     /** One monitor per key ever adopted here, never removed: a thread waiting on one must not see it replaced. */
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Proofs proofs = new Proofs();
 
     public Adoption(OpenRouterKeys keys, KeyLifecycle lifecycle, ClientSecrets secrets, DigestKey digestKey,
-            InstallationId installation, MaiConfig config, Events events, Stops stops) {
+            InstallationId installation, MaiConfig config, Events events, Stops stops, StatusEvents news) {
+        this.news = news;
         this.keys = keys;
         this.lifecycle = lifecycle;
         this.secrets = secrets;
@@ -107,6 +109,7 @@ public class Adoption {
                 // the key in use stays; a restored cluster whose status was lost lands here too, and must not stop
                 p.statusBuilder().adoptionIgnored(FIELD + " is acted on only for a MaiClient that has no key yet, and this one "
                         + "has one (a MaiClient adopts once): nothing was adopted; remove the field");
+                news.onChange(p.client, p.before, p.status, Conditions.ADOPTED); // once, when it becomes so
                 return Optional.empty();
             }
             case FAILED -> {
@@ -143,11 +146,18 @@ public class Adoption {
         if (!opened(p)) {
             return refuse(p, FIELD, "is not allowed in namespace " + p.client.getMetadata().getNamespace() + ": its "
                     + "administrator has not opened it to adoption (the operator setting MAI_ADOPTION_NAMESPACES selects the "
-                    + "namespaces that may adopt keys)", Waits.SLOW_RETRY);
+                    + "namespaces that may adopt keys; looked at again every 30 s)", Waits.MISSING_KEY_RETRY);
         }
-        Optional<ApiKey> value = read(p, from);
+        Optional<Secret> source = source(p, from.getName());
+        if (source.isEmpty()) {
+            return refuse(p, FIELD + ".name", "names no Secret of this namespace: create it (kubectl create secret generic "
+                    + from.getName() + " --from-env-file=.env); looked for again every 30 s", Waits.MISSING_KEY_RETRY);
+        }
+        Optional<ApiKey> value = entry(source.get(), from.entry());
         if (value.isEmpty()) {
-            return missing(p, from.getName(), from.entry());
+            return refuse(p, FIELD + ".key", "names no entry of Secret " + from.getName() + " that holds a value (" + from.entry()
+                    + "; it has " + String.join(", ", entries(source.get())) + "): set adoptKeyFrom.key to the entry holding "
+                    + "the key", Waits.MISSING_KEY_RETRY);
         }
         if (!KeyAdoption.keyShaped(value.get())) {
             return refuse(p, FIELD, "names a Secret entry that does not hold a key of OpenRouter's shape (sk-or-v1- and 64 "
@@ -228,7 +238,7 @@ public class Adoption {
                 "OpenRouter's answer to the adoption's rename does not carry this MaiClient's mark"));
         p.status.setKeyDisabledByOperator(renamed.disabled() ? Boolean.TRUE : null);
         if (spentOut) {
-            events.warning(p.client, Events.KEY_ADOPTED, "The adopted key has spent " + renamed.usageInPeriod()
+            events.warning(p.client, Events.KEY_ADOPTED, "The adopted key has spent " + Money.cents(renamed.usageInPeriod()).toPlainString()
                     + " USD in this period, at or above spec.spendingLimit: it was disabled until the limit resets or is raised");
         }
         store(p, from, value, owned);
@@ -346,7 +356,7 @@ public class Adoption {
         done(p, from.getName());
         events.normal(p.client, Events.KEY_ADOPTED, "Adopted OpenRouter key " + key.label() + " from Secret " + from.getName()
                 + ": renamed for this MaiClient, limit " + Money.format(Optional.ofNullable(key.limit())) + ", its spend of "
-                + key.usageInPeriod() + " USD in this period kept; no key was created");
+                + Money.cents(key.usageInPeriod()).toPlainString() + " USD in this period kept; no key was created");
         p.adopted(owned, value, written);
     }
 
@@ -372,11 +382,6 @@ public class Adoption {
         p.statusBuilder().adopted(from, done.getAdoptedAt());
     }
 
-    private Optional<UpdateControl<MaiClient>> missing(Pass p, String name, String entry) {
-        return refuse(p, FIELD + ".name", "names no Secret of this namespace with a value under " + entry
-                + "; create it (kubectl create secret generic " + name + " --from-env-file=.env)", Waits.MISSING_KEY_RETRY);
-    }
-
     /** A refusal that tells the tenant nothing about the account's keys; {@code why} goes to the operator's log. */
     private Optional<UpdateControl<MaiClient>> notHere(Pass p, String why, Duration retry) {
         LOG.infof("%s/%s: adoption refused: %s", p.client.getMetadata().getNamespace(), p.client.getMetadata().getName(), why);
@@ -397,17 +402,30 @@ public class Adoption {
                 .stream().map(Namespace::getMetadata).anyMatch(m -> namespace.equals(m.getName()));
     }
 
-    /** The value under the entry of the Secret {@code from} names, read live (such Secrets are not in the operator's cache). */
+    /** The value under the entry of the Secret {@code from} names, read live; empty when either is missing. */
     private static Optional<ApiKey> read(Pass p, AdoptKeyFrom from) {
-        Secret source = p.context.getClient().secrets().inNamespace(p.client.getMetadata().getNamespace())
-                .withName(from.getName()).get();
-        if (source == null) {
-            return Optional.empty();
-        }
-        String text = Optional.ofNullable(source.getStringData()).map(d -> d.get(from.entry()))
-                .or(() -> Optional.ofNullable(source.getData()).map(d -> d.get(from.entry())).map(Adoption::decode))
+        return source(p, from.getName()).flatMap(s -> entry(s, from.entry()));
+    }
+
+    /** A Secret of the MaiClient's namespace, read live (such Secrets are not in the operator's cache). */
+    private static Optional<Secret> source(Pass p, String name) {
+        return Optional.ofNullable(p.context.getClient().secrets().inNamespace(p.client.getMetadata().getNamespace())
+                .withName(name).get());
+    }
+
+    private static Optional<ApiKey> entry(Secret source, String entry) {
+        String text = Optional.ofNullable(source.getStringData()).map(d -> d.get(entry))
+                .or(() -> Optional.ofNullable(source.getData()).map(d -> d.get(entry)).map(Adoption::decode))
                 .orElse(null);
         return text == null || text.isBlank() ? Optional.empty() : Optional.of(ApiKey.of(unquote(text.strip())));
+    }
+
+    /** The names of a Secret's entries (names only: they are not secret), sorted. */
+    private static List<String> entries(Secret source) {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        Optional.ofNullable(source.getData()).ifPresent(d -> names.addAll(d.keySet()));
+        Optional.ofNullable(source.getStringData()).ifPresent(d -> names.addAll(d.keySet()));
+        return names.isEmpty() ? List.of("none") : List.copyOf(names);
     }
 
     /** kubectl create secret --from-env-file keeps the quotes of a .env value: a quoted key is the key. */

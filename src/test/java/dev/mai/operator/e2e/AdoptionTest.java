@@ -72,7 +72,8 @@ class AdoptionTest extends OperatorHarness {
         assertThat(ready.getStatus().getAdoption().getCandidate()).isNull();
         assertThat(condition(ready, "Adopted")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
         assertThat(ready.getStatus().getUsageInPeriod()).isEqualTo("30.00");
-        assertThat(events("a-keep", "abc")).extracting(e -> e.getReason()).contains("KeyAdopted");
+        assertThat(events("a-keep", "abc")).filteredOn(e -> "KeyAdopted".equals(e.getReason())).singleElement()
+                .satisfies(e -> assertThat(e.getMessage()).contains("its spend of 30.00 USD in this period kept"));
         assertThat(simulator().liveKeys()).filteredOn(k -> k.name.contains(ready.getMetadata().getUid())).hasSize(1);
 
         // adoption happens once: a new value in the source Secret changes nothing
@@ -162,6 +163,12 @@ class AdoptionTest extends OperatorHarness {
         for (String from : expected.keySet()) {
             assertThat(condition(get("a-bad", from), "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
         }
+        // a Secret that exists, with the key under another entry: the entry is at fault, and the names it has are listed
+        create(Clients.with(adopting("a-bad", "wrong-entry", "Bad Co", "100", "s-disabled", null),
+                s -> s.getAdoptKeyFrom().setKey("API_KEY")));
+        awaitRefusal("a-bad", "wrong-entry", "spec.adoptKeyFrom.key names no entry of Secret s-disabled");
+        assertThat(condition(get("a-bad", "wrong-entry"), "KeyProvisioned").orElseThrow().getMessage())
+                .contains("it has OPENROUTER_API_KEY");
     }
 
     @Test
@@ -239,6 +246,8 @@ class AdoptionTest extends OperatorHarness {
                     assertThat(c.getMessage()).contains("has one");
                 }));
         MaiClient after = awaitReady("a-has", "abc");
+        assertThat(events("a-has", "abc")).filteredOn(e -> "AdoptionRefused".equals(e.getReason())).singleElement()
+                .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
         assertThat(after.getStatus().getKeyHash()).isEqualTo(hash);
         assertThat(old.name).isEqualTo("old key");
         assertThat(simulator().count(OpenRouterSimulator.Request::isWrite)).isEqualTo(writes);
