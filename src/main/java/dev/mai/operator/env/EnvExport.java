@@ -110,7 +110,8 @@ public final class EnvExport {
     /**
      * Marks {@code file} as moved to {@code namespace/name}, then writes the two manifests into
      * {@code outDir} (mode 0600: the Secret's holds the key) and says what to do next. A file moved
-     * already may be exported again (the manifests lost, say): its mark is renewed.
+     * already may be exported again to the same MaiClient (the manifests lost, say): its mark is renewed;
+     * to another MaiClient it is refused until the person deletes the mark.
      */
     static void export(EnvFile file, String namespace, String name, Path outDir, Instant now, Optional<BigDecimal> maxSpendingLimit,
             Consumer<String> say) throws IOException, Refusal {
@@ -120,6 +121,7 @@ public final class EnvExport {
             EnvKey.check(file, false, false);
         }
         Manifests manifests = manifests(file, namespace, name, maxSpendingLimit);
+        refuseAnotherTarget(file, namespace + "/" + name);
         // marked first: whatever happens next, no mai-env run changes the key the MaiClient is to adopt
         String reset = file.limitReset().filter(r -> !"never".equals(r)).orElse(null);
         file.write(file.render(new EnvFile.Block(file.id().get(), EnvFile.locationOf(file.path()), reset, null, null,
@@ -138,6 +140,24 @@ public final class EnvExport {
         say.accept("Marked " + file.path() + " as moved to MaiClient " + namespace + "/" + name + ": mai-env now refuses to "
                 + "create, rotate or change its key. Wrote " + secretFile + " (the key, mode 600) and " + clientFile + ".");
         nextSteps(manifests.client(), secretFile, clientFile).forEach(say);
+    }
+
+    /**
+     * Refuses an export to {@code target} of a file marked as moved to another MaiClient: the key would be
+     * handed to two MaiClients, and the file would name only the last, while the first may hold it already.
+     */
+    private static void refuseAnotherTarget(EnvFile file, String target) throws Refusal {
+        Optional<String> movedTo = file.movedTo();
+        // the line is "<namespace>/<name> at <time>"; neither name holds a space
+        Optional<String> former = movedTo.map(m -> m.split(" ", 2)[0]);
+        if (former.isPresent() && !former.get().equals(target)) {
+            throw new Refusal(MaiEnvCommand.INVALID, "--namespace/--name: " + file.path() + " was exported to MaiClient "
+                    + former.get() + " already (its line \"" + EnvFile.MOVED_TO.strip() + "\" says " + movedTo.get()
+                    + "); exporting it to " + target + " as well would hand the same key to a second MaiClient. This run "
+                    + "changed nothing. Export again to " + former.get() + " (the same MaiClient may be exported again), or, "
+                    + "if that move was given up (the MaiClient was never applied, or was deleted before it adopted the key), "
+                    + "delete that line, then export to " + target + ".");
+        }
     }
 
     private static List<String> nextSteps(MaiClient client, Path secretFile, Path clientFile) {

@@ -203,7 +203,8 @@ public class MaiEnvCommand implements Callable<Integer> {
                     + "marks the .env as moved, so that later mai-env runs on it change nothing. Sends nothing to OpenRouter "
                     + "or to a cluster. The .env must hold mai-env's own key (run mai-env on it first)."},
             exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {"0:done; the next steps are printed", "2:invalid input (the message names the option and the rule)",
+            exitCodeList = {"0:done; the next steps are printed", "2:invalid input (the message names the option and the rule), or "
+                + "the .env was exported to another MaiClient already (delete its mai-env-moved-to line first)",
                 "6:the .env could not be read or written (as for mai-env), or the manifests could not be written",
                 "8:the .env is not where it was written (copied or moved): run mai-env on it first",
                 "11:the .env holds no key mai-env finished writing, or settings a MaiClient cannot have: run mai-env on it first"})

@@ -1022,6 +1022,37 @@ class MaiEnvIT {
         assertThat(openRouter.requests()).isEmpty();
     }
 
+    @Test
+    void exportToAnotherMaiClientIsRefusedUntilTheMovedLineIsDeletedAndTheSameOneMayBeExportedAgain() throws Exception {
+        assertThat(mai("--org", ORG, "--limit", "1000").exit()).isZero();
+        assertThat(mai("export", "--namespace", "tenant-abc", "--name", "abc", "--out-dir", "k8s").exit()).isZero();
+        Path file = dir.resolve(".env");
+        String exported = Files.readString(file);
+        openRouter.clearRequests();
+
+        Result otherNamespace = mai("export", "--namespace", "tenant-xyz", "--name", "abc", "--out-dir", "k8s-xyz");
+        Result otherName = mai("export", "--namespace", "tenant-abc", "--name", "xyz", "--out-dir", "k8s");
+
+        for (Result r : List.of(otherNamespace, otherName)) {
+            assertThat(r.exit()).as(r.output()).isEqualTo(MaiEnvCommand.INVALID);
+            assertThat(r.err()).contains("was exported to MaiClient tenant-abc/abc already").contains("delete that line")
+                    .contains("changed nothing");
+        }
+        assertThat(Files.readString(file)).isEqualTo(exported);
+        assertThat(dir.resolve("k8s-xyz")).doesNotExist();
+        assertThat(dir.resolve("k8s/xyz-maiclient.yaml")).doesNotExist();
+
+        Result same = mai("export", "--namespace", "tenant-abc", "--name", "abc", "--out-dir", "k8s");
+        assertThat(same.exit()).as(same.output()).isZero();
+        assertThat(Files.readString(file)).contains(EnvFile.MOVED_TO + "tenant-abc/abc at ");
+
+        Files.writeString(file, Files.readString(file).replaceAll("(?m)^" + Pattern.quote(EnvFile.MOVED_TO) + ".*\n", ""));
+        Result given = mai("export", "--namespace", "tenant-xyz", "--name", "abc", "--out-dir", "k8s-xyz");
+        assertThat(given.exit()).as("a move given up: " + given.output()).isZero();
+        assertThat(Files.readString(file)).contains(EnvFile.MOVED_TO + "tenant-xyz/abc at ").doesNotContain("tenant-abc/abc");
+        assertThat(openRouter.requests()).as("export sends nothing").isEmpty();
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     private Result mai(String... args) throws IOException, InterruptedException {
