@@ -12,6 +12,7 @@ import dev.mai.operator.core.Names;
 import dev.mai.operator.env.EnvKey.Refusal;
 import dev.mai.operator.env.EnvKey.Target;
 import dev.mai.operator.openrouter.ApiKey;
+import dev.mai.operator.openrouter.CallerKey;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.openrouter.KeyPatch;
 import dev.mai.operator.openrouter.OpenRouterException;
@@ -93,15 +94,22 @@ final class EnvAdoption {
         // no mark of another owner may be taken over: a key with any mark stays with whoever keeps it (--replace instead)
         Adopter adopter = new Adopter(Names.ENV_INSTALLATION, target.id(), owner -> false);
         List<KeyInfo> listed = List.of();
+        Optional<CallerKey> self = Optional.empty();
         Verdict verdict;
         if (!KeyAdoption.keyShaped(key)) {
             // refused for its shape before the value goes into any request
-            verdict = KeyAdoption.choose(field, key, Optional.empty(), listed, askedHash, adopter);
+            verdict = KeyAdoption.choose(field, key, self, listed, askedHash, adopter);
         } else {
             listed = keys.list(managementKey); // before GET /key: the rules let the spend grow between the two, not shrink
-            verdict = KeyAdoption.choose(field, key, keys.describe(key), listed, askedHash, adopter);
+            self = keys.describe(key);
+            verdict = KeyAdoption.choose(field, key, self, listed, askedHash, adopter);
         }
         if (verdict instanceof Refuse refuse) {
+            Optional<KeyInfo> marked = refuse.aboutTheAccount() && refuse.field().equals(field)
+                    ? markedMatch(field, key, self, listed, askedHash, adopter) : Optional.empty();
+            if (marked.isPresent()) {
+                throw marked(file, field, marked.get());
+            }
             throw refusal(file, field, refuse, key, listed, askedHash);
         }
         Adopt adopt = (Adopt) verdict;
@@ -150,6 +158,44 @@ final class EnvAdoption {
                     + "then deleted).");
         }
         return key;
+    }
+
+    /**
+     * The key the file's key matched whose mark refused it, if that was the refusal. KeyAdoption gives a
+     * tenant one answer for a marked key and for no match at all, worded for a MaiClient; mai-env, run by
+     * the holder of the management key, says which. The rules are asked again with every listed name
+     * unmarked: a key they then take is the one its mark kept from being taken.
+     */
+    private static Optional<KeyInfo> markedMatch(String field, ApiKey key, Optional<CallerKey> self, List<KeyInfo> listed,
+            String askedHash, Adopter adopter) {
+        List<KeyInfo> unmarked = listed.stream().map(k -> new KeyInfo(k.hash(), null, k.label(), k.disabled(), k.limit(),
+                k.limitRemaining(), k.limitReset(), k.usage(), k.usageDaily(), k.usageWeekly(), k.usageMonthly(), k.createdAt()))
+                .toList();
+        if (KeyAdoption.choose(field, key, self, unmarked, askedHash, adopter) instanceof Adopt adopt) {
+            return listed.stream().filter(k -> k.hash().equals(adopt.key().hash())).findFirst();
+        }
+        return Optional.empty();
+    }
+
+    /** mai-env's refusal of a key whose name carries another owner's mark: whose it is, and what to do. */
+    private static Refusal marked(EnvFile file, String field, KeyInfo key) {
+        Optional<Names.KeyOwner> owner = Names.keyOwner(key.name());
+        String whose;
+        if (owner.isEmpty()) {
+            whose = "whose name ends in a mark of mai-env's or an operator's that cannot be read (edited by hand?)";
+        } else if (Names.ENV_INSTALLATION.equals(owner.get().installationId())) {
+            whose = "which another .env file keeps with mai-env (its name carries that file's mark): this file may be a copy "
+                    + "of that project's";
+        } else if (owner.get().retained()) {
+            whose = "which a mai-operator installation kept after its MaiClient was deleted (its name carries the "
+                    + "operator's mark)";
+        } else {
+            whose = "which a mai-operator installation manages (its name carries a MaiClient's mark: the client was moved "
+                    + "to Kubernetes)";
+        }
+        return new Refusal(MaiEnvCommand.ADOPTION_REFUSED, field + " holds key " + key.label() + ", " + whose + ". mai-env "
+                + "takes over no key that carries another owner's mark, so it was not adopted. Nothing was changed: no key "
+                + "was written on OpenRouter, and the file is as it was. " + replaceInstead(file));
     }
 
     /** The refusal of {@code refuse}, saying what to do; the account's look-alikes by hash when a choice is asked for. */

@@ -844,12 +844,17 @@ class MaiEnvIT {
         cases.put("disabled", disabled.secret);
         cases.put("an operator's", openRouter.createKey(managementKey,
                 Names.keyName(ORG, "tenant-abc/abc", "prod", "8f3f4c52-2a57-4bde-9d7b-0e1f0a6b1c2d", false)).secret);
+        cases.put("a retained operator's", openRouter.createKey(managementKey,
+                Names.keyName(ORG, "tenant-abc/old", "prod", "2c9d7e1f-4b3a-4c5d-8e6f-7a8b9c0d1e2f", true)).secret);
         cases.put("another file's", openRouter.createKey(managementKey,
                 Names.keyName(ORG, "mai-env on elsewhere", Names.ENV_INSTALLATION, "0b6f3c2e-5d1a-4e8f-9a7b-3c2d1e0f4a5b", false)).secret);
         cases.put("not a key", typed("sk-or-v1-NOT-A-KEY"));
+        // a marked key is refused in mai-env's own words: the operator's (a MaiClient's settings) make no sense here
         Map<String, String> rules = Map.of("does not authenticate", "OpenRouter does not accept",
                 "a management key", "holds a management key", "disabled", "OpenRouter does not accept",
-                "an operator's", "managed already", "another file's", "managed already", "not a key", "shape");
+                "an operator's", "which a mai-operator installation manages",
+                "a retained operator's", "kept after its MaiClient was deleted",
+                "another file's", "which another .env file keeps with mai-env", "not a key", "shape");
         List<Key> before = keys();
         Map<Key, String> names = new HashMap<>();
         before.forEach(k -> names.put(k, k.name));
@@ -864,7 +869,8 @@ class MaiEnvIT {
 
             assertThat(r.exit()).as(c.getKey() + ": " + r.output()).isEqualTo(MaiEnvCommand.ADOPTION_REFUSED);
             assertThat(r.err()).as(c.getKey()).contains("OPENROUTER_API_KEY in " + file.toRealPath()).contains(rules.get(c.getKey()))
-                    .contains("Nothing was changed").contains("--replace").doesNotContain(c.getValue());
+                    .contains("Nothing was changed").contains("--replace").doesNotContain(c.getValue())
+                    .doesNotContain("a MaiClient cannot").doesNotContain("operator's settings");
             assertThat(Files.readString(file)).as(c.getKey() + ": the file is as it was").isEqualTo(text);
         }
         assertThat(openRouter.requests()).as("no write to OpenRouter").noneMatch(q -> q.isWrite());
