@@ -9,6 +9,7 @@ import dev.mai.operator.core.KeyAdoption.Refuse;
 import dev.mai.operator.core.KeyAdoption.Verdict;
 import dev.mai.operator.core.Money;
 import dev.mai.operator.core.Names;
+import dev.mai.operator.core.SpecValidator;
 import dev.mai.operator.env.EnvKey.Refusal;
 import dev.mai.operator.env.EnvKey.Target;
 import dev.mai.operator.openrouter.ApiKey;
@@ -38,7 +39,9 @@ import java.util.stream.Collectors;
  *
  * <p>Writes: one PATCH of the chosen key, after a fresh read shows it as it was listed (same name,
  * not disabled), or, resuming, shows this file's mark; its answer must show the mark. A refusal writes
- * nothing, on OpenRouter or in the file.
+ * nothing, on OpenRouter or in the file. Adoption never disables a key: a limit at or below what the
+ * key spent in its period is refused (the Compose client keeps working), where the operator, which
+ * adopts unattended, disables it.
  */
 final class EnvAdoption {
 
@@ -57,19 +60,26 @@ final class EnvAdoption {
         return file.key().isPresent() && (file.id().isEmpty() || file.adoptStarted().isPresent());
     }
 
-    /** Adopts {@code key}, the file's, for {@code target}; {@code askedHash}: {@code --adopt-hash}, or null. */
-    ApiKey adopt(EnvFile file, Target target, ApiKey managementKey, ApiKey key, String askedHash) throws IOException, Refusal {
+    /**
+     * Adopts {@code key}, the file's, for {@code target}; {@code askedHash}: {@code --adopt-hash}, or null;
+     * {@code keepReset}: the key keeps the limit reset it has instead of the target's.
+     */
+    ApiKey adopt(EnvFile file, Target target, ApiKey managementKey, ApiKey key, String askedHash, boolean keepReset)
+            throws IOException, Refusal {
         Optional<String> recorded = file.adoptStarted().filter(KeyInfo::isHash);
         if (recorded.isPresent()) {
             Optional<KeyInfo> renamed = keys.get(managementKey, recorded.get()).filter(target.ours()).filter(k -> k.labelAllows(key));
             if (renamed.isPresent()) {
                 say.accept("An earlier run was interrupted while adopting the key in " + file.path() + ": finishing it.");
-                return finish(file, target, managementKey, key, renamed.get());
+                return finish(file, target, managementKey, key, renamed.get(), false);
             }
         }
         KeyInfo chosen = choose(file, target, managementKey, key, askedHash, recorded);
+        // decided before the intent is written, which records the reset: a run finishing this adoption keeps it
+        Target adopting = keepReset ? target.resetting(keptReset(file, chosen)) : target;
+        refuseSpent(file, adopting, chosen);
         // the intent before the PATCH: a run cut short after it finds the key by this hash, carrying this file's mark
-        file.write(file.render(target.adopting(chosen.hash())));
+        file.write(file.render(adopting.adopting(chosen.hash())));
         Optional<KeyInfo> fresh = keys.get(managementKey, chosen.hash())
                 .filter(k -> !k.disabled() && Objects.equals(k.name(), chosen.name()));
         if (fresh.isEmpty()) {
@@ -78,7 +88,48 @@ final class EnvAdoption {
                     + "renamed, disabled or deleted on OpenRouter while this run was looking at it, so it was not adopted; "
                     + "nothing was changed. Run again.");
         }
-        return finish(file, target, managementKey, key, fresh.get());
+        return finish(file, adopting, managementKey, key, fresh.get(), keepReset);
+    }
+
+    /** The reset {@code chosen} has on OpenRouter, if it is one a MaiClient may have (one the file can record). */
+    private static String keptReset(EnvFile file, KeyInfo chosen) throws Refusal {
+        String reset = chosen.limitReset();
+        if (reset != null && !SpecValidator.LIMIT_RESETS.contains(reset)) {
+            throw new Refusal(MaiEnvCommand.ADOPTION_REFUSED, "The key in " + file.path() + " (" + chosen.label() + ") resets "
+                    + "its limit \"" + reset + "\" on OpenRouter, which mai-env does not know; it was not adopted and nothing "
+                    + "was changed. Run again with --reset daily, weekly, monthly or never.");
+        }
+        return reset;
+    }
+
+    /**
+     * Refuses a limit at or below what {@code key} spent in the target's period: adoption keeps the spend,
+     * so the key would have nothing left and stop the running client (the operator disables it then, but a
+     * person at a terminal can give a higher limit instead). A mistyped limit then changes nothing.
+     */
+    private static void refuseSpent(EnvFile file, Target target, KeyInfo key) throws Refusal {
+        MaiClientSpec spec = target.spec();
+        Optional<BigDecimal> cap = Money.limit(spec.getSpendingLimit()).map(Money::cents);
+        BigDecimal spent = Money.cents(Optional.ofNullable(KeyInfo.usageInPeriod(spec.getLimitReset(), key.usage(),
+                key.usageDaily(), key.usageWeekly(), key.usageMonthly())).orElse(BigDecimal.ZERO));
+        if (cap.isPresent() && cap.get().compareTo(spent) <= 0) {
+            throw new Refusal(MaiEnvCommand.ADOPTION_REFUSED, "The limit " + Money.format(cap) + " USD is at or below what "
+                    + "the key in " + file.path() + " (" + key.label() + ") already spent " + period(spec.getLimitReset())
+                    + ": " + Money.format(Optional.of(spent)) + " USD. Adoption keeps the spend, so the key would have "
+                    + "nothing left; it was not adopted, and nothing was changed (the key works as before). Run again "
+                    + "with a --limit above " + Money.format(Optional.of(spent)) + ".");
+        }
+    }
+
+    private static String period(String limitReset) {
+        if (limitReset == null) {
+            return "in all (the limit never resets)";
+        }
+        return switch (limitReset) {
+            case "daily" -> "today (the limit resets daily)";
+            case "weekly" -> "this week (the limit resets weekly)";
+            default -> "this month (the limit resets monthly)";
+        };
     }
 
     /**
@@ -121,9 +172,19 @@ final class EnvAdoption {
         return adopt.key();
     }
 
-    /** PATCHes the adopted key to the target (name, limit, reset; spend kept) and writes the file. */
-    private ApiKey finish(EnvFile file, Target target, ApiKey managementKey, ApiKey key, KeyInfo fresh) throws IOException, Refusal {
+    /**
+     * PATCHes the adopted key to the target (name, limit, reset; spend kept) and writes the file;
+     * {@code keptReset}: the target's reset is the one the key had.
+     */
+    private ApiKey finish(EnvFile file, Target target, ApiKey managementKey, ApiKey key, KeyInfo fresh, boolean keptReset)
+            throws IOException, Refusal {
         MaiClientSpec spec = target.spec();
+        try {
+            refuseSpent(file, target, fresh); // the spend may have grown since the listing
+        } catch (Refusal r) {
+            file.restore();
+            throw r;
+        }
         KeyPatch patch = KeyAdoption.patch(fresh, target.want().name(), Money.limit(spec.getSpendingLimit()), spec.getLimitReset());
         KeyInfo adopted = fresh;
         if (!patch.isEmpty()) {
@@ -148,14 +209,16 @@ final class EnvAdoption {
                 adopted.usageMonthly());
         say.accept("Adopted OpenRouter key " + adopted.label() + " for " + spec.getOrganizationName() + " (no new key): named "
                 + "with this file's mark, limit " + Money.format(Money.limit(spec.getSpendingLimit())) + ", "
-                + EnvKey.resets(spec) + ", and its spend kept (" + Money.format(Optional.ofNullable(spent).or(() -> Optional.of(BigDecimal.ZERO)))
+                + EnvKey.resets(spec) + (keptReset ? " (the key's own reset, kept; --reset changes it)" : "")
+                + ", and its spend kept (" + Money.format(Optional.ofNullable(spent).or(() -> Optional.of(BigDecimal.ZERO)))
                 + " USD " + (spec.getLimitReset() == null ? "in all" : "in this period") + "); wrote " + file.path() + " (mode 600"
                 + EnvKey.kept(file) + ").");
         if (adopted.disabled()) {
-            throw new Refusal(MaiEnvCommand.KEY_DISABLED, "The adopted key " + adopted.label() + " is disabled: its limit is at "
-                    + "or below what it already spent in its period, and adoption keeps the spend. To use it, enable it on "
-                    + "OpenRouter and run mai-env with a higher --limit; or run with --rotate for a new key (the adopted one is "
-                    + "then deleted).");
+            // someone disabled it while an adoption was cut short, or it spent up to the limit between the read and the PATCH
+            throw new Refusal(MaiEnvCommand.KEY_DISABLED, "The adopted key " + adopted.label() + " is disabled on OpenRouter "
+                    + "(someone disabled it, or it spent up to its limit while this run adopted it), and mai-env does not "
+                    + "enable a key someone disabled. To use it, enable it on OpenRouter and run mai-env (with a higher "
+                    + "--limit if it was spent); or run with --rotate for a new key (the adopted one is then deleted).");
         }
         return key;
     }

@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
  * ({@link EnvAdoption}: a file without a mai-env block, or with an adoption under way). A {@code .env} is a claim, not a proof: a hash
  * it names that leads to a key without that mark is never written, and every hash is checked to be 64
  * lowercase hex before it goes into a URL. A file whose recorded location is not where it is (a copied
- * project folder carries the same id) stops the run before any request.
+ * project folder carries the same id) stops the run before any request; a hash that leads to a key an
+ * operator took over (its mark, not mai-env's) stops it before any write, unless a new key is asked for.
  */
 final class EnvKey {
 
@@ -53,11 +54,14 @@ final class EnvKey {
      * What the run is asked for: the spec's four settings, whether to replace a working key, what
      * to do with a file that is not where it was written: give it a new id ({@code newId}, a copy), or
      * record its new place ({@code moved}), and for a key mai-env did not make: a new key instead of
-     * adopting it ({@code replace}), or the hash that picks it among look-alikes ({@code adoptHash}, or null).
+     * adopting it ({@code replace}), or the hash that picks it among look-alikes ({@code adoptHash}, or null);
+     * {@code keepKeysReset}: no {@code --reset} was given and the file records none, so an adopted key keeps
+     * the reset it has on OpenRouter.
      */
-    record Settings(MaiClientSpec spec, boolean rotate, boolean newId, boolean moved, boolean replace, String adoptHash) {
+    record Settings(MaiClientSpec spec, boolean rotate, boolean newId, boolean moved, boolean replace, String adoptHash,
+            boolean keepKeysReset) {
         Settings(MaiClientSpec spec, boolean rotate, boolean newId, boolean moved) {
-            this(spec, rotate, newId, moved, false, null);
+            this(spec, rotate, newId, moved, false, null, false);
         }
     }
 
@@ -153,10 +157,13 @@ final class EnvKey {
     /**
      * Refuses, before any request, the adoption options where they mean nothing: {@code --adopt-hash}
      * for a file whose key is not to be adopted (none, mai-env's own, or a new one asked for), or not a
-     * hash; {@code --replace} for a file whose key is mai-env's own ({@code --rotate} replaces that one).
+     * hash; {@code --replace} for a file that holds no key, or mai-env's own without its hash ({@code --rotate}
+     * replaces that one). A file of mai-env's with a hash may be given {@code --replace}: whether its key is
+     * still its own (refused then) or one an operator took over shows only once the key is read.
      */
     static void checkAdoption(EnvFile file, boolean rotate, boolean replace, String adoptHash) throws Refusal {
         boolean adopts = EnvAdoption.adopts(file);
+        boolean named = file.key().isPresent() && file.keyHash().isPresent();
         if (adoptHash != null && (!adopts || rotate || replace)) {
             throw new Refusal(MaiEnvCommand.INVALID, "--adopt-hash: only for a run that adopts the key a .env holds (one "
                     + "mai-env did not make), without --rotate or --replace; " + file.path() + (adopts ? " would get a new key"
@@ -166,7 +173,7 @@ final class EnvKey {
             throw new Refusal(MaiEnvCommand.INVALID, "--adopt-hash: must be 64 lowercase hex characters (the hash of one "
                     + "of the keys the refusal listed)");
         }
-        if (replace && !adopts) {
+        if (replace && !adopts && !named) {
             throw new Refusal(MaiEnvCommand.INVALID, "--replace: " + file.path() + " holds " + (file.key().isPresent()
                     ? "mai-env's own key, so there is nothing to replace (--rotate gives it a new key)"
                     : "no key, so there is nothing to replace") + "; this run changed nothing");
@@ -198,6 +205,16 @@ final class EnvKey {
         EnvFile.Block adopting(String hash) {
             return new EnvFile.Block(id, location, spec.getLimitReset(), null, hash, null, null);
         }
+
+        /** This target with the limit reset {@code limitReset} (null: never) in place of the spec's. */
+        Target resetting(String limitReset) {
+            MaiClientSpec changed = new MaiClientSpec();
+            changed.setOrganizationName(spec.getOrganizationName());
+            changed.setSpendingLimit(spec.getSpendingLimit());
+            changed.setLimitReset(limitReset);
+            changed.setExternalUser(spec.getExternalUser());
+            return new Target(id, location, changed, new KeySettings(want.name(), want.limit(), limitReset, want.disabled()), ours);
+        }
     }
 
     /** What becomes of the key the file names, judged by a fresh read of it. */
@@ -220,7 +237,16 @@ final class EnvKey {
             say.accept(file.path() + " gets a new id (--new-id); the keys of the file it was copied from are left to it.");
         }
         if (EnvAdoption.adopts(file) && !settings.replace() && !settings.rotate()) {
-            return new EnvAdoption(keys, openrouterHost, say).adopt(file, target, managementKey, file.key().get(), settings.adoptHash());
+            return new EnvAdoption(keys, openrouterHost, say).adopt(file, target, managementKey, file.key().get(),
+                    settings.adoptHash(), settings.keepKeysReset());
+        }
+
+        Optional<ApiKey> key = file.key();
+        Optional<String> hash = file.keyHash();
+        // read before anything is written, even what an interrupted create left: some keys stop the run untouched
+        Optional<KeyInfo> info = key.isPresent() && hash.isPresent() ? keys.get(managementKey, hash.get()) : Optional.empty();
+        if (info.isPresent()) {
+            refuseByOwner(file, settings, info.get(), target.ours());
         }
 
         // an intent whose key has not shown up yet stays in the file (for the next run to look again) until the grace is over;
@@ -229,11 +255,8 @@ final class EnvKey {
         Instant unsettled = intent.isPresent() && !collectUnfinishedCreate(file, managementKey, target.ours(), intent.get())
                 ? intent.get() : null;
 
-        Optional<ApiKey> key = file.key();
-        Optional<String> hash = file.keyHash();
         KeyInfo old = null;
         if (key.isPresent() && hash.isPresent()) {
-            Optional<KeyInfo> info = keys.get(managementKey, hash.get());
             Fate fate = fate(file, settings, key.get(), info, target.ours(), formerId);
             if (fate == Fate.UNSEEN) {
                 return key.get();
@@ -249,6 +272,31 @@ final class EnvKey {
                     + "delete it there once nothing uses it.");
         }
         return createKey(file, target, managementKey, old, unsettled);
+    }
+
+    /**
+     * Stops a run, before any write, on a key whose name says it must not go on as it would: one an operator
+     * took over, unless a new key is asked for ({@code --replace}, {@code --rotate}, {@code --new-id}); and
+     * {@code --replace} on the file's own key.
+     */
+    private static void refuseByOwner(EnvFile file, Settings settings, KeyInfo info, Predicate<KeyInfo> ours) throws Refusal {
+        Optional<Names.KeyOwner> owner = Names.keyOwner(info.name());
+        boolean operators = owner.isPresent() && !Names.ENV_INSTALLATION.equals(owner.get().installationId());
+        if (operators && !settings.replace() && !settings.rotate() && !settings.newId()) {
+            // a MaiClient adopted it (kubectl create secret --from-env-file=.env, then spec.adoptKeyFrom): a key of this
+            // file's own beside it would be a second live key for the same client, and a second budget
+            throw new Refusal(MaiEnvCommand.MOVED, "The key in " + file.path() + " is managed by a mai-operator installation "
+                    + "now: its name on OpenRouter carries an operator's mark (a MaiClient adopted it; the client was moved "
+                    + "to Kubernetes). mai-env changes no key an operator keeps, and a key of this file's own beside it "
+                    + "would be a second key, with a second budget, for the same client; this run changed nothing. If this "
+                    + "Compose client is to go on beside the MaiClient, run again with --replace (or --rotate): the file "
+                    + "then gets a new key on purpose, and the operator's key is left as it is.");
+        }
+        if (settings.replace() && ours.test(info)) {
+            throw new Refusal(MaiEnvCommand.INVALID, "--replace: " + file.path() + " holds mai-env's own key (its name "
+                    + "carries this file's mark), so there is nothing to replace (--rotate gives it a new key); this run "
+                    + "changed nothing");
+        }
     }
 
     /** The file's target under {@code id}: its key's name carries the id, its limit and reset are the spec's. */
@@ -378,7 +426,8 @@ final class EnvKey {
             whose = "belongs to someone else: its name carries another .env file's mark";
             then = "";
         } else {
-            whose = "belongs to someone else: its name ends in another owner's mark (an operator's, e.g. a MaiClient's)";
+            whose = "belongs to someone else: a mai-operator installation manages it (its name ends in an operator's mark, "
+                    + "a MaiClient's)";
             then = "";
         }
         return "The key that " + Environment.KEY_HASH + " in " + file.path() + " names " + whose

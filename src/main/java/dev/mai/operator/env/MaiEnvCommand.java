@@ -65,7 +65,9 @@ import picocli.CommandLine.Spec;
                 + "old place still holds the file",
             "9:the key in the .env (one mai-env did not make) cannot be adopted: the message names the rule; --adopt-hash "
                 + "picks among look-alikes, --replace gives the file a new key instead; nothing was written",
-            "10:the .env was moved to Kubernetes (mai-env export): the operator keeps its key, and nothing was changed"})
+            "10:the .env was moved to Kubernetes (mai-env export), or the key it names was adopted by a mai-operator "
+                + "installation: the operator keeps the key, and nothing was changed (--replace or --rotate gives the "
+                + "file a new key on purpose, unless export marked it)"})
 @TopCommand
 public class MaiEnvCommand implements Callable<Integer> {
 
@@ -117,8 +119,8 @@ public class MaiEnvCommand implements Callable<Integer> {
             + "place: record where it is now and keep its key.")
     boolean moved;
 
-    @Option(names = "--replace", description = "For a .env holding a key mai-env did not make (the old script's): give it "
-            + "a new key instead of adopting that one, which is then left on OpenRouter as it is.")
+    @Option(names = "--replace", description = "For a .env holding a key mai-env did not make (the old script's), or one a "
+            + "mai-operator installation took over: give it a new key instead, and leave that one on OpenRouter as it is.")
     boolean replace;
 
     @Option(names = "--adopt-hash", paramLabel = "HASH", description = "When more than one key of the account looks like the "
@@ -290,7 +292,9 @@ public class MaiEnvCommand implements Callable<Integer> {
                 .orElseGet(() -> Names.defaultExternalUser(organizationName));
         MaiClientSpec spec = spec(org, amount, period, user);
         refuseInvalid(spec, given, file);
-        return new EnvKey.Settings(spec, rotate, newId, moved, replace, adoptHash);
+        // no reset asked for, none recorded: an adopted key keeps its own rather than losing it to "never"
+        boolean keepKeysReset = reset == null && file.limitReset().isEmpty();
+        return new EnvKey.Settings(spec, rotate, newId, moved, replace, adoptHash, keepKeysReset);
     }
 
     /** Asks until the answer is valid; without a person at a terminal, one invalid answer ends the run. */

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -564,15 +565,26 @@ class MaiEnvIT {
             assertThat(theirs.deleted).as(e.getKey()).isFalse();
             assertThat(openRouter.requests()).as(e.getKey() + ": no write names the foreign key")
                     .filteredOn(q -> q.isWrite()).noneMatch(q -> q.path().contains(theirs.hash));
-            for (Result r : List.of(edited, copied)) {
+            // an operator's key in a file of mai-env's is one a MaiClient adopted: the run stops (see the test of that)
+            boolean operators = e.getKey().equals("another installation's");
+            for (Result r : operators ? List.of(copied) : List.of(edited, copied)) {
                 assertThat(r.exit()).as(e.getKey() + ": " + r.output()).isZero();
-                // nothing of a key that is not this file's is shown: not its label, name or limit
-                assertThat(r.out()).as(e.getKey()).contains("is left as it is").doesNotContain(theirs.label())
-                        .doesNotContain(theirs.name).doesNotContain("5.00");
+                assertThat(r.out()).as(e.getKey()).contains("is left as it is");
             }
-            assertThat(DotEnvReaders.pythonDotenv(own.resolve(".env"), "OPENROUTER_KEY_HASH")).isNotEqualTo(theirs.hash);
+            for (Result r : List.of(edited, copied)) {
+                // nothing of a key that is not this file's is shown: not its label, name or limit
+                assertThat(r.output()).as(e.getKey()).doesNotContain(theirs.label()).doesNotContain(theirs.name).doesNotContain("5.00");
+            }
+            String named = DotEnvReaders.pythonDotenv(own.resolve(".env"), "OPENROUTER_KEY_HASH");
+            if (operators) {
+                assertThat(edited.exit()).as(edited.output()).isEqualTo(MaiEnvCommand.MOVED);
+                assertThat(named).as("the file is as it was").isEqualTo(theirs.hash);
+            } else {
+                assertThat(named).as(e.getKey()).isNotEqualTo(theirs.hash);
+            }
             assertThat(DotEnvReaders.pythonDotenv(bare.resolve(".env"), "OPENROUTER_API_KEY")).isNotEqualTo(theirs.secret);
-            assertThat(edited.out()).as(e.getKey()).contains(e.getKey().equals("unmarked") ? "carries no mark" : "belongs to someone else");
+            assertThat(operators ? edited.err() : edited.out()).as(e.getKey()).contains(e.getKey().equals("unmarked")
+                    ? "carries no mark" : operators ? "managed by a mai-operator installation" : "belongs to someone else");
         }
     }
 
@@ -953,6 +965,116 @@ class MaiEnvIT {
                         .containsExactly("PATCH /keys/{hash}");
             }
         }
+    }
+
+    @Test
+    void aKeyAnOperatorAdoptedStopsPlainRunsWithExitTenAndReplaceOrRotateGiveTheFileANewKeyOnPurpose() throws Exception {
+        for (String asked : List.of("--replace", "--rotate")) {
+            boolean retained = asked.equals("--rotate"); // a key the operator kept after its MaiClient was deleted counts too
+            Path where = Files.createDirectory(dir.resolve("taken" + asked));
+            assertThat(mai(where, "--org", ORG, "--limit", "1000", "--reset", "monthly").exit()).isZero();
+            Path file = where.resolve(".env");
+            Key key = openRouter.key(DotEnvReaders.pythonDotenv(file, "OPENROUTER_KEY_HASH")).orElseThrow();
+            // what a MaiClient with spec.adoptKeyFrom, fed by kubectl create secret --from-env-file=.env, made of the key
+            String operators = Names.keyName("Org", "ns/abc", "some-install", UUID.randomUUID().toString(), retained);
+            key.name = operators;
+            String text = Files.readString(file);
+            openRouter.clearRequests();
+
+            Result plain = mai(where);
+            Result limited = mai(where, "--limit", "2000");
+
+            for (Result r : List.of(plain, limited)) {
+                assertThat(r.exit()).as(asked + ": " + r.output()).isEqualTo(MaiEnvCommand.MOVED);
+                assertThat(r.err()).contains("is managed by a mai-operator installation").contains("moved to Kubernetes")
+                        .contains("--replace").contains("changed nothing").doesNotContain(operators);
+            }
+            assertThat(openRouter.requests()).as(asked + ": no write, no second key").noneMatch(q -> q.isWrite());
+            assertThat(Files.readString(file)).isEqualTo(text);
+
+            Result fresh = mai(where, asked);
+
+            assertThat(fresh.exit()).as(fresh.output()).isZero();
+            assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.operation()).containsExactly("POST /keys");
+            assertThat(key.name).as("the operator's key is left as it is").isEqualTo(operators);
+            assertThat(key.limit).isEqualByComparingTo("1000");
+            assertThat(key.deleted).isFalse();
+            assertThat(DotEnvReaders.pythonDotenv(file, "OPENROUTER_API_KEY")).isNotEqualTo(key.secret);
+            assertThat(fresh.out()).contains("is left as it is").contains("Created OpenRouter key");
+        }
+        openRouter.clearRequests();
+        Result own = mai(dir.resolve("taken--replace"), "--replace");
+        assertThat(own.exit()).as("--replace on mai-env's own key: " + own.output()).isEqualTo(MaiEnvCommand.INVALID);
+        assertThat(own.err()).contains("--replace:").contains("--rotate");
+        assertThat(openRouter.requests()).noneMatch(q -> q.isWrite());
+    }
+
+    @Test
+    void adoptionWithoutResetKeepsTheResetTheKeyHasAndLaterRunsAndExportKeepItToo() throws Exception {
+        Key old = openRouter.createKey(managementKey, "client-abc (old script)");
+        old.limit = new BigDecimal("1000");
+        old.limitReset = "monthly";
+        old.usage = new BigDecimal("400");
+        old.usageInPeriod = new BigDecimal("123.45");
+        Path file = Files.writeString(dir.resolve(".env"), String.join("\n", "OPENROUTER_API_KEY=" + old.secret,
+                "ORGANIZATION_NAME=\"" + ORG + "\"", "SPENDING_LIMIT=1000", ""));
+
+        Result r = mai("--no-input");
+
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.method() + " " + q.path())
+                .containsExactly("PATCH /keys/" + old.hash);
+        assertThat(old.limitReset).as("a monthly budget stays monthly").isEqualTo("monthly");
+        assertThat(old.limit).isEqualByComparingTo("1000");
+        assertThat(old.usageInPeriod).isEqualByComparingTo("123.45");
+        assertThat(old.name).endsWith("[mai:" + Names.ENV_INSTALLATION + ":" + id() + "]");
+        assertThat(r.out()).contains("limit 1000.00, resets monthly (the key's own reset, kept; --reset changes it)")
+                .contains("spend kept (123.45 USD in this period)");
+        assertThat(Files.readString(file)).contains(EnvFile.LIMIT_RESET + "monthly\n");
+
+        openRouter.clearRequests();
+        Result again = mai("--no-input");
+        assertThat(again.exit()).as(again.output()).isZero();
+        assertThat(openRouter.requests()).as("the file remembers the reset").noneMatch(q -> q.isWrite());
+        Result exported = mai("export", "--namespace", "tenant-abc", "--name", "abc", "--out-dir", "k8s");
+        assertThat(exported.exit()).as(exported.output()).isZero();
+        MaiClient client = Serialization.unmarshal(Files.readString(dir.resolve("k8s/abc-maiclient.yaml")), MaiClient.class);
+        assertThat(client.getSpec().getLimitReset()).isEqualTo("monthly");
+        assertThat(old.limitReset).isEqualTo("monthly");
+    }
+
+    @Test
+    void aLimitAtOrBelowWhatTheKeySpentInItsPeriodIsRefusedWithNothingWrittenAndAHigherOneAdopts() throws Exception {
+        Key old = oldScriptKey(managementKey); // 30 of 100 USD spent this month
+        String name = old.name;
+        Path file = oldScriptEnv(dir, old.secret);
+        String text = Files.readString(file);
+        openRouter.clearRequests();
+
+        Result below = mai("--org", ORG, "--limit", "20", "--reset", "monthly");
+        Result equal = mai("--org", ORG, "--limit", "30"); // the key's monthly reset is kept: the month's spend counts
+
+        for (Result r : List.of(below, equal)) {
+            assertThat(r.exit()).as(r.output()).isEqualTo(MaiEnvCommand.ADOPTION_REFUSED);
+            assertThat(r.err()).contains("already spent this month").contains(": 30.00 USD").contains("--limit above 30.00")
+                    .contains("nothing was changed");
+        }
+        assertThat(openRouter.requests()).as("no PATCH").noneMatch(q -> q.isWrite());
+        assertThat(Files.readString(file)).isEqualTo(text);
+        assertThat(old.name).isEqualTo(name);
+        assertThat(old.limit).isEqualByComparingTo("100");
+        assertThat(old.disabled).as("the Compose client keeps working").isFalse();
+
+        Result higher = mai("--org", ORG, "--limit", "50");
+
+        assertThat(higher.exit()).as(higher.output()).isZero();
+        assertThat(openRouter.requests()).filteredOn(q -> q.isWrite()).extracting(q -> q.method() + " " + q.path())
+                .containsExactly("PATCH /keys/" + old.hash);
+        assertThat(old.limit).isEqualByComparingTo("50");
+        assertThat(old.limitReset).isEqualTo("monthly");
+        assertThat(old.usageInPeriod).isEqualByComparingTo("30");
+        assertThat(old.disabled).isFalse();
+        assertThat(read("OPENROUTER_API_KEY")).isEqualTo(old.secret);
     }
 
     // ---- export: the client moves to Kubernetes with its key -----------------------------------
