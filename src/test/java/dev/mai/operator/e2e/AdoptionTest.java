@@ -317,6 +317,94 @@ class AdoptionTest extends OperatorHarness {
     }
 
     /**
+     * attack20b N1: a resumed adoption uses the management key the spec names now, not the one recorded
+     * with the intent (status.keyHash is empty, so ProvisioningKeyChanged never applies). The proof cut
+     * short, the tenant points spec.provisioningKeySecretRef at a management key of its own account: the
+     * resume lists that account, never finds the victim, drops the intent after 30 s, and the victim keeps
+     * a limit raised by up to 99.99 USD for good.
+     */
+    @Test
+    void attack20b_aSwitchedManagementKeyLeavesTheChallengeOnTheVictim() {
+        namespace("b-switch", true);
+        String start = hex(3);
+        String end = hex(3);
+        OpenRouterSimulator.Key victim = legacy(SimulatorResource.managementKey(), "victim's key", "100", "monthly", "12",
+                start, end);
+        String tenantAccount = simulator().newManagementKey();
+        OpenRouterSimulator.Key forged = legacy(tenantAccount, "attacker's key", "100", "monthly", "12", start, end);
+        source("b-switch", "abc-old", forged.secret);
+        client().resource(new SecretBuilder().withNewMetadata().withName("tenant-key").withNamespace("b-switch")
+                .withLabels(Map.of("mai.dev/provisioning-key", "true")).endMetadata()
+                .addToData("key", base64(tenantAccount)).build()).create();
+        simulator().failCurrentKeyAfter(forged.secret, 1, 503); // the proof's GET /key fails
+        try {
+            create(adopting("b-switch", "abc", "Switch Co", "100", "abc-old", null));
+            await().atMost(PATIENCE).pollInterval(java.time.Duration.ofMillis(20)).until(() ->
+                    victim.limit.compareTo(new BigDecimal("100")) != 0);
+            edit("b-switch", "abc", m -> {
+                dev.mai.operator.api.v1alpha1.ProvisioningKeyRef ref = new dev.mai.operator.api.v1alpha1.ProvisioningKeyRef();
+                ref.setName("tenant-key");
+                ref.setKey("key");
+                m.getSpec().setProvisioningKeySecretRef(ref);
+            });
+            // the cut-short reconcile must not be answered late by a healed GET /key: heal once the resume runs on the new account
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(get("b-switch", "abc").getStatus().getAdoption().underWay())
+                    .as("intent kept while the resume looks for the victim on the tenant's account").isTrue());
+            Thread.sleep(6_000);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            simulator().heal();
+        }
+        await().pollDelay(java.time.Duration.ofSeconds(40)).atMost(java.time.Duration.ofSeconds(90)).until(() -> {
+            var adoption = get("b-switch", "abc").getStatus().getAdoption();
+            return adoption == null || !adoption.underWay();
+        });
+        awaitCompleteSweeps(3);
+        assertThat(victim.name).isEqualTo("victim's key");
+        assertThat(victim.limit).as("the victim's limit put back").isEqualByComparingTo("100");
+    }
+
+    /**
+     * attack20b N2: a put-back without the challenge (resume, finalizer, finish) writes the recorded limit
+     * whenever the fresh limit differs from it, whoever changed it. The tenant holds its intent open (a
+     * missing provisioningKeySecretRef stops every reconcile before the resume), the victim's owner lowers
+     * the limit to 10 meanwhile, the tenant removes the ref: the operator raises the victim back to 100.
+     */
+    @Test
+    void attack20b_aPutBackWithoutTheChallengeLiftsALimitTheOwnerLowered() {
+        namespace("b-lift", true);
+        OpenRouterSimulator.Key[] pair = victimAndForgery("b-lift");
+        OpenRouterSimulator.Key victim = pair[0];
+        OpenRouterSimulator.Key forged = pair[1];
+        simulator().failCurrentKeyAfter(forged.secret, 1, 503);
+        try {
+            create(adopting("b-lift", "abc", "Lift Co", "100", "abc-old", null));
+            await().atMost(PATIENCE).pollInterval(java.time.Duration.ofMillis(20)).until(() ->
+                    victim.limit.compareTo(new BigDecimal("100")) != 0);
+            edit("b-lift", "abc", m -> {
+                dev.mai.operator.api.v1alpha1.ProvisioningKeyRef ref = new dev.mai.operator.api.v1alpha1.ProvisioningKeyRef();
+                ref.setName("no-such-secret");
+                ref.setKey("key");
+                m.getSpec().setProvisioningKeySecretRef(ref);
+            });
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(get("b-lift", "abc"), "KeyProvisioned"))
+                    .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("ProvisioningKeyMissing")));
+        } finally {
+            simulator().heal();
+        }
+        assertThat(get("b-lift", "abc").getStatus().getAdoption().underWay()).as("intent held open").isTrue();
+        victim.limit = new BigDecimal("10"); // the owner lowers its key's limit (a leak suspected)
+        edit("b-lift", "abc", m -> m.getSpec().setProvisioningKeySecretRef(null));
+        await().atMost(PATIENCE).until(() -> {
+            var adoption = get("b-lift", "abc").getStatus().getAdoption();
+            return adoption == null || !adoption.underWay();
+        });
+        awaitCompleteSweeps(2);
+        assertThat(victim.limit).as("the owner's lower limit is not lifted by a stale put-back").isEqualByComparingTo("10");
+    }
+
+    /**
      * A victim key on the operator's account, and an attacker's key on another account with the same
      * label and figures, in Secret abc-old of {@code namespace}.
      */
