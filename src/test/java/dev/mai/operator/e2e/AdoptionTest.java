@@ -366,6 +366,31 @@ class AdoptionTest extends OperatorHarness {
     }
 
     /**
+     * attack20b N3: the finalizer's abandon-key path (an annotation the tenant sets) releases the MaiClient
+     * before Adoption.release runs: a cut-short proof's challenge stays on the victim for good.
+     */
+    @Test
+    void attack20b_anAbandonedMaiClientLeavesTheChallengeOnTheVictim() {
+        namespace("b-abandon", true);
+        OpenRouterSimulator.Key[] pair = victimAndForgery("b-abandon");
+        OpenRouterSimulator.Key victim = pair[0];
+        OpenRouterSimulator.Key forged = pair[1];
+        simulator().failCurrentKeyAfter(forged.secret, 1, 503);
+        try {
+            create(adopting("b-abandon", "abc", "Abandon Co", "100", "abc-old", null));
+            await().atMost(PATIENCE).pollInterval(java.time.Duration.ofMillis(20)).until(() ->
+                    victim.limit.compareTo(new BigDecimal("100")) != 0);
+            edit("b-abandon", "abc", m -> m.getMetadata().setAnnotations(Map.of("mai.dev/abandon-key", "true")));
+            client().resource(get("b-abandon", "abc")).delete();
+            await().atMost(PATIENCE).until(() -> client().resources(MaiClient.class).inNamespace("b-abandon").withName("abc").get() == null);
+        } finally {
+            simulator().heal();
+        }
+        awaitCompleteSweeps(3);
+        assertThat(victim.limit).as("the victim's limit put back").isEqualByComparingTo("100");
+    }
+
+    /**
      * attack20b N2: a put-back without the challenge (resume, finalizer, finish) writes the recorded limit
      * whenever the fresh limit differs from it, whoever changed it. The tenant holds its intent open (a
      * missing provisioningKeySecretRef stops every reconcile before the resume), the victim's owner lowers
