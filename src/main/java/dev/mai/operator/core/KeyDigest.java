@@ -44,6 +44,14 @@ public final class KeyDigest {
         return PREFIX + hmac(secret, "adoption\n" + uid + "\n" + keyHash + "\n" + key.reveal());
     }
 
+    /**
+     * Binds an adoption's proof to the limit it gave the key ({@code status.adoption.challenge}): a
+     * put-back writes only while a fresh read still shows that limit, never over a limit someone set since.
+     */
+    public static String challenge(byte[] secret, String uid, String keyHash, String limit) {
+        return PREFIX + hmac(secret, "adoption challenge\n" + uid + "\n" + keyHash + "\n" + limit);
+    }
+
     /** The digest earlier versions wrote (keyed with the UID only): recognised once on upgrade, never written. */
     public static String legacy(String uid, String keyHash, ApiKey key) {
         return hmac(("mai-operator:" + uid).getBytes(StandardCharsets.UTF_8), keyHash + "\n" + key.reveal());

@@ -133,8 +133,8 @@ public class Adoption {
      */
     private static final String NOT_HERE = "holds a key that cannot be adopted here: it is not a key of this operator's "
             + "OpenRouter account that this MaiClient may take over (found by its label and figures, marked by no owner the "
-            + "administrator does not allow, and proven to be the key given). An administrator finds the reason in the "
-            + "operator's log; tried again later, or at once when the spec changes";
+            + "administrator does not allow, and proven to be the key given; a limit changed to prove possession is put back). "
+            + "An administrator finds the reason in the operator's log; tried again later, or at once when the spec changes";
 
     /** Adopts the key of the Secret the spec names, or carries an adoption under way through or back. */
     private Optional<UpdateControl<MaiClient>> adopt(Pass p) {
@@ -208,12 +208,13 @@ public class Adoption {
         intent.setCandidate(KeyDigest.candidate(secret, uid, found.hash()));
         intent.setKeyDigest(KeyDigest.adoption(secret, uid, found.hash(), value));
         intent.setPreviousLimit(found.limit() == null ? UNLIMITED : Money.cents(found.limit()).toPlainString());
+        BigDecimal challenge = KeyAdoption.challengeLimit(found.limit(), 1 + random.nextInt(KeyAdoption.CHALLENGES));
+        intent.setChallenge(KeyDigest.challenge(secret, uid, found.hash(), Money.cents(challenge).toPlainString()));
         p.status.setAdoption(intent);
         p.status.setProvisioningKeySecretRef(p.source); // the account the adopted key lives on
         p.statusBuilder().initialise();
         StatusWrites.write(p.client, p.context, new MaiClientStatus(p.status));
 
-        BigDecimal challenge = KeyAdoption.challengeLimit(found.limit(), 1 + random.nextInt(KeyAdoption.CHALLENGES));
         KeyInfo challenged = keys.update(p.managementKey, found.hash(), new KeyPatch().limit(challenge));
         Optional<CallerKey> proof;
         try {
@@ -250,7 +251,7 @@ public class Adoption {
      * intent is cleared, this generation is not tried again, and further proofs of that key wait.
      */
     private Optional<UpdateControl<MaiClient>> failedProof(Pass p, KeyInfo found, BigDecimal challenge) {
-        putBack(p.managementKey, found.hash(), found.limit(), Optional.of(challenge));
+        putBack(p.client, p.managementKey, found.hash(), p.status.getAdoption());
         Instant next = proofs.failed(found.hash(), p.now);
         LOG.warnf("%s/%s: the key in Secret %s did not prove to be OpenRouter key %s of this account (its GET /key did not "
                 + "show the challenge); the key's limit was put back. Next proof of that key not before %s",
@@ -287,7 +288,7 @@ public class Adoption {
             // OpenRouter's list may not show a key it just changed: the intent is kept, so its limit can still be put back
             return Optional.of(UpdateControl.<MaiClient>noUpdate().rescheduleAfter(Waits.PROPAGATION_RECHECK));
         }
-        candidate.ifPresent(k -> putBack(p.managementKey, k.hash(), previous(intent), Optional.empty()));
+        candidate.ifPresent(k -> putBack(p.client, p.managementKey, k.hash(), intent));
         p.status.setAdoption(null);
         return Optional.of(stops.stop(p, p.statusBuilder(), null, Waits.PROPAGATION_RECHECK));
     }
@@ -312,8 +313,27 @@ public class Adoption {
             events.warning(client, Events.KEY_ADOPTED, "The adoption of OpenRouter key " + candidate.get().label() + " did not "
                     + "finish before this MaiClient was deleted: the key was kept, marked retained, not deleted");
         } else {
-            putBack(managementKey, candidate.get().hash(), previous(intent), Optional.empty());
+            putBack(client, managementKey, candidate.get().hash(), intent);
         }
+    }
+
+    /**
+     * An adoption under way whose MaiClient now names another account: a challenge it made on the
+     * recorded account ({@code managementKey}) is undone and the intent cleared in {@code status}
+     * (true). A key it renamed already is this client's: the intent stays until the account is put
+     * back (false), as does one the listing does not show yet.
+     */
+    boolean withdraw(MaiClient client, ApiKey managementKey, MaiClientStatus status, Instant now) {
+        AdoptionStatus intent = status.getAdoption();
+        Optional<KeyInfo> candidate = candidate(client, managementKey, intent);
+        boolean unlisted = candidate.isEmpty() && Instants.parse(intent.getStartedAt())
+                .filter(at -> now.isBefore(at.plus(KeyRules.UNFINISHED_CREATE_GRACE))).isPresent();
+        if (unlisted || candidate.flatMap(k -> lifecycle.adopted(client, k)).isPresent()) {
+            return false;
+        }
+        candidate.ifPresent(k -> putBack(client, managementKey, k.hash(), intent));
+        status.setAdoption(null);
+        return true;
     }
 
     /** The key an adoption under way names (by its keyed digest), as the account's listing shows it. */
@@ -330,19 +350,22 @@ public class Adoption {
     }
 
     /**
-     * Undoes a challenge: the limit the key had, on a fresh read that shows it still differs (and, when
-     * {@code challenge} is known, still carries it) — never on a key this installation's clients own,
-     * which another adoption may have taken meanwhile.
+     * Undoes a challenge: the limit the key had, only while a fresh read shows the very limit the
+     * challenge gave it (its keyed digest is in the intent) — never over a limit someone set since,
+     * never on a key this installation's clients own.
      */
-    private void putBack(ApiKey managementKey, String hash, BigDecimal previous, Optional<BigDecimal> challenge) {
+    private void putBack(MaiClient client, ApiKey managementKey, String hash, AdoptionStatus intent) {
         Optional<KeyInfo> fresh = keys.get(managementKey, hash);
-        boolean ownedHere = fresh.flatMap(k -> Names.keyOwner(k.name()))
-                .filter(o -> o.installationId().equals(installation.get()) && !o.retained()).isPresent();
-        if (fresh.isEmpty() || ownedHere || Money.sameCents(previous, fresh.get().limit())
-                || challenge.isPresent() && !Money.sameCents(challenge.get(), fresh.get().limit())) {
+        if (fresh.isEmpty() || fresh.get().limit() == null || intent.getChallenge() == null) {
             return;
         }
-        keys.update(managementKey, hash, new KeyPatch().limit(previous));
+        boolean ownedHere = Names.keyOwner(fresh.get().name())
+                .filter(o -> o.installationId().equals(installation.get()) && !o.retained()).isPresent();
+        boolean challenged = KeyDigest.matches(intent.getChallenge(), KeyDigest.challenge(digestKey.get(),
+                client.getMetadata().getUid(), hash, Money.cents(fresh.get().limit()).toPlainString()));
+        if (challenged && !ownedHere) {
+            keys.update(managementKey, hash, new KeyPatch().limit(previous(intent)));
+        }
     }
 
     /** The adopted key goes into the client's Secret, and is the client's key from now on. */
@@ -368,8 +391,7 @@ public class Adoption {
             done(p, intent.getFrom());
         } else {
             // the Secret holds another key of this client: the one the adoption found may still carry the challenge
-            candidate(p.client, p.managementKey, intent).ifPresent(k -> putBack(p.managementKey, k.hash(), previous(intent),
-                    Optional.empty()));
+            candidate(p.client, p.managementKey, intent).ifPresent(k -> putBack(p.client, p.managementKey, k.hash(), intent));
             p.status.setAdoption(null);
         }
     }

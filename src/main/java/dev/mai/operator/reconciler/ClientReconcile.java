@@ -44,11 +44,13 @@ public class ClientReconcile {
     private final Stops stops;
     private final InstallationId installation;
     private final Clock clock;
+    private final Adoption adoption;
 
     private static final Logger LOG = Logger.getLogger(ClientReconcile.class);
 
     public ClientReconcile(MaiConfig config, ManagementKeys managementKeys, KeyLifecycle lifecycle, KeyFlow flow, Stops stops,
-            InstallationId installation, Clock clock) {
+            InstallationId installation, Clock clock, Adoption adoption) {
+        this.adoption = adoption;
         this.validator = new SpecValidator(config.maxSpendingLimit(), AppPolicy.of(config.appAllowedImages(),
                 config.appAllowedNodeSelectorKeys().orElse(List.of()), config.appAllowedTolerationKeys().orElse(List.of())));
         this.managementKeys = managementKeys;
@@ -106,6 +108,17 @@ public class ClientReconcile {
             // the key lives on the account of the old management key: a new key here would leave it billing
             return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
                     .accountChanged(before.getProvisioningKeySecretRef(), source), KEY_PROVISIONED, Waits.SLOW_RETRY);
+        }
+        if (before.getAdoption() != null && before.getAdoption().underWay()
+                && !Objects.equals(before.getProvisioningKeySecretRef(), source)) {
+            // the key an adoption under way changed lives on the account its intent recorded: the change is undone
+            // there, and the next reconcile starts afresh on the account the spec names now
+            ManagementKeys.Resolution recorded = managementKeys.resolve(client, before.getProvisioningKeySecretRef(), context);
+            StatusBuilder built = new StatusBuilder(status, generation, now);
+            return !recorded.isMissing() && adoption.withdraw(client, recorded.key(), status, now)
+                    ? stops.stop(client, context, before, built, null, Waits.PROPAGATION_RECHECK)
+                    : stops.stop(client, context, before, built.accountChanged(before.getProvisioningKeySecretRef(), source),
+                            KEY_PROVISIONED, Waits.SLOW_RETRY);
         }
         MaiClientStatus known = before;
         boolean takingOver = takingOver(client, managementKey, before);

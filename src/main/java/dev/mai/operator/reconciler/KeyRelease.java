@@ -61,7 +61,9 @@ public class KeyRelease {
         }
         Map<String, String> annotations = Optional.ofNullable(client.getMetadata().getAnnotations()).orElse(Map.of());
         if ("true".equals(annotations.get(Labels.ABANDON_KEY))) {
-            // a person gave the key up: nothing is asked of OpenRouter, everything is released
+            // a person gave the key up: nothing is asked of OpenRouter for it, everything is released. A proof of
+            // possession cut short is not the client's key to give up: its change is undone where that is possible
+            undoAdoption(client, context, status, held);
             events.warning(client, Events.KEY_ABANDONED, "OpenRouter key " + Optional.ofNullable(status.getKeyLabel()).orElse("")
                     + " abandoned (" + Labels.ABANDON_KEY + "); it was not deleted on OpenRouter");
             return released(client, context, status, sweep);
@@ -86,6 +88,21 @@ public class KeyRelease {
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(Waits.SLOW_RETRY);
         }
         return released(client, context, status, sweep);
+    }
+
+    private void undoAdoption(MaiClient client, Context<MaiClient> context, MaiClientStatus status, Holdings held) {
+        if (status.getAdoption() == null || !status.getAdoption().underWay()) {
+            return;
+        }
+        ManagementKeys.Resolution resolution = managementKeys.resolve(client, status.getProvisioningKeySecretRef(), context);
+        try {
+            if (!resolution.isMissing()) {
+                adoption.release(client, resolution.key(), status, held.hashes());
+            }
+        } catch (OpenRouterException e) {
+            LOG.warnf("%s/%s: abandoned while its adoption was under way; the change its proof made could not be undone: %s",
+                    client.getMetadata().getNamespace(), client.getMetadata().getName(), e.getMessage());
+        }
     }
 
     private Holdings holdings(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {

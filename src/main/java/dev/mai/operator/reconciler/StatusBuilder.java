@@ -72,7 +72,7 @@ final class StatusBuilder {
 
     /** spec.adoptKeyFrom cannot be acted on ({@code why} names the field and the rule): no key is made or changed. */
     StatusBuilder adoptionRefused(String why) {
-        String message = why + ". No key was created or changed";
+        String message = why + ". No key was created";
         initialise();
         Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.ADOPTION_REFUSED, message, generation, now);
         Conditions.set(status, ADOPTED, FALSE, Reason.ADOPTION_REFUSED, message, generation, now);

@@ -317,14 +317,12 @@ class AdoptionTest extends OperatorHarness {
     }
 
     /**
-     * attack20b N1: a resumed adoption uses the management key the spec names now, not the one recorded
-     * with the intent (status.keyHash is empty, so ProvisioningKeyChanged never applies). The proof cut
-     * short, the tenant points spec.provisioningKeySecretRef at a management key of its own account: the
-     * resume lists that account, never finds the victim, drops the intent after 30 s, and the victim keeps
-     * a limit raised by up to 99.99 USD for good.
+     * The proof cut short, the tenant points spec.provisioningKeySecretRef at a management key of its
+     * own account: the challenge is undone on the account the intent recorded (another account's listing
+     * would never find the victim), then the client starts afresh on the new account.
      */
     @Test
-    void attack20b_aSwitchedManagementKeyLeavesTheChallengeOnTheVictim() {
+    void aManagementKeySwitchedMidProofUndoesTheChallengeOnTheRecordedAccount() {
         namespace("b-switch", true);
         String start = hex(3);
         String end = hex(3);
@@ -366,11 +364,11 @@ class AdoptionTest extends OperatorHarness {
     }
 
     /**
-     * attack20b N3: the finalizer's abandon-key path (an annotation the tenant sets) releases the MaiClient
-     * before Adoption.release runs: a cut-short proof's challenge stays on the victim for good.
+     * mai.dev/abandon-key (an annotation the tenant sets) gives up the client's own key, not the change a
+     * cut-short proof made to someone else's: the finalizer still undoes it.
      */
     @Test
-    void attack20b_anAbandonedMaiClientLeavesTheChallengeOnTheVictim() {
+    void anAbandonedMaiClientStillUndoesItsCutShortChallenge() {
         namespace("b-abandon", true);
         OpenRouterSimulator.Key[] pair = victimAndForgery("b-abandon");
         OpenRouterSimulator.Key victim = pair[0];
@@ -391,13 +389,13 @@ class AdoptionTest extends OperatorHarness {
     }
 
     /**
-     * attack20b N2: a put-back without the challenge (resume, finalizer, finish) writes the recorded limit
-     * whenever the fresh limit differs from it, whoever changed it. The tenant holds its intent open (a
-     * missing provisioningKeySecretRef stops every reconcile before the resume), the victim's owner lowers
-     * the limit to 10 meanwhile, the tenant removes the ref: the operator raises the victim back to 100.
+     * A put-back writes only while the key still has the challenge's limit (its keyed digest is in the
+     * intent). The tenant holds its intent open (a missing provisioningKeySecretRef stops every reconcile
+     * before the resume), the victim's owner lowers the limit to 10 meanwhile, the tenant removes the
+     * ref: the owner's 10 stays.
      */
     @Test
-    void attack20b_aPutBackWithoutTheChallengeLiftsALimitTheOwnerLowered() {
+    void aPutBackNeverLiftsALimitTheOwnerSetSinceTheChallenge() {
         namespace("b-lift", true);
         OpenRouterSimulator.Key[] pair = victimAndForgery("b-lift");
         OpenRouterSimulator.Key victim = pair[0];

@@ -34,6 +34,10 @@ public class AdoptionStatus {
             + "or unlimited; restored if the proof fails.")
     private String previousLimit;
 
+    @JsonPropertyDescription("A keyed digest of the limit the proof of possession gives the key: it is put back only "
+            + "while the key still has that limit.")
+    private String challenge;
+
     @JsonPropertyDescription("The generation whose adoption failed its proof of possession: not tried again until the spec changes.")
     private Long failedGeneration;
 
@@ -50,6 +54,7 @@ public class AdoptionStatus {
         this.candidate = other.candidate;
         this.keyDigest = other.keyDigest;
         this.previousLimit = other.previousLimit;
+        this.challenge = other.challenge;
         this.failedGeneration = other.failedGeneration;
         this.adoptedAt = other.adoptedAt;
     }
@@ -107,6 +112,14 @@ public class AdoptionStatus {
         this.previousLimit = previousLimit;
     }
 
+    public String getChallenge() {
+        return challenge;
+    }
+
+    public void setChallenge(String challenge) {
+        this.challenge = challenge;
+    }
+
     public Long getFailedGeneration() {
         return failedGeneration;
     }
@@ -128,11 +141,12 @@ public class AdoptionStatus {
         return o instanceof AdoptionStatus a && Objects.equals(from, a.from) && Objects.equals(entry, a.entry)
                 && Objects.equals(startedAt, a.startedAt) && Objects.equals(candidate, a.candidate)
                 && Objects.equals(keyDigest, a.keyDigest) && Objects.equals(previousLimit, a.previousLimit)
+                && Objects.equals(challenge, a.challenge)
                 && Objects.equals(failedGeneration, a.failedGeneration) && Objects.equals(adoptedAt, a.adoptedAt);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(from, entry, startedAt, candidate, keyDigest, previousLimit, failedGeneration, adoptedAt);
+        return Objects.hash(from, entry, startedAt, candidate, keyDigest, previousLimit, challenge, failedGeneration, adoptedAt);
     }
 }
