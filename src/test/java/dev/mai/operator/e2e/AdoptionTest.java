@@ -263,17 +263,11 @@ class AdoptionTest extends OperatorHarness {
      */
     @Test
     void aMaiClientDeletedWhileItsProofIsCutShortPutsTheVictimsLimitBack() {
-        namespace("a-cut", true);
-        OpenRouterSimulator.Key[] pair = victimAndForgery("a-cut");
-        OpenRouterSimulator.Key victim = pair[0];
-        OpenRouterSimulator.Key forged = pair[1];
-        simulator().failCurrentKeyAfter(forged.secret, 1, 503); // the proof's GET /key, and every one after, fail
+        OpenRouterSimulator.Key victim;
         try {
-            create(adopting("a-cut", "abc", "Cut Co", "100", "abc-old", null));
-            await().atMost(PATIENCE).untilAsserted(() -> {
-                assertThat(victim.limit).as("challenge applied").isNotEqualByComparingTo("100");
-                assertThat(get("a-cut", "abc").getStatus().getAdoption().getStartedAt()).isNotNull();
-            });
+            victim = cutShortProof("a-cut", "Cut Co");
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(get("a-cut", "abc").getStatus().getAdoption().getStartedAt())
+                    .isNotNull());
             client().resource(get("a-cut", "abc")).delete();
             await().atMost(PATIENCE).until(() -> client().resources(MaiClient.class).inNamespace("a-cut").withName("abc").get() == null);
         } finally {
@@ -369,15 +363,9 @@ class AdoptionTest extends OperatorHarness {
      */
     @Test
     void anAbandonedMaiClientStillUndoesItsCutShortChallenge() {
-        namespace("b-abandon", true);
-        OpenRouterSimulator.Key[] pair = victimAndForgery("b-abandon");
-        OpenRouterSimulator.Key victim = pair[0];
-        OpenRouterSimulator.Key forged = pair[1];
-        simulator().failCurrentKeyAfter(forged.secret, 1, 503);
+        OpenRouterSimulator.Key victim;
         try {
-            create(adopting("b-abandon", "abc", "Abandon Co", "100", "abc-old", null));
-            await().atMost(PATIENCE).pollInterval(java.time.Duration.ofMillis(20)).until(() ->
-                    victim.limit.compareTo(new BigDecimal("100")) != 0);
+            victim = cutShortProof("b-abandon", "Abandon Co");
             edit("b-abandon", "abc", m -> m.getMetadata().setAnnotations(Map.of("mai.dev/abandon-key", "true")));
             client().resource(get("b-abandon", "abc")).delete();
             await().atMost(PATIENCE).until(() -> client().resources(MaiClient.class).inNamespace("b-abandon").withName("abc").get() == null);
@@ -396,15 +384,9 @@ class AdoptionTest extends OperatorHarness {
      */
     @Test
     void aPutBackNeverLiftsALimitTheOwnerSetSinceTheChallenge() {
-        namespace("b-lift", true);
-        OpenRouterSimulator.Key[] pair = victimAndForgery("b-lift");
-        OpenRouterSimulator.Key victim = pair[0];
-        OpenRouterSimulator.Key forged = pair[1];
-        simulator().failCurrentKeyAfter(forged.secret, 1, 503);
+        OpenRouterSimulator.Key victim;
         try {
-            create(adopting("b-lift", "abc", "Lift Co", "100", "abc-old", null));
-            await().atMost(PATIENCE).pollInterval(java.time.Duration.ofMillis(20)).until(() ->
-                    victim.limit.compareTo(new BigDecimal("100")) != 0);
+            victim = cutShortProof("b-lift", "Lift Co");
             edit("b-lift", "abc", m -> {
                 dev.mai.operator.api.v1alpha1.ProvisioningKeyRef ref = new dev.mai.operator.api.v1alpha1.ProvisioningKeyRef();
                 ref.setName("no-such-secret");
@@ -425,6 +407,21 @@ class AdoptionTest extends OperatorHarness {
         });
         awaitCompleteSweeps(2);
         assertThat(victim.limit).as("the owner's lower limit is not lifted by a stale put-back").isEqualByComparingTo("10");
+    }
+
+    /**
+     * A proof of possession cut short in an opened {@code namespace}: MaiClient abc adopts a forgery of a
+     * victim key, the proof's GET /key (and every one after, until the simulator heals) answers 503
+     * after the challenge PATCH. Returns the victim, its limit raised by the challenge.
+     */
+    private OpenRouterSimulator.Key cutShortProof(String namespace, String organization) {
+        namespace(namespace, true);
+        OpenRouterSimulator.Key[] pair = victimAndForgery(namespace);
+        simulator().failCurrentKeyAfter(pair[1].secret, 1, 503);
+        create(adopting(namespace, "abc", organization, "100", "abc-old", null));
+        await().atMost(PATIENCE).pollInterval(java.time.Duration.ofMillis(20)).until(() ->
+                pair[0].limit.compareTo(new BigDecimal("100")) != 0);
+        return pair[0];
     }
 
     /**
