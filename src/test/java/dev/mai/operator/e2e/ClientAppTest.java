@@ -61,7 +61,6 @@ class ClientAppTest extends OperatorHarness {
     void theAppGetsItsDeploymentServiceAndRetainedStorage() {
         MaiClient created = create(withApp("app-objects", "abc", storage("5Gi")));
         Deployment d = await().atMost(PATIENCE).until(() -> deployment("app-objects", "abc-app"), x -> x != null);
-        MaiClient mc = get("app-objects", "abc");
         var pod = d.getSpec().getTemplate().getSpec();
         var container = pod.getContainers().get(0);
         assertThat(container.getImage()).isEqualTo("ghcr.io/example/mai:1.0");
@@ -106,14 +105,17 @@ class ClientAppTest extends OperatorHarness {
         assertThat(pvc.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("5Gi");
         assertThat(pvc.getMetadata().getOwnerReferences()).as("retained by default: no owner").isNullOrEmpty();
 
-        // Ready waits for the application
-        assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> {
-            assertThat(c.getStatus()).isEqualTo("False");
-            assertThat(c.getReason()).isEqualTo("AppProgressing");
+        // Ready waits for the application (the status is written at the end of the reconcile that made the Deployment)
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            MaiClient progressing = get("app-objects", "abc");
+            assertThat(condition(progressing, "AppReady")).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("AppProgressing");
+            });
+            assertThat(condition(progressing, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
         });
-        assertThat(condition(mc, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
         Rollouts.markRolledOut(client(), "app-objects", "abc-app");
-        mc = awaitReady("app-objects", "abc");
+        MaiClient mc = awaitReady("app-objects", "abc");
         assertThat(condition(mc, "AppReady")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("Available"));
 
         // without spec.app: Deployment and Service go, the retained claim stays
