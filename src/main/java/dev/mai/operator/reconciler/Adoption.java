@@ -8,6 +8,7 @@ import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.core.KeyAdoption;
+import dev.mai.operator.core.DotEnv;
 import dev.mai.operator.core.Instants;
 import dev.mai.operator.core.KeyDigest;
 import dev.mai.operator.core.KeyRules;
@@ -25,12 +26,10 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -439,7 +438,8 @@ public class Adoption {
         String text = Optional.ofNullable(source.getStringData()).map(d -> d.get(entry))
                 .or(() -> Optional.ofNullable(source.getData()).map(d -> d.get(entry)).map(Adoption::decode))
                 .orElse(null);
-        return text == null || text.isBlank() ? Optional.empty() : Optional.of(ApiKey.of(unquote(text.strip())));
+        // kubectl create secret --from-env-file keeps a .env value's quotes: the value is read as a .env reader would
+        return text == null || text.isBlank() ? Optional.empty() : Optional.of(ApiKey.of(DotEnv.unquote(text)));
     }
 
     /** The names of a Secret's entries (names only: they are not secret), sorted. */
@@ -450,16 +450,10 @@ public class Adoption {
         return names.isEmpty() ? List.of("none") : List.copyOf(names);
     }
 
-    /** kubectl create secret --from-env-file keeps the quotes of a .env value: a quoted key is the key. */
-    private static String unquote(String text) {
-        boolean quoted = text.length() > 1 && (text.startsWith("\"") && text.endsWith("\"")
-                || text.startsWith("'") && text.endsWith("'"));
-        return quoted ? text.substring(1, text.length() - 1) : text;
-    }
-
+    /** A Secret's data entry as text; null when it is not base64 (then it holds no key). */
     private static String decode(String base64) {
         try {
-            return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+            return EnvSecret.decode(base64);
         } catch (IllegalArgumentException e) {
             return null;
         }
