@@ -33,6 +33,14 @@ public final class Conditions {
     public static final String ROTATING = "Rotating";
     /** Only with spec.adoptKeyFrom: whether the key named was adopted. Not part of Ready. */
     public static final String ADOPTED = "Adopted";
+    /** True once the period's spend crossed one of spec.budgetAlerts' thresholds; not part of Ready. */
+    public static final String BUDGET_LOW = "BudgetLow";
+    /** Only while the annotation mai.dev/paused is "true": the operator makes no changes for this client. */
+    public static final String PAUSED = "Paused";
+    /** kstatus: True while the operator is still working towards the spec (progress expected without a person). */
+    public static final String RECONCILING = "Reconciling";
+    /** kstatus: True when the operator cannot make progress without a person (a terminal reason). */
+    public static final String STALLED = "Stalled";
     /** The conditions Ready is the conjunction of, in the order their reasons are reported. */
     static final List<String> READY_PARTS = List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID);
 
@@ -80,6 +88,15 @@ public final class Conditions {
         public static final String RESTRICTED = "Restricted";
         /** AppRestricted=False (also the Warning event): spec.app.securityProfile is baseline. */
         public static final String BASELINE_REQUESTED = "BaselineRequested";
+
+        /** BudgetLow=True: a threshold of spec.budgetAlerts was crossed in this period. */
+        public static final String THRESHOLD_CROSSED = "ThresholdCrossed";
+        /** BudgetLow=False: the period's spend is below every threshold. */
+        public static final String WITHIN_BUDGET = "WithinBudget";
+        /** BudgetLow=False: no spending limit, so nothing to alert on. */
+        public static final String NO_LIMIT = "NoLimit";
+        /** Paused=True: mai.dev/paused is "true". */
+        public static final String PAUSED = "Paused";
 
         private Reason() {
         }

@@ -86,6 +86,22 @@ public class MaiClientSpec {
             + "it is renamed for this MaiClient and gets its limit. Done once, for a MaiClient that has no key yet.")
     private AdoptKeyFrom adoptKeyFrom;
 
+    @JsonPropertyDescription("Percentages of the period's spending limit (1-100, at most 10, each once) whose crossing "
+            + "sets BudgetLow=True and posts one Warning event BudgetLow per threshold and period. Absent: 80 and 95; "
+            + "an empty list: no budget alerts. Without a spending limit there is nothing to alert on.")
+    @Size(max = 10)
+    @ValidationRule(value = "self.all(p, p >= 1 && p <= 100)", message = "each threshold must be a percentage from 1 to 100")
+    @ValidationRule(value = "self.all(p, self.exists_one(q, q == p))", message = "may not list the same threshold twice")
+    private java.util.List<Integer> budgetAlerts;
+
+    public java.util.List<Integer> getBudgetAlerts() {
+        return budgetAlerts;
+    }
+
+    public void setBudgetAlerts(java.util.List<Integer> budgetAlerts) {
+        this.budgetAlerts = budgetAlerts;
+    }
+
     public AdoptKeyFrom getAdoptKeyFrom() {
         return adoptKeyFrom;
     }

@@ -84,6 +84,18 @@ public class MaiClientStatus {
     @JsonPropertyDescription("The adoption of an existing key (spec.adoptKeyFrom): under way or done.")
     private AdoptionStatus adoption;
 
+    @JsonPropertyDescription("The budget alerts already announced in the current limit period (kept here so that an "
+            + "operator restart or a new leader neither repeats nor loses one).")
+    private BudgetAlertStatus budgetAlerts;
+
+    public BudgetAlertStatus getBudgetAlerts() {
+        return budgetAlerts;
+    }
+
+    public void setBudgetAlerts(BudgetAlertStatus budgetAlerts) {
+        this.budgetAlerts = budgetAlerts;
+    }
+
     public AdoptionStatus getAdoption() {
         return adoption;
     }
@@ -132,6 +144,7 @@ public class MaiClientStatus {
         this.keyCreationStartedAt = other.keyCreationStartedAt;
         this.keyDisabledByOperator = other.keyDisabledByOperator;
         this.provisioningKeySecretRef = other.provisioningKeySecretRef;
+        this.budgetAlerts = other.budgetAlerts;
         this.pendingRevocations = other.pendingRevocations == null ? null : new ArrayList<>(other.pendingRevocations);
         this.adoption = other.adoption == null ? null : new AdoptionStatus(other.adoption);
     }
@@ -308,13 +321,14 @@ public class MaiClientStatus {
                 && Objects.equals(keyDisabledByOperator, s.keyDisabledByOperator)
                 && Objects.equals(provisioningKeySecretRef, s.provisioningKeySecretRef)
                 && Objects.equals(pendingRevocations, s.pendingRevocations)
-                && Objects.equals(adoption, s.adoption);
+                && Objects.equals(adoption, s.adoption)
+                && Objects.equals(budgetAlerts, s.budgetAlerts);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, keyHash, keyLabel, keyCreatedAt, secretName, externalUser, usage,
                 usageInPeriod, limitRemaining, nextLimitResetAt, carriedUsage, carriedUsageInPeriod, carriedUntil, keyCreationStartedAt, keyDisabledByOperator, provisioningKeySecretRef,
-                pendingRevocations, adoption);
+                pendingRevocations, adoption, budgetAlerts);
     }
 }
