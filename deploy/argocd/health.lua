@@ -3,7 +3,8 @@
 --              or Ready is not known yet / False for a reason that heals by itself.
 -- Degraded:    Ready=False for a reason that needs a person (see TERMINAL below), or a rotation
 --              whose rollout is stuck (Rotating=True, RolloutStuck).
--- Suspended:   the key is disabled by spec.disableKey (the billing brake, as asked).
+-- Suspended:   the key is disabled by spec.disableKey (the billing brake, as asked), or the
+--              MaiClient is paused (annotation mai.dev/paused: "true", condition Paused=True).
 -- Healthy:     Ready=True for the current generation.
 local TERMINAL = {
   InvalidSpec = true,
@@ -19,7 +20,8 @@ local TERMINAL = {
   KeyDisabledOutside = true,
   KeyRevoked = true,
   LimitExhausted = true,
-  RolloutStuck = true
+  RolloutStuck = true,
+  AdoptionRefused = true
 }
 
 local hs = {}
@@ -39,12 +41,21 @@ end
 
 local ready = nil
 local rotating = nil
+local paused = nil
 for _, condition in ipairs(obj.status.conditions) do
   if condition.type == "Ready" then
     ready = condition
   elseif condition.type == "Rotating" then
     rotating = condition
+  elseif condition.type == "Paused" then
+    paused = condition
   end
+end
+
+if paused ~= nil and paused.status == "True" then
+  hs.status = "Suspended"
+  hs.message = "Paused: " .. tostring(paused.message or "")
+  return hs
 end
 
 if rotating ~= nil and rotating.status == "True" and rotating.reason == "RolloutStuck" then

@@ -212,7 +212,7 @@ public class Adoption {
         p.status.setAdoption(intent);
         p.status.setProvisioningKeySecretRef(p.source); // the account the adopted key lives on
         p.statusBuilder().initialise();
-        StatusWrites.write(p.client, p.context, new MaiClientStatus(p.status));
+        StatusWrites.write(p.client, p.context, new MaiClientStatus(p.status), p.now);
 
         KeyInfo challenged = keys.update(p.managementKey, found.hash(), new KeyPatch().limit(challenge));
         Optional<CallerKey> proof;

@@ -41,6 +41,16 @@ public final class Conditions {
     public static final String RECONCILING = "Reconciling";
     /** kstatus: True when the operator cannot make progress without a person (a terminal reason). */
     public static final String STALLED = "Stalled";
+    /**
+     * Ready's reasons that need a person (a fix of the spec, a Secret, the account, the cluster): kstatus
+     * Stalled, Argo CD Degraded (deploy/argocd/health.lua lists the same; a test holds them equal).
+     * Every other reason of a False or Unknown Ready heals by itself and is Reconciling.
+     */
+    public static final java.util.Set<String> TERMINAL = java.util.Set.of(Reason.INVALID_SPEC, Reason.PROVISIONING_KEY_MISSING,
+            Reason.PROVISIONING_KEY_REJECTED, Reason.PROVISIONING_KEY_CHANGED, Reason.KEY_OWNED_ELSEWHERE,
+            Reason.INSUFFICIENT_CREDITS, Reason.OPENROUTER_REJECTED, Reason.SECRET_CONFLICT, Reason.SECRET_WRITE_FAILED,
+            Reason.APP_REJECTED, Reason.KEY_DISABLED_OUTSIDE, Reason.KEY_REVOKED, Reason.LIMIT_EXHAUSTED, Reason.ROLLOUT_STUCK,
+            Reason.ADOPTION_REFUSED);
     /** The conditions Ready is the conjunction of, in the order their reasons are reported. */
     static final List<String> READY_PARTS = List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID);
 
@@ -199,6 +209,34 @@ public final class Conditions {
                     : "Key provisioned, Secret synced and key valid", generation, now);
         } else {
             set(status, READY, UNKNOWN, Reason.PENDING, "Not reconciled yet", generation, now);
+        }
+    }
+
+    /**
+     * Reconciling and Stalled from Ready (and Paused), with kstatus's meaning, so Flux, Helm's --wait
+     * and kpt judge a MaiClient right: Ready=True, a key disabled by spec.disableKey (what was asked)
+     * or a pause leave both False; a terminal reason (see {@link #TERMINAL}) or a stuck rollout is
+     * Stalled; anything else not Ready is Reconciling. Both mirror the reason and message they follow.
+     */
+    static void deriveKstatus(MaiClientStatus status, Long generation, Instant now) {
+        Optional<Condition> paused = find(status, PAUSED).filter(c -> TRUE.equals(c.getStatus()));
+        Optional<Condition> stuck = find(status, ROTATING)
+                .filter(c -> TRUE.equals(c.getStatus()) && Reason.ROLLOUT_STUCK.equals(c.getReason()));
+        Condition ready = find(status, READY).orElse(new ConditionBuilder().withStatus(UNKNOWN).withReason(Reason.PENDING)
+                .withMessage("Not reconciled yet").build());
+        Condition cause = paused.or(() -> stuck).orElse(ready);
+        String state;
+        if (paused.isPresent()) {
+            state = null;
+        } else if (stuck.isPresent() || FALSE.equals(ready.getStatus()) && TERMINAL.contains(ready.getReason())) {
+            state = STALLED;
+        } else if (TRUE.equals(ready.getStatus()) || Reason.KEY_DISABLED.equals(ready.getReason())) {
+            state = null;
+        } else {
+            state = RECONCILING;
+        }
+        for (String type : List.of(RECONCILING, STALLED)) {
+            set(status, type, type.equals(state) ? TRUE : FALSE, cause.getReason(), cause.getMessage(), generation, now);
         }
     }
 }

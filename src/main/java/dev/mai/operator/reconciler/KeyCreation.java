@@ -87,7 +87,7 @@ public class KeyCreation {
             return new NewKey(created, minted.owned(), written);
         } catch (KubernetesClientException | SecretRefused e) {
             return storedAfterAll(client, context, minted, status).orElseThrow(() -> undo(client, context, managementKey,
-                    minted, recorded, e));
+                    minted, recorded, e, now));
         }
     }
 
@@ -102,7 +102,7 @@ public class KeyCreation {
         // a fresh key answers any rotation asked so far
         status.setRotationRequest(MaiClientUpdates.annotation(client, Labels.ROTATE));
         new StatusBuilder(status, client.getMetadata().getGeneration(), now).initialise();
-        StatusWrites.write(client, context, new MaiClientStatus(status));
+        StatusWrites.write(client, context, new MaiClientStatus(status), now);
     }
 
     /** The write may have happened after all (a retried request answered by a conflict): the Secret decides. */
@@ -121,7 +121,7 @@ public class KeyCreation {
      * per retry) or the failure.
      */
     private RuntimeException undo(MaiClient client, Context<MaiClient> context, ApiKey managementKey, KeyLifecycle.Minted minted,
-            MaiClientStatus recorded, RuntimeException failure) {
+            MaiClientStatus recorded, RuntimeException failure, Instant now) {
         int code = failure instanceof KubernetesClientException k ? k.getCode()
                 : ((SecretRefused) failure).cause().map(KubernetesClientException::getCode).orElse(0);
         String hash = minted.created().info().hash();
@@ -130,7 +130,7 @@ public class KeyCreation {
                     "because its Secret could not be written (HTTP " + code + ")");
             // the create is resolved: no need for the next reconcile to look for its key
             recorded.setKeyCreationStartedAt(null);
-            StatusWrites.write(client, context, recorded);
+            StatusWrites.write(client, context, recorded, now);
         } catch (OpenRouterException | KubernetesClientException revokeFailed) {
             LOG.warnf("new key %s of %s/%s is left for the next reconcile to delete: %s", hash,
                     client.getMetadata().getNamespace(), client.getMetadata().getName(), revokeFailed.getMessage());

@@ -166,7 +166,7 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         new StatusBuilder(status, generation, now).openRouterFailing(failure.rateLimited(), failure.getMessage());
         if (!status.equals(before)) {
             try {
-                StatusWrites.write(client, context, status);
+                StatusWrites.write(client, context, status, now);
             } catch (KubernetesClientException writeFailed) {
                 LOG.warnf("could not report %s on %s/%s: HTTP %d", Conditions.find(status, KEY_PROVISIONED).get().getReason(),
                         client.getMetadata().getNamespace(), client.getMetadata().getName(), writeFailed.getCode());

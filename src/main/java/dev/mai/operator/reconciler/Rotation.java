@@ -65,7 +65,7 @@ public class Rotation {
         pending.add(disableOld && !old.disabled() ? entry.disabledByOperator() : entry);
         status.setPendingRevocations(pending);
         // recorded first, with this reconcile's resourceVersion: a stale operator gets a conflict before it touches a key
-        StatusWrites.write(client, context, new MaiClientStatus(status));
+        StatusWrites.write(client, context, new MaiClientStatus(status), now);
         if (disableOld) {
             lifecycle.disable(client, managementKey, outgoing, "it has no share of the budget left during the rotation's overlap");
         } else if (oldLimit != null && !Money.sameCents(oldLimit, old.limit())) {

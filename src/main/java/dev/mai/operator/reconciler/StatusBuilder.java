@@ -63,6 +63,17 @@ final class StatusBuilder {
         return this;
     }
 
+    /** Reconciling and Stalled from the rest, as kstatus reads them: part of every status write. */
+    StatusBuilder kstatus() {
+        Conditions.deriveKstatus(status, generation, now);
+        return this;
+    }
+
+    /** {@link #kstatus()} of a status written mid-reconcile (an intent). */
+    static void kstatus(MaiClientStatus status, Long generation, Instant now) {
+        Conditions.deriveKstatus(status, generation, now);
+    }
+
     /** The spec breaks a rule: Ready says which, nothing else is done. */
     StatusBuilder invalidSpec(String violations) {
         initialise();

@@ -23,7 +23,7 @@ public class StatusWrites {
      */
     UpdateControl<MaiClient> commit(MaiClient client, Context<MaiClient> context, MaiClientStatus before, MaiClientStatus status) {
         if (!status.equals(before)) {
-            write(client, context, status);
+            put(client, context, status); // Stops derived Reconciling and Stalled with the rest
         }
         metrics.record(client, status);
         return UpdateControl.noUpdate();
@@ -36,7 +36,12 @@ public class StatusWrites {
      * and the reconcile start over, instead of overwriting an intent or a key still to revoke. Before
      * a create this records the intent: a stale or deposed operator gets its conflict here.
      */
-    static void write(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
+    static void write(MaiClient client, Context<MaiClient> context, MaiClientStatus status, java.time.Instant now) {
+        StatusBuilder.kstatus(status, client.getMetadata().getGeneration(), now);
+        put(client, context, status);
+    }
+
+    private static void put(MaiClient client, Context<MaiClient> context, MaiClientStatus status) {
         MaiClient copy = new MaiClient();
         copy.setMetadata(new ObjectMetaBuilder(client.getMetadata()).build());
         copy.setSpec(client.getSpec());

@@ -37,7 +37,7 @@ public class Stops {
         if (type != null) {
             news.onChange(client, before, built.status(), type);
         }
-        UpdateControl<MaiClient> done = writes.commit(client, context, before, built.status());
+        UpdateControl<MaiClient> done = writes.commit(client, context, before, built.kstatus().status());
         return retry == null ? done : done.rescheduleAfter(retry);
     }
 

@@ -108,7 +108,9 @@ class ArgoCdHealthCheckTest {
                 Arguments.of("OpenRouter down", ready("False", "OpenRouterUnavailable", "HTTP 503"), "Progressing", "OpenRouterUnavailable"),
                 Arguments.of("rate limited", ready("False", "RateLimited", "HTTP 429"), "Progressing", "RateLimited"),
                 Arguments.of("disabled by spec", ready("False", "KeyDisabled", "The key is disabled by spec.disableKey"), "Suspended",
-                        "KeyDisabled"));
+                        "KeyDisabled"),
+                Arguments.of("paused", client(2, 2L, List.of(condition("Ready", "False", "InvalidSpec", "x"),
+                        condition("Paused", "True", "Paused", "mai.dev/paused is set"))), "Suspended", "Paused: mai.dev/paused"));
     }
 
     @ParameterizedTest(name = "{0} -> {2}")
@@ -121,10 +123,20 @@ class ArgoCdHealthCheckTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"InvalidSpec", "ProvisioningKeyMissing", "ProvisioningKeyRejected", "ProvisioningKeyChanged", "KeyOwnedElsewhere",
-            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "SecretWriteFailed", "AppRejected", "KeyDisabledOutside", "KeyRevoked", "LimitExhausted", "RolloutStuck"})
+            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "SecretWriteFailed", "AppRejected", "KeyDisabledOutside", "KeyRevoked", "LimitExhausted", "RolloutStuck", "AdoptionRefused"})
     void terminalReasonsAreDegradedWithTheReasonAndMessage(String reason) throws IOException {
         Map<String, String> health = health(ready("False", reason, "what to do"));
         assertThat(health).containsEntry("status", "Degraded").containsEntry("message", reason + ": what to do");
+    }
+
+    /** Argo CD's Degraded and kstatus's Stalled are the same judgement: the script lists the operator's terminal reasons. */
+    @Test
+    void theScriptsTerminalReasonsAreTheOperators() throws IOException {
+        List<String> lines = Files.readAllLines(SCRIPT);
+        int start = lines.indexOf("local TERMINAL = {") + 1;
+        java.util.Set<String> listed = lines.subList(start, lines.indexOf("}")).stream()
+                .map(l -> l.strip().replaceAll(" = true,?$", "")).collect(Collectors.toSet());
+        assertThat(listed).isEqualTo(dev.mai.operator.reconciler.Conditions.TERMINAL);
     }
 
     @Test
