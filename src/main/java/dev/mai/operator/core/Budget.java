@@ -204,8 +204,7 @@ public final class Budget {
             status.setCarriedUntil(null);
         }
         String usage = Money.cents(carried.add(key.usage())).toPlainString();
-        String inPeriod = Money.cents(carriedInPeriod(status, clocks).add(overlappingInPeriod(status)).add(key.usageInPeriod()))
-                .toPlainString();
+        String inPeriod = Money.cents(spentInPeriod(status, key, clocks)).toPlainString();
         String remaining = key.limit() == null || key.limitRemaining() == null ? null
                 : Money.cents(key.limitRemaining().max(BigDecimal.ZERO)).toPlainString();
         // the whole period's limit: what the key may spend plus what replaced keys spent
@@ -219,6 +218,14 @@ public final class Budget {
             status.setLimitRemaining(remaining);
         }
         status.setNextLimitResetAt(nextReset(key.limitReset(), now));
+    }
+
+    /**
+     * The period's exact spend of all the client's keys: what replaced keys spent, what overlapping old
+     * keys had spent when their rotation started, and what {@code key} spent in this period.
+     */
+    public static BigDecimal spentInPeriod(MaiClientStatus status, KeyInfo key, Clocks clocks) {
+        return carriedInPeriod(status, clocks).add(overlappingInPeriod(status)).add(key.usageInPeriod());
     }
 
     /** A change worth a write: a figure appearing or disappearing, or moving by the step. */

@@ -22,6 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code mai_client_ready}, {@code mai_client_usage_usd}, {@code mai_client_usage_in_period_usd},
  * {@code mai_client_limit_remaining_usd}, {@code mai_client_last_validated_seconds} and
  * {@code mai_client_key_created_seconds} (key age is {@code time() - mai_client_key_created_seconds}),
+ * {@code mai_client_spending_limit_usd}, {@code mai_client_limit_reset_timestamp_seconds},
+ * {@code mai_client_budget_used_ratio} and {@code mai_client_budget_low},
  * labelled by namespace and name. Money is OpenRouter's exact figure from the last read or sweep.
  */
 // created at start-up, not at first use: the counters registered at 0 are there before anything happens
@@ -40,6 +42,10 @@ public class ClientMetrics {
         volatile double usageInPeriod = Double.NaN;
         volatile double limitRemaining = Double.NaN;
         volatile double lastValidated = Double.NaN;
+        volatile double spendingLimit = Double.NaN;
+        volatile double limitReset = Double.NaN;
+        volatile double budgetUsed = Double.NaN;
+        volatile double budgetLow = Double.NaN;
     }
 
     /** One per-client series: its name, what it means, and where its value lives. */
@@ -56,7 +62,15 @@ public class ClientMetrics {
             new Series("mai_client_limit_remaining_usd", "What the client's key may still spend in this period, USD (absent: no limit)",
                     x -> x.limitRemaining),
             new Series("mai_client_last_validated_seconds",
-                    "When OpenRouter last confirmed the client's key (sweep or read), Unix seconds", x -> x.lastValidated));
+                    "When OpenRouter last confirmed the client's key (sweep or read), Unix seconds", x -> x.lastValidated),
+            new Series("mai_client_spending_limit_usd", "The client's spending limit per period, USD (absent: unlimited)",
+                    x -> x.spendingLimit),
+            new Series("mai_client_limit_reset_timestamp_seconds", "When the client's limit resets next, Unix seconds "
+                    + "(absent: it does not reset)", x -> x.limitReset),
+            new Series("mai_client_budget_used_ratio", "The period's spend of all the client's keys as a fraction of its "
+                    + "spending limit, as last seen (1 = all spent; absent: unlimited)", x -> x.budgetUsed),
+            new Series("mai_client_budget_low", "1 while the period's spend is at or above one of the client's budget alert "
+                    + "thresholds (BudgetLow=True), else 0", x -> x.budgetLow));
 
     /** mai_keys_retained_total and its {@code secret} values. */
     static final String RETAINED = "mai_keys_retained_total";
@@ -79,6 +93,28 @@ public class ClientMetrics {
             v.usage = Optional.ofNullable(status.getUsage()).map(u -> new BigDecimal(u).doubleValue()).orElse(Double.NaN);
         }
         v.keyCreated = epochSeconds(status.getKeyCreatedAt());
+        v.spendingLimit = limit(client);
+        v.limitReset = epochSeconds(status.getNextLimitResetAt());
+        v.budgetLow = Conditions.find(status, Conditions.BUDGET_LOW).map(c -> Conditions.TRUE.equals(c.getStatus()) ? 1.0 : 0.0)
+                .orElse(Double.NaN);
+        if (Double.isNaN(v.spendingLimit)) {
+            v.budgetUsed = Double.NaN;
+        }
+    }
+
+    /** Records the period's spend as a fraction of the limit ({@code NaN}: no limit), exact, from the figures just seen. */
+    public void budget(MaiClient client, double used) {
+        clients.computeIfAbsent(id(client), k -> register(client)).budgetUsed = used;
+    }
+
+    /** The spec's limit, NaN for unlimited or a spec that does not validate (reported as InvalidSpec). */
+    private static double limit(MaiClient client) {
+        try {
+            return client.getSpec() == null ? Double.NaN
+                    : dev.mai.operator.core.Money.limit(client.getSpec().getSpendingLimit()).map(BigDecimal::doubleValue).orElse(Double.NaN);
+        } catch (IllegalArgumentException invalid) {
+            return Double.NaN;
+        }
     }
 
     /** Records what OpenRouter said of the client's key at {@code at}: exact money, and the validation time. */

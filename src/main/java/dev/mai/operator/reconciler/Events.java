@@ -38,6 +38,8 @@ public class Events {
     public static final String SECRET_MOVED = "SecretMoved";
     public static final String KEY_TAKEN_OVER = "KeyTakenOver";
     public static final String KEY_ADOPTED = "KeyAdopted";
+    /** Warning: the period's spend crossed a threshold of spec.budgetAlerts (once per threshold and period). */
+    public static final String BUDGET_LOW = "BudgetLow";
 
     private static final Logger LOG = Logger.getLogger(Events.class);
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -65,11 +65,13 @@ public class KeyFlow {
     private final StatusEvents news;
     private final Requeue requeue;
     private final Adoption adoption;
+    private final SpendAlerts budget;
 
     public KeyFlow(SecretKeys secretKeys, ExternalUsers externalUsers, KeyLifecycle lifecycle, KeyCreation creation,
             Rotation rotation, Revocations revocations, KeyCheck check, ClientSecrets secrets, AppRollout apps, Orphans orphans,
-            Events events, ClientMetrics metrics, Stops stops, StatusEvents news, Requeue requeue, Adoption adoption) {
+            Events events, ClientMetrics metrics, Stops stops, StatusEvents news, Requeue requeue, Adoption adoption, SpendAlerts budget) {
         this.adoption = adoption;
+        this.budget = budget;
         this.secretKeys = secretKeys;
         this.externalUsers = externalUsers;
         this.lifecycle = lifecycle;
@@ -316,6 +318,8 @@ public class KeyFlow {
         } else if (p.figures != null) {
             status.keyValidity(p.client.getSpec(), p.figures, p.disabledOutside);
         }
+        SpendAlerts.Crossings crossings = p.figures == null ? SpendAlerts.Crossings.NONE
+                : budget.judge(p.client, status, p.figures, p.now);
         String checked = p.hash; // a key the sweep could not check: KeyValid as last checked, its message says since when
         status.sweepGap(p.before, sweep.flatMap(s -> s.gap(p.client, checked))).ready();
         news.onChange(p.client, p.before, p.status, KEY_VALID);
@@ -323,6 +327,7 @@ public class KeyFlow {
             news.onChange(p.client, p.before, p.status, APP_READY); // needs a person; a rollout in progress is no news
         }
         UpdateControl<MaiClient> done = stops.stop(p, status, null, null);
+        budget.announce(p.client, crossings); // once the status recording the crossings is written
         return nextVisit(p, rollout, old.remaining(), recheck).map(done::rescheduleAfter).orElse(done);
     }
 

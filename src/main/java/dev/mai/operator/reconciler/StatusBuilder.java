@@ -3,6 +3,7 @@ package dev.mai.operator.reconciler;
 import static dev.mai.operator.reconciler.Conditions.ADOPTED;
 import static dev.mai.operator.reconciler.Conditions.APP_READY;
 import static dev.mai.operator.reconciler.Conditions.APP_RESTRICTED;
+import static dev.mai.operator.reconciler.Conditions.BUDGET_LOW;
 import static dev.mai.operator.reconciler.Conditions.FALSE;
 import static dev.mai.operator.reconciler.Conditions.KEY_PROVISIONED;
 import static dev.mai.operator.reconciler.Conditions.KEY_VALID;
@@ -18,11 +19,13 @@ import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.PendingRevocation;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.core.Budget;
+import dev.mai.operator.core.BudgetAlerts;
 import dev.mai.operator.core.Instants;
 import dev.mai.operator.core.KeyRules;
 import dev.mai.operator.core.Money;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.reconciler.Conditions.Reason;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -107,6 +110,34 @@ final class StatusBuilder {
     StatusBuilder adoptionForgotten() {
         if (status.getAdoption() == null || status.getAdoption().getAdoptedAt() == null) {
             Conditions.remove(status, ADOPTED);
+        }
+        return this;
+    }
+
+    /**
+     * BudgetLow from the thresholds in force and what the spend reached ({@code judged}); gone when
+     * spec.budgetAlerts is an empty list. The message names the threshold, not the spend, so that
+     * spending does not rewrite it (the exact figures are metrics).
+     */
+    StatusBuilder budgetLow(List<Integer> thresholds, Optional<BigDecimal> limit, BudgetAlerts.Judgement judged) {
+        if (thresholds.isEmpty()) {
+            Conditions.remove(status, BUDGET_LOW);
+            return this;
+        }
+        String alerts = "; alerts at " + String.join(", ", thresholds.stream().map(t -> t + "%").toList());
+        if (limit.isEmpty()) {
+            Conditions.set(status, BUDGET_LOW, FALSE, Reason.NO_LIMIT, "spec.spendingLimit is unlimited: nothing to alert on",
+                    generation, now);
+            return this;
+        }
+        String of = "% of the spending limit of " + Money.format(limit) + " USD" + (status.getNextLimitResetAt() == null
+                ? " (it does not reset)" : " in the period ending at " + status.getNextLimitResetAt()) + alerts;
+        if (judged.highest().isPresent()) {
+            Conditions.set(status, BUDGET_LOW, TRUE, Reason.THRESHOLD_CROSSED, "The spend reached " + judged.highest().get()
+                    + of, generation, now);
+        } else {
+            Conditions.set(status, BUDGET_LOW, FALSE, Reason.WITHIN_BUDGET, "The spend is below " + thresholds.get(0) + of,
+                    generation, now);
         }
         return this;
     }
