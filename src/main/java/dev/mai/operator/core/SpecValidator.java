@@ -58,6 +58,7 @@ public final class SpecValidator {
     public static final Set<String> SECRET_VARIABLES = Set.copyOf(Environment.VARIABLES);
     public static final Set<String> ROLLOUT_KINDS = Set.of("Deployment", "StatefulSet");
     public static final int MAX_ROLLOUT_TARGETS = 32;
+    public static final int MAX_BUDGET_ALERTS = 10;
     public static final Duration MIN_ROTATION = Duration.ofHours(1);
     /** The longest duration Kubernetes (Go's time.Duration, int64 nanoseconds) and so the CRD's CEL rule accept. */
     public static final Duration MAX_ROTATION = Duration.ofNanos(Long.MAX_VALUE);
@@ -124,6 +125,7 @@ public final class SpecValidator {
         rolloutTargets(name, spec, out);
         rotation(spec.getRotation(), out);
         adoptKeyFrom(spec.getAdoptKeyFrom(), out);
+        budgetAlerts(spec.getBudgetAlerts(), out);
         var ref = spec.getProvisioningKeySecretRef();
         if (ref != null) {
             if (ref.getName() == null || ref.getName().length() > 253 || !DNS_SUBDOMAIN.matcher(ref.getName()).matches()) {
@@ -197,6 +199,26 @@ public final class SpecValidator {
         } else if (maxSpendingLimit.isPresent() && amount.compareTo(maxSpendingLimit.get()) > 0) {
             out.add(new Violation(field, "must be at most " + Money.cents(maxSpendingLimit.get()).toPlainString()
                     + " USD (MAI_MAX_SPENDING_LIMIT)"));
+        }
+    }
+
+    /** Percentages 1-100, each once, at most {@value #MAX_BUDGET_ALERTS}. */
+    private static void budgetAlerts(List<Integer> thresholds, List<Violation> out) {
+        if (thresholds == null) {
+            return;
+        }
+        if (thresholds.size() > MAX_BUDGET_ALERTS) {
+            out.add(new Violation("spec.budgetAlerts", "must have at most " + MAX_BUDGET_ALERTS + " entries"));
+            return;
+        }
+        for (int i = 0; i < thresholds.size(); i++) {
+            Integer t = thresholds.get(i);
+            String field = "spec.budgetAlerts[" + i + "]";
+            if (t == null || t < 1 || t > 100) {
+                out.add(new Violation(field, "must be a percentage from 1 to 100"));
+            } else if (thresholds.subList(0, i).contains(t)) {
+                out.add(new Violation(field, "duplicates spec.budgetAlerts[" + thresholds.indexOf(t) + "] (" + t + ")"));
+            }
         }
     }
 

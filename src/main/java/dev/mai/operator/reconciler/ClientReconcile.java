@@ -10,7 +10,15 @@ import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.api.v1alpha1.ProvisioningKeyRef;
 import dev.mai.operator.config.MaiConfig;
 import dev.mai.operator.core.AppPolicy;
+import dev.mai.operator.api.v1alpha1.MaiClientSpec;
 import dev.mai.operator.core.SpecValidator;
+import dev.mai.operator.core.SpendingCaps;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.math.BigDecimal;
+import java.util.ArrayList;
 import dev.mai.operator.ha.InstallationId;
 import dev.mai.operator.openrouter.ApiKey;
 import dev.mai.operator.openrouter.OpenRouterException;
@@ -45,14 +53,19 @@ public class ClientReconcile {
     private final InstallationId installation;
     private final Clock clock;
     private final Adoption adoption;
+    private final SpendingCaps caps;
 
     private static final Logger LOG = Logger.getLogger(ClientReconcile.class);
+    /** Name of the informer on the namespaces that carry a spending cap label. */
+    public static final String CAPPED_NAMESPACES = "capped-namespaces";
 
     public ClientReconcile(MaiConfig config, ManagementKeys managementKeys, KeyLifecycle lifecycle, KeyFlow flow, Stops stops,
             InstallationId installation, Clock clock, Adoption adoption) {
         this.adoption = adoption;
-        this.validator = new SpecValidator(config.maxSpendingLimit(), AppPolicy.of(config.appAllowedImages(),
+        // the caps are SpendingCaps' (a lowered cap holds an existing key at the cap instead of stopping the client)
+        this.validator = new SpecValidator(Optional.empty(), AppPolicy.of(config.appAllowedImages(),
                 config.appAllowedNodeSelectorKeys().orElse(List.of()), config.appAllowedTolerationKeys().orElse(List.of())));
+        this.caps = new SpendingCaps(config.maxSpendingLimit());
         this.managementKeys = managementKeys;
         this.lifecycle = lifecycle;
         this.flow = flow;
@@ -68,26 +81,30 @@ public class ClientReconcile {
         MaiClientStatus before = client.getStatus() == null ? new MaiClientStatus() : client.getStatus();
         MaiClientStatus status = new MaiClientStatus(before);
         status.setObservedGeneration(generation);
-        List<SpecValidator.Violation> violations = validator.validate(client);
+        List<SpecValidator.Violation> violations = new ArrayList<>(validator.validate(client));
+        Optional<SpendingCaps.Breach> breach = violations.isEmpty() ? capped(client, context) : Optional.empty();
+        breach.filter(b -> b.clampTo().isEmpty() || before.getKeyHash() == null).ifPresent(b -> violations.add(b.violation()));
         if (!violations.isEmpty()) {
             String message = violations.stream().map(Object::toString).collect(Collectors.joining("; "));
             return stops.stop(client, context, before, new StatusBuilder(status, generation, now).invalidSpec(message), READY, null);
         }
-        ManagementKeys.Resolution managementKey = managementKeys.resolve(client, context);
+        // a cap lowered below the limit of a client that has a key: the key is held at the cap, and KeyProvisioned says why
+        MaiClient held = breach.map(b -> clamped(client, b.clampTo().get())).orElse(client);
+        ManagementKeys.Resolution managementKey = managementKeys.resolve(held, context);
         if (managementKey.isMissing()) {
-            return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
+            return stops.stop(held, context, before, new StatusBuilder(status, generation, now)
                     .managementKeyMissing(managementKey.missing()), KEY_PROVISIONED, Waits.MISSING_KEY_RETRY);
         }
         // hold the key Secret while it is in use (the one a key was made with is let go only once the
         // key is known under the new one)
-        ProvisioningKeyRef source = managementKey.secret() == null ? null : client.getSpec().getProvisioningKeySecretRef();
+        ProvisioningKeyRef source = managementKey.secret() == null ? null : held.getSpec().getProvisioningKeySecretRef();
         if (managementKey.secret() != null) {
-            managementKeys.hold(context, client, managementKey.secret());
+            managementKeys.hold(context, held, managementKey.secret());
         }
         try {
-            return withManagementKey(client, context, managementKey.key(), source, before, status, now, sweep);
+            return withManagementKey(held, context, managementKey.key(), source, before, status, now, sweep, breach);
         } catch (SecretRefused refused) {
-            return secretRefused(client, context, before, status, refused, now);
+            return secretRefused(held, context, before, status, refused, now);
         } catch (OpenRouterException e) {
             if (e.retryable()) {
                 throw e; // backoff in JOSDK; updateErrorStatus reports it
@@ -95,13 +112,14 @@ public class ClientReconcile {
             String reason = e.managementKeyRejected() ? Reason.PROVISIONING_KEY_REJECTED
                     : e.insufficientCredits() ? Reason.INSUFFICIENT_CREDITS : Reason.OPENROUTER_REJECTED;
             // status keeps what this reconcile did (a new key, keys still to revoke) for the next try
-            return stops.stop(client, context, before, new StatusBuilder(status, generation, now)
+            return stops.stop(held, context, before, new StatusBuilder(status, generation, now)
                     .openRouterRefused(reason, e.getMessage()), KEY_PROVISIONED, Waits.SLOW_RETRY);
         }
     }
 
     private UpdateControl<MaiClient> withManagementKey(MaiClient client, Context<MaiClient> context, ApiKey managementKey,
-            ProvisioningKeyRef source, MaiClientStatus before, MaiClientStatus status, Instant now, Optional<KeySweep> sweep) {
+            ProvisioningKeyRef source, MaiClientStatus before, MaiClientStatus status, Instant now, Optional<KeySweep> sweep,
+            Optional<SpendingCaps.Breach> capped) {
         Long generation = client.getMetadata().getGeneration();
         if (before.getKeyHash() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
                 && lifecycle.prove(client, managementKey, before.getKeyHash()).ownership() == KeyLifecycle.Ownership.GONE) {
@@ -128,12 +146,36 @@ public class ClientReconcile {
             forgetForeignKey(known);
             forgetForeignKey(status); // in place: a failure reported below reports on this status
         }
-        UpdateControl<MaiClient> done = flow.run(new Pass(client, context, managementKey, source, known, status, now, takingOver), sweep);
+        Pass pass = new Pass(client, context, managementKey, source, known, status, now, takingOver);
+        pass.capped = capped;
+        UpdateControl<MaiClient> done = flow.run(pass, sweep);
         if (before.getProvisioningKeySecretRef() != null && !Objects.equals(before.getProvisioningKeySecretRef(), source)
                 && Objects.equals(status.getProvisioningKeySecretRef(), source)) {
             managementKeys.release(context, client, before.getProvisioningKeySecretRef().getName());
         }
         return done;
+    }
+
+    /** A cap {@code client}'s spending limit breaks (the namespace's cap label is read from the informer on capped namespaces). */
+    private Optional<SpendingCaps.Breach> capped(MaiClient client, Context<MaiClient> context) {
+        String namespace = client.getMetadata().getNamespace();
+        Optional<String> label = ManagementKeys.informer(context, CAPPED_NAMESPACES, Namespace.class).get(new ResourceID(namespace))
+                .map(ns -> ns.getMetadata().getLabels()).map(l -> l.get(Labels.SPENDING_CAP));
+        return caps.breach(client.getSpec().getSpendingLimit(), namespace, label);
+    }
+
+    /**
+     * {@code client} with its spending limit at {@code cap}: what the rest of the reconcile works from
+     * while a cap lowered later holds the key below the spec's limit. Its metadata is the client's own
+     * object, so the resourceVersion a status write returns is the client's.
+     */
+    private static MaiClient clamped(MaiClient client, BigDecimal cap) {
+        MaiClient held = new MaiClient();
+        held.setMetadata(client.getMetadata());
+        held.setSpec(Serialization.unmarshal(Serialization.asJson(client.getSpec()), MaiClientSpec.class));
+        held.getSpec().setSpendingLimit(new IntOrString(cap.toPlainString()));
+        held.setStatus(client.getStatus());
+        return held;
     }
 
     /** The API server refused the client's Secret: SecretWriteFailed, tried again slowly (no key made per retry). */

@@ -1,6 +1,7 @@
 package dev.mai.operator.reconciler;
 
 import static dev.mai.operator.reconciler.Conditions.APP_READY;
+import static dev.mai.operator.reconciler.Conditions.KEY_PROVISIONED;
 import static dev.mai.operator.reconciler.Conditions.KEY_VALID;
 import static dev.mai.operator.reconciler.Conditions.ROTATING;
 import static dev.mai.operator.reconciler.Conditions.SECRET_SYNCED;
@@ -298,6 +299,7 @@ public class KeyFlow {
     private UpdateControl<MaiClient> finish(Pass p, Rollout rollout, Revocations.Outcome old, Optional<KeySweep> sweep) {
         StatusBuilder status = p.statusBuilder().provisioned(p.secretName, rollout.missing(), p.tampered,
                 !p.hash.equals(p.before.getKeyHash()), p.before);
+        p.capped.ifPresent(status::heldAtCap);
         if (!rollout.missing().isEmpty()
                 && !StatusBuilder.hasMessage(p.before, SECRET_SYNCED, StatusBuilder.synced(p.secretName, rollout.missing()))) {
             events.warning(p.client, Events.ROLLOUT_TARGET_MISSING, "Rollout targets left alone in namespace "
@@ -323,6 +325,9 @@ public class KeyFlow {
         String checked = p.hash; // a key the sweep could not check: KeyValid as last checked, its message says since when
         status.sweepGap(p.before, sweep.flatMap(s -> s.gap(p.client, checked))).ready();
         news.onChange(p.client, p.before, p.status, KEY_VALID);
+        if (p.capped.isPresent() || StatusBuilder.hasReason(p.before, KEY_PROVISIONED, Reason.INVALID_SPEC)) {
+            news.onChange(p.client, p.before, p.status, KEY_PROVISIONED); // held at a cap, and its end
+        }
         if (StatusBuilder.hasReason(p.status, APP_READY, Reason.APP_REJECTED)) {
             news.onChange(p.client, p.before, p.status, APP_READY); // needs a person; a rollout in progress is no news
         }

@@ -93,7 +93,8 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
      * Informers, each filtered by label so the operator never caches every Secret of the cluster: the
      * Secrets it writes (by managed-by label, mapped to their MaiClient by label), management-key
      * Secrets (labelled {@code mai.dev/provisioning-key: "true"}, mapped to the MaiClients naming
-     * them, so a fixed key is used at once), the rollout targets and, with MAI_DEFAULT_KEY_NAMESPACES,
+     * them, so a fixed key is used at once), the rollout targets, the namespaces that carry a spending cap
+     * (label mai.dev/max-spending-limit; a changed cap re-checks their MaiClients) and, with MAI_DEFAULT_KEY_NAMESPACES,
      * the namespaces it selects (a label change there re-checks the namespace's MaiClients); and the
      * validation sweep.
      */
@@ -124,6 +125,14 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         sweep = sweeps.create(context.getPrimaryCache(), keySecrets, context.getControllerConfiguration());
         sources.add(sweep);
         sources.addAll(RolloutTargets.eventSources(context));
+        // the namespaces with a spending cap: a cap set, lowered or removed re-checks the namespace's MaiClients
+        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
+                .withName(ClientReconcile.CAPPED_NAMESPACES)
+                .withWatchAllNamespaces()
+                .withLabelSelector(Labels.SPENDING_CAP)
+                .withSecondaryToPrimaryMapper(ns -> context.getPrimaryCache().list(ns.getMetadata().getName())
+                        .map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .build(), context));
         config.defaultKeyNamespaces().ifPresent(selector -> sources.add(new InformerEventSource<>(
                 InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
                         .withName(ManagementKeys.DEFAULT_KEY_NAMESPACES)

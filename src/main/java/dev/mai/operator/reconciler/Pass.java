@@ -68,6 +68,9 @@ final class Pass {
     /** This operator disabled the key in use (as status said when the reconcile began). */
     boolean disabledByOperator;
 
+    /** A cap below the spec's limit that holds this client's key at the cap (the client above is the clamped copy). */
+    Optional<dev.mai.operator.core.SpendingCaps.Breach> capped = Optional.empty();
+
     Pass(MaiClient client, Context<MaiClient> context, ApiKey managementKey, ProvisioningKeyRef source, MaiClientStatus before,
             MaiClientStatus status, Instant now, boolean takingOver) {
         this.client = client;

@@ -23,6 +23,7 @@ import dev.mai.operator.core.BudgetAlerts;
 import dev.mai.operator.core.Instants;
 import dev.mai.operator.core.KeyRules;
 import dev.mai.operator.core.Money;
+import dev.mai.operator.core.SpendingCaps;
 import dev.mai.operator.openrouter.KeyInfo;
 import dev.mai.operator.reconciler.Conditions.Reason;
 import java.math.BigDecimal;
@@ -371,6 +372,17 @@ final class StatusBuilder {
     /** KeyValid as last checked, its message saying since when the sweep could not check the key. */
     StatusBuilder sweepGap(MaiClientStatus before, Optional<SweepGap> gap) {
         SweepGap.show(before, status, gap, now);
+        return this;
+    }
+
+    /**
+     * A cap lowered below spec.spendingLimit holds the key at the cap: the spec is not what the key
+     * has (KeyProvisioned, and so Ready, False with InvalidSpec), but the client keeps working.
+     */
+    StatusBuilder heldAtCap(SpendingCaps.Breach breach) {
+        Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.INVALID_SPEC, "Invalid spec: " + breach.violation() + ". OpenRouter "
+                + "key " + status.getKeyLabel() + " is held at " + breach.clampTo().map(BigDecimal::toPlainString).orElse("")
+                + " USD meanwhile and keeps working; lower spec.spendingLimit to the cap, or have the cap raised", generation, now);
         return this;
     }
 

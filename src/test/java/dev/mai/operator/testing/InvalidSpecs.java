@@ -126,7 +126,12 @@ public final class InvalidSpecs {
                 c("adoptKeyFrom hash in upper case", s -> s.setAdoptKeyFrom(adopt("abc-old", null, "A".repeat(64))),
                         "spec.adoptKeyFrom.hash"),
                 c("adoptKeyFrom hash too short", s -> s.setAdoptKeyFrom(adopt("abc-old", null, "a".repeat(63))),
-                        "spec.adoptKeyFrom.hash"));
+                        "spec.adoptKeyFrom.hash"),
+                c("budgetAlerts threshold 0", s -> s.setBudgetAlerts(List.of(0, 80)), "spec.budgetAlerts[0]"),
+                c("budgetAlerts threshold above 100", s -> s.setBudgetAlerts(List.of(101)), "spec.budgetAlerts[0]"),
+                c("budgetAlerts listing a threshold twice", s -> s.setBudgetAlerts(List.of(80, 95, 80)), "spec.budgetAlerts[2]"),
+                c("budgetAlerts with 11 thresholds", s -> s.setBudgetAlerts(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)),
+                        "spec.budgetAlerts"));
     }
 
     /** A valid spec.app, changed by {@code change}. */

@@ -5,6 +5,11 @@ import java.util.Map;
 /** Labels and annotations the operator owns on the objects it creates. */
 public final class Labels {
 
+    /**
+     * On a Namespace, set by the cluster's administrator: the largest spec.spendingLimit a MaiClient of
+     * that namespace may ask for (a positive USD amount with at most 2 decimals).
+     */
+    public static final String SPENDING_CAP = "mai.dev/max-spending-limit";
     public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
     public static final String MANAGED_BY_VALUE = "mai-operator";
     /** On a child: the name of the MaiClient it belongs to (same namespace). */
