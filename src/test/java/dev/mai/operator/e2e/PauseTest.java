@@ -12,6 +12,7 @@ import dev.mai.operator.testing.SimulatorResource;
 import dev.mai.operator.testing.TestClock;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -195,6 +196,26 @@ class PauseTest extends OperatorHarness {
         assertThat(key.disabled).isFalse();
         assertThat(key.name).contains("Other Co");
         assertThat(key.limit).isEqualByComparingTo("4");
+    }
+
+    @Test
+    void aCapLoweredOnTheNamespaceWhilePausedLowersTheKeysLimit() {
+        String ns = "pause-cap";
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+        MaiClient mc = readyClient(ns, "Capped Co", "10");
+        OpenRouterSimulator.Key key = keysOf(mc).get(0);
+        String name = key.name;
+        pause(ns, "true");
+        awaitPaused(ns);
+        long writes = simulator().count(writesFor(mc, List.of(key.hash)));
+        client.namespaces().withName(ns).edit(n -> new NamespaceBuilder(n).editMetadata()
+                .addToLabels("mai.dev/max-spending-limit", "6").endMetadata().build());
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(key.limit).isEqualByComparingTo("6"));
+        awaitCompleteSweeps(2);
+        assertThat(simulator().count(writesFor(mc, List.of(key.hash))) - writes).as("one PATCH").isEqualTo(1);
+        assertThat(key.name).isEqualTo(name);
+        assertThat(key.disabled).isFalse();
+        assertThat(get(ns, "abc").getSpec().getSpendingLimit().getStrVal()).as("the spec is not touched").isEqualTo("10");
     }
 
     @Test
