@@ -80,6 +80,24 @@ public final class KeyRules {
         return new Plan(patch, disabledOutside);
     }
 
+    /**
+     * The part of {@code plan} (for {@code actual}) that only takes spending away: disabling the key,
+     * and a limit below the key's (also one for a key without a limit). Enabling, a higher limit or
+     * none, a rename and a new reset are left out. What a paused client still gets: the brakes.
+     */
+    public static KeyPatch brakes(Plan plan, KeyInfo actual) {
+        KeyPatch brakes = new KeyPatch();
+        var fields = plan.patch().fields();
+        if (Boolean.TRUE.equals(fields.get("disabled")) && !actual.disabled()) {
+            brakes.disabled(true);
+        }
+        if (fields.get("limit") instanceof BigDecimal limit && !Budget.nothingLeft(limit)
+                && (actual.limit() == null || Money.cents(limit).compareTo(Money.cents(actual.limit())) < 0)) {
+            brakes.limit(limit);
+        }
+        return brakes;
+    }
+
     /** The PATCH of name, limit (at cent precision) and reset that makes {@code actual} what {@code want} says; empty when it is. */
     public static KeyPatch difference(KeySettings want, KeyInfo actual) {
         KeyPatch patch = new KeyPatch();

@@ -35,8 +35,9 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * One reconcile of a MaiClient: validate the spec; find the management key (and hold a finalizer on
- * the management-key Secret while it is in use, let go of the one used before once the key is known
+ * One reconcile of a MaiClient: validate the spec; find the management key; a paused client ends
+ * there ({@link Pause}: the brakes and the status only); hold a finalizer on
+ * the management-key Secret while it is in use (let go of the one used before once the key is known
  * under the new one); refuse a management key of another account than the key's; take the client
  * over from another installation when a person asked; then {@link KeyFlow} (the Secret, the key,
  * OpenRouter, the consumers, old keys and the status). Failures that need a person end in status and
@@ -54,14 +55,16 @@ public class ClientReconcile {
     private final Clock clock;
     private final Adoption adoption;
     private final SpendingCaps caps;
+    private final Pause pause;
 
     private static final Logger LOG = Logger.getLogger(ClientReconcile.class);
     /** Name of the informer on the namespaces that carry a spending cap label. */
     public static final String CAPPED_NAMESPACES = "capped-namespaces";
 
     public ClientReconcile(MaiConfig config, ManagementKeys managementKeys, KeyLifecycle lifecycle, KeyFlow flow, Stops stops,
-            InstallationId installation, Clock clock, Adoption adoption) {
+            InstallationId installation, Clock clock, Adoption adoption, Pause pause) {
         this.adoption = adoption;
+        this.pause = pause;
         // the caps are SpendingCaps' (a lowered cap holds an existing key at the cap instead of stopping the client)
         this.validator = new SpecValidator(Optional.empty(), AppPolicy.of(config.appAllowedImages(),
                 config.appAllowedNodeSelectorKeys().orElse(List.of()), config.appAllowedTolerationKeys().orElse(List.of())));
@@ -94,6 +97,10 @@ public class ClientReconcile {
         if (managementKey.isMissing()) {
             return stops.stop(held, context, before, new StatusBuilder(status, generation, now)
                     .managementKeyMissing(managementKey.missing()), KEY_PROVISIONED, Waits.MISSING_KEY_RETRY);
+        }
+        Optional<UpdateControl<MaiClient>> paused = pause.reconcile(held, context, managementKey.key(), before, status, now, sweep);
+        if (paused.isPresent()) {
+            return paused.get(); // mai.dev/paused: nothing below runs, not even the finalizer on the management-key Secret
         }
         // hold the key Secret while it is in use (the one a key was made with is let go only once the
         // key is known under the new one)

@@ -40,6 +40,10 @@ public class Events {
     public static final String KEY_ADOPTED = "KeyAdopted";
     /** Warning: the period's spend crossed a threshold of spec.budgetAlerts (once per threshold and period). */
     public static final String BUDGET_LOW = "BudgetLow";
+    /** mai.dev/paused became "true": once when the pause starts, not per reconcile. */
+    public static final String PAUSED = "Paused";
+    /** mai.dev/paused is no longer "true": once when the pause ends. */
+    public static final String RESUMED = "Resumed";
 
     private static final Logger LOG = Logger.getLogger(Events.class);
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -7,6 +7,7 @@ import static dev.mai.operator.reconciler.Conditions.BUDGET_LOW;
 import static dev.mai.operator.reconciler.Conditions.FALSE;
 import static dev.mai.operator.reconciler.Conditions.KEY_PROVISIONED;
 import static dev.mai.operator.reconciler.Conditions.KEY_VALID;
+import static dev.mai.operator.reconciler.Conditions.PAUSED;
 import static dev.mai.operator.reconciler.Conditions.READY;
 import static dev.mai.operator.reconciler.Conditions.ROTATING;
 import static dev.mai.operator.reconciler.Conditions.SECRET_SYNCED;
@@ -417,6 +418,32 @@ final class StatusBuilder {
     StatusBuilder noApp() {
         Conditions.remove(status, APP_READY);
         Conditions.remove(status, APP_RESTRICTED);
+        return this;
+    }
+
+    /**
+     * Paused (mai.dev/paused is "true"): Paused=True says what the operator still does and what it
+     * does not. A spec not applied yet ({@code specPending}: KeyProvisioned was not True for this
+     * generation) shows on KeyProvisioned, and so on Ready, until the pause ends.
+     */
+    StatusBuilder paused(boolean specPending) {
+        initialise();
+        if (specPending) {
+            Conditions.set(status, KEY_PROVISIONED, UNKNOWN, Reason.PAUSED, "The spec of generation " + generation
+                    + " is applied when the pause ends (" + Labels.PAUSED + " is \"true\"); only its brakes apply now: "
+                    + "spec.disableKey and a lower spending limit", generation, now);
+        }
+        Conditions.set(status, PAUSED, TRUE, Reason.PAUSED, Labels.PAUSED + " is \"true\": nothing is changed for this "
+                + "MaiClient on OpenRouter or in the cluster (no key is created, rotated, renamed, enabled or deleted; the "
+                + "Secret, the app objects and the rollout targets are left as they are). Still done: status and events from "
+                + "the validation sweep, the brakes (spec.disableKey disables the key, a lower spending limit lowers its "
+                + "limit) and the deletion of the MaiClient. Remove the annotation to resume", generation, now);
+        return ready();
+    }
+
+    /** The pause ended: no Paused condition. */
+    StatusBuilder resumed() {
+        Conditions.remove(status, PAUSED);
         return this;
     }
 

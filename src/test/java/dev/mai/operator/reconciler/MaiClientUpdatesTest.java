@@ -44,4 +44,13 @@ class MaiClientUpdatesTest {
         abandoned.getMetadata().setAnnotations(Map.of("mai.dev/abandon-key", "true"));
         assertThat(filter.accept(abandoned, deleting)).isTrue();
     }
+
+    @Test
+    void settingOrRemovingThePauseStartsAReconcile() {
+        MaiClient paused = client(1);
+        paused.getMetadata().setAnnotations(Map.of("mai.dev/paused", "true"));
+        assertThat(filter.accept(paused, client(1))).as("paused").isTrue();
+        assertThat(filter.accept(client(1), paused)).as("resumed").isTrue();
+        assertThat(filter.accept(paused, paused)).as("unchanged").isFalse();
+    }
 }

@@ -43,6 +43,12 @@ public final class Labels {
      * lets it take the client over with a new key of its own; the other installation's key is left alone.
      */
     public static final String TAKE_OVER = "mai.dev/take-over";
+    /**
+     * On a MaiClient: exactly "true" pauses the operator's writes for it, to OpenRouter and to the
+     * cluster, except its status, its events, the brakes (spec.disableKey, a lower limit) and its
+     * deletion. Any other value is no pause.
+     */
+    public static final String PAUSED = "mai.dev/paused";
 
     private static final String RESERVED_PREFIX = "mai.dev/";
 
