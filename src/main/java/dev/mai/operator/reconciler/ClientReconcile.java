@@ -89,7 +89,11 @@ public class ClientReconcile {
         breach.filter(b -> b.clampTo().isEmpty() || before.getKeyHash() == null).ifPresent(b -> violations.add(b.violation()));
         if (!violations.isEmpty()) {
             String message = violations.stream().map(Object::toString).collect(Collectors.joining("; "));
-            return stops.stop(client, context, before, new StatusBuilder(status, generation, now).invalidSpec(message), READY, null);
+            StatusBuilder built = new StatusBuilder(status, generation, now).invalidSpec(message);
+            if (!Pause.requested(client)) {
+                built.resumed(); // a pause that ended while the spec was invalid is over in status too
+            }
+            return stops.stop(client, context, before, built, READY, null);
         }
         // a cap lowered below the limit of a client that has a key: the key is held at the cap, and KeyProvisioned says why
         MaiClient held = breach.map(b -> clamped(client, b.clampTo().get())).orElse(client);

@@ -37,8 +37,10 @@ public class Pause {
     private final Stops stops;
     private final Events events;
     private final Requeue requeue;
+    private final SpendAlerts alerts;
 
-    public Pause(KeyLifecycle lifecycle, Stops stops, Events events, Requeue requeue) {
+    public Pause(KeyLifecycle lifecycle, Stops stops, Events events, Requeue requeue, SpendAlerts alerts) {
+        this.alerts = alerts;
         this.lifecycle = lifecycle;
         this.stops = stops;
         this.events = events;
@@ -71,15 +73,18 @@ public class Pause {
         // the sweep's figures of the key in use; a key it found gone or not this client's is left as it is while paused
         Optional<KeyInfo> seen = sweep.flatMap(s -> s.observation(client))
                 .filter(o -> o.hash().equals(hash) && !o.gone() && !o.foreign()).map(Observation::key);
+        SpendAlerts.Crossings crossings = SpendAlerts.Crossings.NONE;
         if (seen.isPresent()) {
             Braked key = brake(client, managementKey, status, seen.get(), KeyPlan.disabledByOperator(before, hash), now, sweep);
             Budget.apply(status, key.figures(), requeue.clocks(now));
             status.setKeyDisabledByOperator(key.figures().disabled() && !key.disabledOutside() ? Boolean.TRUE : null);
             built.keyValidity(client.getSpec(), key.figures(), key.disabledOutside());
+            crossings = alerts.judge(client, built, key.figures(), now); // alerts go on while paused: status and events only
         }
         built.sweepGap(before, sweep.flatMap(s -> s.gap(client, hash)))
                 .paused(!Conditions.isTrueFor(before, KEY_PROVISIONED, generation));
         UpdateControl<MaiClient> done = stops.stop(client, context, before, built, KEY_VALID, null);
+        alerts.announce(client, crossings);
         if (!wasPaused) {
             // after the status write: a write that failed is retried, and the event comes with the one that succeeds
             events.normal(client, Events.PAUSED, Labels.PAUSED + " is \"true\": nothing is changed for this MaiClient on "
