@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mai.operator.api.v1alpha1.AppSpec;
 import dev.mai.operator.api.v1alpha1.AppStorage;
 import dev.mai.operator.api.v1alpha1.RotationSpec;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
@@ -38,21 +37,6 @@ class CrdFileTest {
             assertThat(v.getName()).isEqualTo("v1alpha1");
             assertThat(v.getSubresources().getStatus()).isNotNull();
         });
-    }
-
-    @Test
-    void printerColumnsAreInTheDeclaredOrderWithTheWideOnesLast() throws IOException {
-        List<CustomResourceColumnDefinition> columns = crd().getSpec().getVersions().get(0).getAdditionalPrinterColumns();
-        assertThat(columns).extracting(CustomResourceColumnDefinition::getName)
-                .containsExactly("Organization", "Limit", "Usage", "Ready", "Reason", "Age", "Secret", "External User", "Key Valid");
-        // priority 0 is the default, left out (the API server drops it; kubectl apply would say "configured" every time)
-        assertThat(columns).extracting(CustomResourceColumnDefinition::getPriority)
-                .containsExactly(null, null, null, null, null, null, 1, 1, 1);
-        assertThat(columns).extracting(CustomResourceColumnDefinition::getJsonPath).containsExactly(
-                ".spec.organizationName", ".spec.spendingLimit", ".status.usage",
-                ".status.conditions[?(@.type==\"Ready\")].status", ".status.conditions[?(@.type==\"Ready\")].reason",
-                ".metadata.creationTimestamp", ".status.secretName", ".status.externalUser",
-                ".status.conditions[?(@.type==\"KeyValid\")].status");
     }
 
     @Test

@@ -21,7 +21,7 @@ public class AdoptionStatus {
     @JsonPropertyDescription("The entry of that Secret holding the key.")
     private String entry;
 
-    @JsonPropertyDescription("When the adoption under way recorded its intent; absent when none is under way.")
+    @JsonPropertyDescription("When the adoption under way recorded its intent (RFC 3339 time); absent when none is under way.")
     private String startedAt;
 
     @JsonPropertyDescription("A keyed digest of the hash of the key being adopted (only the operator can compute it).")
@@ -41,7 +41,7 @@ public class AdoptionStatus {
     @JsonPropertyDescription("The generation whose adoption failed its proof of possession: not tried again until the spec changes.")
     private Long failedGeneration;
 
-    @JsonPropertyDescription("When the key was adopted; a MaiClient adopts once.")
+    @JsonPropertyDescription("When the key was adopted (RFC 3339 time); a MaiClient adopts once.")
     private String adoptedAt;
 
     public AdoptionStatus() {

@@ -43,7 +43,7 @@ public class AppSpec {
     /** Root allowed, the container runtime's default capabilities: only when asked for. */
     public static final String BASELINE = "baseline";
 
-    @JsonPropertyDescription("Container image of the mAI application.")
+    @JsonPropertyDescription("Container image of the mAI application (required with spec.app).")
     @Required
     @Size(min = 1, max = 1024)
     @Pattern(IMAGE)
@@ -62,7 +62,7 @@ public class AppSpec {
     @JsonPropertyDescription("A PersistentVolumeClaim (ReadWriteOnce) for the application's data directory.")
     private AppStorage storage;
 
-    @JsonPropertyDescription("Resource requests and limits of the application container.")
+    @JsonPropertyDescription("Resource requests and limits of the application container, as in a pod spec. Absent: none.")
     private ResourceRequirements resources;
 
     @JsonPropertyDescription("Extra environment variables, at most 256 with distinct names. They may not redefine "

@@ -14,7 +14,7 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class BudgetAlertStatus {
 
-    @JsonPropertyDescription("End of the limit period these alerts belong to (status.nextLimitResetAt then); absent "
+    @JsonPropertyDescription("End of the limit period these alerts belong to (status.nextLimitResetAt then, RFC 3339 time); absent "
             + "without limitReset, where the period is the key's lifetime.")
     private String periodEnds;
 

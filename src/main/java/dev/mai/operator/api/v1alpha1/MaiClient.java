@@ -4,6 +4,7 @@ import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
@@ -17,12 +18,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Version("v1alpha1")
 @Plural("maiclients")
 @ShortNames("mc")
+@Categories("mai")
+// what a platform team asks first: the money (limit, spent in this period, what is left, when it resets) and
+// whether the client works; lifetime usage and the plumbing go to -o wide. RESETS is a string column: kubectl
+// shows a date column as an age, and a future time as "<invalid>"
 @AdditionalPrinterColumn(name = "Organization", jsonPath = ".spec.organizationName", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Limit", jsonPath = ".spec.spendingLimit", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Usage", jsonPath = ".status.usage", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Used", jsonPath = ".status.usageInPeriod", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Remaining", jsonPath = ".status.limitRemaining", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Resets", jsonPath = ".status.nextLimitResetAt", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Total Used", jsonPath = ".status.usage", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Secret", jsonPath = ".status.secretName", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "External User", jsonPath = ".status.externalUser", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Key Valid", jsonPath = ".status.conditions[?(@.type==\"KeyValid\")].status", type = AdditionalPrinterColumn.Type.STRING, priority = 1)

@@ -34,7 +34,8 @@ public class MaiClientSpec {
     private String organizationName;
 
     @JsonPropertyDescription("USD spending limit of the client's OpenRouter key: \"unlimited\" or a positive amount "
-            + "with at most 2 decimals, e.g. 1000 or \"12.50\".")
+            + "with at most 2 decimals, e.g. 1000 or \"12.50\". It applies per limitReset period and is set on the key by the "
+            + "operator; a lowered limit applies even while the MaiClient is paused.")
     @Required
     @JsonDeserialize(using = LenientIntOrStringDeserializer.class)
     @ValidationRule(value = "type(self) == int ? (self > 0 && self <= 2147483647) : (self == 'unlimited' || (self.matches('^[0-9]{1,12}([.][0-9]{1,2})?$') && !self.matches('^0+([.]0*)?$')))",
@@ -54,31 +55,32 @@ public class MaiClientSpec {
             + "OpenRouter account. Absent: the operator-wide management key.")
     private ProvisioningKeyRef provisioningKeySecretRef;
 
-    @JsonPropertyDescription("Output Secret name and extra labels/annotations.")
+    @JsonPropertyDescription("The Secret the operator writes the client's environment to (OPENROUTER_API_KEY and five more variables, "
+            + "and the same as a .env file): its name and extra labels and annotations. Absent: <metadata.name>-env.")
     private SecretSpec secret;
 
     @JsonPropertyDescription("What happens to the OpenRouter key and its Secret when this MaiClient is deleted: "
-            + "Delete (default) or Retain.")
+            + "Delete (the default; both are deleted) or Retain (both are kept). Deletion runs even while the MaiClient is paused.")
     @Pattern("^(Delete|Retain)$")
     private String deletionPolicy;
 
     @JsonPropertyDescription("true disables the key on OpenRouter without deleting anything (the billing brake); "
-            + "false enables it again.")
+            + "false enables it again. Absent: false. Applies even while the MaiClient is paused.")
     private Boolean disableKey;
 
     @JsonPropertyDescription("The client's application instance, managed by the operator: a Deployment <name>-app, "
-            + "a Service and optional storage.")
+            + "a Service and optional storage. Absent: no application is run.")
     private AppSpec app;
 
     @JsonPropertyDescription("Existing Deployments or StatefulSets of this namespace that consume the Secret and must "
-            + "restart when it changes: at most 32, each once, and with spec.app not the Deployment <name>-app.")
+            + "restart when it changes: at most 32, each once, and with spec.app not the Deployment <name>-app. Absent: none.")
     @Size(max = 32)
     @ValidationRule(value = "self.all(t, self.exists_one(u, u.kind == t.kind && u.name == t.name))",
             message = "may not list the same workload twice")
     private java.util.List<RolloutTarget> rolloutTargets;
 
     @JsonPropertyDescription("Scheduled key rotation. A rotation can also be asked for by setting the annotation "
-            + "mai.dev/rotate to a new value (honoured at most once per 5 minutes).")
+            + "mai.dev/rotate to a new value (honoured at most once per 5 minutes). Absent: no scheduled rotation.")
     private RotationSpec rotation;
 
     @JsonPropertyDescription("Take over an existing OpenRouter key (from a Secret of this namespace) instead of "

@@ -13,37 +13,85 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MaiClientStatus {
 
-    @JsonPropertyDescription("The metadata.generation this status describes.")
+    /**
+     * What {@code kubectl explain maiclients.status.conditions} shows: every condition type and every
+     * reason (a test holds this text to the constants the operator sets).
+     */
+    static final String CONDITIONS = "The state of the client, one entry per type, each with status True, False or Unknown, "
+            + "a reason, a message that says what is wrong and how to go on, and the observedGeneration it describes. Types: "
+            + "KeyProvisioned - the key exists on OpenRouter with the spec's name, limit, reset and enabled state. "
+            + "SecretSynced - the Secret exists, is this MaiClient's and holds the current values. "
+            + "KeyValid - the key authenticates, is enabled and has budget left, as last seen by the operator. "
+            + "AppReady - only with spec.app: the Deployment <name>-app is available with the current Secret. "
+            + "Ready - KeyProvisioned, SecretSynced and KeyValid (and AppReady with spec.app) are True; otherwise it has "
+            + "the reason of the first part that is not. "
+            + "AppRestricted - only with spec.app: the pod passes Pod Security restricted (False with securityProfile "
+            + "baseline). Rotating - an old key waits in pendingRevocations until the consumers use the new one. "
+            + "Adopted - only with spec.adoptKeyFrom: the key named there was adopted. "
+            + "BudgetLow - the spend in this limit period reached a threshold of spec.budgetAlerts. "
+            + "Paused - the annotation mai.dev/paused is \"true\": the operator changes nothing for this client but its status "
+            + "and events, except that spec.disableKey and a lowered limit still apply and deletion still runs. "
+            + "Reconciling (kstatus) - True while the operator works towards the spec and progress is expected without "
+            + "a person. Stalled (kstatus) - True when the operator cannot go on without a person. "
+            + "Only Ready's parts make up Ready. Reasons: "
+            + "Provisioned - the key matches the spec (Ready=True). Pending - not reconciled yet, or waiting for the key "
+            + "of an unfinished create to appear. Synced - the Secret holds the current values. SecretTampered - the "
+            + "Secret had been edited to hold or name another key; a new key of its own replaced it. Valid - the key "
+            + "is enabled. KeyDisabled - disabled by spec.disableKey. Available - the application is rolled out. AppProgressing - the application is rolling out. "
+            + "Restricted / BaselineRequested - AppRestricted True / False. Adopted - the key was adopted. Idle - no "
+            + "rotation in progress. RotationInProgress - old keys wait for the consumers. RolloutStuck - a rollout "
+            + "passed its progress deadline. ThresholdCrossed - BudgetLow=True. WithinBudget - the spend is below every "
+            + "threshold. NoLimit - no spending limit to alert on. Paused - Paused=True. "
+            + "KeyNotAcceptedYet - a new key OpenRouter does not accept yet (Unknown while it propagates). "
+            + "OpenRouterUnavailable, RateLimited - OpenRouter fails for now; retried with backoff. "
+            + "Reasons that come with a Warning event, one per change: InvalidSpec - the spec breaks a rule, which the message "
+            + "names. ProvisioningKeyMissing, ProvisioningKeyRejected - the management key is absent or refused. "
+            + "ProvisioningKeyChanged - the key was made with another account's management key. KeyOwnedElsewhere - "
+            + "the key in status is not this installation's (annotation mai.dev/take-over). AdoptionRefused - "
+            + "spec.adoptKeyFrom cannot be acted on. InsufficientCredits, OpenRouterRejected - OpenRouter refused the "
+            + "request for good. SecretConflict - a Secret of that name is not this MaiClient's. SecretWriteFailed - the "
+            + "API server refused the Secret. AppRejected - it refused the application's objects. "
+            + "KeyDisabledOutside - disabled by someone else; stays so. KeyRevoked - "
+            + "deleted on OpenRouter; a new key replaces it. LimitExhausted - the period's budget is used up until the "
+            + "reset or a higher limit.";
+
+    @JsonPropertyDescription("The metadata.generation this status describes (each condition carries its own too), so that "
+            + "kubectl wait --for=condition=Ready waits for the current spec.")
     private Long observedGeneration;
 
-    @JsonPropertyDescription("KeyProvisioned, SecretSynced, KeyValid and Ready.")
+    @JsonPropertyDescription(CONDITIONS)
     private List<Condition> conditions = new ArrayList<>();
 
-    @JsonPropertyDescription("OpenRouter's identifier (hash) of the current key.")
+    @JsonPropertyDescription("OpenRouter's identifier (hash) of the current key: it names the key and cannot be used as one.")
     private String keyHash;
 
-    @JsonPropertyDescription("OpenRouter's masked label of the current key.")
+    @JsonPropertyDescription("OpenRouter's masked label of the current key (its first and last characters), never the key itself.")
     private String keyLabel;
 
-    @JsonPropertyDescription("When OpenRouter created the current key.")
+    @JsonPropertyDescription("When OpenRouter created the current key (RFC 3339 time).")
     private String keyCreatedAt;
 
-    @JsonPropertyDescription("Name of the Secret holding the client's environment.")
+    @JsonPropertyDescription("Name of the Secret holding the client's environment: spec.secret.name, or <metadata.name>-env.")
     private String secretName;
 
     @JsonPropertyDescription("OPENROUTER_EXTERNAL_USER in effect; the default is computed once and kept here.")
     private String externalUser;
 
-    @JsonPropertyDescription("Lifetime usage in USD of all keys of this client.")
+    @JsonPropertyDescription("Lifetime spend in USD of all keys of this client, replaced ones included (carriedUsage), as a decimal string "
+            + "(the TOTAL USED column of kubectl get -o wide). Rewritten when it moves by at least $1 or 1% of the limit; "
+            + "the exact figures are metrics.")
     private String usage;
 
-    @JsonPropertyDescription("Usage in USD in the current spendingLimit period (limitReset window; all time without one).")
+    @JsonPropertyDescription("Spend in USD of all keys of this client in the current limit period: today, this week or this month (UTC) "
+            + "as spec.limitReset says, or all time without it (the USED column of kubectl get).")
     private String usageInPeriod;
 
-    @JsonPropertyDescription("What the key may still spend in this period, USD; absent without a limit.")
+    @JsonPropertyDescription("What the client may still spend in this period, USD: spendingLimit minus usageInPeriod (the REMAINING column "
+            + "of kubectl get); absent with an unlimited spendingLimit.")
     private String limitRemaining;
 
-    @JsonPropertyDescription("When the limit resets next (00:00 UTC; weeks start on Monday); absent without limitReset.")
+    @JsonPropertyDescription("When the limit resets next, an RFC 3339 time at 00:00 UTC (weeks start on Monday; the RESETS column of "
+            + "kubectl get); absent without spec.limitReset.")
     private String nextLimitResetAt;
 
     @JsonPropertyDescription("Lifetime usage in USD of this client's replaced keys (counted in usage).")
@@ -53,11 +101,11 @@ public class MaiClientStatus {
             + "key's limit is spendingLimit minus this until then.")
     private String carriedUsageInPeriod;
 
-    @JsonPropertyDescription("End of the limit period carriedUsageInPeriod belongs to; absent without limitReset.")
+    @JsonPropertyDescription("End of the limit period carriedUsageInPeriod belongs to (RFC 3339 time); absent without limitReset.")
     private String carriedUntil;
 
     @JsonPropertyDescription("Set before the operator asks OpenRouter for a key and cleared once the key is stored: "
-            + "while set, a key may exist on OpenRouter that no Secret holds yet.")
+            + "while set, a key may exist on OpenRouter that no Secret holds yet (RFC 3339 time).")
     private String keyCreationStartedAt;
 
     @JsonPropertyDescription("True while the current key is disabled by this operator: for spec.disableKey, or because "
@@ -72,13 +120,13 @@ public class MaiClientStatus {
 
     @JsonPropertyDescription("When the current key is next replaced: by the schedule (spec.rotation), by a rotation asked for "
             + "with mai.dev/rotate that waits for its 5-minute spacing, or, when a due rotation would leave the new key "
-            + "nothing to spend, at the limit reset.")
+            + "nothing to spend, at the limit reset (RFC 3339 time). Absent: no replacement is scheduled.")
     private String nextRotationAt;
 
     @JsonPropertyDescription("The value of the annotation mai.dev/rotate last acted on.")
     private String rotationRequest;
 
-    @JsonPropertyDescription("Old keys still to be deleted on OpenRouter.")
+    @JsonPropertyDescription("Old keys still to be deleted on OpenRouter (kept here so that a crash cannot forget one). Absent: none.")
     private List<PendingRevocation> pendingRevocations;
 
     @JsonPropertyDescription("The adoption of an existing key (spec.adoptKeyFrom): under way or done.")

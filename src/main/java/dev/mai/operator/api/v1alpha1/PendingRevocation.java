@@ -23,7 +23,7 @@ public class PendingRevocation {
     @JsonPropertyDescription("OpenRouter's hash of the key to delete.")
     private String hash;
 
-    @JsonPropertyDescription("Forced rotations delete the key at this time at the latest; for scheduled and requested "
+    @JsonPropertyDescription("RFC 3339 time. Forced rotations delete the key at this time at the latest; for scheduled and requested "
             + "ones a rollout unfinished by then is reported as RolloutStuck and the key kept.")
     private String notAfter;
 
