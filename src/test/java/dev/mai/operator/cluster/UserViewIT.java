@@ -148,6 +148,9 @@ class UserViewIT {
         }
         assertThat(table.row(NS, "abc")).containsEntry("ORGANIZATION", "ABC Company Sp. z o.o.").containsEntry("LIMIT", "1000.0")
                 .containsEntry("READY", "True");
+        // the monthly limit: what is left of it, and the next reset as the time itself (the 1st, 00:00 UTC)
+        assertThat(table.row(NS, "abc").get("REMAINING")).matches("\\d+\\.\\d\\d");
+        assertThat(table.row(NS, "abc").get("RESETS")).matches("\\d{4}-\\d\\d-01T00:00:00Z");
         assertThat(table.row(NS, "waiting")).containsEntry("READY", "False").containsEntry("REASON", "ProvisioningKeyMissing");
     }
 
@@ -168,14 +171,14 @@ class UserViewIT {
         assertThat(captured.rows()).hasSize(1);
         assertThat(captured.row(NS, "abc")).containsEntry("ORGANIZATION", "ABC Company Sp. z o.o.");
 
-        // the README's block after "$ kubectl get maiclients -A": the same lines, the age aside
+        // the README's block after "$ kubectl get maiclients -A": the same lines, the age and the reset time aside
         List<String> readme = Files.readAllLines(README);
         int at = readme.indexOf("$ kubectl get maiclients -A");
         assertThat(at).as("README shows `$ kubectl get maiclients -A`").isNotNegative();
         int lines = (int) readmeExample.lines().count();
         List<String> shown = readme.subList(at + 1, Math.min(readme.size(), at + 1 + lines));
-        assertThat(shown.stream().map(UserViewIT::withoutAge).toList())
-                .containsExactlyElementsOf(readmeExample.lines().map(UserViewIT::withoutAge).toList());
+        assertThat(shown.stream().map(UserViewIT::withoutAgeAndReset).toList())
+                .containsExactlyElementsOf(readmeExample.lines().map(UserViewIT::withoutAgeAndReset).toList());
     }
 
     // --- kubectl wait ------------------------------------------------------------------------------
@@ -361,16 +364,20 @@ class UserViewIT {
 
     /** What each printer column should show for {@code mc}, by its header; the date column (AGE) is checked apart. */
     private static Map<String, String> expected(MaiClient mc, boolean wide) {
-        Map<String, Function<MaiClient, String>> byPath = Map.of(
-                ".spec.organizationName", m -> m.getSpec().getOrganizationName(),
-                ".spec.spendingLimit", m -> m.getSpec().getSpendingLimit().getStrVal() != null ? m.getSpec().getSpendingLimit().getStrVal()
-                        : String.valueOf(m.getSpec().getSpendingLimit().getIntVal()),
-                ".status.usage", m -> m.getStatus().getUsage(),
-                ".status.conditions[?(@.type==\"Ready\")].status", m -> condition(m, "Ready").map(Condition::getStatus).orElse(null),
-                ".status.conditions[?(@.type==\"Ready\")].reason", m -> condition(m, "Ready").map(Condition::getReason).orElse(null),
-                ".status.secretName", m -> m.getStatus().getSecretName(),
-                ".status.externalUser", m -> m.getStatus().getExternalUser(),
-                ".status.conditions[?(@.type==\"KeyValid\")].status", m -> condition(m, "KeyValid").map(Condition::getStatus).orElse(null));
+        Map<String, Function<MaiClient, String>> byPath = Map.ofEntries(
+                Map.entry(".spec.organizationName", m -> m.getSpec().getOrganizationName()),
+                Map.entry(".spec.spendingLimit", m -> m.getSpec().getSpendingLimit().getStrVal() != null
+                        ? m.getSpec().getSpendingLimit().getStrVal() : String.valueOf(m.getSpec().getSpendingLimit().getIntVal())),
+                Map.entry(".status.usageInPeriod", m -> m.getStatus().getUsageInPeriod()),
+                Map.entry(".status.limitRemaining", m -> m.getStatus().getLimitRemaining()),
+                Map.entry(".status.nextLimitResetAt", m -> m.getStatus().getNextLimitResetAt()),
+                Map.entry(".status.usage", m -> m.getStatus().getUsage()),
+                Map.entry(".status.conditions[?(@.type==\"Ready\")].status", m -> condition(m, "Ready").map(Condition::getStatus).orElse(null)),
+                Map.entry(".status.conditions[?(@.type==\"Ready\")].reason", m -> condition(m, "Ready").map(Condition::getReason).orElse(null)),
+                Map.entry(".status.secretName", m -> m.getStatus().getSecretName()),
+                Map.entry(".status.externalUser", m -> m.getStatus().getExternalUser()),
+                Map.entry(".status.conditions[?(@.type==\"KeyValid\")].status",
+                        m -> condition(m, "KeyValid").map(Condition::getStatus).orElse(null)));
         Map<String, String> out = new LinkedHashMap<>();
         out.put("NAMESPACE", mc.getMetadata().getNamespace());
         out.put("NAME", mc.getMetadata().getName());
@@ -428,9 +435,13 @@ class UserViewIT {
         }
     }
 
-    /** A table line with its last column (AGE) blanked: it differs on every run. */
-    private static String withoutAge(String line) {
-        return line.replaceAll("\\s+" + AGE.pattern() + "$", "").replaceAll("\\s+AGE$", "").stripTrailing();
+    /**
+     * A table line with its last column (AGE) blanked and the reset time (RESETS, the 1st of next month)
+     * masked, keeping its width: both differ between runs.
+     */
+    private static String withoutAgeAndReset(String line) {
+        return line.replaceAll("\\s+" + AGE.pattern() + "$", "").replaceAll("\\s+AGE$", "")
+                .replaceAll("\\d{4}-\\d\\d-\\d\\dT00:00:00Z", "YYYY-MM-DDT00:00:00Z").stripTrailing();
     }
 
     /** Text with every run of whitespace made one space: kubectl wraps descriptions. */
