@@ -78,8 +78,9 @@ public class MaiClientStatus {
     private String externalUser;
 
     @JsonPropertyDescription("Lifetime spend in USD of all keys of this client, replaced ones included (carriedUsage), as a decimal string "
-            + "(the TOTAL USED column of kubectl get -o wide). Rewritten when it moves by at least $1 or 1% of the limit; "
-            + "the exact figures are metrics.")
+            + "(the TOTAL USED column of kubectl get -o wide). The figures are rewritten together when one moves by at least "
+            + "$1 or 1% of the limit, whichever is smaller, or when the period's spend crosses 50, 80, 90 or 100% of the "
+            + "limit; the exact ones are metrics.")
     private String usage;
 
     @JsonPropertyDescription("Spend in USD of all keys of this client in the current limit period: today, this week or this month (UTC) "
