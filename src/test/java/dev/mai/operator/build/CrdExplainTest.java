@@ -129,6 +129,11 @@ class CrdExplainTest {
         assertThat(unnamed(description, types)).as("condition types missing from status.conditions' description").isEmpty();
         assertThat(unnamed(description, reasons)).as("reasons missing from status.conditions' description").isEmpty();
         assertThat(description).contains("mai.dev/paused").contains("spec.budgetAlerts").contains("kstatus");
+        // the reasons that make Stalled True are the ones listed as needing a person
+        String needAPerson = description.substring(description.indexOf("Reasons that need a person"));
+        Set<String> listed = new TreeSet<>(reasons);
+        listed.removeAll(unnamed(needAPerson, reasons));
+        assertThat(listed).as("reasons listed as needing a person").containsExactlyInAnyOrderElementsOf(Conditions.TERMINAL);
     }
 
     @Test
