@@ -157,15 +157,18 @@ public final class Demo {
 
     private static void printTable(List<MaiClient> clients) {
         List<List<String>> rows = new ArrayList<>();
-        rows.add(List.of("NAMESPACE", "NAME", "ORGANIZATION", "LIMIT", "USAGE", "READY", "REASON", "AGE"));
+        // the columns kubectl get maiclients -A prints (the CRD's additionalPrinterColumns)
+        rows.add(List.of("NAMESPACE", "NAME", "ORGANIZATION", "LIMIT", "USED", "REMAINING", "RESETS", "READY", "REASON", "AGE"));
         for (MaiClient mc : clients) {
             var spec = mc.getSpec();
             String limit = spec.getSpendingLimit().getIntVal() != null ? spec.getSpendingLimit().getIntVal().toString()
                     : spec.getSpendingLimit().getStrVal();
             Optional<Condition> ready = ClientConditions.condition(mc, "Ready");
             long age = Duration.between(OffsetDateTime.parse(mc.getMetadata().getCreationTimestamp()).toInstant(), Instant.now()).toSeconds();
+            var status = Optional.ofNullable(mc.getStatus());
             rows.add(List.of(mc.getMetadata().getNamespace(), mc.getMetadata().getName(), spec.getOrganizationName(), limit,
-                    Optional.ofNullable(mc.getStatus() == null ? null : mc.getStatus().getUsage()).orElse("<none>"),
+                    status.map(s -> s.getUsageInPeriod()).orElse(""), status.map(s -> s.getLimitRemaining()).orElse(""),
+                    status.map(s -> s.getNextLimitResetAt()).orElse(""),
                     ready.map(Condition::getStatus).orElse(""), ready.map(Condition::getReason).orElse(""), age + "s"));
         }
         int[] width = new int[rows.get(0).size()];
