@@ -30,6 +30,8 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
@@ -75,8 +77,9 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
  * deploy/ as a cluster would get it: every manifest is valid for the typed Kubernetes model (no
- * misspelled field slips through), the Kustomize base and the namespaced overlay render, and the
- * rendered operator has the production settings the project asks for.
+ * misspelled field slips through), the Kustomize base and the namespaced overlay render, the
+ * rendered operator has the production settings the project asks for, and both carry the per-namespace
+ * cap on spending limits.
  */
 class DeployManifestsTest {
 
@@ -84,6 +87,8 @@ class DeployManifestsTest {
     private static final Path DOCKERFILE = Path.of("src/main/docker/Dockerfile.jvm");
     private static final String BASE = "deploy";
     private static final String NAMESPACED = "deploy/overlays/namespaced";
+    private static final String CAP_POLICY_FILE = "spending-limit-cap.yaml";
+    private static final String CAP_LABEL = "mai.dev/max-spending-limit";
     private static final String WATCHED_NAMESPACES = "QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES";
     /** The base ClusterRole's rules a namespaced Role cannot grant: (apiGroup/resource). */
     private static final Set<String> CLUSTER_SCOPED = Set.of("/namespaces", "authorization.k8s.io/selfsubjectrulesreviews");
@@ -231,7 +236,7 @@ class DeployManifestsTest {
     void theBaseRendersTheOperatorAndNothingElse() {
         assertThat(base()).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("Namespace", "ServiceAccount",
                 "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Secret", "Deployment", "Service", "PodDisruptionBudget",
-                "NetworkPolicy");
+                "NetworkPolicy", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
         assertThat(base()).allSatisfy(o -> assertThat(o.getMetadata().getLabels())
                 .as("%s %s", o.getKind(), o.getMetadata().getName()).containsEntry("app.kubernetes.io/name", "mai-operator"));
     }
@@ -484,6 +489,47 @@ class DeployManifestsTest {
         Deployment deployment = (Deployment) overlay.get("Deployment mai-system/mai-operator");
         operatorContainer(deployment).getEnv().removeIf(e -> e.getName().equals(WATCHED_NAMESPACES));
         base.forEach((key, object) -> assertThat(STRICT.asJson(overlay.get(key))).as(key).isEqualTo(STRICT.asJson(object)));
+    }
+
+    // --- e: the per-namespace cap on spending limits ------------------------------------------------
+
+    /**
+     * The policy that caps spec.spendingLimit per namespace is in the base and, unchanged, in the namespaced
+     * overlay (caps matter there too); it fails closed, judges creates and updates of maiclients but not
+     * their status, and its binding denies in exactly the namespaces that carry the label, whatever its value.
+     * What the policy decides is proven on a real API server (cluster/SpendingLimitCapIT).
+     */
+    @Test
+    void theSpendingLimitCapIsInTheBaseAndTheOverlayAndItsBindingSelectsNamespacesByTheLabel() throws IOException {
+        assertThat(Files.readAllLines(Path.of("deploy/operator/kustomization.yaml"))).contains("  - " + CAP_POLICY_FILE);
+        for (String directory : List.of(BASE, NAMESPACED)) {
+            List<HasMetadata> objects = rendered(directory);
+            ValidatingAdmissionPolicy policy = one(objects, ValidatingAdmissionPolicy.class);
+            ValidatingAdmissionPolicyBinding binding = one(objects, ValidatingAdmissionPolicyBinding.class);
+            assertThat(STRICT.asJson(policy)).as(directory).isEqualTo(STRICT.asJson(one(base(), ValidatingAdmissionPolicy.class)));
+            assertThat(policy.getMetadata().getName()).isEqualTo("mai-spending-limit-cap");
+            assertThat(policy.getSpec().getFailurePolicy()).isEqualTo("Fail");
+            assertThat(policy.getSpec().getMatchConstraints().getResourceRules()).singleElement().satisfies(rule -> {
+                assertThat(rule.getApiGroups()).containsExactly("mai.dev");
+                assertThat(rule.getResources()).as("maiclients, not maiclients/status").containsExactly("maiclients");
+                assertThat(rule.getOperations()).containsExactlyInAnyOrder("CREATE", "UPDATE");
+            });
+            assertThat(policy.getSpec().getValidations()).isNotEmpty().allSatisfy(v -> {
+                assertThat(v.getMessageExpression()).contains(CAP_LABEL).contains("request.namespace");
+                assertThat(v.getReason()).isEqualTo("Forbidden");
+            });
+            assertThat(binding.getSpec().getPolicyName()).isEqualTo(policy.getMetadata().getName());
+            assertThat(binding.getSpec().getValidationActions()).containsExactly("Deny");
+            assertThat(binding.getSpec().getMatchResources().getNamespaceSelector().getMatchLabels()).isNullOrEmpty();
+            assertThat(binding.getSpec().getMatchResources().getNamespaceSelector().getMatchExpressions()).singleElement()
+                    .satisfies(e -> {
+                        assertThat(e.getKey()).isEqualTo(CAP_LABEL);
+                        assertThat(e.getOperator()).isEqualTo("Exists");
+                    });
+        }
+        // the file as shipped, which the cluster test applies with kubectl apply -f, is the one rendered
+        List<HasMetadata> file = check(CAP_POLICY_FILE, Files.readString(Path.of("deploy/operator", CAP_POLICY_FILE)), null).objects();
+        assertThat(file).extracting(HasMetadata::getKind).containsExactly("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
     }
 
     // --- parsing --------------------------------------------------------------------------------------
