@@ -30,13 +30,17 @@ import org.junit.jupiter.api.Test;
  * or below, with amounts compared to the cent; a namespace without the label accepts anything (the
  * test of the test); raising an existing client over the cap is refused; after the cap is lowered
  * under an existing client, everything that leaves its limit alone — annotations, a finalizer's
- * removal, its deletion — still goes through; a malformed label refuses creates.
+ * removal, its deletion — still goes through; a malformed label refuses creates; a policy applied
+ * before its CRD applies once the CRD is there. The README quotes the refusal as the server words it.
+ * On the whole cluster ({@link WholeCluster}), whose kube-controller-manager type-checks policies, the
+ * shipped one draws no warning.
  */
 class SpendingLimitCapIT {
 
     private static final Path WORK = Path.of("target/real-spending-limit-cap");
     private static final Path CRD = Path.of("crds/maiclients.mai.dev-v1.yml");
     private static final Path POLICY = Path.of("deploy/operator/spending-limit-cap.yaml");
+    private static final Path README = Path.of("README.md");
     private static final String POLICY_NAME = "mai-spending-limit-cap";
     private static final String LABEL = "mai.dev/max-spending-limit";
     private static final String DENIED = "ValidatingAdmissionPolicy '" + POLICY_NAME + "' with binding '" + POLICY_NAME
@@ -212,6 +216,9 @@ class SpendingLimitCapIT {
         assertThat(raised.exit()).isNotZero();
         assertThat(raised.err()).contains(DENIED + "spec.spendingLimit 150 USD is above the cap of namespace " + CAPPED);
         assertThat(stored(CAPPED, "raised").get().getSpec().getSpendingLimit().getStrVal()).isEqualTo("50");
+        String said = raised.err().substring(raised.err().lastIndexOf("maiclients.mai.dev \"raised\"")).strip()
+                .replace("\"raised\"", "\"abc\"").replace(CAPPED, "tenant-abc");
+        assertThat(Files.readString(README).replaceAll("\\s+", " ")).as("the README quotes the refusal").contains(said);
         assertThat(apply(CAPPED, "raised", "unlimited").err()).contains(DENIED + "spec.spendingLimit \"unlimited\" is not allowed");
         apply(CAPPED, "raised", 100).ok();
         assertThat(stored(CAPPED, "raised").get().getSpec().getSpendingLimit().getIntVal()).isEqualTo(100);
