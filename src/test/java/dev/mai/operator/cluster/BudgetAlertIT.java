@@ -113,7 +113,8 @@ class BudgetAlertIT {
     private static OperatorProcess restart(OperatorProcess running, String pod) throws Exception {
         running.close();
         OperatorProcess next = installed.start(openRouter, pod, FAST);
-        InstalledOperator.awaitSweeps(next, 3);
+        // a new process counts its sweeps from 0; its HTTP port is known once it has started
+        await().atMost(PATIENCE).ignoreExceptions().until(() -> InstalledOperator.completeSweeps(next) >= 3);
         return next;
     }
 
