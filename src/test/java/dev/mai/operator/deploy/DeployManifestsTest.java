@@ -445,8 +445,15 @@ class DeployManifestsTest {
     @Test
     void theNamespacedOverlayGrantsTheNamespacedRulesInExactlyTheWatchedNamespaces() {
         List<HasMetadata> overlay = rendered(NAMESPACED);
-        assertThat(overlay).noneMatch(o -> o instanceof ClusterRole || o instanceof ClusterRoleBinding);
         Deployment deployment = one(overlay, Deployment.class);
+        // the one cluster-wide grant: list and watch Namespaces (the spending caps' informer), bound to the operator
+        ClusterRole reader = one(overlay, ClusterRole.class);
+        assertThat(reader.getMetadata().getName()).isEqualTo("mai-operator-namespaces");
+        assertThat(triples(reader.getRules())).containsExactlyInAnyOrder("/namespaces list", "/namespaces watch");
+        ClusterRoleBinding readerBinding = one(overlay, ClusterRoleBinding.class);
+        assertThat(readerBinding.getRoleRef().getName()).isEqualTo("mai-operator-namespaces");
+        assertThat(readerBinding.getSubjects()).singleElement().satisfies(s -> assertServiceAccount(s,
+                deployment.getMetadata().getNamespace(), deployment.getSpec().getTemplate().getSpec().getServiceAccountName()));
         String watched = env(operatorContainer(deployment), WATCHED_NAMESPACES);
         assertThat(watched).isNotBlank();
         Set<String> namespaces = Arrays.stream(watched.split(",")).map(String::strip).collect(Collectors.toCollection(TreeSet::new));
@@ -486,6 +493,7 @@ class DeployManifestsTest {
         Map<String, HasMetadata> base = byKey(base());
         Map<String, HasMetadata> overlay = byKey(rendered(NAMESPACED));
         base.keySet().removeIf(k -> k.startsWith("ClusterRole"));
+        overlay.keySet().removeIf(k -> k.startsWith("ClusterRole")); // the namespace reader, checked above
         Deployment deployment = (Deployment) overlay.get("Deployment mai-system/mai-operator");
         operatorContainer(deployment).getEnv().removeIf(e -> e.getName().equals(WATCHED_NAMESPACES));
         base.forEach((key, object) -> assertThat(STRICT.asJson(overlay.get(key))).as(key).isEqualTo(STRICT.asJson(object)));
