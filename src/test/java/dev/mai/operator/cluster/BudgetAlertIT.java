@@ -34,7 +34,10 @@ class BudgetAlertIT {
     private static final Path WORK = Path.of("target/real-budget-alerts");
     private static final String NS = "tenant-budget";
     private static final Duration PATIENCE = Duration.ofSeconds(90);
-    private static final Map<String, String> FAST = Map.of("MAI_VALIDATION_INTERVAL", "1s");
+    /** Every process of the test on the same OpenRouter account: the first one's management key, kept aside. */
+    private static final Path ACCOUNT = WORK.resolve("account-key");
+    private static final Map<String, String> FAST = Map.of("MAI_VALIDATION_INTERVAL", "1s",
+            "MAI_PROVISIONING_KEY_FILE", ACCOUNT.toAbsolutePath().toString());
 
     static InstalledOperator installed;
     static OpenRouterSimulator openRouter;
@@ -45,6 +48,7 @@ class BudgetAlertIT {
         installed = InstalledOperator.install("deploy", UnaryOperator.identity(), WORK, List.of(NS));
         admin = installed.admin();
         openRouter = new OpenRouterSimulator();
+        OperatorProcess.writePrivate(ACCOUNT, openRouter.newManagementKey());
     }
 
     @AfterAll
