@@ -45,14 +45,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  * targets (a Deployment and a StatefulSet), deletes the application when spec.app goes, and on
  * deletion of a MaiClient deletes its key through the finalizer — without the API server refusing it
  * anything (no 403 or "forbidden" in its log or in a status). The same for
- * {@code deploy/overlays/namespaced}, whose Roles in two tenant namespaces replace the ClusterRole. And
+ * {@code deploy/overlays/namespaced}, whose Roles in two tenant namespaces replace the ClusterRole (but for
+ * list and watch on Namespaces, which the spending caps' informer needs). And
  * the same check run with one verb the operator needs removed from the ClusterRole fails, naming what
  * was refused: the test of the test. The server runs the OwnerReferencesPermissionEnforcement
  * admission plugin ({@link RealApiServer}), which is what needs update on maiclients/finalizers.
  *
  * <p>Not proven here: the cascade of owner references (no garbage collector runs on this server; the
- * client's Secret stays after its MaiClient is gone and is removed by the test), and the namespaces
- * rule (used only with MAI_DEFAULT_KEY_NAMESPACES, which deploy/ leaves unset).
+ * client's Secret stays after its MaiClient is gone and is removed by the test).
  */
 class OperatorRbacIT {
 
@@ -127,7 +127,9 @@ class OperatorRbacIT {
     void theNamespacedOverlaysRolesSufficeInTheWatchedNamespacesAndNothingElseIsTouched() throws Exception {
         try (InstalledOperator installed = InstalledOperator.install("deploy/overlays/namespaced", UnaryOperator.identity(),
                 WORK.resolve("namespaced"), List.of("tenant-abc", "tenant-obrien", "rbac-unwatched"))) {
-            assertThat(installed.applied()).noneMatch(ClusterRole.class::isInstance);
+            // the one cluster-wide grant: list and watch Namespaces, for the spending caps
+            assertThat(installed.applied()).filteredOn(ClusterRole.class::isInstance).singleElement()
+                    .satisfies(role -> assertThat(role.getMetadata().getName()).isEqualTo("mai-operator-namespaces"));
             MaiClient unwatched = installed.admin().resource(Clients.maiClient("rbac-unwatched", "abc", "Unwatched Co", "10")).create();
             lifecycle(installed, "tenant-obrien", "rbac-namespaced-0", openRouter -> {
                 // counted sweeps and reconciles of the watched client have passed: the unwatched one was never looked at
