@@ -18,7 +18,6 @@ local TERMINAL = {
   SecretWriteFailed = true,
   AppRejected = true,
   KeyDisabledOutside = true,
-  KeyRevoked = true,
   LimitExhausted = true,
   RolloutStuck = true,
   AdoptionRefused = true

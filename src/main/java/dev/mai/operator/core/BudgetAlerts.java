@@ -14,9 +14,10 @@ import java.util.TreeSet;
  * Budget alerts: which thresholds of {@code spec.budgetAlerts} (percent of the period's spending
  * limit) the period's spend has reached, and which of those are news. What was announced is kept in
  * {@code status.budgetAlerts}, so a restart or a new leader neither repeats an alert nor loses one;
- * the record starts afresh in a new period (once its end has passed on both clocks, so figures that
- * OpenRouter has not reset yet are not announced again) and when the limit changes (a lowered limit
- * may be news at once). Pure: the caller posts the events and writes the status.
+ * the record starts afresh in a new period (once its end has passed on both clocks and the spend fell
+ * below a threshold it announced: figures read before OpenRouter's reset are not announced again) and when the limit is lowered (the same spend
+ * is then news); a raised limit keeps it (what it reaches now it reached before), and so do alerts
+ * turned off and on again. Pure: the caller posts the events and writes the status.
  */
 public final class BudgetAlerts {
 
@@ -53,22 +54,44 @@ public final class BudgetAlerts {
      */
     public static Judgement judge(List<Integer> thresholds, Optional<BigDecimal> limit, BigDecimal spent, String periodEnds,
             BudgetAlertStatus before, Budget.Clocks clocks) {
-        if (limit.isEmpty() || limit.get().signum() <= 0 || thresholds.isEmpty()) {
+        if (limit.isEmpty() || limit.get().signum() <= 0) {
             return new Judgement(List.of(), List.of(), null, null);
         }
+        BigDecimal used = spent.divide(limit.get(), 4, java.math.RoundingMode.HALF_EVEN);
+        // a period is over once its end has passed AND the spend fell below a threshold it announced: figures
+        // read before OpenRouter's reset (a sweep's, up to an interval old) still show the old period's spend
+        BudgetAlertStatus record = before != null && !lowered(before, limit.get())
+                && !(over(before, periodEnds, clocks) && fellBelow(before, spent, limit.get())) ? before : null;
+        if (thresholds.isEmpty()) {
+            return new Judgement(List.of(), List.of(), record, used); // alerts off: what was announced stays on record
+        }
         String limitText = Money.cents(limit.get()).toPlainString();
-        BudgetAlertStatus record = before != null && limitText.equals(before.getLimit()) && !over(before, periodEnds, clocks)
-                ? before : null;
-        List<Integer> reached = thresholds.stream()
-                .filter(t -> spent.multiply(HUNDRED).compareTo(limit.get().multiply(BigDecimal.valueOf(t))) >= 0).toList();
+        List<Integer> reached = thresholds.stream().filter(t -> reaches(spent, limit.get(), t)).toList();
         List<Integer> raised = record == null || record.getRaised() == null ? List.of() : record.getRaised();
         List<Integer> news = reached.stream().filter(t -> !raised.contains(t)).toList();
         TreeSet<Integer> all = new TreeSet<>(raised);
         all.addAll(reached);
         BudgetAlertStatus next = all.isEmpty() ? null
                 : new BudgetAlertStatus(record == null ? periodEnds : record.getPeriodEnds(), limitText, new ArrayList<>(all));
-        BigDecimal used = spent.divide(limit.get(), 4, java.math.RoundingMode.HALF_EVEN);
         return new Judgement(reached, news, next, used);
+    }
+
+    private static boolean reaches(BigDecimal spent, BigDecimal limit, int threshold) {
+        return spent.multiply(HUNDRED).compareTo(limit.multiply(BigDecimal.valueOf(threshold))) >= 0;
+    }
+
+    /** True when the spend is below a threshold the record announced: only a reset lowers a period's spend. */
+    private static boolean fellBelow(BudgetAlertStatus record, BigDecimal spent, BigDecimal limit) {
+        return record.getRaised() == null || record.getRaised().stream().anyMatch(t -> t == null || !reaches(spent, limit, t));
+    }
+
+    /** True when {@code limit} is below the one the record's alerts were measured against (or that cannot be read). */
+    private static boolean lowered(BudgetAlertStatus record, BigDecimal limit) {
+        try {
+            return record.getLimit() == null || limit.compareTo(new BigDecimal(record.getLimit())) < 0;
+        } catch (NumberFormatException e) {
+            return true;
+        }
     }
 
     /**

@@ -82,8 +82,9 @@ public final class KeyRules {
 
     /**
      * The part of {@code plan} (for {@code actual}) that only takes spending away: disabling the key,
-     * and a limit below the key's (also one for a key without a limit). Enabling, a higher limit or
-     * none, a rename and a new reset are left out. What a paused client still gets: the brakes.
+     * a limit below the key's (also one for a key without a limit), and a reset that refills less often
+     * (daily, weekly, monthly, never). Enabling, a higher limit or none, a rename and a shorter reset are
+     * left out. What a paused client still gets: the brakes.
      */
     public static KeyPatch brakes(Plan plan, KeyInfo actual) {
         KeyPatch brakes = new KeyPatch();
@@ -95,7 +96,19 @@ public final class KeyRules {
                 && (actual.limit() == null || Money.cents(limit).compareTo(Money.cents(actual.limit())) < 0)) {
             brakes.limit(limit);
         }
+        if (fields.containsKey("limit_reset") && longer((String) fields.get("limit_reset"), actual.limitReset())) {
+            brakes.limitReset((String) fields.get("limit_reset")); // the same limit over a longer period: less to spend
+        }
         return brakes;
+    }
+
+    private static final java.util.List<String> PERIODS = java.util.List.of("daily", "weekly", "monthly");
+
+    /** True when a limit resetting {@code wanted} refills less often than one resetting {@code actual} (none: never). */
+    static boolean longer(String wanted, String actual) {
+        int w = wanted == null ? PERIODS.size() : PERIODS.indexOf(wanted);
+        int a = actual == null ? PERIODS.size() : PERIODS.indexOf(actual);
+        return w >= 0 && a >= 0 && w > a;
     }
 
     /** The PATCH of name, limit (at cent precision) and reset that makes {@code actual} what {@code want} says; empty when it is. */

@@ -95,8 +95,8 @@ public class ClientMetrics {
         v.keyCreated = epochSeconds(status.getKeyCreatedAt());
         v.spendingLimit = limit(client);
         v.limitReset = epochSeconds(status.getNextLimitResetAt());
-        v.budgetLow = Conditions.find(status, Conditions.BUDGET_LOW).map(c -> Conditions.TRUE.equals(c.getStatus()) ? 1.0 : 0.0)
-                .orElse(Double.NaN);
+        v.budgetLow = Conditions.find(status, Conditions.BUDGET_LOW).filter(c -> Conditions.TRUE.equals(c.getStatus())).isPresent()
+                ? 1 : 0;
         if (Double.isNaN(v.spendingLimit)) {
             v.budgetUsed = Double.NaN;
         }

@@ -31,6 +31,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -89,11 +90,15 @@ public class ClientReconcile {
         breach.filter(b -> b.clampTo().isEmpty() || before.getKeyHash() == null).ifPresent(b -> violations.add(b.violation()));
         if (!violations.isEmpty()) {
             String message = violations.stream().map(Object::toString).collect(Collectors.joining("; "));
-            StatusBuilder built = new StatusBuilder(status, generation, now).invalidSpec(message);
-            if (!Pause.requested(client)) {
-                built.resumed(); // a pause that ended while the spec was invalid is over in status too
+            UnaryOperator<StatusBuilder> invalid = b -> Pause.requested(client) ? b.invalidSpec(message)
+                    : b.invalidSpec(message).resumed(); // a pause that ended while the spec was invalid is over in status too
+            ManagementKeys.Resolution braking = breach.isPresent() && before.getKeyHash() != null
+                    ? managementKeys.resolve(client, context) : null;
+            if (braking != null && !braking.isMissing()) {
+                // a cap label nobody can read stops everything but the brakes: spec.disableKey, a lowered limit
+                return pause.brakeOnly(client, context, braking.key(), before, status, now, sweep, READY, invalid);
             }
-            return stops.stop(client, context, before, built, READY, null);
+            return stops.stop(client, context, before, invalid.apply(new StatusBuilder(status, generation, now)), READY, null);
         }
         // a cap lowered below the limit of a client that has a key: the key is held at the cap, and KeyProvisioned says why
         MaiClient held = breach.map(b -> clamped(client, b.clampTo().get())).orElse(client);

@@ -44,12 +44,13 @@ public final class Conditions {
     /**
      * Ready's reasons that need a person (a fix of the spec, a Secret, the account, the cluster): kstatus
      * Stalled, Argo CD Degraded (deploy/argocd/health.lua lists the same; a test holds them equal).
-     * Every other reason of a False or Unknown Ready heals by itself and is Reconciling.
+     * Every other reason of a False or Unknown Ready heals by itself and is Reconciling — KeyRevoked too: a new
+     * key replaces the revoked one at once, and while it cannot, the reason is what stops it.
      */
     public static final java.util.Set<String> TERMINAL = java.util.Set.of(Reason.INVALID_SPEC, Reason.PROVISIONING_KEY_MISSING,
             Reason.PROVISIONING_KEY_REJECTED, Reason.PROVISIONING_KEY_CHANGED, Reason.KEY_OWNED_ELSEWHERE,
             Reason.INSUFFICIENT_CREDITS, Reason.OPENROUTER_REJECTED, Reason.SECRET_CONFLICT, Reason.SECRET_WRITE_FAILED,
-            Reason.APP_REJECTED, Reason.KEY_DISABLED_OUTSIDE, Reason.KEY_REVOKED, Reason.LIMIT_EXHAUSTED, Reason.ROLLOUT_STUCK,
+            Reason.APP_REJECTED, Reason.KEY_DISABLED_OUTSIDE, Reason.LIMIT_EXHAUSTED, Reason.ROLLOUT_STUCK,
             Reason.ADOPTION_REFUSED);
     /** The conditions Ready is the conjunction of, in the order their reasons are reported. */
     static final List<String> READY_PARTS = List.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID);

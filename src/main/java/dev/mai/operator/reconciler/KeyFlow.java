@@ -297,9 +297,9 @@ public class KeyFlow {
 
     /** Every condition from what this reconcile saw and did, the news of it, the write, and when to come back. */
     private UpdateControl<MaiClient> finish(Pass p, Rollout rollout, Revocations.Outcome old, Optional<KeySweep> sweep) {
-        StatusBuilder status = p.statusBuilder().provisioned(p.secretName, rollout.missing(), p.tampered,
-                !p.hash.equals(p.before.getKeyHash()), p.before);
-        p.capped.ifPresent(status::heldAtCap);
+        StatusBuilder status = p.statusBuilder();
+        p.capped.ifPresent(status::heldAtCap); // first: KeyProvisioned is decided once, so its time moves only on a change
+        status.provisioned(p.secretName, rollout.missing(), p.tampered, !p.hash.equals(p.before.getKeyHash()), p.before);
         if (!rollout.missing().isEmpty()
                 && !StatusBuilder.hasMessage(p.before, SECRET_SYNCED, StatusBuilder.synced(p.secretName, rollout.missing()))) {
             events.warning(p.client, Events.ROLLOUT_TARGET_MISSING, "Rollout targets left alone in namespace "

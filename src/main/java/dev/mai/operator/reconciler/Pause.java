@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * A paused MaiClient (annotation {@code mai.dev/paused: "true"}, exactly that value): a person stops
@@ -38,9 +39,11 @@ public class Pause {
     private final Events events;
     private final Requeue requeue;
     private final SpendAlerts alerts;
+    private final Revocations revocations;
 
-    public Pause(KeyLifecycle lifecycle, Stops stops, Events events, Requeue requeue, SpendAlerts alerts) {
+    public Pause(KeyLifecycle lifecycle, Stops stops, Events events, Requeue requeue, SpendAlerts alerts, Revocations revocations) {
         this.alerts = alerts;
+        this.revocations = revocations;
         this.lifecycle = lifecycle;
         this.stops = stops;
         this.events = events;
@@ -68,23 +71,8 @@ public class Pause {
             }
             return Optional.empty();
         }
-        StatusBuilder built = new StatusBuilder(status, generation, now);
-        String hash = before.getKeyHash();
-        // the sweep's figures of the key in use; a key it found gone or not this client's is left as it is while paused
-        Optional<KeyInfo> seen = sweep.flatMap(s -> s.observation(client))
-                .filter(o -> o.hash().equals(hash) && !o.gone() && !o.foreign()).map(Observation::key);
-        SpendAlerts.Crossings crossings = SpendAlerts.Crossings.NONE;
-        if (seen.isPresent()) {
-            Braked key = brake(client, managementKey, status, seen.get(), KeyPlan.disabledByOperator(before, hash), now, sweep);
-            Budget.apply(status, key.figures(), requeue.clocks(now));
-            status.setKeyDisabledByOperator(key.figures().disabled() && !key.disabledOutside() ? Boolean.TRUE : null);
-            built.keyValidity(client.getSpec(), key.figures(), key.disabledOutside());
-            crossings = alerts.judge(client, built, key.figures(), now); // alerts go on while paused: status and events only
-        }
-        built.sweepGap(before, sweep.flatMap(s -> s.gap(client, hash)))
-                .paused(!Conditions.isTrueFor(before, KEY_PROVISIONED, generation));
-        UpdateControl<MaiClient> done = stops.stop(client, context, before, built, KEY_VALID, null);
-        alerts.announce(client, crossings);
+        UpdateControl<MaiClient> done = brakeOnly(client, context, managementKey, before, status, now, sweep, KEY_VALID,
+                built -> built.paused(!Conditions.isTrueFor(before, KEY_PROVISIONED, generation)));
         if (!wasPaused) {
             // after the status write: a write that failed is retried, and the event comes with the one that succeeds
             events.normal(client, Events.PAUSED, Labels.PAUSED + " is \"true\": nothing is changed for this MaiClient on "
@@ -92,6 +80,42 @@ public class Pause {
                     + "lower spending limit) and deletion still work");
         }
         return Optional.of(done);
+    }
+
+    /**
+     * A reconcile that only brakes: old keys still in use are restrained, the key in use gets the
+     * spend-reducing part of what the spec asks, status shows what the sweep saw, and {@code report}
+     * says why nothing else is done (a pause; a cap that cannot be read). {@code news}: the condition
+     * whose change is an event.
+     */
+    UpdateControl<MaiClient> brakeOnly(MaiClient client, Context<MaiClient> context, ApiKey managementKey, MaiClientStatus before,
+            MaiClientStatus status, Instant now, Optional<KeySweep> sweep, String news, UnaryOperator<StatusBuilder> report) {
+        StatusBuilder built = new StatusBuilder(status, client.getMetadata().getGeneration(), now);
+        String hash = before.getKeyHash();
+        // the sweep's figures of the key in use; a key it found gone or not this client's is left as it is
+        Optional<KeyInfo> seen = sweep.flatMap(s -> s.observation(client))
+                .filter(o -> o.hash().equals(hash) && !o.gone() && !o.foreign()).map(Observation::key);
+        // old keys of a rotation still run by consumers are braked too, first: what they may no longer
+        // spend is what the key in use may then have
+        if (status.getPendingRevocations() != null && !status.getPendingRevocations().isEmpty()) {
+            status.setPendingRevocations(revocations.restrainWaiting(client, managementKey, status, now));
+        }
+        SpendAlerts.Crossings crossings = SpendAlerts.Crossings.NONE;
+        if (seen.isPresent()) {
+            Braked key = brake(client, managementKey, status, seen.get(), KeyPlan.disabledByOperator(before, hash), now, sweep);
+            Budget.apply(status, key.figures(), requeue.clocks(now));
+            status.setKeyDisabledByOperator(key.figures().disabled() && !key.disabledOutside() ? Boolean.TRUE : null);
+            built.keyValidity(client.getSpec(), key.figures(), key.disabledOutside());
+            if (key.figures().disabled() && !key.disabledOutside() && !Boolean.TRUE.equals(client.getSpec().getDisableKey())
+                    && !key.figures().limitExhausted()) {
+                built.keptDisabled(); // not the budget: a key that only brakes is never enabled
+            }
+            crossings = alerts.judge(client, built, key.figures(), now); // status and events only
+        }
+        UpdateControl<MaiClient> done = stops.stop(client, context, before,
+                report.apply(built.sweepGap(before, sweep.flatMap(s -> s.gap(client, hash)))), news, null);
+        alerts.announce(client, crossings);
+        return done;
     }
 
     /** The key's figures after the brakes, and whether it is disabled from outside. */

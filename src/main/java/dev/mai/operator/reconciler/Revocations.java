@@ -74,6 +74,15 @@ public class Revocations {
         return new Outcome(remaining, rebalance, stuck);
     }
 
+    /**
+     * Only the brakes on old keys that wait for their consumers (a paused client's, whose consumers may
+     * still run them): {@link #restrain}, which disables or freezes them and nothing else.
+     */
+    List<PendingRevocation> restrainWaiting(MaiClient client, ApiKey managementKey, MaiClientStatus status, Instant now) {
+        List<PendingRevocation> waiting = Optional.ofNullable(status.getPendingRevocations()).orElse(List.of());
+        return waiting.isEmpty() ? waiting : restrain(client, managementKey, status, waiting, now);
+    }
+
     private String why(String replacedWhy, Rollout rollout) {
         return (replacedWhy != null ? "because " + replacedWhy : "because a newer key replaced it")
                 + (rollout.consumers() == 0 ? "" : rollout.done() ? ", once every consumer had rolled out the new key"

@@ -57,7 +57,7 @@ public class SpendAlerts {
     void announce(MaiClient client, Crossings crossings) {
         for (Integer threshold : crossings.news()) {
             events.warning(client, Events.BUDGET_LOW, "The spend in this period, " + Money.cents(crossings.spent()).toPlainString()
-                    + " USD, crossed " + threshold + "% of the spending limit of " + Money.cents(crossings.limit()).toPlainString()
+                    + " USD, is at or above " + threshold + "% of the spending limit of " + Money.cents(crossings.limit()).toPlainString()
                     + " USD" + (crossings.resetsAt() == null ? " (it does not reset)" : "; the limit resets at " + crossings.resetsAt()));
         }
     }

@@ -45,6 +45,8 @@ final class StatusBuilder {
     private final MaiClientStatus status;
     private final Long generation;
     private final Instant now;
+    /** KeyProvisioned says the key is held at a cap: {@link #provisioned} leaves it so. */
+    private boolean heldAtCap;
 
     StatusBuilder(MaiClientStatus status, Long generation, Instant now) {
         this.status = status;
@@ -83,6 +85,7 @@ final class StatusBuilder {
     StatusBuilder invalidSpec(String violations) {
         initialise();
         Conditions.set(status, READY, FALSE, Reason.INVALID_SPEC, "Invalid spec: " + violations, generation, now);
+        Conditions.blockedBy(status, READY, generation, now); // parts never reconciled say they wait for the spec
         return this;
     }
 
@@ -275,8 +278,10 @@ final class StatusBuilder {
     StatusBuilder provisioned(String secretName, List<String> missingTargets, boolean tampered, boolean keyChanged,
             MaiClientStatus before) {
         initialise();
-        Conditions.set(status, KEY_PROVISIONED, TRUE, Reason.PROVISIONED,
-                "OpenRouter key " + status.getKeyLabel() + " matches the spec", generation, now);
+        if (!heldAtCap) {
+            Conditions.set(status, KEY_PROVISIONED, TRUE, Reason.PROVISIONED,
+                    "OpenRouter key " + status.getKeyLabel() + " matches the spec", generation, now);
+        }
         String synced = synced(secretName, missingTargets);
         if (tampered) {
             Conditions.set(status, SECRET_SYNCED, TRUE, Reason.SECRET_TAMPERED, synced + ". At " + now.truncatedTo(
@@ -381,9 +386,11 @@ final class StatusBuilder {
      * has (KeyProvisioned, and so Ready, False with InvalidSpec), but the client keeps working.
      */
     StatusBuilder heldAtCap(SpendingCaps.Breach breach) {
+        heldAtCap = true;
         Conditions.set(status, KEY_PROVISIONED, FALSE, Reason.INVALID_SPEC, "Invalid spec: " + breach.violation() + ". OpenRouter "
                 + "key " + status.getKeyLabel() + " is held at " + breach.clampTo().map(BigDecimal::toPlainString).orElse("")
-                + " USD meanwhile and keeps working; lower spec.spendingLimit to the cap, or have the cap raised", generation, now);
+                + " USD meanwhile (KeyValid says whether it can still spend); lower spec.spendingLimit to the cap, or have the "
+                + "cap raised", generation, now);
         return this;
     }
 
@@ -442,6 +449,14 @@ final class StatusBuilder {
     }
 
     /** The pause ended: no Paused condition. */
+    /** KeyValid of a key that stays disabled because this reconcile only brakes (a pause, an unreadable cap). */
+    StatusBuilder keptDisabled() {
+        Conditions.set(status, KEY_VALID, FALSE, Reason.KEY_DISABLED, "The key is disabled and stays so while the operator "
+                + "only applies brakes (a pause, or a spending cap that cannot be read): it is enabled again once the spec is "
+                + "applied, if the budget allows", generation, now);
+        return this;
+    }
+
     StatusBuilder resumed() {
         Conditions.remove(status, PAUSED);
         return this;

@@ -144,7 +144,7 @@ class BudgetAlertIT {
     }
 
     private static Integer threshold(Event e) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("crossed ([0-9]+)%").matcher(message(e));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("at or above ([0-9]+)%").matcher(message(e));
         return m.find() ? Integer.valueOf(m.group(1)) : -1;
     }
 }

@@ -78,14 +78,28 @@ class BudgetAlertsTest {
     }
 
     @Test
-    void anotherLimitStartsTheRecordAfresh() {
+    void aLoweredLimitStartsTheRecordAfreshAndARaisedOneKeepsIt() {
         BudgetAlertStatus raised = new BudgetAlertStatus(PERIOD, "100.00", List.of(80));
         var lowered = BudgetAlerts.judge(List.of(80, 95), Optional.of(new BigDecimal("84")), new BigDecimal("82"), PERIOD, raised, CLOCKS);
         assertThat(lowered.news()).containsExactly(80, 95);
+        assertThat(lowered.record()).isEqualTo(new BudgetAlertStatus(PERIOD, "84.00", List.of(80, 95)));
+        // back up to 100 (a cap removed): what 82 reaches at 100 was announced already
+        var back = BudgetAlerts.judge(List.of(80, 95), HUNDRED, new BigDecimal("82"), PERIOD, lowered.record(), CLOCKS);
+        assertThat(back.news()).isEmpty();
+        assertThat(back.reached()).containsExactly(80);
         var raisedLimit = BudgetAlerts.judge(List.of(80, 95), Optional.of(new BigDecimal("1000")), new BigDecimal("82"), PERIOD, raised,
                 CLOCKS);
         assertThat(raisedLimit.reached()).isEmpty();
-        assertThat(raisedLimit.record()).isNull();
+        assertThat(raisedLimit.news()).isEmpty();
+    }
+
+    @Test
+    void alertsTurnedOffAndOnAgainDoNotRepeatAnnouncedThresholds() {
+        BudgetAlertStatus raised = new BudgetAlertStatus(PERIOD, "100.00", List.of(80));
+        var off = BudgetAlerts.judge(List.of(), HUNDRED, new BigDecimal("90"), PERIOD, raised, CLOCKS);
+        assertThat(off.reached()).isEmpty();
+        assertThat(off.record()).isEqualTo(raised);
+        assertThat(BudgetAlerts.judge(List.of(95, 80), HUNDRED, new BigDecimal("90"), PERIOD, off.record(), CLOCKS).news()).isEmpty();
     }
 
     @Test
@@ -104,7 +118,10 @@ class BudgetAlertsTest {
     @Test
     void anUnreadableRecordedPeriodCountsAsOver() {
         BudgetAlertStatus odd = new BudgetAlertStatus("soon", "100.00", List.of(80));
-        assertThat(judge("81", odd).news()).containsExactly(80);
+        assertThat(judge("81", odd).news()).as("the spend has not fallen: nothing new").isEmpty();
+        var after = judge("10", odd);
+        assertThat(after.record()).isNull();
+        assertThat(judge("81", after.record()).news()).containsExactly(80);
     }
 
     @Test
@@ -113,5 +130,24 @@ class BudgetAlertsTest {
                 .reached()).containsExactly(80);
         assertThat(BudgetAlerts.judge(List.of(80), Optional.of(new BigDecimal("0.10")), new BigDecimal("0.079999"), PERIOD, null, CLOCKS)
                 .reached()).isEmpty();
+    }
+
+    /** A reconcile after the boundary fed a sweep's pre-reset figures neither repeats the old crossings nor hides the new ones. */
+    @Test
+    void preResetFiguresAfterTheBoundaryAreNotTheNewPeriodsSpend() {
+        String januaryEnds = "2027-02-01T00:00:00Z";
+        String februaryEnds = "2027-03-01T00:00:00Z";
+        var january = BudgetAlerts.judge(List.of(80, 95), HUNDRED, new BigDecimal("96"), januaryEnds, null,
+                Budget.Clocks.agreeing(Instant.parse("2027-01-31T23:50:00Z")));
+        assertThat(january.news()).containsExactly(80, 95);
+        var stale = BudgetAlerts.judge(List.of(80, 95), HUNDRED, new BigDecimal("96"), februaryEnds, january.record(),
+                Budget.Clocks.agreeing(Instant.parse("2027-02-01T00:06:00Z")));
+        assertThat(stale.news()).as("January's spend is not February's news").isEmpty();
+        var reset = BudgetAlerts.judge(List.of(80, 95), HUNDRED, BigDecimal.ZERO, februaryEnds, stale.record(),
+                Budget.Clocks.agreeing(Instant.parse("2027-02-01T00:20:00Z")));
+        assertThat(reset.record()).isNull();
+        var february = BudgetAlerts.judge(List.of(80, 95), HUNDRED, new BigDecimal("96"), februaryEnds, reset.record(),
+                Budget.Clocks.agreeing(Instant.parse("2027-02-20T12:00:00Z")));
+        assertThat(february.news()).containsExactly(80, 95);
     }
 }

@@ -67,10 +67,25 @@ class KeyBrakesTest {
     }
 
     @Test
-    void aKeyIsNeverEnabledRenamedOrGivenANewReset() {
+    void aKeyIsNeverEnabledRenamedOrGivenAShorterReset() {
         assertThat(brakes(want("Renamed Co", "10", "daily", false), key("10", true, "1"), true))
-                .as("the plan enables a key the operator disabled, renames it and changes its reset").isEmpty();
+                .as("the plan enables a key the operator disabled, renames it and shortens its reset").isEmpty();
         assertThat(KeyRules.plan(want("Renamed Co", "10", "daily", false), key("10", true, "1"), true).patch().fields())
                 .containsKeys("disabled", "name", "limit_reset");
+    }
+
+    /** The same limit refilled less often (or never) is less to spend: a brake; more often is not. */
+    @Test
+    void aLongerResetIsABrake() {
+        java.util.HashMap<String, Object> never = new java.util.HashMap<>();
+        never.put("limit_reset", null);
+        assertThat(brakes(want(NAME, "10", null, false), key("10", false, "1"), false)).isEqualTo(never);
+        assertThat(brakes(want(NAME, "10", "monthly", false), key("10", false, "1"), false)).as("the key's own").isEmpty();
+        assertThat(KeyRules.longer("monthly", "weekly")).isTrue();
+        assertThat(KeyRules.longer("weekly", "daily")).isTrue();
+        assertThat(KeyRules.longer(null, "monthly")).isTrue();
+        assertThat(KeyRules.longer("daily", "weekly")).isFalse();
+        assertThat(KeyRules.longer("monthly", null)).isFalse();
+        assertThat(KeyRules.longer("yearly", "daily")).as("unknown: not judged a brake").isFalse();
     }
 }

@@ -107,6 +107,8 @@ class ArgoCdHealthCheckTest {
                         "Progressing", "Waiting"),
                 Arguments.of("OpenRouter down", ready("False", "OpenRouterUnavailable", "HTTP 503"), "Progressing", "OpenRouterUnavailable"),
                 Arguments.of("rate limited", ready("False", "RateLimited", "HTTP 429"), "Progressing", "RateLimited"),
+                Arguments.of("key revoked, a new one on its way", ready("False", "KeyRevoked", "a new key replaces it"), "Progressing",
+                        "KeyRevoked"),
                 Arguments.of("disabled by spec", ready("False", "KeyDisabled", "The key is disabled by spec.disableKey"), "Suspended",
                         "KeyDisabled"),
                 Arguments.of("paused", client(2, 2L, List.of(condition("Ready", "False", "InvalidSpec", "x"),
@@ -123,7 +125,7 @@ class ArgoCdHealthCheckTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"InvalidSpec", "ProvisioningKeyMissing", "ProvisioningKeyRejected", "ProvisioningKeyChanged", "KeyOwnedElsewhere",
-            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "SecretWriteFailed", "AppRejected", "KeyDisabledOutside", "KeyRevoked", "LimitExhausted", "RolloutStuck", "AdoptionRefused"})
+            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "SecretWriteFailed", "AppRejected", "KeyDisabledOutside", "LimitExhausted", "RolloutStuck", "AdoptionRefused"})
     void terminalReasonsAreDegradedWithTheReasonAndMessage(String reason) throws IOException {
         Map<String, String> health = health(ready("False", reason, "what to do"));
         assertThat(health).containsEntry("status", "Degraded").containsEntry("message", reason + ": what to do");

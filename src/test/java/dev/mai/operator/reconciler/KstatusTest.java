@@ -41,7 +41,7 @@ class KstatusTest {
         "False,   SecretWriteFailed,     ,                    ,       False, True",
         "False,   AppRejected,           ,                    ,       False, True",
         "False,   KeyDisabledOutside,    ,                    ,       False, True",
-        "False,   KeyRevoked,            ,                    ,       False, True",
+        "False,   KeyRevoked,            ,                    ,       True,  False",
         "False,   LimitExhausted,        ,                    ,       False, True",
         "False,   RolloutStuck,          ,                    ,       False, True",
         "False,   AdoptionRefused,       ,                    ,       False, True",
@@ -92,7 +92,7 @@ class KstatusTest {
         // a new reason must be placed on purpose: terminal (Stalled) or one that heals by itself (Reconciling)
         java.util.Set<String> healing = java.util.Set.of("Provisioned", "Adopted", "Pending", "Synced", "Valid", "OpenRouterUnavailable",
                 "RateLimited", "KeyDisabled", "KeyNotAcceptedYet", "Available", "AppProgressing", "RotationInProgress", "Idle",
-                "SecretTampered", "Restricted", "BaselineRequested", "ThresholdCrossed", "WithinBudget", "NoLimit", "Paused");
+                "SecretTampered", "KeyRevoked", "Restricted", "BaselineRequested", "ThresholdCrossed", "WithinBudget", "NoLimit", "Paused");
         for (var field : Conditions.Reason.class.getFields()) {
             String reason = (String) field.get(null);
             assertThat(Conditions.TERMINAL.contains(reason) || healing.contains(reason)).as(reason).isTrue();

@@ -35,7 +35,9 @@ public class MaiClientSpec {
 
     @JsonPropertyDescription("USD spending limit of the client's OpenRouter key: \"unlimited\" or a positive amount "
             + "with at most 2 decimals, e.g. 1000 or \"12.50\". It applies per limitReset period and is set on the key by the "
-            + "operator; a lowered limit applies even while the MaiClient is paused.")
+            + "operator; a lowered limit applies even while the MaiClient is paused. At most the operator's cap "
+            + "(MAI_MAX_SPENDING_LIMIT) and the namespace's cap (label mai.dev/max-spending-limit on the Namespace, set by the "
+            + "cluster's administrator), and not unlimited under either; a cap lowered later holds the key at the cap.")
     @Required
     @JsonDeserialize(using = LenientIntOrStringDeserializer.class)
     @ValidationRule(value = "type(self) == int ? (self > 0 && self <= 2147483647) : (self == 'unlimited' || (self.matches('^[0-9]{1,12}([.][0-9]{1,2})?$') && !self.matches('^0+([.]0*)?$')))",
