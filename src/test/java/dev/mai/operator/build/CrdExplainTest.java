@@ -64,7 +64,9 @@ class CrdExplainTest {
                 tuple("Total Used", ".status.usage", "string", 1),
                 tuple("Secret", ".status.secretName", "string", 1),
                 tuple("External User", ".status.externalUser", "string", 1),
-                tuple("Key Valid", ".status.conditions[?(@.type==\"KeyValid\")].status", "string", 1));
+                tuple("Key Valid", ".status.conditions[?(@.type==\"KeyValid\")].status", "string", 1),
+                tuple("Budget Low", ".status.conditions[?(@.type==\"BudgetLow\")].status", "string", 1),
+                tuple("Paused", ".status.conditions[?(@.type==\"Paused\")].status", "string", 1));
     }
 
     @Test

@@ -37,7 +37,8 @@ class KubectlColumnsIT {
     private static final String NS = "kubectl-columns";
     private static final List<String> HEADERS = List.of("NAME", "ORGANIZATION", "LIMIT", "USED", "REMAINING", "RESETS", "READY",
             "REASON", "AGE");
-    private static final List<String> WIDE = List.of("TOTAL USED", "SECRET", "EXTERNAL USER", "KEY VALID");
+    private static final List<String> WIDE = List.of("TOTAL USED", "SECRET", "EXTERNAL USER", "KEY VALID", "BUDGET LOW",
+            "PAUSED");
     /** A reset in the future, as the operator writes it: a column of type date would show it as "<invalid>". */
     private static final String RESET = "2099-02-01T00:00:00Z";
 

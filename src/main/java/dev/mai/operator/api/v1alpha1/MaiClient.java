@@ -34,6 +34,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Secret", jsonPath = ".status.secretName", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "External User", jsonPath = ".status.externalUser", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @AdditionalPrinterColumn(name = "Key Valid", jsonPath = ".status.conditions[?(@.type==\"KeyValid\")].status", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Budget Low", jsonPath = ".status.conditions[?(@.type==\"BudgetLow\")].status", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Paused", jsonPath = ".status.conditions[?(@.type==\"Paused\")].status", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 // CEL sees metadata.name without a maxLength: concatenated once per list entry, its estimated cost would exceed
 // the API server's budget (10M per rule), so the name is built once and looked up in the list
 @ValidationRule(value = "!has(self.spec) || !has(self.spec.app) || self.metadata.name.matches('^[a-z]([-a-z0-9]{0,57}[a-z0-9])?$')",
