@@ -51,7 +51,7 @@ class StatusBuilderTest {
     @ParameterizedTest(name = "{0}: Ready {1}/{2}, KeyProvisioned {3}/{4}, SecretSynced {5}/{6}, KeyValid {7}/{8}")
     @CsvSource(delimiter = '|', textBlock = """
             # outcome            | Ready  | reason                 | KeyProvisioned | reason                 | SecretSynced | reason            | KeyValid | reason
-            invalidSpec          | False  | InvalidSpec            | Unknown        | Pending                | Unknown      | Pending           | Unknown  | Pending
+            invalidSpec          | False  | InvalidSpec            | Unknown        | InvalidSpec            | Unknown      | InvalidSpec       | Unknown  | InvalidSpec
             managementKeyMissing | False  | ProvisioningKeyMissing | False          | ProvisioningKeyMissing | Unknown      | Pending           | Unknown  | Pending
             accountChanged       | False  | ProvisioningKeyChanged | False          | ProvisioningKeyChanged | Unknown      | Pending           | Unknown  | Pending
             keyOfAnotherAccount  | False  | ProvisioningKeyChanged | False          | ProvisioningKeyChanged | Unknown      | Pending           | Unknown  | Pending
