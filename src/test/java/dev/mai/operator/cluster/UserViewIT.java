@@ -377,7 +377,11 @@ class UserViewIT {
                 Map.entry(".status.secretName", m -> m.getStatus().getSecretName()),
                 Map.entry(".status.externalUser", m -> m.getStatus().getExternalUser()),
                 Map.entry(".status.conditions[?(@.type==\"KeyValid\")].status",
-                        m -> condition(m, "KeyValid").map(Condition::getStatus).orElse(null)));
+                        m -> condition(m, "KeyValid").map(Condition::getStatus).orElse(null)),
+                Map.entry(".status.conditions[?(@.type==\"BudgetLow\")].status",
+                        m -> condition(m, "BudgetLow").map(Condition::getStatus).orElse(null)),
+                Map.entry(".status.conditions[?(@.type==\"Paused\")].status",
+                        m -> condition(m, "Paused").map(Condition::getStatus).orElse(null)));
         Map<String, String> out = new LinkedHashMap<>();
         out.put("NAMESPACE", mc.getMetadata().getNamespace());
         out.put("NAME", mc.getMetadata().getName());
