@@ -126,22 +126,22 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         sources.add(sweep);
         sources.addAll(RolloutTargets.eventSources(context));
         // the namespaces with a spending cap: a cap set, lowered or removed re-checks the namespace's MaiClients
-        sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
-                .withName(ClientReconcile.CAPPED_NAMESPACES)
+        sources.add(namespaces(context, ClientReconcile.CAPPED_NAMESPACES, Labels.SPENDING_CAP));
+        config.defaultKeyNamespaces().ifPresent(selector -> sources.add(namespaces(context, ManagementKeys.DEFAULT_KEY_NAMESPACES,
+                selector)));
+        return sources;
+    }
+
+    /** An informer on the Namespaces {@code selector} selects; a change of one re-checks the MaiClients in it. */
+    private static InformerEventSource<Namespace, MaiClient> namespaces(EventSourceContext<MaiClient> context, String name,
+            String selector) {
+        return new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
+                .withName(name)
                 .withWatchAllNamespaces()
-                .withLabelSelector(Labels.SPENDING_CAP)
+                .withLabelSelector(selector)
                 .withSecondaryToPrimaryMapper(ns -> context.getPrimaryCache().list(ns.getMetadata().getName())
                         .map(ResourceID::fromResource).collect(Collectors.toSet()))
-                .build(), context));
-        config.defaultKeyNamespaces().ifPresent(selector -> sources.add(new InformerEventSource<>(
-                InformerEventSourceConfiguration.from(Namespace.class, MaiClient.class)
-                        .withName(ManagementKeys.DEFAULT_KEY_NAMESPACES)
-                        .withWatchAllNamespaces()
-                        .withLabelSelector(selector)
-                        .withSecondaryToPrimaryMapper(ns -> context.getPrimaryCache().list(ns.getMetadata().getName())
-                                .map(ResourceID::fromResource).collect(Collectors.toSet()))
-                        .build(), context)));
-        return sources;
+                .build(), context);
     }
 
     /** Every OpenRouter request of a reconcile takes its namespace's turn: a tenant cannot crowd the others out. */
