@@ -57,7 +57,7 @@ public final class BudgetAlerts {
         if (limit.isEmpty() || limit.get().signum() <= 0) {
             return new Judgement(List.of(), List.of(), null, null);
         }
-        BigDecimal used = spent.divide(limit.get(), 4, java.math.RoundingMode.HALF_EVEN);
+        BigDecimal used = spent.divide(limit.get(), 6, java.math.RoundingMode.HALF_EVEN);
         // a period is over once its end has passed AND the spend fell below a threshold it announced: figures
         // read before OpenRouter's reset (a sweep's, up to an interval old) still show the old period's spend
         BudgetAlertStatus record = before != null && !lowered(before, limit.get())

@@ -8,7 +8,6 @@ import dev.mai.operator.core.Money;
 import dev.mai.operator.openrouter.KeyInfo;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -43,7 +42,7 @@ public class SpendAlerts {
                 status.getBudgetAlerts(), requeue.clocks(now));
         built.budgetLow(thresholds, limit, judged);
         status.setBudgetAlerts(judged.record());
-        metrics.budget(client, limit.isEmpty() ? Double.NaN : spent.divide(limit.get(), 6, RoundingMode.HALF_EVEN).doubleValue());
+        metrics.budget(client, judged.used() == null ? Double.NaN : judged.used().doubleValue());
         return new Crossings(judged.news(), spent, limit.orElse(null), status.getNextLimitResetAt());
     }
 
