@@ -6,7 +6,7 @@ MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify control-plane crds demo run deps package image deploy undeploy bench cluster cluster-down simulator
+.PHONY: all test verify control-plane tools chart-files crds demo run deps package image deploy undeploy bench cluster cluster-down simulator
 
 all: test
 
@@ -19,10 +19,17 @@ deps:
 control-plane:
 	@bash build/control-plane.sh
 
+## tools: helm (and crane, for the image tarball) built from Go modules (build/tools/) into
+##        ~/.cache/mai-operator/tools/, or reused when already built
+tools:
+	@bash build/tools.sh helm >/dev/null
+	@bash build/tools.sh crane >/dev/null
+
 ## test: unit tests, operator-in-the-loop tests, and the packaged operator as a process (the README's test command);
 ##       the tests find the control plane's binaries through MAI_CONTROL_PLANE_BIN
 test: deps control-plane
 	MAI_CONTROL_PLANE_BIN="$$(bash build/control-plane.sh --print-bin)" && export MAI_CONTROL_PLANE_BIN && \
+	  MAI_HELM="$$(bash build/tools.sh helm | tail -n1)" && export MAI_HELM && \
 	  $(MVN) verify
 
 package: deps
@@ -32,6 +39,12 @@ package: deps
 crds: package
 	$(MVN) -q exec:java@crds
 	cp target/crds/$(CRD) crds/$(CRD)
+	$(MAKE) --no-print-directory chart-files
+
+## chart-files: the Helm chart's copies of crds/ and of the spending-limit cap policy (a test holds them equal)
+chart-files:
+	cp crds/$(CRD) deploy/helm/mai-operator/files/$(CRD)
+	cp deploy/operator/spending-limit-cap.yaml deploy/helm/mai-operator/files/spending-limit-cap.yaml
 
 ## verify: what CI runs - the tests, then a check that a fresh build generates exactly the committed crds/
 verify: test
