@@ -72,7 +72,7 @@ final class InstalledOperator implements AutoCloseable {
     private final KubernetesClient admin;
     private final Kubectl kubectl;
     private final Path work;
-    private final List<HasMetadata> applied;
+    private List<HasMetadata> applied;
     private final Path kubeconfig;
     private final List<OperatorProcess> started = new ArrayList<>();
 
@@ -97,31 +97,53 @@ final class InstalledOperator implements AutoCloseable {
     /** The same on {@code server}: the JVM's {@link RealApiServer} or its {@link WholeCluster}. */
     static InstalledOperator install(RealApiServer.Started server, String kustomizeDirectory,
             UnaryOperator<List<HasMetadata>> change, Path work, List<String> tenants) throws IOException {
-        Files.createDirectories(work);
-        Path adminConfig = Files.writeString(work.resolve("admin.kubeconfig"), server.kubeConfigYaml());
-        Kubectl kubectl = Kubectl.of(adminConfig);
+        Kubectl kubectl = prepare(server, work, tenants);
         KubernetesClient admin = server.client();
-        clean(admin);
-
         kubectl.run("apply", "-f", CRD.toString()).ok();
         kubectl.run("wait", "--for=condition=Established", "crd/maiclients.mai.dev", "--timeout=60s").ok();
-        for (String tenant : tenants) {
-            if (admin.namespaces().withName(tenant).get() == null) {
-                admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(tenant).endMetadata().build()).create();
-            }
-        }
         String rendered = Kubectl.offline().run("kustomize", kustomizeDirectory).ok();
-        List<HasMetadata> objects = change.apply(new ArrayList<>(admin.load(
-                new ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8))).items()));
+        List<HasMetadata> objects = change.apply(parse(admin, rendered));
         String manifests = objects.stream().map(o -> admin.getKubernetesSerialization().asYaml(o)).collect(Collectors.joining("\n"));
         Path file = Files.writeString(work.resolve("deploy.yaml"), manifests);
         kubectl.run("apply", "-f", file.toString()).ok();
+        return installed(server, work, objects);
+    }
 
+    /**
+     * Before an installation: what an earlier one left removed ({@link #clean}), the tenants' namespaces
+     * there, and the admin's kubeconfig in {@code work}; returns the built kubectl with it.
+     */
+    static Kubectl prepare(RealApiServer.Started server, Path work, List<String> tenants) throws IOException {
+        Files.createDirectories(work);
+        Path adminConfig = Files.writeString(work.resolve("admin.kubeconfig"), server.kubeConfigYaml());
+        try (KubernetesClient admin = server.client()) {
+            clean(admin);
+            for (String tenant : tenants) {
+                if (admin.namespaces().withName(tenant).get() == null) {
+                    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(tenant).endMetadata().build()).create();
+                }
+            }
+        }
+        return Kubectl.of(adminConfig);
+    }
+
+    /**
+     * An installation whose objects {@code objects} are on {@code server} (applied here, or by helm:
+     * HelmInstallIT): a kubeconfig with a token of its ServiceAccount in {@code work}.
+     */
+    static InstalledOperator installed(RealApiServer.Started server, Path work, List<HasMetadata> objects) throws IOException {
+        Kubectl kubectl = Kubectl.of(work.resolve("admin.kubeconfig"));
+        KubernetesClient admin = server.client();
         TokenRequest token = admin.serviceAccounts().inNamespace(NAMESPACE).withName(SERVICE_ACCOUNT).tokenRequest(
                 new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build());
         Path kubeconfig = Files.writeString(work.resolve("operator.kubeconfig"),
                 serviceAccountKubeconfig(server.kubeConfigYaml(), token.getStatus().getToken()));
         return new InstalledOperator(admin, kubectl, work, objects, kubeconfig);
+    }
+
+    /** The objects of a multi-document YAML text, as fabric8's model. */
+    static List<HasMetadata> parse(KubernetesClient client, String yaml) {
+        return new ArrayList<>(client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items());
     }
 
     /**
@@ -163,6 +185,11 @@ final class InstalledOperator implements AutoCloseable {
     /** What was applied (after the change). */
     List<HasMetadata> applied() {
         return applied;
+    }
+
+    /** What is installed now, after an upgrade: the environment of processes started from now on. */
+    void reapplied(List<HasMetadata> objects) {
+        this.applied = objects;
     }
 
     /**
@@ -212,7 +239,8 @@ final class InstalledOperator implements AutoCloseable {
 
     /** Waits for {@code n} more complete sweeps than now: the counted stretch "nothing happened" is judged over. */
     static void awaitSweeps(OperatorProcess operator, int n) throws IOException, InterruptedException {
-        double before = completeSweeps(operator);
+        // (a process just started has no HTTP port yet: waited for)
+        double before = await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> completeSweeps(operator), sweeps -> true);
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).until(() -> completeSweeps(operator) >= before + n);
     }
 
