@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
  * uninstall}, with the operator still running, leaves the CRD, the MaiClient, its Secret and its key on
  * OpenRouter as they were; installing again takes the same MaiClient up without a new key. Objects an
  * earlier {@code kubectl apply} of deploy/ left (other tests) are taken over by the release the way the
- * README tells a user moving from Kustomize to Helm: with Helm's ownership label and annotations.
+ * README tells a user moving from Kustomize to Helm.
  */
 class HelmInstallIT {
 
@@ -86,17 +86,18 @@ class HelmInstallIT {
     @Test
     void installUpgradeUninstallAndInstallAgainKeepTheClientAndItsKey() throws Exception {
         RealApiServer.Started cluster = WholeCluster.get();
-        Kubectl kubectl = InstalledOperator.prepare(cluster, WORK, List.of(TENANT));
+        InstalledOperator.prepare(cluster, WORK, List.of(TENANT));
         Helm helm = Helm.of(WORK.resolve("admin.kubeconfig"));
         KubernetesClient admin = cluster.client();
         openRouter = new OpenRouterSimulator();
         OperatorProcess.writePrivate(ACCOUNT, openRouter.newManagementKey());
         operatorNamespace(admin);
         Path older = olderChart();
-        takeOver(admin, kubectl, helm.run(template(older)).ok());
+        List<String> install = new ArrayList<>(List.of("install", RELEASE, older.toString(), "-n", NS, "--wait", "--timeout", "3m"));
+        install.addAll(takeOver(admin, helm.run(template(older)).ok()));
 
         // install (an older chart: its CRD lacks a column) and a MaiClient goes Ready under the chart's RBAC
-        helm.run("install", RELEASE, older.toString(), "-n", NS, "--wait", "--timeout", "3m").ok();
+        helm.run(install.toArray(String[]::new)).ok();
         assertThat(columns(admin)).doesNotContain(NEW_COLUMN);
         installed = InstalledOperator.installed(cluster, WORK, releaseObjects(admin, helm));
         start("helm-0");
@@ -219,26 +220,22 @@ class HelmInstallIT {
     }
 
     /**
-     * What the chart will install and already exists unowned (applied with kubectl from deploy/ by other
-     * tests; by a user before moving to Helm) gets Helm's ownership marks, so the install takes it over.
+     * Objects of the chart that exist already, applied with kubectl from deploy/ (by other tests here; by
+     * a user moving from Kustomize to Helm): taken over as the README says. The Deployment is deleted
+     * (its pod selector gains the release's label, and a selector cannot change) and the install takes
+     * ownership of the rest, forcing server-side apply over kubectl's fields. Returns the install's flags.
      */
-    private static void takeOver(KubernetesClient admin, Kubectl kubectl, String rendered) {
+    private static List<String> takeOver(KubernetesClient admin, String rendered) {
+        boolean existing = false;
         for (HasMetadata object : InstalledOperator.parse(admin, rendered)) {
-            if (admin.resource(object).get() == null) {
-                continue;
+            if (admin.resource(object).get() != null) {
+                existing = true;
+                if (object instanceof Deployment) {
+                    admin.resource(object).withTimeout(1, java.util.concurrent.TimeUnit.MINUTES).delete();
+                }
             }
-            String kind = object.getKind().toLowerCase() + "." + (object.getApiVersion().contains("/")
-                    ? object.getApiVersion().substring(0, object.getApiVersion().indexOf('/')) : "");
-            String target = (kind.endsWith(".") ? kind.substring(0, kind.length() - 1) : kind) + "/" + object.getMetadata().getName();
-            List<String> namespace = object.getMetadata().getNamespace() == null ? List.of() : List.of("-n", object.getMetadata().getNamespace());
-            List<String> label = new ArrayList<>(List.of("label", "--overwrite", target, "app.kubernetes.io/managed-by=Helm"));
-            label.addAll(namespace);
-            kubectl.run(label.toArray(String[]::new)).ok();
-            List<String> annotate = new ArrayList<>(List.of("annotate", "--overwrite", target,
-                    "meta.helm.sh/release-name=" + RELEASE, "meta.helm.sh/release-namespace=" + NS));
-            annotate.addAll(namespace);
-            kubectl.run(annotate.toArray(String[]::new)).ok();
         }
+        return existing ? List.of("--take-ownership", "--force-conflicts") : List.of();
     }
 
     private static List<HasMetadata> releaseObjects(KubernetesClient admin, Helm helm) {
