@@ -70,16 +70,17 @@ bench: package
 CLUSTER ?= mai
 CLUSTER_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mai-operator/cluster/$(CLUSTER)
 cluster: control-plane
-	@kc=$$(bash build/cluster.sh up --name $(CLUSTER) --dir $(CLUSTER_DIR) --volumes 8) && \
+	@helm=$$(bash build/tools.sh helm | tail -n1) && \
+	kc=$$(bash build/cluster.sh up --name $(CLUSTER) --dir $(CLUSTER_DIR) --volumes 8) && \
 	echo "" && \
 	echo "Cluster $(CLUSTER) is up (etcd, kube-apiserver, controller-manager, scheduler, kwok with 2 fake nodes, all on 127.0.0.1;" && \
 	echo "8 PersistentVolumes of 10Gi for data claims; pods become Ready on the fake nodes without running anything)." && \
 	echo "Use it:" && \
 	echo "  export KUBECONFIG=$$kc" && \
-	echo "  export PATH=$$(bash build/control-plane.sh --print-bin):\$$PATH   # its kubectl (v1.36.3)" && \
+	echo "  export PATH=$$(bash build/control-plane.sh --print-bin):$$(dirname $$helm):\$$PATH   # its kubectl (v1.36.3), and helm (v4.3.2)" && \
 	echo "  kubectl get nodes" && \
 	echo "Its folder (D in the README): $(CLUSTER_DIR)" && \
-	echo "The operator's kubeconfig, with the mai-operator ServiceAccount's token (after make deploy):" && \
+	echo "The operator's kubeconfig, with the mai-operator ServiceAccount's token (after helm install or make deploy):" && \
 	echo "  build/cluster.sh operator-kubeconfig --name $(CLUSTER) --dir $(CLUSTER_DIR)" && \
 	echo "Stop it and delete its files:" && \
 	echo "  make cluster-down$(if $(filter-out mai,$(CLUSTER)), CLUSTER=$(CLUSTER))"
