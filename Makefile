@@ -6,7 +6,7 @@ MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify control-plane tools chart-files crds demo run deps package image deploy undeploy bench cluster cluster-down simulator
+.PHONY: all test verify control-plane tools chart-files crds demo run deps package image deploy undeploy bench cluster cluster-down simulator release
 
 all: test
 
@@ -104,6 +104,14 @@ run: package
 ##        make image IMAGE=<registry>/mai-operator:<tag>, then point deploy/kustomization.yaml at it
 image: package
 	docker build -f src/main/docker/Dockerfile.jvm -t $(IMAGE) .
+
+## release: the release artifacts of the pom's version in target/release/ (build/release.sh): the image
+##          tarball and its digest, install.yaml (the CRD and deploy/, the image by digest), the Helm chart
+##          package, a CycloneDX SBOM, SHA256SUMS; checks them. IMAGE_REPOSITORY=<registry>/mai-operator
+##          names the repository the image will be pushed to (install.yaml and the chart pull it from there)
+IMAGE_REPOSITORY ?= mai-operator
+release: package image-tarball control-plane
+	IMAGE_REPOSITORY="$(IMAGE_REPOSITORY)" MVN="$(MVN)" bash build/release.sh
 
 ## deploy: the CRD, then the operator (deploy/) on the current kubeconfig's cluster
 ##         (create the management-key Secret first: README, Install, step 3)
