@@ -6,7 +6,7 @@ MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify control-plane tools chart-files crds demo run deps package image deploy undeploy bench cluster cluster-down simulator release
+.PHONY: all test verify control-plane tools chart-files crds demo run deps package image image-tarball deploy undeploy bench cluster cluster-down simulator release
 
 all: test
 
@@ -104,6 +104,13 @@ run: package
 ##        make image IMAGE=<registry>/mai-operator:<tag>, then point deploy/kustomization.yaml at it
 image: package
 	docker build -f src/main/docker/Dockerfile.jvm -t $(IMAGE) .
+
+## image-tarball: the operator's linux/amd64 image as an OCI tarball, without a container engine
+##                (build/image.sh; root and Debian's mirrors for the base, cached in ~/.cache/mai-operator/image-base/),
+##                then ImageTarballIT checks it: target/image/mai-operator-<version>-linux-amd64.oci.tar
+image-tarball: package
+	bash build/image.sh
+	$(MVN) failsafe:integration-test@image failsafe:verify@image
 
 ## release: the release artifacts of the pom's version in target/release/ (build/release.sh): the image
 ##          tarball and its digest, install.yaml (the CRD and deploy/, the image by digest), the Helm chart
