@@ -103,7 +103,8 @@ run: package
 ## image: the operator's container image from the packaged application (needs a Docker engine);
 ##        make image IMAGE=<registry>/mai-operator:<tag>, then point deploy/kustomization.yaml at it
 image: package
-	docker build -f src/main/docker/Dockerfile.jvm -t $(IMAGE) .
+	docker build -f src/main/docker/Dockerfile.jvm -t $(IMAGE) \
+	  --build-arg VERSION="$$(sed -n 's:^  <version>\([^<]*\)</version>.*:\1:p' pom.xml | head -n 1)" .
 
 ## image-tarball: the operator's linux/amd64 image as an OCI tarball, without a container engine
 ##                (build/image.sh; root and Debian's mirrors for the base, cached in ~/.cache/mai-operator/image-base/),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
@@ -24,6 +25,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -86,6 +88,7 @@ class DeployManifestsTest {
 
     private static final Path DEPLOY = Path.of("deploy");
     private static final Path DOCKERFILE = Path.of("src/main/docker/Dockerfile.jvm");
+    private static final Path IMAGE_SCRIPT = Path.of("build/image.sh");
     private static final String BASE = "deploy";
     private static final String NAMESPACED = "deploy/overlays/namespaced";
     private static final String CAP_POLICY_FILE = "spending-limit-cap.yaml";
@@ -436,11 +439,37 @@ class DeployManifestsTest {
         String dockerfile = Files.readString(DOCKERFILE);
         List<String> users = Pattern.compile("(?m)^USER\\s+(\\S+)").matcher(dockerfile).results().map(r -> r.group(1)).toList();
         assertThat(users).isNotEmpty();
-        assertThat(users.get(users.size() - 1).split(":")[0])
-                .isEqualTo(String.valueOf(deployment.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser()));
+        PodSecurityContext pod = deployment.getSpec().getTemplate().getSpec().getSecurityContext();
+        assertThat(users.get(users.size() - 1)).isEqualTo(pod.getRunAsUser() + ":" + pod.getRunAsGroup());
+        assertThat(firstGroup(Files.readString(IMAGE_SCRIPT), "(?m)^USER_ID=(\\d+)$")).isEqualTo(String.valueOf(pod.getRunAsUser()));
         // the informer cache holds every tenant's key
         assertThat(dockerfile.lines().filter(l -> !l.startsWith("#"))).noneMatch(l -> l.contains("+HeapDumpOnOutOfMemoryError"));
         assertThat(operatorContainer(deployment).getEnv()).noneMatch(e -> String.valueOf(e.getValue()).contains("HeapDump"));
+        // the image runs java directly: settings of other images' launch scripts (run-java.sh) would mean nothing
+        assertThat(operatorContainer(deployment).getEnv()).extracting(EnvVar::getName)
+                .noneMatch(n -> n.startsWith("JAVA_") && !n.equals("JAVA_TOOL_OPTIONS"));
+    }
+
+    @Test
+    void theDockerfileAndTheImageScriptBuildTheSameImage() throws IOException {
+        String dockerfile = Files.readString(DOCKERFILE);
+        String script = Files.readString(IMAGE_SCRIPT);
+        List<String> dockerEntrypoint = new ObjectMapper().readValue(firstGroup(dockerfile, "(?m)^ENTRYPOINT\\s+(\\[.*\\])$"),
+                new TypeReference<List<String>>() { });
+        List<String> scriptEntrypoint = Arrays.asList(firstGroup(script, "(?s)\\nENTRYPOINT=\\(([^)]*)\\)").strip().split("\\s+"));
+        assertThat(dockerEntrypoint).isEqualTo(scriptEntrypoint).startsWith("/usr/bin/java").endsWith("-jar", "/deployments/quarkus-run.jar");
+        assertThat(script.lines().filter(l -> !l.strip().startsWith("#"))).noneMatch(l -> l.contains("+HeapDumpOnOutOfMemoryError"));
+
+        String userId = firstGroup(script, "(?m)^USER_ID=(\\d+)$");
+        assertThat(firstGroup(dockerfile, "(?m)^USER\\s+(\\S+)$")).isEqualTo(userId + ":" + userId);
+        assertThat(script).contains("--user \"${USER_ID}:${USER_ID}\"", "--owner=\"${USER_ID}\" --group=\"${USER_ID}\"");
+        assertThat(dockerfile).contains("groupadd --gid " + userId + " mai-operator", "useradd --uid " + userId + " --gid " + userId);
+        assertThat(script).contains("groupadd --gid \"${USER_ID}\" mai-operator", "useradd --uid \"${USER_ID}\" --gid \"${USER_ID}\"");
+        assertThat(firstGroup(dockerfile, "(?m)^WORKDIR\\s+(\\S+)$")).isEqualTo("/deployments");
+        assertThat(script).contains("--workdir /deployments", "--exposed-ports 8080/tcp", "--env LANG=C.UTF-8");
+        assertThat(dockerfile).contains("ENV LANG=C.UTF-8", "EXPOSE 8080", "FROM debian:bookworm-slim",
+                "--no-install-recommends openjdk-17-jre-headless");
+        assertThat(script).contains("SUITE=bookworm", "PACKAGES=openjdk-17-jre-headless");
     }
 
     // --- d: the namespaced overlay ----------------------------------------------------------------
