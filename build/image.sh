@@ -74,7 +74,7 @@ build_base() {
   [[ "$(id -u)" == 0 ]] || die "the base is built with debootstrap and chroot, which need root"
   command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "building the base needs apt-get and dpkg-deb (Debian)"
   work="$(mktemp -d "${CACHE_ROOT}/.build.XXXXXX")"
-  trap "umount '${work}/rootfs/proc' 2>/dev/null || true; rm -rf '${work}'" EXIT
+  trap "umount '${work}/rootfs/proc' 2>/dev/null || true; unmounted '${work}' && rm -rf --one-file-system '${work}'" EXIT
   (cd "${work}" && apt-get download -q -o APT::Sandbox::User=root debootstrap >/dev/null) || die "apt-get download debootstrap failed"
   dpkg-deb -x "${work}"/debootstrap_*.deb "${work}/debootstrap"
   local rootfs="${work}/rootfs" log="${dir}.log"
@@ -109,23 +109,30 @@ EOF
     --home-dir /deployments --shell /usr/sbin/nologin mai-operator >>"${log}" 2>&1
   chroot "${rootfs}" dpkg-query -W -f '${Package} ${Version}\n' >"${work}/packages.txt"
   umount "${rootfs}/proc"
+  unmounted "${work}" || die "something is still mounted in ${work}; not cleaning it"
   clean_rootfs "${rootfs}"
 
   # One layer, entries without a leading ./, sorted, owners as numbers.
   (cd "${rootfs}" && LC_ALL=C ls -A | LC_ALL=C sort) >"${work}/top"
-  tar --create --directory "${rootfs}" --sort=name --numeric-owner --format=posix \
+  tar --create --directory "${rootfs}" --one-file-system --sort=name --numeric-owner --format=posix \
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime --files-from "${work}/top" \
     | gzip -n >"${work}/layer.tar.gz"
   mv "${work}/layer.tar.gz" "${work}/packages.txt" "${dir}/"
-  rm -rf "${work}"
+  rm -rf --one-file-system "${work}"
   trap - EXIT
+}
+
+# True when nothing is mounted at or below $1: the removals below must never reach through a mount
+# (debootstrap mounts /proc, /sys and, in some containers, the host's /dev into its target).
+unmounted() {
+  ! awk -v p="$1" '$2 == p || index($2, p "/") == 1 { found = 1 } END { exit !found }' /proc/self/mounts
 }
 
 # Removes what only the build used: apt lists and caches, .deb files, logs, docs, the host's resolver
 # settings that debootstrap copied in, and device nodes (the container runtime provides /dev).
 clean_rootfs() {
   local r="$1"
-  rm -rf "${r}"/var/lib/apt/lists/* "${r}"/var/cache/apt/* "${r}"/var/cache/debconf/*-old "${r}"/var/lib/dpkg/*-old \
+  rm -rf --one-file-system "${r}"/var/lib/apt/lists/* "${r}"/var/cache/apt/* "${r}"/var/cache/debconf/*-old "${r}"/var/lib/dpkg/*-old \
     "${r}"/var/log/* "${r}"/var/cache/ldconfig/aux-cache "${r}"/tmp/* "${r}"/var/tmp/* "${r}"/root/.[!.]* \
     "${r}"/usr/share/man "${r}"/usr/share/groff "${r}"/usr/share/info "${r}"/usr/share/lintian "${r}"/usr/share/linda \
     "${r}"/usr/share/locale/* "${r}"/dev/* "${r}"/etc/resolv.conf "${r}"/etc/hostname
@@ -152,7 +159,7 @@ else
   say "built the base layer in $(( $(date +%s) - start ))s: $(du -h "${BASE}/layer.tar.gz" | cut -f1) compressed"
   # bases of other recipes, unused for as long as a base is kept
   find "${CACHE_ROOT}" -mindepth 1 -maxdepth 1 -type d ! -name "$(basename "${BASE}")" ! -name '.build.*' \
-    -mtime "+${MAX_AGE_DAYS}" -exec rm -rf {} + -exec rm -f {}.log \;
+    -mtime "+${MAX_AGE_DAYS}" -exec rm -rf --one-file-system {} \; -exec rm -f {}.log \;
 fi
 exec 9>&-
 
