@@ -8,7 +8,9 @@
 # Docker's manifest.json, as `docker save` >= 25 writes it, so each of these takes the file as it is:
 #   skopeo copy oci-archive:<tar> docker://<registry>/mai-operator:<version>
 #   docker load -i <tar>                        (Docker >= 25; tagged mai-operator:<version>)
-#   crane push <tar> <registry>/mai-operator:<version>
+#   mkdir layout && tar -xf <tar> -C layout && crane push layout <registry>/mai-operator:<version>
+# all three keep the manifest digest that make release writes into install.yaml and the chart, except
+# `crane push <tar>` (the file, not the unpacked layout), which re-encodes the manifest: another digest.
 #
 # Layers, bottom to top (the same recipe as src/main/docker/Dockerfile.jvm, which `make image` builds
 # with Docker from debian:bookworm-slim):
