@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.smallrye.config.WithName;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -160,6 +162,31 @@ class HelmChartTest {
         Deployment before = deployment(parsed(first));
         Deployment after = deployment(parsed(helm.template(RELEASE, NAMESPACE, "settings.MAI_ROTATION_GRACE=20m")));
         assertThat(after.getSpec().getTemplate()).isNotEqualTo(before.getSpec().getTemplate());
+    }
+
+    @Test
+    void valuesReachTheObjectsAndTheTogglesRemoveThem() {
+        List<HasMetadata> objects = parsed(helm.template(RELEASE, NAMESPACE, "replicas=3", "resources.limits.memory=1Gi",
+                "networkPolicy.metricsNamespaces={monitoring,prometheus}", "podDisruptionBudget.minAvailable=2",
+                "nodeSelector.pool=system", "managementKey.secretName=other-key", "image.pullPolicy=Always"));
+        Deployment deployment = deployment(objects);
+        assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+        var pod = deployment.getSpec().getTemplate().getSpec();
+        assertThat(pod.getContainers().get(0).getResources().getLimits().get("memory")).hasToString("1Gi");
+        assertThat(pod.getContainers().get(0).getImagePullPolicy()).isEqualTo("Always");
+        assertThat(pod.getNodeSelector()).containsEntry("pool", "system");
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("other-key"));
+        assertThat(objects).filteredOn(NetworkPolicy.class::isInstance).map(NetworkPolicy.class::cast).singleElement()
+                .satisfies(np -> assertThat(np.getSpec().getIngress().get(0).getFrom())
+                        .extracting(peer -> peer.getNamespaceSelector().getMatchLabels().get("kubernetes.io/metadata.name"))
+                        .containsExactly("monitoring", "prometheus"));
+        assertThat(objects).filteredOn(PodDisruptionBudget.class::isInstance).map(PodDisruptionBudget.class::cast).singleElement()
+                .satisfies(pdb -> assertThat(pdb.getSpec().getMinAvailable().getIntVal()).isEqualTo(2));
+
+        List<HasMetadata> without = parsed(helm.template(RELEASE, NAMESPACE, "networkPolicy.enabled=false",
+                "podDisruptionBudget.enabled=false", "spendingLimitCap.enabled=false"));
+        assertThat(without).extracting(HasMetadata::getKind).doesNotContain("NetworkPolicy", "PodDisruptionBudget",
+                "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding").contains("Deployment", "CustomResourceDefinition");
     }
 
     // --- helpers --------------------------------------------------------------------------------------
