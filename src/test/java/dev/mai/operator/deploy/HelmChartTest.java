@@ -156,6 +156,20 @@ class HelmChartTest {
     }
 
     @Test
+    void anEmptyMetricsNamespacesListAdmitsNoIngress() {
+        // a rule whose "from" is empty admits every source: an empty list must mean no ingress, not any
+        Map<String, String> none = Map.of(
+                "--set-json networkPolicy.metricsNamespaces=[]", helm.run("template", RELEASE, Helm.CHART.toString(), "--namespace",
+                        NAMESPACE, "--set-json", "networkPolicy.metricsNamespaces=[]").ok(),
+                "--set networkPolicy.metricsNamespaces=null", helm.template(RELEASE, NAMESPACE, "networkPolicy.metricsNamespaces=null"));
+        none.forEach((values, rendered) -> {
+            NetworkPolicy policy = networkPolicy(parsed(rendered));
+            assertThat(policy.getSpec().getPolicyTypes()).as(values).containsExactly("Ingress");
+            assertThat(policy.getSpec().getIngress()).as(values).isEmpty();
+        });
+    }
+
+    @Test
     void aChangedValueChangesThePodTemplateAndNoChangeNothing() {
         String first = helm.template(RELEASE, NAMESPACE);
         assertThat(helm.template(RELEASE, NAMESPACE)).as("rendering twice").isEqualTo(first);
@@ -269,6 +283,10 @@ class HelmChartTest {
 
     private static Deployment deployment(List<HasMetadata> objects) {
         return objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst().orElseThrow();
+    }
+
+    private static NetworkPolicy networkPolicy(List<HasMetadata> objects) {
+        return objects.stream().filter(NetworkPolicy.class::isInstance).map(NetworkPolicy.class::cast).findFirst().orElseThrow();
     }
 
     private static String image(List<HasMetadata> objects) {
