@@ -6,7 +6,7 @@ MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify control-plane tools chart-files crds demo run deps package image image-tarball deploy undeploy bench cluster cluster-down simulator release
+.PHONY: all test verify control-plane tools chart-files set-version crds demo run deps package image image-tarball deploy undeploy bench cluster cluster-down simulator release
 
 all: test
 
@@ -112,6 +112,18 @@ image: package
 image-tarball: package
 	bash build/image.sh
 	$(MVN) failsafe:integration-test@image failsafe:verify@image
+
+## set-version: sets VERSION=<x.y.z> where the version is written: the pom (the one source; make release takes
+##              every artifact's version from it) and the copies tests hold equal to it: the chart's version and
+##              appVersion, the images entries of deploy/ and of the namespaced overlay, IMAGE above
+set-version:
+	@echo "$(VERSION)" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$' || { echo "set-version: VERSION=<x.y.z> (SemVer) is needed, got '$(VERSION)'" >&2; exit 1; }
+	@old="$$(sed -n 's:^  <version>\([^<]*\)</version>.*:\1:p' pom.xml | head -n 1)" && \
+	sed -i "0,/^  <version>$$old<\/version>/s//  <version>$(VERSION)<\/version>/" pom.xml && \
+	sed -i "s/^version: $$old$$/version: $(VERSION)/; s/^appVersion: $$old$$/appVersion: $(VERSION)/" deploy/helm/mai-operator/Chart.yaml && \
+	sed -i "s/^    newTag: $$old$$/    newTag: $(VERSION)/" deploy/kustomization.yaml deploy/overlays/namespaced/kustomization.yaml && \
+	sed -i "s/^IMAGE ?= mai-operator:$$old$$/IMAGE ?= mai-operator:$(VERSION)/" Makefile && \
+	echo "version $$old -> $(VERSION) in pom.xml, Chart.yaml, deploy/, the namespaced overlay and the Makefile; add its CHANGELOG.md section"
 
 ## release: the release artifacts of the pom's version in target/release/ (build/release.sh): the image
 ##          tarball and its digest, install.yaml (the CRD and deploy/, the image by digest), the Helm chart
