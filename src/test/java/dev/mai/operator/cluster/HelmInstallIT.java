@@ -183,7 +183,10 @@ class HelmInstallIT {
     private static void operatorNamespace(KubernetesClient admin) {
         if (admin.namespaces().withName(NS).get() == null) {
             admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS)
-                    .addToLabels("pod-security.kubernetes.io/enforce", "restricted").endMetadata().build()).create();
+                    .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                    .addToLabels("pod-security.kubernetes.io/enforce-version", "v1.36")
+                    .addToLabels("pod-security.kubernetes.io/audit", "restricted")
+                    .addToLabels("pod-security.kubernetes.io/warn", "restricted").endMetadata().build()).create();
         }
     }
 
