@@ -8,10 +8,12 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 
 /**
  * The chart against values a platform engineer gets wrong: a value carrying a newline must never add YAML
@@ -33,23 +35,24 @@ class HelmValuesAttackTest {
         helm = Helm.offline();
     }
 
-    /** A value, as JSON for --set-json, and the line it must not add to the rendered objects. */
-    private record Injection(String value, String json, String forbiddenLine) {
+    /** A value, as JSON for --set-json, and the field (name and value, as Java prints it) it must not add to any object. */
+    private record Injection(String value, String json, String field, String shown) {
     }
 
     @Test
     void noValueAddsYamlOfItsOwnEvenWithTheSchemaSkipped() {
         List<Injection> injections = List.of(
                 new Injection("networkPolicy.metricsNamespaces", "[\"monitoring\\n        - namespaceSelector: {}\"]",
-                        "- namespaceSelector: {}"),
-                new Injection("image.tag", "\"1\\n          command: [injected]\"", "command: [injected]"),
-                new Injection("image.repository", "\"x\\n          command: [injected]\"", "command: [injected]"),
-                new Injection("priorityClassName", "\"p\\n      hostPID: true\"", "hostPID: true"),
-                new Injection("podDisruptionBudget.minAvailable", "\"1\\n  injected: true\"", "injected: true"),
-                new Injection("watchNamespaces", "[\"tenant-a\\n  injected: true\"]", "injected: true"),
-                new Injection("managementKey.secretName", "\"k\\n            injected: true\"", "injected: true"),
-                new Injection("image.pullPolicy", "\"Always\\n          injected: true\"", "injected: true"),
-                new Injection("imagePullSecrets", "[{\"name\": \"r\\n          injected: true\"}]", "injected: true"));
+                        "namespaceSelector", "{}"),
+                new Injection("image.tag", "\"1\\n          command: [injected]\"", "command", "[injected]"),
+                new Injection("image.repository", "\"x\\n          command: [injected]\\n          y\"", "command", "[injected]"),
+                new Injection("priorityClassName", "\"p\\n      hostPID: true\"", "hostPID", "true"),
+                new Injection("podDisruptionBudget.minAvailable", "\"1\\n  injected: true\"", "injected", "true"),
+                new Injection("watchNamespaces", "[\"tenant-a\\n  injected: true\"]", "injected", "true"),
+                new Injection("managementKey.secretName", "\"k\\n            injected: true\"", "injected", "true"),
+                new Injection("image.pullPolicy", "\"Always\\n          injected: true\"", "injected", "true"),
+                new Injection("imagePullSecrets", "[{\"name\": \"r\\n          injected: true\"}]", "injected", "true"),
+                new Injection("podAnnotations", "{\"a\": \"b\\n        injected: true\"}", "injected", "true"));
         List<String> injected = new ArrayList<>();
         for (Injection injection : injections) {
             for (boolean skipSchema : List.of(false, true)) {
@@ -59,13 +62,39 @@ class HelmValuesAttackTest {
                     args.add("--skip-schema-validation");
                 }
                 Helm.Result result = helm.run(args.toArray(String[]::new));
-                Pattern line = Pattern.compile("(?m)^\\s*" + Pattern.quote(injection.forbiddenLine()) + "\\s*$");
-                if (result.exit() == 0 && line.matcher(result.out()).find()) {
+                if (result.exit() == 0 && hasField(result.out(), injection.field(), injection.shown())) {
                     injected.add(injection.value() + (skipSchema ? " (--skip-schema-validation)" : ""));
                 }
             }
         }
         assertThat(injected).as("values whose newline added YAML to the rendered objects").isEmpty();
+    }
+
+    /**
+     * True when some map in the rendered documents has {@code field} with a value Java prints as {@code shown}.
+     * A document that is no YAML at all is skipped: helm install refuses it, so nothing reaches the cluster.
+     */
+    private static boolean hasField(String yaml, String field, String shown) {
+        List<Object> nodes = new ArrayList<>();
+        for (String document : yaml.split("(?m)^---\\s*$")) {
+            try {
+                nodes.add(new Load(LoadSettings.builder().build()).loadFromString(document));
+            } catch (YamlEngineException e) {
+                // not YAML: refused by helm install
+            }
+        }
+        while (!nodes.isEmpty()) {
+            Object node = nodes.remove(nodes.size() - 1);
+            if (node instanceof Map<?, ?> map) {
+                if (map.containsKey(field) && String.valueOf(map.get(field)).equals(shown)) {
+                    return true;
+                }
+                nodes.addAll(map.values());
+            } else if (node instanceof List<?> list) {
+                nodes.addAll(list);
+            }
+        }
+        return false;
     }
 
     @Test
