@@ -60,6 +60,34 @@ class SharedNamespaceShardsIT {
         }
     }
 
+    @Test
+    void droppingANamespaceFromTheWatchedOnesRevokesNoKeyThere() throws Exception {
+        Path work = WORK.resolve("narrowed");
+        Files.createDirectories(work);
+        try (OpenRouterSimulator openRouter = new OpenRouterSimulator();
+                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml"))) {
+            Map<String, String> env = OperatorProcess.replica(OperatorProcess.environment(cluster, openRouter, work, "mai-system"),
+                    "operator-0", "narrowed");
+            KubernetesClient client = cluster.client();
+            for (String ns : List.of("tenant-a", "tenant-b")) {
+                client.resource(Clients.maiClient(ns, "c0", "Narrowed Co " + ns, "10")).create();
+            }
+            env.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", "tenant-a,tenant-b");
+            try (OperatorProcess before = OperatorProcess.start(env, work.resolve("before.log"))) {
+                awaitReady(client, "tenant-a");
+                awaitReady(client, "tenant-b");
+            }
+            assertThat(openRouter.liveKeys()).hasSize(2);
+            // helm upgrade --set watchNamespaces={tenant-a}: tenant-b's MaiClient and the Secret its app mounts stay
+            env.put("QUARKUS_OPERATOR_SDK_CONTROLLERS_MAICLIENT_NAMESPACES", "tenant-a");
+            try (OperatorProcess after = OperatorProcess.start(env, work.resolve("after.log"))) {
+                long listed = openRouter.count("GET /keys");
+                await().atMost(Duration.ofSeconds(90)).until(() -> openRouter.count("GET /keys") >= listed + 12);
+                assertThat(openRouter.liveKeys()).as("keys after a dozen sweeps watching tenant-a only").hasSize(2);
+            }
+        }
+    }
+
     private static void awaitReady(KubernetesClient client, String namespace) {
         await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> assertThat(client.resources(MaiClient.class).inNamespace(namespace)
                 .withName("c0").get()).matches(Clients::isReady, "Ready"));
