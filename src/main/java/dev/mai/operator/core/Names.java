@@ -35,6 +35,9 @@ public final class Names {
     private static final Pattern SUFFIX = Pattern.compile(
             " \\[mai:(" + INSTALLATION_ID.pattern() + "):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(:retained)?]$");
 
+    /** The reference in parentheses right before the suffix: {@code (<namespace>/<name>)}, perhaps shortened. */
+    private static final Pattern REFERENCE = Pattern.compile("\\(([^()]*)\\)" + SUFFIX.pattern());
+
     /** The parsed suffix of a key name: which installation and MaiClient (by UID) the key belongs to. */
     public record KeyOwner(String installationId, String uid, boolean retained) {
     }
@@ -95,6 +98,22 @@ public final class Names {
             return Optional.empty();
         }
         return Optional.of(new KeyOwner(m.group(1), m.group(3), m.group(4) != null));
+    }
+
+    /**
+     * The namespace a key name's reference names, or empty when the name has no reference or was shortened
+     * into its namespace (only the end of a long reference is cut, so a namespace followed by {@code /} is whole).
+     */
+    public static Optional<String> keyNamespace(String keyName) {
+        if (keyName == null) {
+            return Optional.empty();
+        }
+        Matcher m = REFERENCE.matcher(keyName);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        int slash = m.group(1).indexOf('/');
+        return slash > 0 ? Optional.of(m.group(1).substring(0, slash)) : Optional.empty();
     }
 
     /**

@@ -28,7 +28,8 @@ import org.jboss.logging.Logger;
  * by no MaiClient's status (as its key or a pending revocation) and by no MaiClient still creating
  * its key. Each is tracked from the first listing that shows it unheld; after MAI_ORPHAN_GRACE a live
  * MaiClient's orphans go to its reconcile, and a key whose MaiClient a live list of the watched
- * namespaces does not show (by UID) is deleted here, since no reconcile is left to do it. Part of
+ * namespaces does not show (by UID) is deleted here, since no reconcile is left to do it — when the
+ * operator watches a list of namespaces, only if the key's name places it in one of them. Part of
  * {@link KeySweep}, used by its sweep thread only.
  */
 final class SweepOrphans {
@@ -45,6 +46,8 @@ final class SweepOrphans {
     private final ControllerConfiguration<MaiClient> controller;
     /** Per account, when each orphan candidate (by hash) was first seen unheld. */
     private final Map<ApiKey, Map<String, Instant>> unheldSince = new ConcurrentHashMap<>();
+    /** Keys of this installation's id kept because they name an unwatched namespace: each is logged once. */
+    private final Set<String> keptOutsideWatched = ConcurrentHashMap.newKeySet();
 
     SweepOrphans(Sweeps deps, ControllerConfiguration<MaiClient> controller) {
         this.keys = deps.keys;
@@ -119,6 +122,9 @@ final class SweepOrphans {
      * MaiClients has no MaiClient of its UID. True when the key is gone.
      */
     private boolean collectVanished(ApiKey account, KeyInfo key, Names.KeyOwner owner, LiveUids live) {
+        if (!controller.getInformerConfig().watchAllNamespaces() && !inWatchedNamespace(key)) {
+            return false;
+        }
         try {
             if (live.get().contains(owner.uid())) {
                 return false; // the cache is behind; its reconcile will see the key
@@ -137,6 +143,27 @@ final class SweepOrphans {
             LOG.warnf("validation sweep: orphan key %s not deleted yet: %s", key.hash(), e.getMessage());
             return false;
         }
+    }
+
+    /**
+     * Whether the key's name places its MaiClient in a namespace this installation watches. Only then does a
+     * live list of those namespaces tell that the MaiClient is gone: a key naming another namespace belongs to
+     * a MaiClient this installation cannot see, of another installation that shares its id (a second shard in
+     * the same namespace without MAI_INSTALLATION_ID) or of a namespace dropped from the watched ones, and
+     * revoking it would cut off a tenant whose MaiClient still stands. Such a key is kept, and said once.
+     */
+    private boolean inWatchedNamespace(KeyInfo key) {
+        Optional<String> namespace = Names.keyNamespace(key.name());
+        if (namespace.isPresent() && controller.getEffectiveNamespaces().contains(namespace.get())) {
+            return true;
+        }
+        if (keptOutsideWatched.add(key.hash())) {
+            LOG.warnf("validation sweep: key %s carries this installation's id but its name places its MaiClient in %s, which this "
+                    + "installation does not watch: kept. Another installation sharing the id (give each installation in one namespace "
+                    + "its own MAI_INSTALLATION_ID), or a namespace no longer watched", key.hash(),
+                    namespace.map(n -> "namespace " + n).orElse("a namespace its shortened name does not show"));
+        }
+        return false;
     }
 
     /**

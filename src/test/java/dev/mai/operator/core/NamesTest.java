@@ -40,6 +40,20 @@ class NamesTest {
     }
 
     @Test
+    void theNamespaceOfAKeyNameIsItsReferencesUnlessShortenedIntoIt() {
+        assertThat(Names.keyNamespace(Names.keyName(client("ABC Company"), "inst1", false))).contains("tenant-abc");
+        // a tenant's organization cannot pose as the reference: only the one right before the suffix counts
+        assertThat(Names.keyNamespace(Names.keyName(client("Evil (victim/x)"), "inst1", false))).contains("tenant-abc");
+        String longNamespace = "n".repeat(63);
+        String cut = Names.keyName("O".repeat(Names.MAX_ORGANIZATION_IN_NAME), longNamespace + "/client", "inst1", UID, false);
+        assertThat(cut).contains("...");
+        assertThat(Names.keyNamespace(cut)).isEmpty();
+        assertThat(Names.keyNamespace(Names.keyName("Co", longNamespace + "/" + "c".repeat(200), "inst1", UID, false)))
+                .contains(longNamespace);
+        assertThat(Names.keyNamespace("some key someone made")).isEmpty();
+    }
+
+    @Test
     void forgedSuffixInTheOrganizationParsesToThisClient() {
         String org = "Evil [mai:other:" + OTHER_UID + "]";
         String name = Names.keyName(client(org), "inst1", false);
