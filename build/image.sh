@@ -51,6 +51,7 @@ ARCH=amd64
 PACKAGES=openjdk-17-jre-headless
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 CACHE_ROOT="${IMAGE_BASE_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/mai-operator/image-base}"
 MAX_AGE_DAYS="${IMAGE_BASE_MAX_AGE_DAYS:-7}"
 SOURCE_URL="https://github.com/mai-dev/mai-operator"
@@ -81,8 +82,11 @@ build_base() {
   dpkg-deb -x "${work}"/debootstrap_*.deb "${work}/debootstrap"
   local rootfs="${work}/rootfs" log="${dir}.log"
   say "debootstrap ${SUITE} (${ARCH}, minbase, ${PACKAGES}) from ${MIRROR}; log in ${log}"
+  # Debian's signatures checked, or no base: without the keyring file debootstrap only warns and goes on
+  # unverified over plain http (hosts other than Debian lack it: apt-get install debian-archive-keyring).
+  [[ -f "${KEYRING}" ]] || die "${KEYRING} is missing: debootstrap could not check Debian's signatures (apt-get install debian-archive-keyring)"
   DEBOOTSTRAP_DIR="${work}/debootstrap/usr/share/debootstrap" "${work}/debootstrap/usr/sbin/debootstrap" \
-    --variant=minbase --arch="${ARCH}" --include="${PACKAGES}" "${SUITE}" "${rootfs}" "${MIRROR}" >"${log}" 2>&1 \
+    --force-check-gpg --keyring="${KEYRING}" --variant=minbase --arch="${ARCH}" --include="${PACKAGES}" "${SUITE}" "${rootfs}" "${MIRROR}" >"${log}" 2>&1 \
     || { tail -n 30 "${log}" >&2; die "debootstrap failed; log in ${log}"; }
 
   # What debian:bookworm-slim excludes, so the upgrade below brings no docs either.
@@ -159,9 +163,10 @@ else
   rm -rf "${BASE}" && mkdir -p "${BASE}"
   build_base "${BASE}"
   say "built the base layer in $(( $(date +%s) - start ))s: $(du -h "${BASE}/layer.tar.gz" | cut -f1) compressed"
-  # bases of other recipes, unused for as long as a base is kept
-  find "${CACHE_ROOT}" -mindepth 1 -maxdepth 1 -type d ! -name "$(basename "${BASE}")" ! -name '.build.*' \
-    -mtime "+${MAX_AGE_DAYS}" -exec rm -rf --one-file-system {} \; -exec rm -f {}.log \;
+  # bases of other recipes, unused for as long as a base is kept: only folders named as base_key names
+  # them, since IMAGE_BASE_CACHE may name a folder shared with other things (this runs as root)
+  find "${CACHE_ROOT}" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' \
+    ! -name "$(basename "${BASE}")" -mtime "+${MAX_AGE_DAYS}" -exec rm -rf --one-file-system {} \; -exec rm -f {}.log \;
 fi
 exec 9>&-
 
