@@ -134,6 +134,9 @@ EOF
 #    management key in its entry management-key, with kubectl create (README, Install). This file holds
 #    that Secret WITHOUT data, so applying it never overwrites the key.
 # 3. kubectl apply -f install.yaml
+# Never kubectl delete -f install.yaml while MaiClients exist: it deletes the CRD and with it every
+# MaiClient, whose keys the operator, still stopping, revokes. Uninstall as README, "Uninstall" says:
+# kubectl delete maiclients --all -A first (each key revoked or retained by its deletionPolicy).
 EOF
     cat "${CRD}"
     echo "---"
