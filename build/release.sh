@@ -146,7 +146,11 @@ EOF
 }
 
 write_chart() {
-  local chart="${WORK}/chart/mai-operator" values
+  local chart="${WORK}/chart/mai-operator" values strays
+  # helm package takes every file of the folder that .helmignore does not name: a file git does not
+  # track there (a values file with someone's settings, a management-key file) would ship in the chart
+  strays="$(git ls-files --others -- "${CHART}" 2>/dev/null || true)"
+  [[ -z "${strays}" ]] || die "files in ${CHART} that git does not track would be packaged into the chart; remove them: ${strays//$'\n'/ }"
   mkdir -p "${WORK}/chart"
   cp -r "${CHART}" "${chart}"
   values="${chart}/values.yaml"
