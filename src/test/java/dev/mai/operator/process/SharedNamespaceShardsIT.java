@@ -57,6 +57,8 @@ class SharedNamespaceShardsIT {
                 assertThat(keysOfB).as("shard b's key, after shard a swept a dozen times")
                         .allSatisfy(k -> assertThat(k.deleted).as("%s deleted", k).isFalse());
             }
+            // the warning that names the kept key names it by hash only
+            assertThat(cluster.leaks(openRouter, List.of(WORK.resolve("a.log"), WORK.resolve("b.log")))).isEmpty();
         }
     }
 
@@ -85,6 +87,7 @@ class SharedNamespaceShardsIT {
                 await().atMost(Duration.ofSeconds(90)).until(() -> openRouter.count("GET /keys") >= listed + 12);
                 assertThat(openRouter.liveKeys()).as("keys after a dozen sweeps watching tenant-a only").hasSize(2);
             }
+            assertThat(cluster.leaks(openRouter, List.of(work.resolve("before.log"), work.resolve("after.log")))).isEmpty();
         }
     }
 
