@@ -61,3 +61,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: [statefulsets]
   verbs: [get, list, watch, update]
 {{- end -}}
+
+{{/*
+An upgrade must not change the installation id of a running installation: the new pods would lead a
+Lease of their own next to the old pods, and the keys of the old id would no longer be this
+installation's. On the cluster (lookup is empty under helm template), the id of the release's running
+Deployment (its MAI_INSTALLATION_ID, else the ConfigMap the operator generated it into) must equal the
+id the new release gives it. allowInstallationIdChange lets it through, on purpose.
+*/}}
+{{- define "mai-operator.checkInstallationId" -}}
+{{- $deployment := lookup "apps/v1" "Deployment" .Release.Namespace (include "mai-operator.fullname" .) -}}
+{{- if and $deployment (not .Values.allowInstallationIdChange) -}}
+{{- $generated := dig "data" "installation-id" "" (lookup "v1" "ConfigMap" .Release.Namespace "mai-operator-installation") -}}
+{{- $current := $generated -}}
+{{- range $container := $deployment.spec.template.spec.containers -}}
+{{- range $env := (default (list) $container.env) -}}
+{{- if eq $env.name "MAI_INSTALLATION_ID" -}}{{- $current = $env.value -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $next := default $generated .Values.installationId -}}
+{{- if and $current (ne $current $next) -}}
+{{- fail (printf "installationId: the running installation's id is %q, this release would make it %q. Keys carry the id: the operator would no longer treat the old id's keys as its own, and old and new pods would both lead during the rollout. Keep the id (leave installationId as it was installed), or see the README (With Helm, \"The installation id\"); allowInstallationIdChange=true overrides this check" $current $next) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

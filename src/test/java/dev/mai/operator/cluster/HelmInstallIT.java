@@ -118,6 +118,16 @@ class HelmInstallIT {
             Set<String> pods = operatorPods(admin);
             assertThat(pods).hasSize(2).doesNotContainAnyElementsOf(podsBefore);
         });
+        // an upgrade that would change the running installation's id is refused, and changes nothing
+        String id = installed.installationId();
+        assertThat(id).as("the id the operator generated into its ConfigMap").isNotBlank();
+        long revision = admin.apps().deployments().inNamespace(NS).withName(RELEASE).get().getMetadata().getGeneration();
+        Helm.Result changed = helm.run("upgrade", RELEASE, Helm.CHART.toString(), "-n", NS, "--reuse-values",
+                "--set", "installationId=another-id");
+        assertThat(changed.exit()).isNotZero();
+        assertThat(changed.err()).contains("installationId: the running installation's id is \"" + id + "\"")
+                .contains("\"another-id\"");
+        assertThat(admin.apps().deployments().inNamespace(NS).withName(RELEASE).get().getMetadata().getGeneration()).isEqualTo(revision);
         installed.reapplied(releaseObjects(admin, helm));
         stopProcesses();
         OperatorProcess upgraded = start("helm-1");
