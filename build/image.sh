@@ -18,7 +18,9 @@
 #      bookworm-updates and bookworm-security, without apt lists, caches, logs, man and doc pages
 #      (the copyright files stay), with the user and group mai-operator (185:185);
 #   2. /deployments/lib/ of the Quarkus fast-jar (changes less often than the application);
-#   3. the rest of target/quarkus-app in /deployments, owned by 185:185.
+#   3. the rest of target/quarkus-app in /deployments.
+# The application's files are root's and read-only to everyone else: the operator's user cannot change
+# its own code. No setuid or setgid file is left in the base.
 # Entrypoint: java directly (the flags are listed in ENTRYPOINT below), user 185:185, working dir
 # /deployments, port 8080, OCI labels.
 #
@@ -145,6 +147,9 @@ clean_rootfs() {
   find "${r}/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
   find "${r}/usr/share/doc" -mindepth 1 -type d -empty -delete
   find "${r}" -xdev -name '*.deb' -delete
+  # no setuid or setgid program (su, passwd, mount, ...): nothing in the image may raise privileges, also
+  # where a runtime does not set no_new_privs (a plain docker run)
+  find "${r}" -xdev -type f -perm /6000 -exec chmod ug-s {} +
 }
 
 base_key() {
@@ -192,7 +197,7 @@ cp -al "${APP}" "${WORK}/stage/deployments" 2>/dev/null || cp -a "${APP}" "${WOR
 app_layer() {
   local out="$1"; shift
   tar --create --directory "${WORK}/stage" --sort=name --format=posix --mtime="@${EPOCH}" \
-    --owner="${USER_ID}" --group="${USER_ID}" --numeric-owner --mode='u+rwX,go+rX,go-w' \
+    --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' \
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime "$@" | gzip -n >"${out}"
 }
 app_layer "${WORK}/lib.tar.gz" --no-recursion deployments --recursion deployments/lib

@@ -130,8 +130,10 @@ final class ImageTarballCheck {
         Resolved jar = image.resolve(JAR);
         if (jar == null || jar.node() == null || jar.node().kind() != Kind.FILE) {
             problems.add(JAR + " is not in the image");
-        } else if (jar.node().uid() != 185 || jar.node().gid() != 185) {
-            problems.add(JAR + " is owned by " + jar.node().uid() + ":" + jar.node().gid() + ", expected " + USER);
+        } else if (jar.node().uid() != 0 || jar.node().gid() != 0 || (jar.node().mode() & 0022) != 0) {
+            problems.add(JAR + " is owned by " + jar.node().uid() + ":" + jar.node().gid() + " with mode "
+                    + Integer.toOctalString(jar.node().mode() & 07777) + ", expected root's and writable by nobody else"
+                    + " (the operator's user must not change its own code)");
         }
         boolean libJars = image.files.keySet().stream().anyMatch(p -> p.startsWith("deployments/lib/") && p.endsWith(".jar"));
         if (!libJars) {
@@ -155,6 +157,10 @@ final class ImageTarballCheck {
             // a whiteout ships no file; what it deletes from a lower layer still ships and is reported there
             if (why != null && !name.startsWith(".wh.")) {
                 problems.add("build leftover in layer " + n.layer() + ": " + n.path() + " (" + why + ")");
+            }
+            if (n.kind() == Kind.FILE && (n.mode() & 06000) != 0) {
+                problems.add("setuid or setgid file in layer " + n.layer() + ": " + n.path() + " (mode "
+                        + Integer.toOctalString(n.mode() & 07777) + "): nothing in the image may raise privileges");
             }
         }
     }

@@ -76,8 +76,11 @@ class ImageTarballCheckTest {
                 broken("the Java runtime's CA keystore /usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts is missing",
                         i -> i.remove(SyntheticImage.JAVA_HOME + "/lib/security/cacerts")),
                 broken("/deployments/quarkus-run.jar is not in the image", i -> i.remove("deployments/quarkus-run.jar")),
-                broken("/deployments/quarkus-run.jar is owned by 0:0, expected 185:185", i -> i.remove("deployments/quarkus-run.jar")
-                        .layer(2, Entry.file("deployments/quarkus-run.jar", 0644, 0, "PK"))),
+                broken("/deployments/quarkus-run.jar is owned by 185:185 with mode 644, expected root's", i -> i.remove("deployments/quarkus-run.jar")
+                        .layer(2, Entry.file("deployments/quarkus-run.jar", 0644, 185, "PK"))),
+                broken("/deployments/quarkus-run.jar is owned by 0:0 with mode 666, expected root's", i -> i.remove("deployments/quarkus-run.jar")
+                        .layer(2, Entry.file("deployments/quarkus-run.jar", 0666, 0, "PK"))),
+                broken("setuid or setgid file in layer 0: usr/bin/su (mode 4755)", i -> i.layer(0, Entry.file("usr/bin/su", 04755, 0, "x"))),
                 broken("/deployments/lib/ holds no jars", i -> i.remove("deployments/lib/main/io.quarkus.quarkus-core-3.33.2.jar")),
                 broken("config WorkingDir is '/', expected /deployments", i -> i.config(c -> c.put("WorkingDir", "/"))),
                 broken("expected 8080/tcp", i -> i.config(c -> c.remove("ExposedPorts"))),

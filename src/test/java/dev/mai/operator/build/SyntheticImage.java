@@ -60,10 +60,10 @@ final class SyntheticImage {
                 Entry.symlink(JAVA_HOME + "/lib/security/cacerts", "../../../../../../etc/ssl/certs/java/cacerts"),
                 Entry.file("etc/ssl/certs/java/cacerts", 0644, 0, "keystore"),
                 Entry.file("usr/share/doc/libc6/copyright", 0644, 0, "GPL"))));
-        image.layers.add(new ArrayList<>(List.of(new Entry("deployments", TarConstants.LF_DIR, 0755, 185, null, new byte[0]),
-                Entry.file("deployments/lib/main/io.quarkus.quarkus-core-3.33.2.jar", 0644, 185, "PK"))));
-        image.layers.add(new ArrayList<>(List.of(Entry.file("deployments/quarkus-run.jar", 0644, 185, "PK"),
-                Entry.file("deployments/app/mai-operator-1.2.3.jar", 0644, 185, "PK"))));
+        image.layers.add(new ArrayList<>(List.of(new Entry("deployments", TarConstants.LF_DIR, 0755, 0, null, new byte[0]),
+                Entry.file("deployments/lib/main/io.quarkus.quarkus-core-3.33.2.jar", 0644, 0, "PK"))));
+        image.layers.add(new ArrayList<>(List.of(Entry.file("deployments/quarkus-run.jar", 0644, 0, "PK"),
+                Entry.file("deployments/app/mai-operator-1.2.3.jar", 0644, 0, "PK"))));
         image.config.put("architecture", "amd64").put("os", "linux");
         ObjectNode c = image.config.putObject("config");
         c.put("User", "185:185").put("WorkingDir", "/deployments");

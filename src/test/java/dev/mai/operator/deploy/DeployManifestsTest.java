@@ -462,7 +462,7 @@ class DeployManifestsTest {
 
         String userId = firstGroup(script, "(?m)^USER_ID=(\\d+)$");
         assertThat(firstGroup(dockerfile, "(?m)^USER\\s+(\\S+)$")).isEqualTo(userId + ":" + userId);
-        assertThat(script).contains("--user \"${USER_ID}:${USER_ID}\"", "--owner=\"${USER_ID}\" --group=\"${USER_ID}\"");
+        assertThat(script).contains("--user \"${USER_ID}:${USER_ID}\"", "--owner=0 --group=0");
         assertThat(dockerfile).contains("groupadd --gid " + userId + " mai-operator", "useradd --uid " + userId + " --gid " + userId);
         assertThat(script).contains("groupadd --gid \"${USER_ID}\" mai-operator", "useradd --uid \"${USER_ID}\" --gid \"${USER_ID}\"");
         assertThat(firstGroup(dockerfile, "(?m)^WORKDIR\\s+(\\S+)$")).isEqualTo("/deployments");
