@@ -85,3 +85,21 @@ id the new release gives it. allowInstallationIdChange lets it through, on purpo
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Cluster-scoped names come from the release name alone: a second release of the same name in another
+namespace would take over the first one's ClusterRoleBinding (with --take-ownership, silently) and leave
+the first installation without its permissions. On the cluster (lookup is empty under helm template), a
+binding of that name for a ServiceAccount of another namespace stops the render.
+*/}}
+{{- define "mai-operator.checkClusterNames" -}}
+{{- $name := include "mai-operator.fullname" . -}}
+{{- range $binding := list $name (printf "%s-namespaces" $name) -}}
+{{- $existing := lookup "rbac.authorization.k8s.io/v1" "ClusterRoleBinding" "" $binding -}}
+{{- range $subject := (dig "subjects" (list) $existing) -}}
+{{- if and (eq $subject.kind "ServiceAccount") (ne $subject.namespace $.Release.Namespace) -}}
+{{- fail (printf "ClusterRoleBinding %s belongs to the installation in namespace %s: give this release another name (its cluster-wide objects are named after the release)" $binding $subject.namespace) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -104,6 +104,13 @@ class HelmInstallIT {
         admin.resource(Clients.maiClient(TENANT, "abc", "Helm Co", "100")).create();
         awaitReady(HelmInstallIT::client, PATIENCE);
         String key = ClientKeys.theOne(openRouter, client()).secret;
+        // a release of the same name in another namespace would take over the cluster-wide binding: refused
+        Helm.Result twin = helm.run("install", RELEASE, Helm.CHART.toString(), "-n", TENANT, "--take-ownership",
+                "--set", "crds.install=false", "--set", "spendingLimitCap.enabled=false");
+        assertThat(twin.exit()).isNotZero();
+        assertThat(twin.err()).contains("ClusterRoleBinding " + RELEASE + " belongs to the installation in namespace " + NS);
+        assertThat(admin.resources(io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding.class).withName(RELEASE).get()
+                .getSubjects()).singleElement().satisfies(s -> assertThat(s.getNamespace()).isEqualTo(NS));
         Set<String> podsBefore = operatorPods(admin);
         assertThat(podsBefore).hasSize(2);
 
