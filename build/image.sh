@@ -3,6 +3,7 @@
 # to pull from:
 #
 #   target/image/mai-operator-<version>-linux-amd64.oci.tar
+#   target/image/mai-operator-<version>-linux-amd64.packages.txt   (the base's Debian packages and versions)
 #
 # The tarball is an OCI image layout (oci-layout, index.json, blobs/sha256/...) that also carries
 # Docker's manifest.json, as `docker save` >= 25 writes it, so each of these takes the file as it is:
@@ -249,5 +250,7 @@ tar --create --directory "${layout}" --format=posix --mtime="@${EPOCH}" --owner=
   --mode=0644 --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
   --file "${OUT}.tmp" oci-layout index.json manifest.json --files-from "${WORK}/blobs"
 mv "${OUT}.tmp" "${OUT}"
+# what the base holds, package by package, next to the tarball (the SBOM covers only the Java side)
+cp "${BASE}/packages.txt" "${OUT%.oci.tar}.packages.txt"
 say "wrote ${OUT} ($(du -h "${OUT}" | cut -f1)), manifest ${manifest_digest}"
 echo "${OUT}"

@@ -11,6 +11,7 @@
 #                                     pom's, its values naming the image by the same repository and digest
 #   mai-operator-<version>.cdx.json   a CycloneDX SBOM of the operator's compile and runtime dependencies
 #                                     (cyclonedx-maven-plugin, configured in the pom)
+#   mai-operator-<version>.packages.txt  the image's Debian packages with their versions (the JRE among them)
 #   SHA256SUMS                        sha256sum of everything above
 #
 # The digest is the one in the layout's index.json (its one manifest, whose blob is checked against it).
@@ -50,6 +51,7 @@ CHART=deploy/helm/mai-operator
 IMAGE_TAR="target/image/mai-operator-${VERSION}-linux-amd64.oci.tar"
 OUT=target/release
 TAR_NAME="mai-operator-${VERSION}.oci.tar"
+PACKAGES="mai-operator-${VERSION}.packages.txt"
 CHART_TGZ="mai-operator-${VERSION}.tgz"
 SBOM="mai-operator-${VERSION}.cdx.json"
 
@@ -97,6 +99,8 @@ layout_digest() {
 
 write_image() {
   cp "${IMAGE_TAR}" "${OUT}/${TAR_NAME}"
+  [[ -s "${IMAGE_TAR%.oci.tar}.packages.txt" ]] || die "${IMAGE_TAR%.oci.tar}.packages.txt is missing: run make image-tarball"
+  cp "${IMAGE_TAR%.oci.tar}.packages.txt" "${OUT}/${PACKAGES}"
   DIGEST="$(layout_digest "${OUT}/${TAR_NAME}")"
   echo "${DIGEST}" >"${OUT}/image-digest.txt"
   IMAGE_REF="${IMAGE_REPOSITORY}@${DIGEST}"
@@ -254,7 +258,7 @@ write_image
 write_install_yaml
 write_chart
 write_sbom
-(cd "${OUT}" && sha256sum "${TAR_NAME}" image-digest.txt install.yaml "${CHART_TGZ}" "${SBOM}" >SHA256SUMS)
+(cd "${OUT}" && sha256sum "${TAR_NAME}" image-digest.txt install.yaml "${CHART_TGZ}" "${SBOM}" "${PACKAGES}" >SHA256SUMS)
 
 check_install_yaml
 check_chart
@@ -263,4 +267,4 @@ check_pushed_digest
 (cd "${OUT}" && sha256sum --quiet -c SHA256SUMS) || die "SHA256SUMS does not verify"
 
 say "mai-operator ${VERSION} in ${OUT}/ ($(( $(date +%s) - start ))s), image ${IMAGE_REF}:"
-(cd "${OUT}" && ls -l "${TAR_NAME}" image-digest.txt install.yaml "${CHART_TGZ}" "${SBOM}" SHA256SUMS) >&2
+(cd "${OUT}" && ls -l "${TAR_NAME}" image-digest.txt install.yaml "${CHART_TGZ}" "${SBOM}" "${PACKAGES}" SHA256SUMS) >&2
