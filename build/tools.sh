@@ -6,13 +6,14 @@
 #
 #   helm   helm.sh/helm/v4/cmd/helm                         v4.3.2   (chart lint, template, install, package)
 #   crane  github.com/google/go-containerregistry/cmd/crane v0.22.1  (image layers and tarballs, no daemon)
+#   promtool github.com/prometheus/prometheus/cmd/promtool  v0.316.0 (Prometheus 3.x: alert rules, checks)
 #
 # A tool that is already there (with its STAMP) is reused in milliseconds. A first build takes
 # about 2 minutes for helm and 30 s for crane on 2 cores with a warm Go module cache.
 #
 # Usage:
-#   bash build/tools.sh helm|crane          build if needed; prints the binary's path (last line)
-#   bash build/tools.sh --print helm|crane  print the path if built, else exit 1; never builds
+#   bash build/tools.sh helm|crane|promtool build if needed; prints the binary's path (last line)
+#   bash build/tools.sh --print <tool>      print the path if built, else exit 1; never builds
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools"
@@ -30,8 +31,11 @@ case "${tool}" in
   crane) module=github.com/google/go-containerregistry; version=v0.22.1
          pkg=github.com/google/go-containerregistry/cmd/crane
          ldflags="-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=${version}" ;;
+  promtool) module=github.com/prometheus/prometheus; version=v0.316.0
+         pkg=github.com/prometheus/prometheus/cmd/promtool
+         ldflags="-X github.com/prometheus/common/version.Version=3.16.0" ;;
   -h|--help|"") sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-  *) die "unknown tool '${tool}' (helm or crane)" ;;
+  *) die "unknown tool '${tool}' (helm, crane or promtool)" ;;
 esac
 
 OUT="${CACHE_ROOT}/${tool}-${version}"
