@@ -3,6 +3,7 @@ package dev.mai.operator.reconciler;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.api.v1alpha1.MaiClientStatus;
 import dev.mai.operator.openrouter.KeyInfo;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -25,6 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code mai_client_spending_limit_usd}, {@code mai_client_limit_reset_timestamp_seconds},
  * {@code mai_client_budget_used_ratio} and {@code mai_client_budget_low},
  * labelled by namespace and name. Money is OpenRouter's exact figure from the last read or sweep.
+ * {@code mai_client_condition} (labels also {@code type}, {@code status}, {@code reason}) is 1 for each
+ * condition the status has now, as cert-manager's {@code certmanager_certificate_ready_status}: one series
+ * per type, its old status and reason dropped when they change, so alerts can say why a client is not Ready.
  */
 // created at start-up, not at first use: the counters registered at 0 are there before anything happens
 @Startup
@@ -46,6 +50,8 @@ public class ClientMetrics {
         volatile double limitReset = Double.NaN;
         volatile double budgetUsed = Double.NaN;
         volatile double budgetLow = Double.NaN;
+        /** The condition series published now, by condition type. */
+        final Map<String, Gauge> conditions = new ConcurrentHashMap<>();
     }
 
     /** One per-client series: its name, what it means, and where its value lives. */
@@ -76,6 +82,8 @@ public class ClientMetrics {
     static final String RETAINED = "mai_keys_retained_total";
     static final String RETAINED_KEPT = "kept";
     static final String RETAINED_WITH_NAMESPACE = "deleted_with_namespace";
+    /** One series per condition of each client, valued 1. */
+    static final String CONDITION = "mai_client_condition";
 
     public ClientMetrics(MeterRegistry registry) {
         // both series from the start, at 0: an alert on increase() sees the first key retained
@@ -100,6 +108,29 @@ public class ClientMetrics {
         if (Double.isNaN(v.spendingLimit)) {
             v.budgetUsed = Double.NaN;
         }
+        conditions(client, v, status);
+    }
+
+    /**
+     * Brings the client's {@code mai_client_condition} series in line with its conditions: a type whose
+     * status or reason changed loses its old series (a stale {@code status="False"} next to the new
+     * {@code "True"} would keep an alert firing), a type gone from the status loses its series.
+     */
+    private void conditions(MaiClient client, Values v, MaiClientStatus status) {
+        Map<String, Tags> now = new java.util.HashMap<>();
+        for (Condition c : Optional.ofNullable(status.getConditions()).orElse(java.util.List.of())) {
+            now.put(c.getType(), tags(client).and("type", c.getType(), "status", String.valueOf(c.getStatus()),
+                    "reason", c.getReason() == null ? "" : c.getReason()));
+        }
+        v.conditions.entrySet().removeIf(published -> {
+            boolean stale = !Tags.of(published.getValue().getId().getTags()).equals(now.get(published.getKey()));
+            if (stale) {
+                registry.remove(published.getValue());
+            }
+            return stale;
+        });
+        now.forEach((type, tags) -> v.conditions.computeIfAbsent(type, t -> Gauge.builder(CONDITION, () -> 1)
+                .tags(tags).description("1 for each condition a MaiClient has now, by type, status and reason").register(registry)));
     }
 
     /** Records the period's spend as a fraction of the limit ({@code NaN}: no limit), exact, from the figures just seen. */
@@ -147,6 +178,7 @@ public class ClientMetrics {
             for (Series series : SERIES) {
                 Optional.ofNullable(registry.find(series.name()).tags(tags).gauge()).ifPresent(registry::remove);
             }
+            registry.find(CONDITION).tags(tags).gauges().forEach(registry::remove);
         }
     }
 
