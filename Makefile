@@ -30,6 +30,7 @@ tools:
 test: deps control-plane
 	MAI_CONTROL_PLANE_BIN="$$(bash build/control-plane.sh --print-bin)" && export MAI_CONTROL_PLANE_BIN && \
 	  MAI_HELM="$$(bash build/tools.sh helm | tail -n1)" && export MAI_HELM && \
+	  MAI_PROMTOOL="$$(bash build/tools.sh promtool | tail -n1)" && export MAI_PROMTOOL && \
 	  $(MVN) verify
 
 package: deps

@@ -1,0 +1,72 @@
+package dev.mai.operator.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The promtool that build/tools.sh built from Go modules (Prometheus v0.316.0, i.e. 3.16): checks and
+ * unit-tests alert rules and PromQL expressions. Never a promtool found on PATH, whose Prometheus version
+ * nobody chose. Its binary is {@value #ENV} when set, else where build/tools.sh caches it; a missing
+ * binary fails the test that needs it (it is not skipped).
+ */
+public record Promtool(Path binary) {
+
+    /** The environment variable naming the promtool binary (make test sets it). */
+    public static final String ENV = "MAI_PROMTOOL";
+    /** Where build/tools.sh puts promtool by default. */
+    public static final Path DEFAULT = Path.of(System.getProperty("user.home"),
+            ".cache/mai-operator/tools/promtool-v0.316.0/promtool");
+
+    /** What a run printed and how it ended. */
+    public record Result(List<String> command, int exit, String out, String err) {
+
+        /** The output of a run that must succeed; fails with the command and what it printed otherwise. */
+        public String ok() {
+            if (exit != 0) {
+                throw new AssertionError(String.join(" ", command) + " exited " + exit + ":\n" + out + err);
+            }
+            return out;
+        }
+    }
+
+    /** The built promtool. */
+    public static Promtool find() {
+        String env = System.getenv(ENV);
+        Path binary = env == null || env.isBlank() ? DEFAULT : Path.of(env);
+        if (!Files.isExecutable(binary)) {
+            throw new IllegalStateException("promtool built from Go modules is missing: " + binary + ". Build it with "
+                    + "'bash build/tools.sh promtool' (make test does), or point " + ENV + " at the binary.");
+        }
+        return new Promtool(binary);
+    }
+
+    /** Runs {@code promtool args} in {@code directory} and waits at most 2 minutes. */
+    public Result run(Path directory, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(binary.toString());
+        command.addAll(List.of(args));
+        try {
+            File err = File.createTempFile("promtool", ".err");
+            err.deleteOnExit();
+            Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectError(err).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(2, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+                throw new AssertionError(String.join(" ", command) + " did not finish in 2 minutes");
+            }
+            return new Result(command, process.exitValue(), out, Files.readString(err.toPath()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
