@@ -41,10 +41,12 @@ crds: package
 	cp target/crds/$(CRD) crds/$(CRD)
 	$(MAKE) --no-print-directory chart-files
 
-## chart-files: the Helm chart's copies of crds/ and of the spending-limit cap policy (a test holds them equal)
+## chart-files: the Helm chart's copies of crds/, the spending-limit cap policy and deploy/monitoring's
+##              ServiceMonitor and dashboard (a test holds them equal)
 chart-files:
 	cp crds/$(CRD) deploy/helm/mai-operator/files/$(CRD)
 	cp deploy/operator/spending-limit-cap.yaml deploy/helm/mai-operator/files/spending-limit-cap.yaml
+	cp deploy/monitoring/service-monitor.yaml deploy/monitoring/grafana-dashboard.json deploy/helm/mai-operator/files/
 
 ## verify: what CI runs - the tests, then a check that a fresh build generates exactly the committed crds/
 verify: test
