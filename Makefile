@@ -19,17 +19,19 @@ deps:
 control-plane:
 	@bash build/control-plane.sh
 
-## tools: helm (and crane, for the image tarball) built from Go modules (build/tools/) into
+## tools: helm, crane (for the image tarball) and promtool built from Go modules (build/tools/) into
 ##        ~/.cache/mai-operator/tools/, or reused when already built
 tools:
 	@bash build/tools.sh helm >/dev/null
 	@bash build/tools.sh crane >/dev/null
+	@bash build/tools.sh promtool >/dev/null
 
 ## test: unit tests, operator-in-the-loop tests, and the packaged operator as a process (the README's test command);
 ##       the tests find the control plane's binaries through MAI_CONTROL_PLANE_BIN
 test: deps control-plane
 	MAI_CONTROL_PLANE_BIN="$$(bash build/control-plane.sh --print-bin)" && export MAI_CONTROL_PLANE_BIN && \
 	  MAI_HELM="$$(bash build/tools.sh helm | tail -n1)" && export MAI_HELM && \
+	  MAI_PROMTOOL="$$(bash build/tools.sh promtool | tail -n1)" && export MAI_PROMTOOL && \
 	  $(MVN) verify
 
 package: deps
