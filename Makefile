@@ -19,11 +19,12 @@ deps:
 control-plane:
 	@bash build/control-plane.sh
 
-## tools: helm (and crane, for the image tarball) built from Go modules (build/tools/) into
+## tools: helm, crane (for the image tarball) and promtool built from Go modules (build/tools/) into
 ##        ~/.cache/mai-operator/tools/, or reused when already built
 tools:
 	@bash build/tools.sh helm >/dev/null
 	@bash build/tools.sh crane >/dev/null
+	@bash build/tools.sh promtool >/dev/null
 
 ## test: unit tests, operator-in-the-loop tests, and the packaged operator as a process (the README's test command);
 ##       the tests find the control plane's binaries through MAI_CONTROL_PLANE_BIN
@@ -42,10 +43,13 @@ crds: package
 	cp target/crds/$(CRD) crds/$(CRD)
 	$(MAKE) --no-print-directory chart-files
 
-## chart-files: the Helm chart's copies of crds/ and of the spending-limit cap policy (a test holds them equal)
+## chart-files: the Helm chart's copies of crds/, the spending-limit cap policy and deploy/monitoring's
+##              ServiceMonitor, alert rules and dashboard (a test holds them equal)
 chart-files:
 	cp crds/$(CRD) deploy/helm/mai-operator/files/$(CRD)
 	cp deploy/operator/spending-limit-cap.yaml deploy/helm/mai-operator/files/spending-limit-cap.yaml
+	cp deploy/monitoring/service-monitor.yaml deploy/monitoring/prometheus-rule.yaml deploy/monitoring/grafana-dashboard.json \
+	  deploy/helm/mai-operator/files/
 
 ## verify: what CI runs - the tests, then a check that a fresh build generates exactly the committed crds/
 verify: test

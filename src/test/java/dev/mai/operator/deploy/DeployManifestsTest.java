@@ -603,8 +603,9 @@ class DeployManifestsTest {
             try {
                 if (patchOf != null) {
                     collect(where + " patch of " + patchOf.getSimpleName() + ": unknown field ", STRICT.convertValue(map, patchOf), problems);
-                } else if (String.valueOf(map.get("apiVersion")).startsWith("argoproj.io/")) {
-                    // Argo CD's kinds have no typed model here: only apiVersion, kind and metadata are checked
+                } else if (String.valueOf(map.get("apiVersion")).startsWith("argoproj.io/")
+                        || String.valueOf(map.get("apiVersion")).startsWith("monitoring.coreos.com/")) {
+                    // Argo CD's and the Prometheus Operator's kinds have no typed model here: only apiVersion, kind and metadata are checked
                     GenericKubernetesResource generic = STRICT.convertValue(map, GenericKubernetesResource.class);
                     if (generic.getKind() == null || generic.getMetadata() == null || generic.getMetadata().getName() == null) {
                         problems.add(where + ": no kind or metadata.name");
@@ -731,7 +732,7 @@ class DeployManifestsTest {
      * {@code kubectl kustomize} with the kubectl build/control-plane.sh builds (v1.36.3, the version the
      * real-API-server tier runs), not whatever kubectl is on PATH: the render is the one that release gives.
      */
-    private static String kustomize(String directory) {
+    static String kustomize(String directory) {
         Path kubectl = RealApiServer.binDir().resolve("kubectl");
         if (!Files.isExecutable(kubectl)) {
             return fail("rendering deploy/ needs the kubectl built from Go modules, missing at " + kubectl + ": build it with "

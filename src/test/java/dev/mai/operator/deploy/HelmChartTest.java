@@ -103,6 +103,53 @@ class HelmChartTest {
         assertThat(Files.readString(Helm.CHART.resolve("files/spending-limit-cap.yaml")))
                 .as("deploy/helm/mai-operator/files/ is a copy of deploy/operator/: run make chart-files")
                 .isEqualTo(Files.readString(Path.of("deploy/operator/spending-limit-cap.yaml")));
+        for (String file : List.of("service-monitor.yaml", "prometheus-rule.yaml", "grafana-dashboard.json")) {
+            assertThat(Files.readString(Helm.CHART.resolve("files/" + file)))
+                    .as("deploy/helm/mai-operator/files/ is a copy of deploy/monitoring/: run make chart-files")
+                    .isEqualTo(Files.readString(Path.of("deploy/monitoring", file)));
+        }
+    }
+
+    /** Off by default (the ServiceMonitor needs the Prometheus Operator's CRDs); on, the objects of deploy/monitoring. */
+    @Test
+    void withTheMonitoringTogglesRendersTheMonitoringBundle() {
+        assertThat(helm.template(RELEASE, NAMESPACE)).doesNotContain("kind: ServiceMonitor").doesNotContain("grafana_dashboard")
+                .doesNotContain("kind: PrometheusRule");
+        String rendered = helm.template(RELEASE, NAMESPACE, "monitoring.serviceMonitor.enabled=true", "monitoring.dashboard.enabled=true",
+                "monitoring.prometheusRule.enabled=true");
+        assertThat(parsed(rendered)).as("every typed object still reads exactly").isNotEmpty();
+        Map<String, String> chart = monitoringObjects(rendered);
+        Map<String, String> kustomize = monitoringObjects(DeployManifestsTest.kustomize("deploy/monitoring"));
+        assertThat(kustomize).containsOnlyKeys("ServiceMonitor mai-system/mai-operator", "ConfigMap mai-system/mai-operator-dashboard",
+                "PrometheusRule mai-system/mai-operator");
+        assertThat(chart.keySet()).isEqualTo(kustomize.keySet());
+        kustomize.forEach((key, yaml) -> assertThat(chart.get(key)).as(key).isEqualTo(yaml));
+    }
+
+    /** Another release's rules select the job of its own metrics Service. */
+    @Test
+    void thePrometheusRuleOfAnotherReleaseSelectsItsOwnJob() {
+        String rendered = helm.template("shard-b", NAMESPACE, "monitoring.prometheusRule.enabled=true",
+                "monitoring.prometheusRule.labels.release=kube-prometheus-stack");
+        Map<String, Object> rule = documents(rendered).stream().filter(d -> "PrometheusRule".equals(d.get("kind"))).findFirst().orElseThrow();
+        String text = DeployManifestsTest.STRICT.asYaml(rule);
+        assertThat(text).contains("job=\\\"shard-b-mai-operator-metrics\\\"").doesNotContain("job=\\\"mai-operator-metrics\\\"");
+        assertThat(((Map<?, ?>) rule.get("metadata")).get("labels")).asString().contains("release=kube-prometheus-stack");
+    }
+
+    @Test
+    void theServiceMonitorTakesItsIntervalAndLabelsFromTheValuesAndSelectsOnlyItsRelease() {
+        String rendered = helm.template("shard-b", NAMESPACE, "monitoring.serviceMonitor.enabled=true",
+                "monitoring.serviceMonitor.interval=1m", "monitoring.serviceMonitor.labels.release=kube-prometheus-stack");
+        Map<String, Object> monitor = documents(rendered).stream().filter(d -> "ServiceMonitor".equals(d.get("kind"))).findFirst().orElseThrow();
+        assertThat(monitor).extractingByKey("metadata").asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                .containsEntry("name", "shard-b-mai-operator")
+                .extractingByKey("labels").asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                .containsEntry("release", "kube-prometheus-stack");
+        assertThat(rendered).contains("interval: 1m").contains("app.kubernetes.io/instance: shard-b");
+        Helm.Result refused = helm.run("template", RELEASE, Helm.CHART.toString(), "--set", "monitoring.serviceMonitor.interval=often");
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.err()).contains("/monitoring/serviceMonitor/interval");
     }
 
     @Test
@@ -209,6 +256,34 @@ class HelmChartTest {
         DeployManifestsTest.Checked checked = DeployManifestsTest.check("helm template", yaml, null);
         assertThat(checked.problems()).as("helm template: objects fabric8's model does not read exactly").isEmpty();
         return checked.objects();
+    }
+
+    /** The ServiceMonitor, the PrometheusRule and the dashboard's ConfigMap of a render, as normalized YAML by kind and name. */
+    private static Map<String, String> monitoringObjects(String yaml) {
+        Map<String, String> result = new TreeMap<>();
+        for (Map<String, Object> document : documents(yaml)) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> metadata = (Map<String, Object>) document.get("metadata");
+            if ("ServiceMonitor".equals(document.get("kind")) || "PrometheusRule".equals(document.get("kind"))
+                    || String.valueOf(metadata.get("name")).endsWith("-dashboard")) {
+                strip(document);
+                result.put(document.get("kind") + " " + metadata.get("namespace") + "/" + metadata.get("name"),
+                        DeployManifestsTest.STRICT.asYaml(sorted(document)).strip());
+            }
+        }
+        return result;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> documents(String yaml) {
+        List<Map<String, Object>> documents = new ArrayList<>();
+        for (Object document : new org.snakeyaml.engine.v2.api.Load(org.snakeyaml.engine.v2.api.LoadSettings.builder().build())
+                .loadAllFromString(yaml)) {
+            if (document instanceof Map<?, ?> map) {
+                documents.add((Map<String, Object>) map);
+            }
+        }
+        return documents;
     }
 
     private static CustomResourceDefinition crd() throws IOException {

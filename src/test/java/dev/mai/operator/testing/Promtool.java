@@ -69,4 +69,10 @@ public record Promtool(Path binary) {
             throw new IllegalStateException(e);
         }
     }
+
+    /** {@code promtool check rules} of one file, run in its folder. */
+    public Result checkRules(Path file) {
+        Path absolute = file.toAbsolutePath();
+        return run(absolute.getParent(), "check", "rules", absolute.getFileName().toString());
+    }
 }
