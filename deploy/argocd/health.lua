@@ -3,8 +3,9 @@
 --              or Ready is not known yet / False for a reason that heals by itself.
 -- Degraded:    Ready=False for a reason that needs a person (see TERMINAL below), or a rotation
 --              whose rollout is stuck (Rotating=True, RolloutStuck).
--- Suspended:   the key is disabled by spec.disableKey (the billing brake, as asked), or the
---              MaiClient is paused (annotation mai.dev/paused: "true", condition Paused=True).
+-- Suspended:   the key is disabled by spec.disableKey (the billing brake, as asked), the
+--              MaiClient is paused (annotation mai.dev/paused: "true", condition Paused=True), or its
+--              budget for the period is spent (LimitExhausted: see WAITING below).
 -- Healthy:     Ready=True for the current generation.
 local TERMINAL = {
   InvalidSpec = true,
@@ -18,9 +19,16 @@ local TERMINAL = {
   SecretWriteFailed = true,
   AppRejected = true,
   KeyDisabledOutside = true,
-  LimitExhausted = true,
   RolloutStuck = true,
   AdoptionRefused = true
+}
+-- The operator's other terminal reasons (kstatus Stalled): they end at an event that comes by itself or
+-- is a business decision, not an on-call fix. LimitExhausted ends at the limit's reset or with a higher
+-- spec.spendingLimit; Degraded would page a GitOps on-call for a budget doing its job. kstatus has no
+-- state for "waiting for an event", Argo CD has Suspended. TERMINAL and WAITING together are the
+-- operator's list (a test holds them to it).
+local WAITING = {
+  LimitExhausted = true
 }
 
 local hs = {}
@@ -82,7 +90,7 @@ if ready.status == "True" then
 end
 
 local reason = tostring(ready.reason or "")
-if reason == "KeyDisabled" then
+if reason == "KeyDisabled" or WAITING[reason] then
   hs.status = "Suspended"
 elseif TERMINAL[reason] then
   hs.status = "Degraded"

@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -16,46 +17,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.luaj.vm2.Globals;
-import org.luaj.vm2.LuaTable;
-import org.luaj.vm2.LuaValue;
-import org.luaj.vm2.lib.jse.JsePlatform;
 
 /** The Argo CD health check of deploy/argocd, executed by a Lua interpreter on sample MaiClients. */
 class ArgoCdHealthCheckTest {
 
     private static final Path SCRIPT = Path.of("deploy/argocd/health.lua");
-    private static final Path CM_PATCH = Path.of("deploy/argocd/argocd-cm-patch.yaml");
 
-    /** What Argo CD does: the object as the global {@code obj}, the script's result as the health. */
-    private static Map<String, String> health(Map<String, Object> obj) throws IOException {
-        Globals globals = JsePlatform.standardGlobals();
-        globals.set("obj", lua(obj));
-        LuaValue result = globals.load(Files.readString(SCRIPT), "health.lua").call();
-        return Map.of("status", result.get("status").tojstring(), "message", result.get("message").tojstring());
-    }
-
+    /** What Argo CD does: the object as the global {@code obj}, in Argo CD's Lua sandbox; the script's result is the health. */
     @SuppressWarnings("unchecked")
-    private static LuaValue lua(Object value) {
-        if (value instanceof Map<?, ?> map) {
-            LuaTable t = new LuaTable();
-            map.forEach((k, v) -> t.set(k.toString(), lua(v)));
-            return t;
-        }
-        if (value instanceof List<?> list) {
-            LuaTable t = new LuaTable();
-            for (int i = 0; i < list.size(); i++) {
-                t.set(i + 1, lua(list.get(i)));
-            }
-            return t;
-        }
-        if (value instanceof Number n) {
-            return LuaValue.valueOf(n.doubleValue());
-        }
-        if (value instanceof Boolean b) {
-            return LuaValue.valueOf(b);
-        }
-        return value == null ? LuaValue.NIL : LuaValue.valueOf(value.toString());
+    private static Map<String, String> health(Map<String, Object> obj) throws IOException {
+        Map<String, Object> result = (Map<String, Object>) ArgoCdLua.run(SCRIPT, obj);
+        return Map.of("status", String.valueOf(result.get("status")), "message", String.valueOf(result.get("message")));
     }
 
     private static Map<String, Object> condition(String type, String status, String reason, String message) {
@@ -111,6 +83,8 @@ class ArgoCdHealthCheckTest {
                         "KeyRevoked"),
                 Arguments.of("disabled by spec", ready("False", "KeyDisabled", "The key is disabled by spec.disableKey"), "Suspended",
                         "KeyDisabled"),
+                Arguments.of("budget spent until the reset", ready("False", "LimitExhausted", "The limit resets at 2026-01-01T00:00:00Z"),
+                        "Suspended", "LimitExhausted: The limit resets at 2026-01-01T00:00:00Z"),
                 Arguments.of("paused", client(2, 2L, List.of(condition("Ready", "False", "InvalidSpec", "x"),
                         condition("Paused", "True", "Paused", "mai.dev/paused is set"))), "Suspended", "Paused: mai.dev/paused"));
     }
@@ -125,20 +99,37 @@ class ArgoCdHealthCheckTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"InvalidSpec", "ProvisioningKeyMissing", "ProvisioningKeyRejected", "ProvisioningKeyChanged", "KeyOwnedElsewhere",
-            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "SecretWriteFailed", "AppRejected", "KeyDisabledOutside", "LimitExhausted", "RolloutStuck", "AdoptionRefused"})
+            "InsufficientCredits", "OpenRouterRejected", "SecretConflict", "SecretWriteFailed", "AppRejected", "KeyDisabledOutside", "RolloutStuck",
+            "AdoptionRefused"})
     void terminalReasonsAreDegradedWithTheReasonAndMessage(String reason) throws IOException {
         Map<String, String> health = health(ready("False", reason, "what to do"));
         assertThat(health).containsEntry("status", "Degraded").containsEntry("message", reason + ": what to do");
     }
 
-    /** Argo CD's Degraded and kstatus's Stalled are the same judgement: the script lists the operator's terminal reasons. */
+    /**
+     * kstatus's Stalled follows the operator's list of terminal reasons; Argo CD shows each of them as Degraded
+     * (TERMINAL) or, for a budget spent until its reset, Suspended (WAITING): a reason the operator adds must
+     * be put in one of the two, and none may be in both.
+     */
     @Test
-    void theScriptsTerminalReasonsAreTheOperators() throws IOException {
+    void theScriptsTerminalAndWaitingReasonsAreTheOperatorsTerminalReasons() throws IOException {
+        Set<String> terminal = table("TERMINAL");
+        Set<String> waiting = table("WAITING");
+        assertThat(waiting).containsExactly("LimitExhausted");
+        assertThat(terminal).doesNotContainAnyElementsOf(waiting);
+        Set<String> both = new TreeSet<>(terminal);
+        both.addAll(waiting);
+        assertThat(both).isEqualTo(new TreeSet<>(dev.mai.operator.reconciler.Conditions.TERMINAL));
+    }
+
+    /** The keys of the Lua table {@code local <name> = { ... }}, one {@code Key = true} a line. */
+    private static Set<String> table(String name) throws IOException {
         List<String> lines = Files.readAllLines(SCRIPT);
-        int start = lines.indexOf("local TERMINAL = {") + 1;
-        java.util.Set<String> listed = lines.subList(start, lines.indexOf("}")).stream()
-                .map(l -> l.strip().replaceAll(" = true,?$", "")).collect(Collectors.toSet());
-        assertThat(listed).isEqualTo(dev.mai.operator.reconciler.Conditions.TERMINAL);
+        int start = lines.indexOf("local " + name + " = {") + 1;
+        assertThat(start).as("local %s = {", name).isPositive();
+        int end = lines.subList(start, lines.size()).indexOf("}") + start;
+        return lines.subList(start, end).stream().map(l -> l.strip().replaceAll(" = true,?$", ""))
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     @Test
@@ -154,13 +145,7 @@ class ArgoCdHealthCheckTest {
 
     @Test
     void theArgoCdConfigMapPatchHoldsExactlyTheScript() throws IOException {
-        List<String> lines = Files.readAllLines(CM_PATCH);
-        int start = lines.indexOf("  resource.customizations.health.mai.dev_MaiClient: |") + 1;
-        assertThat(start).isPositive();
-        List<String> embedded = new ArrayList<>();
-        for (String line : lines.subList(start, lines.size())) {
-            embedded.add(line.isEmpty() ? "" : line.substring(4));
-        }
-        assertThat(String.join("\n", embedded).strip()).isEqualTo(Files.readString(SCRIPT).strip());
+        assertThat(ArgoCdActionsTest.patchData().get("resource.customizations.health.mai.dev_MaiClient"))
+                .isEqualTo(Files.readString(SCRIPT));
     }
 }

@@ -52,7 +52,21 @@ class HelmValuesAttackTest {
                 new Injection("managementKey.secretName", "\"k\\n            injected: true\"", "injected", "true"),
                 new Injection("image.pullPolicy", "\"Always\\n          injected: true\"", "injected", "true"),
                 new Injection("imagePullSecrets", "[{\"name\": \"r\\n          injected: true\"}]", "injected", "true"),
-                new Injection("podAnnotations", "{\"a\": \"b\\n        injected: true\"}", "injected", "true"));
+                new Injection("podAnnotations", "{\"a\": \"b\\n        injected: true\"}", "injected", "true"),
+                new Injection("networkPolicy.egress", "{\"enabled\": true, \"apiServerCidrs\": [\"10.0.0.1/32\\n            injected: true\"]}",
+                        "injected", "true"),
+                new Injection("networkPolicy.egress", egress("\"openRouterExceptCidrs\": [\"10.0.0.0/8\\n            injected: true\"]"),
+                        "injected", "true"),
+                new Injection("networkPolicy.egress", egress("\"dnsCidrs\": [\"169.254.20.10/32\\n            injected: true\"]"),
+                        "injected", "true"),
+                new Injection("networkPolicy.egress", egress("\"dnsNamespace\": \"kube-system\\n              injected: true\""),
+                        "injected", "true"),
+                new Injection("networkPolicy.egress", egress("\"dnsPodLabels\": {\"a: \\\"b\\\"\\n              injected\": \"true\"}"),
+                        "injected", "true"),
+                new Injection("networkPolicy.egress", egress("\"dnsPodLabels\": {\"k8s-app\": \"kube-dns\\n              injected: true\"}"),
+                        "injected", "true"),
+                new Injection("networkPolicy.egress", egress("\"apiServerPorts\": [\"443\\n          injected: true\"]"),
+                        "injected", "true"));
         List<String> injected = new ArrayList<>();
         for (Injection injection : injections) {
             for (boolean skipSchema : List.of(false, true)) {
@@ -68,6 +82,11 @@ class HelmValuesAttackTest {
             }
         }
         assertThat(injected).as("values whose newline added YAML to the rendered objects").isEmpty();
+    }
+
+    /** networkPolicy.egress as JSON, enabled with the API server's address and {@code more} (a JSON member). */
+    private static String egress(String more) {
+        return "{\"enabled\": true, \"apiServerCidrs\": [\"10.0.0.1/32\"], " + more + "}";
     }
 
     /**
@@ -101,7 +120,9 @@ class HelmValuesAttackTest {
     void anOpenRouterKeyInAnyValueIsRefusedWithoutEchoingIt() {
         List<String> values = List.of("installationId", "managementKey.secretName", "image.repository", "image.tag", "image.digest",
                 "selector", "priorityClassName", "settings.MAI_OPENROUTER_URL", "settings.MAI_ADOPTION_FROM",
-                "settings.MAI_VALIDATION_INTERVAL", "networkPolicy.metricsNamespaces[0]", "watchNamespaces[0]", "podAnnotations.note");
+                "settings.MAI_VALIDATION_INTERVAL", "networkPolicy.metricsNamespaces[0]", "watchNamespaces[0]", "podAnnotations.note",
+                "networkPolicy.egress.dnsNamespace", "networkPolicy.egress.dnsPodLabels.k8s-app", "networkPolicy.egress.dnsCidrs[0]",
+                "networkPolicy.egress.apiServerCidrs[0]", "networkPolicy.egress.openRouterCidrs[0]", "networkPolicy.egress.openRouterExceptCidrs[0]");
         Map<String, String> leaked = values.stream().collect(Collectors.toMap(v -> v, v -> {
             Helm.Result result = helm.run("template", RELEASE, Helm.CHART.toString(), "--namespace", NAMESPACE, "--set-string", v + "=" + KEY);
             if (result.exit() == 0) {
