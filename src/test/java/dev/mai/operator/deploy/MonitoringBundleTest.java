@@ -71,6 +71,48 @@ class MonitoringBundleTest {
         assertThat(result.out() + result.err()).contains("dashboard:panel_99_A").contains("unclosed left parenthesis");
     }
 
+    /**
+     * The budget totals add up the clients that have a figure. The operator exports NaN, not nothing, for
+     * a client without a spending limit (remaining) and for one whose key OpenRouter has not reported yet
+     * (spend), and a sum over a NaN is NaN: one unlimited client would blank the namespace's remaining
+     * budget. promtool evaluates the panels' queries on a limited, an unlimited and a keyless client.
+     */
+    @Test
+    void theBudgetTotalsAddUpTheClientsWithAFigureAndSkipTheirNaNs() throws IOException {
+        Map<String, String> queries = MonitoringQueries.dashboardQueries();
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        expected.put(query(queries, "'Spend in the period (USD)' A"), "'{}'\n            value: 3");
+        expected.put(query(queries, "'Remaining budget (USD)' A"), "'{}'\n            value: 4");
+        expected.put(query(queries, "'Spend and remaining budget per namespace (USD)' A"),
+                "'{namespace=\"tenant-abc\"}'\n            value: 3");
+        expected.put(query(queries, "'Spend and remaining budget per namespace (USD)' B"),
+                "'{namespace=\"tenant-abc\"}'\n            value: 4");
+        StringBuilder tests = new StringBuilder("""
+                rule_files: []
+                tests:
+                  - interval: 1m
+                    input_series:
+                      - {series: 'mai_client_usage_in_period_usd{namespace="tenant-abc",name="limited"}', values: '1x5'}
+                      - {series: 'mai_client_limit_remaining_usd{namespace="tenant-abc",name="limited"}', values: '4x5'}
+                      - {series: 'mai_client_usage_in_period_usd{namespace="tenant-abc",name="unlimited"}', values: '2x5'}
+                      - {series: 'mai_client_limit_remaining_usd{namespace="tenant-abc",name="unlimited"}', values: 'NaN NaN NaN NaN NaN NaN'}
+                      - {series: 'mai_client_usage_in_period_usd{namespace="tenant-abc",name="keyless"}', values: 'NaN NaN NaN NaN NaN NaN'}
+                      - {series: 'mai_client_limit_remaining_usd{namespace="tenant-abc",name="keyless"}', values: 'NaN NaN NaN NaN NaN NaN'}
+                    promql_expr_test:
+                """);
+        expected.forEach((expr, sample) -> tests.append("      - expr: '").append(MonitoringQueries.substituted(expr).replace("'", "''"))
+                .append("'\n        eval_time: 2m\n        exp_samples:\n          - labels: ").append(sample).append('\n'));
+        Path file = Files.createTempFile("dashboard-budget", ".yaml");
+        Files.writeString(file, tests);
+        Promtool.Result result = Promtool.find().run(file.getParent(), "test", "rules", file.getFileName().toString());
+        assertThat(result.exit()).as(result.out() + result.err()).isZero();
+    }
+
+    private static String query(Map<String, String> queries, String where) {
+        return queries.entrySet().stream().filter(e -> e.getKey().endsWith(where)).map(Map.Entry::getValue).findFirst()
+                .orElseThrow(() -> new AssertionError("no dashboard query " + where + " in " + queries.keySet()));
+    }
+
     @Test
     void thePanelsReadTheDataSourceVariableAndFilterByNamespaceAndClient() throws IOException {
         JsonNode dashboard = new ObjectMapper().readTree(MonitoringQueries.DASHBOARD.toFile());
