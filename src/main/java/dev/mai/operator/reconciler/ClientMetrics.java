@@ -65,16 +65,16 @@ public class ClientMetrics {
                     x -> x.keyCreated),
             new Series("mai_client_usage_in_period_usd", "OpenRouter usage of the client's key in the current limit period, USD",
                     x -> x.usageInPeriod),
-            new Series("mai_client_limit_remaining_usd", "What the client's key may still spend in this period, USD (absent: no limit)",
+            new Series("mai_client_limit_remaining_usd", "What the client's key may still spend in this period, USD (NaN: no limit)",
                     x -> x.limitRemaining),
             new Series("mai_client_last_validated_seconds",
                     "When OpenRouter last confirmed the client's key (sweep or read), Unix seconds", x -> x.lastValidated),
-            new Series("mai_client_spending_limit_usd", "The client's spending limit per period, USD (absent: unlimited)",
+            new Series("mai_client_spending_limit_usd", "The client's spending limit per period, USD (NaN: unlimited)",
                     x -> x.spendingLimit),
             new Series("mai_client_limit_reset_timestamp_seconds", "When the client's limit resets next, Unix seconds "
-                    + "(absent: it does not reset)", x -> x.limitReset),
+                    + "(NaN: it does not reset)", x -> x.limitReset),
             new Series("mai_client_budget_used_ratio", "The period's spend of all the client's keys as a fraction of its "
-                    + "spending limit, as last seen (1 = all spent; absent: unlimited)", x -> x.budgetUsed),
+                    + "spending limit, as last seen (1 = all spent; NaN: unlimited)", x -> x.budgetUsed),
             new Series("mai_client_budget_low", "1 while the period's spend is at or above one of the client's budget alert "
                     + "thresholds (BudgetLow=True), else 0", x -> x.budgetLow));
 
