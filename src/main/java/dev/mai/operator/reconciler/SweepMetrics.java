@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,6 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code mai_sweep_account_failures_total} and the per-client {@code mai_client_last_validated_seconds}),
  * {@code mai_sweep_suspect_listings_total} and {@code mai_orphan_keys_revoked_total}.
  */
+// created at start-up, not at the first sweep's first call: a counter born at its first increment is
+// scraped first at 1, and increase() (MaiSweepSuspectListings, MaiSweepAccountFailures) never sees that one
+@Startup
 @ApplicationScoped
 public class SweepMetrics {
 
