@@ -164,7 +164,17 @@ class OperatorNetworkPolicyTest {
 
     @Test
     void networkPolicyDisabledRendersNeitherPolicy() {
-        assertThat(policies(withEgress("networkPolicy.enabled=false"))).isEmpty();
+        assertThat(policies(parsed(helm.template(RELEASE, NAMESPACE, "networkPolicy.enabled=false")))).isEmpty();
+    }
+
+    /** Egress asked for with the policies switched off is refused: rendering nothing would leave egress open unnoticed. */
+    @Test
+    void egressAskedForWithNetworkPolicyDisabledIsRefusedNotDropped() {
+        Helm.Result result = helm.run("template", RELEASE, Helm.CHART.toString(), "--namespace", NAMESPACE,
+                "--set", "networkPolicy.enabled=false", "--set", "networkPolicy.egress.enabled=true",
+                "--set", "networkPolicy.egress.apiServerCidrs={" + String.join(",", API_SERVER) + "}");
+        assertThat(result.exit()).as("helm template's exit code").isNotZero();
+        assertThat(result.err()).contains("networkPolicy.egress.enabled").contains("networkPolicy.enabled");
     }
 
     /**
