@@ -1,9 +1,12 @@
-{{/* The objects' name: the release name, or <release>-mai-operator when it does not say mai-operator. */}}
+{{/*
+The objects' name: the release name, or <release>-mai-operator when it does not say mai-operator; at most
+55 characters, so that the metrics Service's <name>-metrics is still a DNS label (63).
+*/}}
 {{- define "mai-operator.fullname" -}}
 {{- if contains "mai-operator" .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 55 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-mai-operator" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-mai-operator" .Release.Name | trunc 55 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 

@@ -126,6 +126,16 @@ class HelmChartTest {
         kustomize.forEach((key, yaml) -> assertThat(chart.get(key)).as(key).isEqualTo(yaml));
     }
 
+    /** A long release name still gives names the API server takes: the metrics Service's is a DNS label. */
+    @Test
+    void aLongReleaseNameGivesAServiceNameOfAtMost63Characters() {
+        String release = "a".repeat(53);
+        List<HasMetadata> objects = parsed(helm.template(release, NAMESPACE));
+        assertThat(objects).filteredOn(o -> o.getKind().equals("Service")).singleElement()
+                .satisfies(s -> assertThat(s.getMetadata().getName()).hasSizeLessThanOrEqualTo(63).endsWith("-metrics")
+                        .matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?"));
+    }
+
     /** Another release's rules select the job of its own metrics Service. */
     @Test
     void thePrometheusRuleOfAnotherReleaseSelectsItsOwnJob() {
