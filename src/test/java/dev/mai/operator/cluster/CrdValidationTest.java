@@ -188,7 +188,11 @@ class CrdValidationTest {
         documents.forEach((where, text) -> {
             String[] docs = text.split("(?m)^---\\s*$");
             for (int d = 0; d < docs.length; d++) {
-                if (docs[d].lines().anyMatch(l -> l.strip().equals("kind: MaiClient"))) {
+                // a MaiClient, not a mention of the kind inside another object (Argo CD's ignoreDifferences, say):
+                // "kind: MaiClient" at the document's own top level, however far the block is indented
+                int indent = docs[d].lines().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
+                        .min().orElse(0);
+                if (docs[d].lines().anyMatch(l -> l.length() > indent && l.substring(indent).equals("kind: MaiClient"))) {
                     out.put(where + " document " + (d + 1), Serialization.unmarshal(docs[d], GenericKubernetesResource.class));
                 }
             }
