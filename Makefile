@@ -109,7 +109,7 @@ run: package
 ##        make image IMAGE=<registry>/mai-operator:<tag>, then point deploy/kustomization.yaml at it
 image: package
 	docker build -f src/main/docker/Dockerfile.jvm -t $(IMAGE) \
-	  --build-arg VERSION="$$(sed -n 's:^  <version>\([^<]*\)</version>.*:\1:p' pom.xml | head -n 1)" .
+	  --build-arg VERSION="$$(bash build/version.sh)" .
 
 ## image-tarball: the operator's linux/amd64 image as an OCI tarball, without a container engine
 ##                (build/image.sh; root and Debian's mirrors for the base, cached in ~/.cache/mai-operator/image-base/),
@@ -123,7 +123,7 @@ image-tarball: package
 ##              appVersion, the images entries of deploy/ and of the namespaced overlay, IMAGE above
 set-version:
 	@echo "$(VERSION)" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$' || { echo "set-version: VERSION=<x.y.z> (SemVer) is needed, got '$(VERSION)'" >&2; exit 1; }
-	@old="$$(sed -n 's:^  <version>\([^<]*\)</version>.*:\1:p' pom.xml | head -n 1)" && \
+	@old="$$(bash build/version.sh)" && \
 	sed -i "0,/^  <version>$$old<\/version>/s//  <version>$(VERSION)<\/version>/" pom.xml && \
 	sed -i "s/^version: $$old$$/version: $(VERSION)/; s/^appVersion: $$old$$/appVersion: $(VERSION)/" deploy/helm/mai-operator/Chart.yaml && \
 	sed -i "s/^    newTag: $$old$$/    newTag: $(VERSION)/" deploy/kustomization.yaml deploy/overlays/namespaced/kustomization.yaml && \

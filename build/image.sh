@@ -44,8 +44,7 @@ cd "${ROOT}"
 say() { echo "image: $*" >&2; }
 die() { echo "image: ERROR: $*" >&2; exit 1; }
 
-VERSION="${1:-$(sed -n 's:^  <version>\([^<]*\)</version>.*:\1:p' pom.xml | head -n 1)}"
-[[ -n "${VERSION}" ]] || die "no version given and none found in pom.xml"
+VERSION="${1:-$(bash build/version.sh)}"
 APP="target/quarkus-app"
 OUT_DIR="target/image"
 OUT="${OUT_DIR}/mai-operator-${VERSION}-linux-amd64.oci.tar"

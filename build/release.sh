@@ -40,10 +40,8 @@ cd "${ROOT}"
 say() { echo "release: $*" >&2; }
 die() { echo "release: ERROR: $*" >&2; exit 1; }
 
-# The project's version is the pom's first <version> at two spaces (the project's own; the pom has no
-# parent). build/image.sh reads it the same way, so the tarball's name and every artifact agree.
-VERSION="$(sed -n 's:^  <version>\([^<]*\)</version>.*:\1:p' pom.xml | head -n 1)"
-[[ -n "${VERSION}" ]] || die "no <version> found in pom.xml"
+# The project's version, read where build/image.sh reads it, so the tarball's name and every artifact agree.
+VERSION="$(bash build/version.sh)"
 IMAGE_REPOSITORY="${IMAGE_REPOSITORY:-mai-operator}"
 MVN="${MVN:-mvn -B -ntp}"
 CRD=crds/maiclients.mai.dev-v1.yml
