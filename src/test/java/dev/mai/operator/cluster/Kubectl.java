@@ -1,14 +1,13 @@
 package dev.mai.operator.cluster;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import dev.mai.operator.testing.Command;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * The kubectl that build/control-plane.sh built ({@link RealApiServer#binDir()}), run as a user runs
@@ -52,26 +51,11 @@ record Kubectl(Path binary, Path kubeconfig) {
             command.add("--kubeconfig=" + kubeconfig.toAbsolutePath());
         }
         command.addAll(List.of(args));
-        try {
-            File err = File.createTempFile("kubectl", ".err");
-            err.deleteOnExit();
-            ProcessBuilder pb = new ProcessBuilder(command).directory(new File(".")).redirectError(err);
-            // no user configuration of the machine may leak in: no ~/.kube/config, no plugins, no colour
-            pb.environment().remove("KUBECONFIG");
-            pb.environment().put("HOME", err.getParent());
-            Process p = pb.start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(2, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new AssertionError(String.join(" ", command) + " did not finish in 2 minutes");
-            }
-            return new Result(command, p.exitValue(), out, Files.readString(err.toPath()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(String.join(" ", command), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        // no user configuration of the machine may leak in: no ~/.kube/config, no plugins, no colour
+        Map<String, String> env = new HashMap<>();
+        env.put("KUBECONFIG", null);
+        env.put("HOME", System.getProperty("java.io.tmpdir"));
+        Command.Output o = Command.run(command, Path.of("."), env, Duration.ofMinutes(2));
+        return new Result(command, o.exit(), o.out(), o.err());
     }
 }

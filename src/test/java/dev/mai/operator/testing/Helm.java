@@ -1,14 +1,14 @@
 package dev.mai.operator.testing;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * The helm that build/tools.sh built from Go modules (v4.3.2), run as a user runs it: against
@@ -64,30 +64,13 @@ public record Helm(Path binary, Path kubeconfig, Path home) {
         List<String> command = new ArrayList<>();
         command.add(binary.toString());
         command.addAll(List.of(args));
-        try {
-            File err = File.createTempFile("helm", ".err");
-            err.deleteOnExit();
-            ProcessBuilder pb = new ProcessBuilder(command).directory(new File(".")).redirectError(err);
-            pb.environment().remove("KUBECONFIG");
-            if (kubeconfig != null) {
-                pb.environment().put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
-            }
-            pb.environment().put("HELM_CONFIG_HOME", home.resolve("config").toString());
-            pb.environment().put("HELM_CACHE_HOME", home.resolve("cache").toString());
-            pb.environment().put("HELM_DATA_HOME", home.resolve("data").toString());
-            Process process = pb.start();
-            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(5, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError(String.join(" ", command) + " did not finish in 5 minutes");
-            }
-            return new Result(command, process.exitValue(), out, Files.readString(err.toPath()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Map<String, String> env = new HashMap<>();
+        env.put("KUBECONFIG", kubeconfig == null ? null : kubeconfig.toAbsolutePath().toString());
+        env.put("HELM_CONFIG_HOME", home.resolve("config").toString());
+        env.put("HELM_CACHE_HOME", home.resolve("cache").toString());
+        env.put("HELM_DATA_HOME", home.resolve("data").toString());
+        Command.Output o = Command.run(command, Path.of("."), env, Duration.ofMinutes(5));
+        return new Result(command, o.exit(), o.out(), o.err());
     }
 
     /** {@code helm template} of the repository's chart as release {@code release} in {@code namespace}, with {@code --set}s. */

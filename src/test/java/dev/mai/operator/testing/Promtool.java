@@ -1,14 +1,11 @@
 package dev.mai.operator.testing;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * The promtool that build/tools.sh built from Go modules (Prometheus v0.316.0, i.e. 3.16): checks and
@@ -52,22 +49,8 @@ public record Promtool(Path binary) {
         List<String> command = new ArrayList<>();
         command.add(binary.toString());
         command.addAll(List.of(args));
-        try {
-            File err = File.createTempFile("promtool", ".err");
-            err.deleteOnExit();
-            Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectError(err).start();
-            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError(String.join(" ", command) + " did not finish in 2 minutes");
-            }
-            return new Result(command, process.exitValue(), out, Files.readString(err.toPath()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Command.Output o = Command.run(command, directory, Map.of(), Duration.ofMinutes(2));
+        return new Result(command, o.exit(), o.out(), o.err());
     }
 
     /** {@code promtool check rules} of one file, run in its folder. */
