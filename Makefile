@@ -6,7 +6,7 @@ MVN ?= mvn -B -ntp
 CRD := maiclients.mai.dev-v1.yml
 IMAGE ?= mai-operator:0.1.0-SNAPSHOT
 
-.PHONY: all test verify control-plane tools chart-files set-version crds demo run deps package image image-tarball deploy undeploy bench cluster cluster-down simulator release
+.PHONY: all test verify control-plane tools chart-files set-version crds api-docs demo run deps package image image-tarball deploy undeploy bench cluster cluster-down simulator release
 
 all: test
 
@@ -37,11 +37,17 @@ test: deps control-plane
 package: deps
 	$(MVN) -DskipTests package
 
-## crds: regenerate crds/ from the MaiClient model
+## crds: regenerate crds/ from the MaiClient model, then the API reference of docs/api.md and the chart's copy
 crds: package
 	$(MVN) -q exec:java@crds
 	cp target/crds/$(CRD) crds/$(CRD)
+	$(MVN) -q exec:java@api-docs
 	$(MAKE) --no-print-directory chart-files
+
+## api-docs: the generated part of docs/api.md (every field of crds/ with its type, description and rules)
+##           rewritten from crds/; ApiReferenceTest fails when the committed page differs
+api-docs: deps
+	$(MVN) -q test-compile exec:java@api-docs
 
 ## chart-files: the Helm chart's copies of crds/, the spending-limit cap policy and deploy/monitoring's
 ##              ServiceMonitor, alert rules and dashboard (a test holds them equal)
