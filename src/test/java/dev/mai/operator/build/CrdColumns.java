@@ -71,7 +71,8 @@ public final class CrdColumns {
     static final String KIND = "A client company's mAI instance: one OpenRouter API key with a spending limit, kept by "
             + "mai-operator, and the Secret holding that key and the application's environment (and, with spec.app, the "
             + "application itself). kubectl get maiclients shows the limit, what was spent in the current period, what "
-            + "remains and when the limit resets (kubectl get mai lists them too).";
+            + "remains and when the limit resets (kubectl get mai lists them too). metadata.name is at most 63 characters (it is "
+            + "a label value on the Secret): the operator checks it, not the API server, and reports a longer one as InvalidSpec.";
     static final String SPEC = "What the client should have: the organization, the spending limit (USD) and its reset, "
             + "the Secret, rotation, what happens on deletion, and optionally the application. Written by the user; "
             + "defaults are applied by the operator, not stored here.";

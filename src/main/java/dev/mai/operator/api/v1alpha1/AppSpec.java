@@ -43,7 +43,8 @@ public class AppSpec {
     /** Root allowed, the container runtime's default capabilities: only when asked for. */
     public static final String BASELINE = "baseline";
 
-    @JsonPropertyDescription("Container image of the mAI application (required with spec.app).")
+    @JsonPropertyDescription("Container image of the mAI application (required with spec.app). When the operator's "
+            + "MAI_APP_ALLOWED_IMAGES is set, the image must be under one of its registry/path prefixes.")
     @Required
     @Size(min = 1, max = 1024)
     @Pattern(IMAGE)
@@ -59,14 +60,15 @@ public class AppSpec {
     @Max(65535)
     private Integer port;
 
-    @JsonPropertyDescription("A PersistentVolumeClaim (ReadWriteOnce) for the application's data directory.")
+    @JsonPropertyDescription("A PersistentVolumeClaim (ReadWriteOnce) for the application's data directory. "
+            + "Absent: no claim.")
     private AppStorage storage;
 
     @JsonPropertyDescription("Resource requests and limits of the application container, as in a pod spec. Absent: none.")
     private ResourceRequirements resources;
 
     @JsonPropertyDescription("Extra environment variables, at most 256 with distinct names. They may not redefine "
-            + "the six variables of the Secret.")
+            + "the six variables of the Secret. Absent: none.")
     @Size(max = MAX_ENV)
     @ValidationRule(value = "self.all(e, !(e.name in ['OPENROUTER_API_KEY', 'OPENROUTER_HOST', 'OPENROUTER_EXTERNAL_USER', "
             + "'ORGANIZATION_NAME', 'SPENDING_LIMIT', 'OPENROUTER_KEY_HASH']))",
@@ -88,11 +90,11 @@ public class AppSpec {
     private String securityProfile;
 
     @JsonPropertyDescription("Node selector of the application pods: only keys the operator's "
-            + "MAI_APP_ALLOWED_NODE_SELECTOR_KEYS allows (none by default).")
+            + "MAI_APP_ALLOWED_NODE_SELECTOR_KEYS allows (none by default). Absent: none.")
     private Map<String, String> nodeSelector;
 
     @JsonPropertyDescription("Tolerations of the application pods: only taint keys the operator's "
-            + "MAI_APP_ALLOWED_TOLERATION_KEYS allows (none by default).")
+            + "MAI_APP_ALLOWED_TOLERATION_KEYS allows (none by default). Absent: none.")
     private List<Toleration> tolerations;
 
     public String getImage() {

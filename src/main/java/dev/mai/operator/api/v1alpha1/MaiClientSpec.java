@@ -20,7 +20,7 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MaiClientSpec {
 
-    @JsonPropertyDescription("Client company name, 3-200 characters, no control or line-breaking characters. "
+    @JsonPropertyDescription("Client company name, 3-200 characters (Unicode code points), no control or line-breaking characters. "
             + "Written to ORGANIZATION_NAME and used in the OpenRouter key name.")
     @Required
     @Size(min = 3, max = 200)
@@ -34,7 +34,8 @@ public class MaiClientSpec {
     private String organizationName;
 
     @JsonPropertyDescription("USD spending limit of the client's OpenRouter key: \"unlimited\" or a positive amount "
-            + "with at most 2 decimals, e.g. 1000 or \"12.50\". It applies per limitReset period and is set on the key by the "
+            + "with at most 2 decimals, as a string or an integer, e.g. 1000 or \"12.50\" (digits and an optional point: "
+            + "no sign, exponent or spaces). It applies per limitReset period and is set on the key by the "
             + "operator; a lowered limit applies even while the MaiClient is paused. At most the operator's cap "
             + "(MAI_MAX_SPENDING_LIMIT) and the namespace's cap (label mai.dev/max-spending-limit on the Namespace, set by the "
             + "cluster's administrator), and not unlimited under either; a cap lowered later holds the key at the cap.")
@@ -49,12 +50,16 @@ public class MaiClientSpec {
     private String limitReset;
 
     @JsonPropertyDescription("Value of OPENROUTER_EXTERNAL_USER, [A-Za-z0-9_.-]{1,64}. "
-            + "Default: mai_client_ + first 8 hex of MD5(organizationName), computed once and kept in status.")
+            + "Default: mai_client_ + first 8 hex of MD5(organizationName), computed once and kept in status; a default "
+            + "another MaiClient of this namespace already uses gives a Warning event ExternalUserCollision (one of another "
+            + "namespace, another tenant's, is only logged). Removing the "
+            + "field later keeps the value in effect: an identity never changes silently.")
     @Pattern("^[A-Za-z0-9_.-]{1,64}$")
     private String externalUser;
 
     @JsonPropertyDescription("A management key in a labelled Secret of this namespace, for a tenant billed to another "
-            + "OpenRouter account. Absent: the operator-wide management key.")
+            + "OpenRouter account. There is no namespace field: only a Secret of the MaiClient's own namespace can be named. "
+            + "Absent: the operator-wide management key.")
     private ProvisioningKeyRef provisioningKeySecretRef;
 
     @JsonPropertyDescription("The Secret the operator writes the client's environment to (OPENROUTER_API_KEY and five more variables, "
@@ -87,7 +92,8 @@ public class MaiClientSpec {
 
     @JsonPropertyDescription("Take over an existing OpenRouter key (from a Secret of this namespace) instead of "
             + "creating one; only in namespaces the operator's administrator opened to adoption. The key keeps its spend; "
-            + "it is renamed for this MaiClient and gets its limit. Done once, for a MaiClient that has no key yet.")
+            + "it is renamed for this MaiClient and gets its limit. Done once, for a MaiClient that has no key yet. "
+            + "Absent: no adoption, a new key is created.")
     private AdoptKeyFrom adoptKeyFrom;
 
     @JsonPropertyDescription("Percentages of the period's spending limit (1-100, at most 10, each once) whose crossing "
