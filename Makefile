@@ -145,7 +145,7 @@ release: package image-tarball control-plane
 	IMAGE_REPOSITORY="$(IMAGE_REPOSITORY)" MVN="$(MVN)" bash build/release.sh
 
 ## deploy: the CRD, then the operator (deploy/) on the current kubeconfig's cluster
-##         (create the management-key Secret first: README, Install, step 3)
+##         (create the management-key Secret first: docs/install.md, "With Kustomize", step 3)
 deploy:
 	kubectl apply -f crds/$(CRD)
 	kubectl apply -k deploy

@@ -15,7 +15,7 @@
 # and the Go module proxy (GOPROXY) on the first build; downloads nothing but Go modules, and
 # builds with -mod=readonly, so a stale go.sum fails instead of being rewritten.
 # Measured on 2 cores: 10-20 min cold (empty Go caches; 20 when other builds share the cores),
-# ~1 min with a warm Go build cache, 0.01 s when the stamp is there (README, Development).
+# ~1 min with a warm Go build cache, 0.01 s when the stamp is there (docs/development.md).
 #
 # Usage:
 #   bash build/control-plane.sh              build if needed; progress on stderr, and the bin

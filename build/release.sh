@@ -133,11 +133,11 @@ EOF
 #      crane push layout ${IMAGE_REPOSITORY}:${VERSION}     # prints ${IMAGE_REF}
 #    For another repository, build the release again: make release IMAGE_REPOSITORY=<registry>/<name>.
 # 2. Create the namespace mai-system and the Secret mai-operator-management-key with the OpenRouter
-#    management key in its entry management-key, with kubectl create (README, Install). This file holds
-#    that Secret WITHOUT data, so applying it never overwrites the key.
+#    management key in its entry management-key, with kubectl create (docs/install.md, "With
+#    Kustomize", step 3). This file holds that Secret WITHOUT data, so applying it never overwrites the key.
 # 3. kubectl apply -f install.yaml
 # Never kubectl delete -f install.yaml while MaiClients exist: it deletes the CRD and with it every
-# MaiClient, whose keys the operator, still stopping, revokes. Uninstall as README, "Uninstall" says:
+# MaiClient, whose keys the operator, still stopping, revokes. Uninstall as docs/install.md, "Uninstall" says:
 # kubectl delete maiclients --all -A first (each key revoked or retained by its deletionPolicy).
 EOF
     cat "${CRD}"

@@ -84,7 +84,7 @@ id the new release gives it. allowInstallationIdChange lets it through, on purpo
 {{- end -}}
 {{- $next := default $generated .Values.installationId -}}
 {{- if and $current (ne $current $next) -}}
-{{- fail (printf "installationId: the running installation's id is %q, this release would make it %q. Keys carry the id: the operator would no longer treat the old id's keys as its own, and old and new pods would both lead during the rollout. Keep the id (leave installationId as it was installed), or see the README (With Helm, \"The installation id\"); allowInstallationIdChange=true overrides this check" $current $next) -}}
+{{- fail (printf "installationId: the running installation's id is %q, this release would make it %q. Keys carry the id: the operator would no longer treat the old id's keys as its own, and old and new pods would both lead during the rollout. Keep the id (leave installationId as it was installed), or see docs/install.md (With Helm, \"The installation id\"); allowInstallationIdChange=true overrides this check" $current $next) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  * operator never revokes another installation's keys. From MAI_INSTALLATION_ID, or else generated
  * once and kept in a ConfigMap in the operator's own namespace. A cluster cloned while the original
  * runs must be given a new id before its operator starts; one restored after the original is gone
- * keeps it (README, "Disaster recovery").
+ * keeps it (docs/operate.md, "Disaster recovery").
  */
 @ApplicationScoped
 public class InstallationId {

@@ -19,7 +19,7 @@ import java.util.Arrays;
 import java.util.stream.Stream;
 
 /**
- * Who may import whom in {@code src/main}: the layering the README's code map describes. Pure rules
+ * Who may import whom in {@code src/main}: the layering docs/development.md's code map describes. Pure rules
  * ({@code core}) know no framework; the operator ({@code reconciler}) is imported by nothing; the
  * {@code mai-env} command ({@code env}) shares {@code core} with it and never reaches into it; no
  * package cycles. The plan and the status builder know only plain values, and conditions are set in

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * links inside fenced code blocks and inline code are not links. An absolute path, another scheme, or
  * a path that climbs above the repository's root is a problem by itself: it does not work on GitHub.
  */
-final class MarkdownLinks {
+public final class MarkdownLinks {
 
     /** The target of an inline link or image: {@code ](target)} or {@code ](<target> "title")}. */
     private static final Pattern INLINE = Pattern.compile("\\]\\(\\s*(<[^>\\n]*>|[^)\\s]+)(?:\\s+(?:\"[^\"]*\"|'[^']*'))?\\s*\\)");
@@ -68,7 +68,7 @@ final class MarkdownLinks {
     }
 
     /** GitHub's anchor for each heading of a Markdown text, in order, duplicates numbered -1, -2, ... */
-    static List<String> headingSlugs(String markdown) {
+    public static List<String> headingSlugs(String markdown) {
         Map<String, Integer> occurrences = new HashMap<>();
         List<String> slugs = new ArrayList<>();
         for (String heading : headings(markdown)) {

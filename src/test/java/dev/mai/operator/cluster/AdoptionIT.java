@@ -100,7 +100,7 @@ class AdoptionIT {
     }
 
     /**
-     * The README's move of a Compose client: the old script's {@code .env} adopted by mai-env, exported,
+     * docs/compose.md's move of a Compose client: the old script's {@code .env} adopted by mai-env, exported,
      * the two files applied with kubectl: a Ready MaiClient holding the same key, no key created, and
      * the exported {@code .env} refuses to act afterwards.
      */

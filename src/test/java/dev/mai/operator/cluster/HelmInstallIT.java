@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
  * uninstall}, with the operator still running, leaves the CRD, the MaiClient, its Secret and its key on
  * OpenRouter as they were; installing again takes the same MaiClient up without a new key. Objects an
  * earlier {@code kubectl apply} of deploy/ left (other tests) are taken over by the release the way the
- * README tells a user moving from Kustomize to Helm.
+ * docs/install.md tells a user moving from Kustomize to Helm.
  */
 class HelmInstallIT {
 
@@ -196,7 +196,7 @@ class HelmInstallIT {
         }
     }
 
-    /** The operator's namespace as the README creates it: Pod Security restricted. */
+    /** The operator's namespace as docs/install.md creates it: Pod Security restricted. */
     private static void operatorNamespace(KubernetesClient admin) {
         if (admin.namespaces().withName(NS).get() == null) {
             admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS)
@@ -241,7 +241,7 @@ class HelmInstallIT {
 
     /**
      * Objects of the chart that exist already, applied with kubectl from deploy/ (by other tests here; by
-     * a user moving from Kustomize to Helm): taken over as the README says. The Deployment is deleted
+     * a user moving from Kustomize to Helm): taken over as docs/install.md says. The Deployment is deleted
      * (its pod selector gains the release's label, and a selector cannot change) and the install takes
      * ownership of the rest, forcing server-side apply over kubectl's fields. Returns the install's flags.
      */

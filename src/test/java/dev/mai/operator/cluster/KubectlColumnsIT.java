@@ -126,7 +126,7 @@ class KubectlColumnsIT {
     @Test
     void getMaiListsMaiClients() throws IOException {
         // kubectl expands a category from its cached discovery, which may predate the CRD; api-resources
-        // refreshes that cache (the README tells users the same)
+        // refreshes that cache (docs/operate.md tells users the same)
         assertThat(kubectl.run("api-resources", "--categories=mai", "-o", "name").ok()).isEqualTo("maiclients.mai.dev\n");
         String out = keep("get-mai.txt", kubectl.run("get", "mai", "-n", NS).ok());
 

@@ -376,13 +376,13 @@ class DeployManifestsTest {
             });
             Service metrics = one(objects, Service.class);
             assertThat(containerPort(metrics.getSpec().getPorts().get(0).getTargetPort(), container)).isEqualTo(8080);
-            // the probes go to the same port: they pass because they come from the node (README, Install)
+            // the probes go to the same port: they pass because they come from the node (docs/install.md)
             assertThat(List.of(container.getStartupProbe(), container.getLivenessProbe(), container.getReadinessProbe()))
                     .allSatisfy(probe -> assertThat(containerPort(probe.getHttpGet().getPort(), container)).isEqualTo(8080));
         }
     }
 
-    /** The patch the README and the manifest show for another scraper namespace works on the shipped policy. */
+    /** The patch docs/install.md and the manifest show for another scraper namespace works on the shipped policy. */
     @Test
     void theDocumentedPatchMovesTheScraperNamespaceAndChangesNothingElse() throws IOException {
         Path overlay = Path.of("target/network-policy-patch");

@@ -2,6 +2,7 @@ package dev.mai.operator.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mai.operator.build.MarkdownLinks;
 import dev.mai.operator.testing.Promtool;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,8 +28,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * The alert rules of deploy/monitoring/prometheus-rule.yaml, as Prometheus would load them: the
  * PrometheusRule's spec, extracted into a plain rules file, passes {@code promtool check rules} and the
  * unit tests of deploy/monitoring/tests/prometheus-rule-tests.yaml, where every alert has a case that
- * fires and one that does not; every alert has a severity, a summary, a description and a runbook that
- * README.md has.
+ * fires and one that does not; every alert has a severity, a summary, a description and a runbook_url to
+ * its runbook's heading in docs/operate.md.
  */
 class PrometheusRulesTest {
 
@@ -37,7 +37,7 @@ class PrometheusRulesTest {
     static final Path UNIT_TESTS = Path.of("deploy/monitoring/tests/prometheus-rule-tests.yaml");
     /** The name the unit-test file's rule_files gives the extracted rules. */
     static final String RULES_FILE = "mai-operator.rules.yaml";
-    static final Path README = Path.of("README.md");
+    static final Path RUNBOOKS = Path.of("docs/operate.md");
     static final Path CHART = Path.of("deploy/helm/mai-operator/Chart.yaml");
     static final Set<String> SEVERITIES = Set.of("critical", "warning", "info");
 
@@ -81,10 +81,9 @@ class PrometheusRulesTest {
     }
 
     @Test
-    void everyAlertHasASeveritySummaryDescriptionAndARunbookAnchorInTheReadme() throws IOException {
+    void everyAlertHasASeveritySummaryDescriptionAndARunbookAnchorInTheOperateGuide() throws IOException {
         String home = String.valueOf(yaml(CHART).get("home"));
-        Set<String> anchors = Files.readAllLines(README).stream().filter(l -> l.startsWith("#"))
-                .map(l -> anchor(l.replaceFirst("^#+\\s*", ""))).collect(Collectors.toSet());
+        Set<String> anchors = Set.copyOf(MarkdownLinks.headingSlugs(Files.readString(RUNBOOKS)));
         List<String> problems = new ArrayList<>();
         alerts().forEach((alert, rule) -> {
             Map<String, Object> labels = map(rule.get("labels"));
@@ -97,12 +96,12 @@ class PrometheusRulesTest {
                     problems.add(alert + ": no " + wanted);
                 }
             }
-            String runbook = home + "/blob/main/README.md#runbook-" + alert.toLowerCase(Locale.ROOT);
+            String runbook = home + "/blob/main/" + RUNBOOKS + "#runbook-" + alert.toLowerCase(Locale.ROOT);
             if (!runbook.equals(annotations.get("runbook_url"))) {
                 problems.add(alert + ": runbook_url " + annotations.get("runbook_url") + " is not " + runbook);
             }
             if (!anchors.contains("runbook-" + alert.toLowerCase(Locale.ROOT))) {
-                problems.add(alert + ": README.md has no heading \"Runbook: " + alert + "\"");
+                problems.add(alert + ": " + RUNBOOKS + " has no heading \"Runbook: " + alert + "\"");
             }
         });
 
@@ -120,18 +119,6 @@ class PrometheusRulesTest {
             assertThat(String.valueOf(map(rule.get("annotations")).get("summary"))).as(alert)
                     .contains("{{ $labels.namespace }}/{{ $labels.name }}");
         });
-    }
-
-    @Test
-    void theAnchorRuleIsGitHubs() {
-        assertThat(anchor("Runbook: MaiOperatorDown")).isEqualTo("runbook-maioperatordown");
-        assertThat(anchor("Alerts and runbooks")).isEqualTo("alerts-and-runbooks");
-        assertThat(anchor("With Kustomize (`deploy/`)")).isEqualTo("with-kustomize-deploy");
-    }
-
-    /** GitHub's heading anchor: lower case, punctuation other than - and _ dropped, spaces to -. */
-    static String anchor(String heading) {
-        return Pattern.compile("[^\\p{L}\\p{N} _-]").matcher(heading.trim().toLowerCase(Locale.ROOT)).replaceAll("").replace(' ', '-');
     }
 
     /** The alerting rules of the PrometheusRule, by alert name (a duplicate name fails). */

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Installation ids and shards: two packaged operators with their own installation
  * ids share one OpenRouter account (one management key); one watches a namespace, the other all
- * namespaces but only MaiClients with its shard label (the two runtime settings of README,
+ * namespaces but only MaiClients with its shard label (the two runtime settings of docs/operate.md,
  * "Sharding"), and each provisions exactly its own MaiClients. Each sweeps the
  * whole account every second and collects orphans after 2 s; neither touches the other's keys, and
  * each collects only its own orphans.
