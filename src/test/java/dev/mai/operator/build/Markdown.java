@@ -1,0 +1,148 @@
+package dev.mai.operator.build;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A Markdown text as the documentation tests read it: its headings, sections and table rows, fenced
+ * code blocks skipped. {@code first} is the line number of its first line in {@code name}, so a row
+ * of a section is reported where an editor finds it.
+ */
+record Markdown(String name, List<String> lines, int first) {
+
+    private static final Pattern HEADING = Pattern.compile("^(#{1,6})\\s+(.*?)\\s*#*\\s*$");
+    private static final Pattern DELIMITER_ROW = Pattern.compile("^\\|?\\s*:?-+:?\\s*(\\|\\s*:?-+:?\\s*)*\\|?$");
+    private static final Pattern CODE_SPAN = Pattern.compile("`([^`]+)`");
+
+    /** One row of a table's body: where it is ({@code file:line}) and its cells, stripped. */
+    record Row(String where, List<String> cells) {
+
+        String cell(int index) {
+            return index < cells.size() ? cells.get(index) : "";
+        }
+    }
+
+    /** README.md and every {@code docs/**}{@code /*.md}: the documents a user reads. */
+    static List<Markdown> userDocs() {
+        List<Path> files = new ArrayList<>(List.of(Path.of("README.md")));
+        try (Stream<Path> walk = Files.walk(Path.of("docs"))) {
+            walk.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return files.stream().map(Markdown::read).toList();
+    }
+
+    static Markdown read(Path file) {
+        try {
+            return new Markdown(file.toString(), Files.readAllLines(file), 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Markdown of(String name, String text) {
+        return new Markdown(name, text.lines().toList(), 1);
+    }
+
+    /**
+     * The text under the heading titled {@code title}, up to the next heading of any level (its own
+     * text, its subsections left out); fails when no heading has that title.
+     */
+    Markdown section(String title) {
+        boolean fence = false;
+        int start = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (isFence(line)) {
+                fence = !fence;
+            }
+            Matcher h = HEADING.matcher(line);
+            if (fence || !h.matches()) {
+                continue;
+            }
+            if (start >= 0) {
+                return new Markdown(name, lines.subList(start, i), first + start);
+            }
+            if (h.group(2).equals(title)) {
+                start = i + 1;
+            }
+        }
+        if (start < 0) {
+            throw new AssertionError(name + " has no heading \"" + title + "\"");
+        }
+        return new Markdown(name, lines.subList(start, lines.size()), first + start);
+    }
+
+    /** The body rows of every table (a run of lines starting with {@code |} whose second line is a delimiter row). */
+    List<Row> tableRows() {
+        List<Row> rows = new ArrayList<>();
+        boolean fence = false;
+        int tableLine = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (isFence(line)) {
+                fence = !fence;
+            }
+            if (fence || !line.startsWith("|")) {
+                tableLine = -1;
+                continue;
+            }
+            tableLine++;
+            if (tableLine == 1 && !DELIMITER_ROW.matcher(line).matches()) {
+                tableLine = -1_000_000; // no delimiter row: not a table, up to the next non-table line
+            }
+            if (tableLine >= 2) {
+                rows.add(new Row(name + ":" + (first + i), cells(line)));
+            }
+        }
+        return rows;
+    }
+
+    /** The contents of the code spans ({@code `...`}) of a cell. */
+    static List<String> codeSpans(String cell) {
+        List<String> spans = new ArrayList<>();
+        Matcher m = CODE_SPAN.matcher(cell);
+        while (m.find()) {
+            spans.add(m.group(1));
+        }
+        return spans;
+    }
+
+    /** The cells of a table line: split at {@code |} outside code spans and not escaped. */
+    static List<String> cells(String line) {
+        String row = line.strip();
+        row = row.startsWith("|") ? row.substring(1) : row;
+        List<String> cells = new ArrayList<>();
+        StringBuilder cell = new StringBuilder();
+        boolean code = false;
+        for (int i = 0; i < row.length(); i++) {
+            char c = row.charAt(i);
+            if (c == '`') {
+                code = !code;
+            }
+            if (c == '|' && !code && (i == 0 || row.charAt(i - 1) != '\\')) {
+                cells.add(cell.toString().strip());
+                cell.setLength(0);
+            } else {
+                cell.append(c);
+            }
+        }
+        if (!cell.toString().isBlank()) {
+            cells.add(cell.toString().strip());
+        }
+        return cells;
+    }
+
+    private static boolean isFence(String line) {
+        String s = line.strip();
+        return s.startsWith("```") || s.startsWith("~~~");
+    }
+}
