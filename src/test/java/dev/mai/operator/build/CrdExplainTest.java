@@ -148,7 +148,7 @@ class CrdExplainTest {
     }
 
     /** The values of the public String constants of {@code type}, condition statuses (True, False, Unknown) aside. */
-    private static Set<String> constants(Class<?> type) {
+    static Set<String> constants(Class<?> type) {
         Set<String> out = new TreeSet<>();
         for (Field f : type.getDeclaredFields()) {
             int m = f.getModifiers();

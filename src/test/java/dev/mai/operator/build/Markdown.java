@@ -83,7 +83,13 @@ record Markdown(String name, List<String> lines, int first) {
 
     /** The body rows of every table (a run of lines starting with {@code |} whose second line is a delimiter row). */
     List<Row> tableRows() {
-        List<Row> rows = new ArrayList<>();
+        return tables().stream().flatMap(List::stream).toList();
+    }
+
+    /** Each table's body rows, in the order of the text; a table without body rows is left out. */
+    List<List<Row>> tables() {
+        List<List<Row>> tables = new ArrayList<>();
+        List<Row> table = new ArrayList<>();
         boolean fence = false;
         int tableLine = -1;
         for (int i = 0; i < lines.size(); i++) {
@@ -93,6 +99,10 @@ record Markdown(String name, List<String> lines, int first) {
             }
             if (fence || !line.startsWith("|")) {
                 tableLine = -1;
+                if (!table.isEmpty()) {
+                    tables.add(table);
+                    table = new ArrayList<>();
+                }
                 continue;
             }
             tableLine++;
@@ -100,10 +110,13 @@ record Markdown(String name, List<String> lines, int first) {
                 tableLine = -1_000_000; // no delimiter row: not a table, up to the next non-table line
             }
             if (tableLine >= 2) {
-                rows.add(new Row(name + ":" + (first + i), cells(line)));
+                table.add(new Row(name + ":" + (first + i), cells(line)));
             }
         }
-        return rows;
+        if (!table.isEmpty()) {
+            tables.add(table);
+        }
+        return tables;
     }
 
     /** The contents of the code spans ({@code `...`}) of a cell. */
