@@ -33,9 +33,9 @@ import org.junit.jupiter.api.Test;
  * The CRD of {@code crds/} on a real kube-apiserver ({@link RealApiServer}, v1.36.3 as built by
  * build/control-plane.sh): installed as a user installs it, its OpenAPI and CEL rules refuse what
  * {@code SpecValidator} refuses, naming the same field ({@link ValidationParity}); the cases only the
- * operator can judge are listed below with the reason; every valid example of the README and
- * deploy/examples/ is accepted unchanged. A copy with one CEL rule removed makes the parity check
- * fail (the test of the test).
+ * operator can judge are listed below with the reason; every valid example of README.md, of every
+ * docs/**{@literal /}*.md and of deploy/examples/ is accepted unchanged. A copy with one CEL rule
+ * removed makes the parity check fail (the test of the test).
  */
 class CrdValidationTest {
 
@@ -154,7 +154,9 @@ class CrdValidationTest {
     @Test
     void everyValidExampleIsAcceptedUnchanged() throws IOException {
         Map<String, GenericKubernetesResource> examples = examples();
-        assertThat(examples).as("MaiClients of the README and deploy/examples/").hasSizeGreaterThanOrEqualTo(5);
+        assertThat(examples).as("MaiClients of README.md, docs/ and deploy/examples/").hasSizeGreaterThanOrEqualTo(5);
+        // docs/' yaml blocks are read too, so a MaiClient a guide shows is checked (those of today are README.md's)
+        assertThat(yamlDocuments().keySet()).as("yaml blocks read").anyMatch(where -> where.startsWith("docs/"));
         List<String> refused = new ArrayList<>();
         examples.forEach((where, mc) -> {
             mc.getMetadata().setNamespace("crd-examples");
@@ -172,20 +174,10 @@ class CrdValidationTest {
         assertThat(refused).isEmpty();
     }
 
-    /** Every MaiClient of the README's yaml blocks and of deploy/examples/*.yaml, by where it was found. */
+    /** Every MaiClient of {@link #yamlDocuments()}, by where it was found. */
     static Map<String, GenericKubernetesResource> examples() throws IOException {
-        Map<String, String> documents = new LinkedHashMap<>();
-        Matcher blocks = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("README.md")));
-        for (int i = 1; blocks.find(); i++) {
-            documents.put("README.md yaml block " + i, blocks.group(1));
-        }
-        try (Stream<Path> files = Files.list(Path.of("deploy/examples"))) {
-            for (Path f : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-                documents.put(f.toString(), Files.readString(f));
-            }
-        }
         Map<String, GenericKubernetesResource> out = new LinkedHashMap<>();
-        documents.forEach((where, text) -> {
+        yamlDocuments().forEach((where, text) -> {
             String[] docs = text.split("(?m)^---\\s*$");
             for (int d = 0; d < docs.length; d++) {
                 // a MaiClient, not a mention of the kind inside another object (Argo CD's ignoreDifferences, say):
@@ -198,6 +190,27 @@ class CrdValidationTest {
             }
         });
         return out;
+    }
+
+    /** The yaml blocks of README.md and of every docs/**{@literal /}*.md, and deploy/examples/*.yaml, by where they are. */
+    static Map<String, String> yamlDocuments() throws IOException {
+        Map<String, String> documents = new LinkedHashMap<>();
+        List<Path> guides = new ArrayList<>(List.of(Path.of("README.md")));
+        try (Stream<Path> files = Files.walk(Path.of("docs"))) {
+            files.filter(f -> f.toString().endsWith(".md")).sorted().forEach(guides::add);
+        }
+        for (Path guide : guides) {
+            Matcher blocks = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(guide));
+            for (int i = 1; blocks.find(); i++) {
+                documents.put(guide + " yaml block " + i, blocks.group(1));
+            }
+        }
+        try (Stream<Path> files = Files.list(Path.of("deploy/examples"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+                documents.put(f.toString(), Files.readString(f));
+            }
+        }
+        return documents;
     }
 
     static JSONSchemaProps schema(CustomResourceDefinition crd) {

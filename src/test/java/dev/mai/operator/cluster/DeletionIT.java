@@ -68,7 +68,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * namespace controller has taken every Secret and marked the MaiClients deleted: the finalizer finds the
  * Secret gone with its namespace, logs so, and keeps the key — live, enabled, its limit untouched,
  * marked retained, counted as {@code deleted_with_namespace} — and the copy taken first with the
- * README's commands still authenticates once the namespace is gone.
+ * install guide's commands (docs/install.md) still authenticates once the namespace is gone.
  * <li>A namespace deleted while an admission policy holds its MaiClient's deletion back (as the namespace
  * controller's order of resources may): the reconcile that finds the Secret gone makes no key and
  * neither freezes nor disables the old one; once the MaiClient goes, the key is kept as above.
@@ -268,7 +268,7 @@ class DeletionIT {
      * Secrets are gone and both MaiClients are marked deleted. The finalizer then finds the Secret gone with
      * its namespace, logs so, and keeps the key: live, enabled, its limit and reset as they were, renamed
      * to carry the retained marker (its only write), counted as {@code deleted_with_namespace}; no key is
-     * made meanwhile. The copy the README tells users to take first (its own commands, run as written:
+     * made meanwhile. The copy the install guide tells users to take first (its own commands, run as written:
      * one YAML file per Retain client's Secret) holds that key, which still authenticates once the
      * namespace is gone. The events the cleanups write are refused, and logged as such.
      */
@@ -283,8 +283,8 @@ class DeletionIT {
         assertThat(kept.secret).as("the key in Secret abc-env").isEqualTo(key);
         BigDecimal limit = kept.limit;
         String reset = kept.limitReset;
-        List<Path> copies = copyRetainSecretsAsTheReadmeSays(ns);
-        assertThat(copies).as("the README's copies of the Retain clients' Secrets").containsExactly(WORK.resolve(ns + "-abc-env.yaml"));
+        List<Path> copies = copyRetainSecretsAsTheGuideSays(ns);
+        assertThat(copies).as("the guide's copies of the Retain clients' Secrets").containsExactly(WORK.resolve(ns + "-abc-env.yaml"));
         double withNamespace = retainedTotal("deleted_with_namespace");
         double keptTotal = retainedTotal("kept");
         markRequests();
@@ -513,21 +513,22 @@ class DeletionIT {
         return admin.secrets().inNamespace(ns).withLabel(Labels.CLIENT).list().getItems();
     }
 
-    /** The namespace of the README's copy commands (its example with deletionPolicy Retain). */
-    private static final String README_NAMESPACE = "tenant-obrien";
+    /** The guide that holds the copy commands, and the namespace of its example with deletionPolicy Retain. */
+    private static final Path GUIDE = Path.of("docs/install.md");
+    private static final String GUIDE_NAMESPACE = "tenant-obrien";
 
     /**
-     * The README's commands for copying the Retain clients' Secrets out before deleting their namespace
+     * The install guide's commands for copying the Retain clients' Secrets out before deleting their namespace
      * ("Deleting a namespace deletes its retained Secrets"), run by {@code sh} in {@link #WORK} as written
      * there, with the built kubectl as the admin: the YAML files they wrote.
      */
-    private static List<Path> copyRetainSecretsAsTheReadmeSays(String ns) throws Exception {
-        // the README's two lines for its example namespace, taken from the README, for this namespace
-        List<String> readme = Files.readAllLines(Path.of("README.md"));
-        int first = readme.indexOf(readme.stream().filter(l -> l.startsWith("kubectl -n " + README_NAMESPACE + " get maiclients -o jsonpath="))
-                .findFirst().orElseThrow(() -> new AssertionError("README: no copy commands for " + README_NAMESPACE)));
-        String script = (readme.get(first) + "\n" + readme.get(first + 1) + "\n").replace(README_NAMESPACE, ns);
-        assertThat(script).as("the README's copy commands").contains("while read -r s", "umask 077");
+    private static List<Path> copyRetainSecretsAsTheGuideSays(String ns) throws Exception {
+        // the guide's two lines for its example namespace, taken from the guide, for this namespace
+        List<String> guide = Files.readAllLines(GUIDE);
+        int first = guide.indexOf(guide.stream().filter(l -> l.startsWith("kubectl -n " + GUIDE_NAMESPACE + " get maiclients -o jsonpath="))
+                .findFirst().orElseThrow(() -> new AssertionError(GUIDE + ": no copy commands for " + GUIDE_NAMESPACE)));
+        String script = (guide.get(first) + "\n" + guide.get(first + 1) + "\n").replace(GUIDE_NAMESPACE, ns);
+        assertThat(script).as("the guide's copy commands").contains("while read -r s", "umask 077");
         Kubectl kubectl = installed.kubectl();
         Path home = Files.createDirectories(WORK.resolve("home"));
         ProcessBuilder pb = new ProcessBuilder("sh", "-euc", script).directory(WORK.toFile()).redirectErrorStream(true);
@@ -536,7 +537,7 @@ class DeletionIT {
         pb.environment().put("HOME", home.toAbsolutePath().toString());
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("the README's copy commands: %s", out).isZero();
+        assertThat(p.waitFor()).as("the guide's copy commands: %s", out).isZero();
         try (var files = Files.list(WORK)) {
             List<Path> copies = files.filter(f -> f.getFileName().toString().startsWith(ns + "-") && f.getFileName().toString().endsWith(".yaml"))
                     .sorted().toList();

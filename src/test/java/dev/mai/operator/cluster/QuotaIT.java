@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The README's way to cap how many MaiClients a namespace may have — a ResourceQuota on
+ * The operate guide's way to cap how many MaiClients a namespace may have (docs/operate.md, "How many
+ * MaiClients a namespace may have") — a ResourceQuota on
  * {@code count/maiclients.mai.dev} — on the whole cluster ({@link WholeCluster}), whose ResourceQuota
- * controller counts and whose admission plugin refuses: with the README's quota of two, two MaiClients
+ * controller counts and whose admission plugin refuses: with the guide's quota of two, two MaiClients
  * go Ready under the packaged operator and a third is refused by {@code kubectl apply} ("exceeded
  * quota") before the operator sees it; a MaiClient being deleted still counts, and once one of the two
  * is gone (its key deleted by the operator's finalizer) the third is admitted and goes Ready. Without
@@ -36,7 +37,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 class QuotaIT {
 
     private static final Path WORK = Path.of("target/whole-quota");
-    private static final Path README = Path.of("README.md");
+    private static final Path GUIDE = Path.of("docs/operate.md");
+    private static final String SECTION = "## How many MaiClients a namespace may have";
     private static final String CAPPED = "quota-capped";
     private static final String OPEN = "quota-open";
     private static final String QUOTA = "count/maiclients.mai.dev";
@@ -72,12 +74,12 @@ class QuotaIT {
 
     @Test
     @Order(1)
-    void theReadmesQuotaAdmitsTwoMaiClientsRefusesAThirdAndAdmitsItOnceOneIsGone() throws IOException {
-        Path quota = Files.writeString(WORK.resolve("maiclient-quota.yaml"), readmeQuota());
+    void theGuidesQuotaAdmitsTwoMaiClientsRefusesAThirdAndAdmitsItOnceOneIsGone() throws IOException {
+        Path quota = Files.writeString(WORK.resolve("maiclient-quota.yaml"), guideQuota());
         // The quota is enforced once its controller has counted the namespace's MaiClients. A quota the controller
         // first saw before it had discovered the CRD (it looks every 30 s; the CRD may be seconds old here) keeps a
         // status without that count, refusing every create with "status unknown for quota", until the controller's
-        // full resync 5 minutes later: made anew, it is counted at once (the README says so).
+        // full resync 5 minutes later: made anew, it is counted at once (the guide says so).
         kubectl.run("-n", CAPPED, "apply", "-f", quota.toString()).ok();
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(5)).until(() -> {
             ResourceQuota q = installed.admin().resourceQuotas().inNamespace(CAPPED).withName("maiclients").get();
@@ -148,12 +150,16 @@ class QuotaIT {
 
     // --- helpers -----------------------------------------------------------------------------------
 
-    /** The ResourceQuota the README shows: its YAML block that counts MaiClients. */
-    private static String readmeQuota() throws IOException {
-        String readme = Files.readString(README);
-        int at = readme.indexOf("```yaml\napiVersion: v1\nkind: ResourceQuota\n");
-        assertThat(at).as("the README shows a ResourceQuota").isNotNegative();
-        String block = readme.substring(at + "```yaml\n".length(), readme.indexOf("```", at + 3));
+    /** The ResourceQuota the guide shows in its section on the number of MaiClients: the YAML block that counts them. */
+    private static String guideQuota() throws IOException {
+        String guide = Files.readString(GUIDE);
+        int section = guide.indexOf("\n" + SECTION + "\n");
+        assertThat(section).as("%s has the section \"%s\"", GUIDE, SECTION).isNotNegative();
+        int next = guide.indexOf("\n## ", section + SECTION.length());
+        String text = guide.substring(section, next < 0 ? guide.length() : next);
+        int at = text.indexOf("```yaml\napiVersion: v1\nkind: ResourceQuota\n");
+        assertThat(at).as("%s, \"%s\", shows a ResourceQuota", GUIDE, SECTION).isNotNegative();
+        String block = text.substring(at + "```yaml\n".length(), text.indexOf("```", at + 3));
         assertThat(block).contains(QUOTA + ": \"2\"");
         return block;
     }

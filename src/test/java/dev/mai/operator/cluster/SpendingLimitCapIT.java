@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * test of the test); raising an existing client over the cap is refused; after the cap is lowered
  * under an existing client, everything that leaves its limit alone — annotations, a finalizer's
  * removal, its deletion — still goes through; a malformed label refuses creates; a policy applied
- * before its CRD applies once the CRD is there. The README quotes the refusal as the server words it.
+ * before its CRD applies once the CRD is there. The operate guide (docs/operate.md, "Caps per namespace") quotes
+ * the refusal as the server words it.
  * On the whole cluster ({@link WholeCluster}), whose kube-controller-manager type-checks policies, the
  * shipped one draws no warning.
  */
@@ -40,7 +41,7 @@ class SpendingLimitCapIT {
     private static final Path WORK = Path.of("target/real-spending-limit-cap");
     private static final Path CRD = Path.of("crds/maiclients.mai.dev-v1.yml");
     private static final Path POLICY = Path.of("deploy/operator/spending-limit-cap.yaml");
-    private static final Path README = Path.of("README.md");
+    private static final Path GUIDE = Path.of("docs/operate.md");
     private static final String POLICY_NAME = "mai-spending-limit-cap";
     private static final String LABEL = "mai.dev/max-spending-limit";
     private static final String DENIED = "ValidatingAdmissionPolicy '" + POLICY_NAME + "' with binding '" + POLICY_NAME
@@ -229,7 +230,7 @@ class SpendingLimitCapIT {
         assertThat(stored(CAPPED, "raised").get().getSpec().getSpendingLimit().getStrVal()).isEqualTo("50");
         String said = raised.err().substring(raised.err().lastIndexOf("maiclients.mai.dev \"raised\"")).strip()
                 .replace("\"raised\"", "\"abc\"").replace(CAPPED, "tenant-abc");
-        assertThat(Files.readString(README).replaceAll("\\s+", " ")).as("the README quotes the refusal").contains(said);
+        assertThat(Files.readString(GUIDE).replaceAll("\\s+", " ")).as("%s quotes the refusal", GUIDE).contains(said);
         assertThat(apply(CAPPED, "raised", "unlimited").err()).contains(DENIED + "spec.spendingLimit \"unlimited\" is not allowed");
         apply(CAPPED, "raised", 100).ok();
         assertThat(stored(CAPPED, "raised").get().getSpec().getSpendingLimit().getIntVal()).isEqualTo(100);
