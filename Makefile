@@ -26,8 +26,8 @@ tools:
 	@bash build/tools.sh crane >/dev/null
 	@bash build/tools.sh promtool >/dev/null
 
-## test: unit tests, operator-in-the-loop tests, and the packaged operator as a process (the README's test command);
-##       the tests find the control plane's binaries through MAI_CONTROL_PLANE_BIN
+## test: every test tier: unit, operator-in-the-loop, the packaged operator as a process, the real API server and the
+##       whole local cluster (the test command README.md names); the tests find the control plane through MAI_CONTROL_PLANE_BIN
 test: deps control-plane
 	MAI_CONTROL_PLANE_BIN="$$(bash build/control-plane.sh --print-bin)" && export MAI_CONTROL_PLANE_BIN && \
 	  MAI_HELM="$$(bash build/tools.sh helm | tail -n1)" && export MAI_HELM && \
