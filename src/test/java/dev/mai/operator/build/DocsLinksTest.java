@@ -127,6 +127,42 @@ class DocsLinksTest {
     }
 
     @Test
+    void aHeadingInAnHtmlCommentIsNoAnchorAndAFenceInACommentHidesNothingAfterIt() throws IOException {
+        write("README.md", """
+                # R
+
+                <!--
+                ### Runbook: MaiGone
+                ```
+                [in the comment](nowhere.md)
+                -->
+                [runbook](#runbook-maigone) and, after the comment, [this](gone.md) <!-- [inline](x.md) --> counts
+                Write `<!--` to start a comment; [still a link](also-gone.md).
+                """);
+
+        assertThat(problems("README.md")).containsExactly(
+                "README.md:8: #runbook-maigone: no heading with the anchor #runbook-maigone in README.md",
+                "README.md:8: gone.md: no such file or folder: gone.md",
+                "README.md:9: also-gone.md: no such file or folder: also-gone.md");
+    }
+
+    @Test
+    void anEscapedBacktickStartsNoCodeSpanSoTheLinkAfterItCounts() throws IOException {
+        write("README.md", "# R\n\nType \\` then [see](gone.md) and `x`; ``a ` b`` [ok](#r)\n");
+
+        assertThat(problems("README.md")).containsExactly("README.md:3: gone.md: no such file or folder: gone.md");
+    }
+
+    @Test
+    void anAnchorOnAFolderFails() throws IOException {
+        write("README.md", "# R\n\n[x](deploy#setup) [fine](deploy)\n");
+        Files.createDirectories(repo.resolve("deploy"));
+
+        assertThat(problems("README.md")).containsExactly(
+                "README.md:3: deploy#setup: an anchor on a folder; link to the Markdown file that has the heading");
+    }
+
+    @Test
     void headingsAreSluggedAsGitHubDoes() {
         assertThat(MarkdownLinks.headingSlugs("""
                 # Install, upgrade, uninstall

@@ -11,8 +11,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * A Markdown text as the documentation tests read it: its headings, sections and table rows, fenced
- * code blocks skipped. {@code first} is the line number of its first line in {@code name}, so a row
+ * A Markdown text as the documentation tests read it: its headings, sections and table rows, as
+ * GitHub renders them: fenced code blocks and HTML comments are blank lines ({@link
+ * MarkdownLinks#visibleLines}), a table needs a delimiter row of as many cells as its header, and a
+ * row's cells beyond the header's are not shown, so not read. {@code first} is the line number of its first line in {@code name}, so a row
  * of a section is reported where an editor finds it.
  */
 record Markdown(String name, List<String> lines, int first) {
@@ -42,14 +44,14 @@ record Markdown(String name, List<String> lines, int first) {
 
     static Markdown read(Path file) {
         try {
-            return new Markdown(file.toString(), Files.readAllLines(file), 1);
+            return new Markdown(file.toString(), MarkdownLinks.visibleLines(Files.readString(file)), 1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     static Markdown of(String name, String text) {
-        return new Markdown(name, text.lines().toList(), 1);
+        return new Markdown(name, MarkdownLinks.visibleLines(text), 1);
     }
 
     /**
@@ -57,15 +59,10 @@ record Markdown(String name, List<String> lines, int first) {
      * text, its subsections left out); fails when no heading has that title.
      */
     Markdown section(String title) {
-        boolean fence = false;
         int start = -1;
         for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (isFence(line)) {
-                fence = !fence;
-            }
-            Matcher h = HEADING.matcher(line);
-            if (fence || !h.matches()) {
+            Matcher h = HEADING.matcher(lines.get(i));
+            if (!h.matches()) {
                 continue;
             }
             if (start >= 0) {
@@ -81,7 +78,10 @@ record Markdown(String name, List<String> lines, int first) {
         return new Markdown(name, lines.subList(start, lines.size()), first + start);
     }
 
-    /** The body rows of every table (a run of lines starting with {@code |} whose second line is a delimiter row). */
+    /**
+     * The body rows of every table (a run of lines starting with {@code |} whose second line is a
+     * delimiter row with as many cells as the first), each cut to the header's number of cells.
+     */
     List<Row> tableRows() {
         return tables().stream().flatMap(List::stream).toList();
     }
@@ -90,14 +90,11 @@ record Markdown(String name, List<String> lines, int first) {
     List<List<Row>> tables() {
         List<List<Row>> tables = new ArrayList<>();
         List<Row> table = new ArrayList<>();
-        boolean fence = false;
         int tableLine = -1;
+        int width = 0;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
-            if (isFence(line)) {
-                fence = !fence;
-            }
-            if (fence || !line.startsWith("|")) {
+            if (!line.startsWith("|")) {
                 tableLine = -1;
                 if (!table.isEmpty()) {
                     tables.add(table);
@@ -106,11 +103,15 @@ record Markdown(String name, List<String> lines, int first) {
                 continue;
             }
             tableLine++;
-            if (tableLine == 1 && !DELIMITER_ROW.matcher(line).matches()) {
-                tableLine = -1_000_000; // no delimiter row: not a table, up to the next non-table line
+            if (tableLine == 0) {
+                width = cells(line).size();
+            }
+            if (tableLine == 1 && (!DELIMITER_ROW.matcher(line).matches() || cells(line).size() != width)) {
+                tableLine = -1_000_000; // no delimiter row of the header's width: not a table, up to the next non-table line
             }
             if (tableLine >= 2) {
-                table.add(new Row(name + ":" + (first + i), cells(line)));
+                List<String> cells = cells(line);
+                table.add(new Row(name + ":" + (first + i), cells.subList(0, Math.min(width, cells.size()))));
             }
         }
         if (!table.isEmpty()) {
@@ -152,10 +153,5 @@ record Markdown(String name, List<String> lines, int first) {
             cells.add(cell.toString().strip());
         }
         return cells;
-    }
-
-    private static boolean isFence(String line) {
-        String s = line.strip();
-        return s.startsWith("```") || s.startsWith("~~~");
     }
 }

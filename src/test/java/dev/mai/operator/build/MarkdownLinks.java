@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  * the target Markdown file under GitHub's slug rules. Links to http(s) and mailto are not followed;
  * links inside fenced code blocks and inline code are not links. An absolute path, another scheme, or
  * a path that climbs above the repository's root is a problem by itself: it does not work on GitHub.
+ * HTML comments are not rendered: a link or heading inside one is none, so a heading hidden in a
+ * comment is no anchor, and neither is an anchor on a folder (GitHub does not check it).
  */
 public final class MarkdownLinks {
 
@@ -34,7 +36,8 @@ public final class MarkdownLinks {
     private static final Pattern FENCE = Pattern.compile("^ {0,3}(`{3,}|~{3,})");
     private static final Pattern ATX_HEADING = Pattern.compile("^ {0,3}#{1,6}(?:[ \\t]+(.*?))?(?:[ \\t]+#+)?[ \\t]*$");
     private static final Pattern SETEXT_UNDERLINE = Pattern.compile("^ {0,3}(=+|-+)[ \\t]*$");
-    private static final Pattern CODE_SPAN = Pattern.compile("(`+)(.+?)\\1");
+    /** A code span: a run of backticks not escaped, up to a run of the same length (CommonMark). */
+    private static final Pattern CODE_SPAN = Pattern.compile("(?<![\\\\`])(`+)(?!`)(.+?)(?<!`)\\1(?!`)");
     private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
     private static final Pattern WINDOWS_PATH = Pattern.compile("^[A-Za-z]:[\\\\/]");
 
@@ -117,6 +120,9 @@ public final class MarkdownLinks {
         if (!Files.exists(target)) {
             return "no such file or folder: " + root.relativize(target);
         }
+        if (anchor != null && Files.isDirectory(target)) {
+            return "an anchor on a folder; link to the Markdown file that has the heading";
+        }
         if (anchor == null || !isMarkdown(target)) {
             return null;
         }
@@ -156,35 +162,71 @@ public final class MarkdownLinks {
         return found;
     }
 
-    /** The text's lines, with fenced code blocks blanked and inline code spans removed; line numbers kept. */
+    /** The text's lines, with fenced code blocks and HTML comments blanked and inline code spans removed; line numbers kept. */
     private static List<String> proseLines(String text) {
-        List<String> lines = List.of(text.split("\n", -1));
-        boolean[] code = fenced(lines);
-        List<String> prose = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            prose.add(code[i] ? "" : CODE_SPAN.matcher(lines.get(i)).replaceAll(""));
-        }
-        return prose;
+        return visibleLines(text).stream().map(line -> CODE_SPAN.matcher(line).replaceAll("")).toList();
     }
 
-    /** Which lines belong to a fenced code block, the fences included. */
-    private static boolean[] fenced(List<String> lines) {
-        boolean[] code = new boolean[lines.size()];
+    /**
+     * The text's lines as a reader sees their Markdown: every line of a fenced code block (fences
+     * included) is blank, and so is everything between {@code <!--} and {@code -->} outside code
+     * (GitHub renders neither as prose, tables or headings; a fence inside a comment opens nothing);
+     * line numbers are kept.
+     */
+    static List<String> visibleLines(String text) {
+        List<String> visible = new ArrayList<>();
         String fence = null;
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
+        boolean comment = false;
+        for (String line : text.split("\\r?\\n", -1)) {
             Matcher opening = FENCE.matcher(line);
-            if (fence == null && opening.find()) {
+            if (fence != null) {
+                fence = closes(line.strip(), fence) ? null : fence;
+                visible.add("");
+            } else if (!comment && opening.find()) {
                 fence = opening.group(1);
-                code[i] = true;
-            } else if (fence != null) {
-                code[i] = true;
-                if (closes(line.strip(), fence)) {
-                    fence = null;
-                }
+                visible.add("");
+            } else {
+                StringBuilder shown = new StringBuilder();
+                comment = uncommented(line, comment, shown);
+                visible.add(shown.toString());
             }
         }
-        return code;
+        return visible;
+    }
+
+    /** Appends the part of {@code line} outside HTML comments to {@code shown}; whether a comment is still open after it. */
+    private static boolean uncommented(String line, boolean inComment, StringBuilder shown) {
+        boolean comment = inComment;
+        int at = 0;
+        while (true) {
+            int next = comment ? line.indexOf("-->", at) : commentStart(line, at);
+            if (next < 0) {
+                if (!comment) {
+                    shown.append(line, at, line.length());
+                }
+                return comment;
+            }
+            if (!comment) {
+                shown.append(line, at, next);
+            }
+            at = next + (comment ? 3 : 4);
+            comment = !comment;
+        }
+    }
+
+    /** Where an HTML comment starts on {@code line} from {@code from}, outside code spans; -1 if none. */
+    private static int commentStart(String line, int from) {
+        for (int at = line.indexOf("<!--", from); at >= 0; at = line.indexOf("<!--", at + 1)) {
+            Matcher code = CODE_SPAN.matcher(line);
+            boolean inCode = false;
+            while (code.find()) {
+                inCode |= code.start() <= at && at < code.end();
+            }
+            if (!inCode) {
+                return at;
+            }
+        }
+        return -1;
     }
 
     /** A closing fence: the opening's character, at least as many, and nothing else. */
@@ -192,18 +234,15 @@ public final class MarkdownLinks {
         return line.startsWith(fence) && line.chars().allMatch(c -> c == fence.charAt(0));
     }
 
-    /** The text of each ATX and setext heading outside code fences, in order. */
+    /** The text of each ATX and setext heading outside code fences and HTML comments, in order. */
     private static List<String> headings(String markdown) {
-        List<String> lines = List.of(markdown.split("\n", -1));
-        boolean[] code = fenced(lines);
+        List<String> lines = visibleLines(markdown);
         List<String> headings = new ArrayList<>();
         String previous = null;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             Matcher atx = ATX_HEADING.matcher(line);
-            if (code[i]) {
-                previous = null;
-            } else if (atx.matches()) {
+            if (atx.matches()) {
                 headings.add(atx.group(1) == null ? "" : atx.group(1).strip());
                 previous = null;
             } else if (previous != null && !previous.isBlank() && !previous.startsWith("    ")

@@ -97,6 +97,25 @@ class ReasonsDocumentedTest {
     }
 
     @Test
+    void aTableInAnHtmlCommentIsNotTheSectionsTable() {
+        String hidden = "<!--\n| reason | what to do |\n|---|---|\n| `RateLimited` | hidden |\n-->\n\n";
+        String text = guide("| `KeyRevoked` | a new key |\n", ROWS).replace("## " + TROUBLESHOOTING + "\n\n", "## " + TROUBLESHOOTING + "\n\n" + hidden);
+
+        assertThat(problems(Markdown.of("operate.md", text), TYPES, REASONS)).containsExactly(
+                "reason RateLimited (Conditions.Reason) is in neither the \"Troubleshooting\" table's first column nor the "
+                        + "\"Conditions and reasons\" table of operate.md");
+    }
+
+    @Test
+    void aReasonInACellBeyondTheHeadersColumnsIsNotShownSoNotDocumented() {
+        String rows = ROWS.replace("| `KeyRevoked`, `Ready`'s |", "| `Ready`'s | `KeyRevoked` |");
+
+        assertThat(problems(Markdown.of("operate.md", guide("| `RateLimited` | wait |\n", rows)), TYPES, REASONS)).containsExactly(
+                "reason KeyRevoked (Conditions.Reason) is in neither the \"Troubleshooting\" table's first column nor the "
+                        + "\"Conditions and reasons\" table of operate.md");
+    }
+
+    @Test
     void aGuideWithoutTheSectionsFailsSayingWhich() {
         assertThat(problems(Markdown.of("operate.md", "# Operate\n\n## Conditions\n"), TYPES, REASONS))
                 .containsExactly("operate.md has no heading \"Troubleshooting\"", "operate.md has no heading \"Conditions and reasons\"");
