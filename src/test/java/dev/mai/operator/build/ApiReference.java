@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The API reference of {@code docs/api.md} ({@code make api-docs}, also run by {@code make crds}),
@@ -43,6 +45,8 @@ public final class ApiReference {
             "optionalOldSelf");
     private static final Set<String> COLUMN_KEYS = Set.of("name", "jsonPath", "type", "format", "priority", "description");
     private static final String BR = "<br>";
+    /** What opens a block at the start of a paragraph's line: its last character is the one escaped. */
+    private static final Pattern BLOCK_START = Pattern.compile("#|>|[-+=](?=\\s|$|[-=]*$)|\\d{1,9}[.)](?=\\s|$)");
     /** What the columns of the field tables say, and how deep Kubernetes' own types are listed. */
     private static final String LEGEND = "Each field by its path from the object's root (`[]` stands for the items of a "
             + "list, `*` for any key of a map); its type (`int-or-string` takes either); whether it is required "
@@ -410,14 +414,20 @@ public final class ApiReference {
         out.append('\n');
     }
 
-    /** A paragraph: text with its line breaks made spaces (a line of its own could start a list or heading). */
-    private static String prose(String s) {
-        return text(s.replace("\r\n", " ").replace('\n', ' '));
+    /**
+     * A paragraph: text with its line breaks made spaces (a line of its own could start a list or
+     * heading), and a start that would open a heading, quote, list or setext underline escaped.
+     */
+    static String prose(String s) {
+        String line = text(s.replace("\r\n", " ").replace('\n', ' ')).stripLeading();
+        Matcher block = BLOCK_START.matcher(line);
+        return block.lookingAt() ? line.substring(0, block.end() - 1) + "\\" + line.substring(block.end() - 1) : line;
     }
 
     /**
      * Plain text as Markdown that shows it as written: backslashes, backticks, {@code $} (GitHub's math),
-     * {@code <} (HTML), {@code ~} and {@code *} or {@code _} that could start or end emphasis are escaped.
+     * {@code <} (HTML), {@code [} (a link or an image, {@code ![x](url)}), {@code &} (an entity),
+     * {@code ~} and {@code *} or {@code _} that could start or end emphasis are escaped.
      */
     static String text(String s) {
         StringBuilder out = new StringBuilder();
@@ -425,7 +435,7 @@ public final class ApiReference {
             char c = s.charAt(i);
             boolean intraword = i > 0 && i + 1 < s.length()
                     && Character.isLetterOrDigit(s.charAt(i - 1)) && Character.isLetterOrDigit(s.charAt(i + 1));
-            if ("\\`$<~".indexOf(c) >= 0 || (c == '*' || c == '_') && !intraword) {
+            if ("\\`$<~[&".indexOf(c) >= 0 || (c == '*' || c == '_') && !intraword) {
                 out.append('\\');
             }
             out.append(c);

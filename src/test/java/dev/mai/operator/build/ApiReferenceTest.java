@@ -90,6 +90,22 @@ class ApiReferenceTest {
     }
 
     @Test
+    void aLinkAnImageAnEntityOrABlockStartInADescriptionIsShownAsWrittenNotRendered() {
+        String rendered = ApiReference.render(crd("""
+                kind:
+                  description: "See [the fix](https://evil.example/x) ![](https://tracker.example/p.png) &lt;b&gt; [prefix/]name"
+                  type: string
+                """).replace("openAPIV3Schema:\n", "openAPIV3Schema:\n        description: \"# Heading\"\n"));
+
+        assertThat(rendered).contains("| `spec.kind` | `string` | no | See \\[the fix](https://evil.example/x) !\\[](https://tracker.example/p.png) "
+                + "\\&lt;b\\&gt; \\[prefix/]name |");
+        assertThat(rendered).contains("\n\\# Heading\n").doesNotContain("\n# Heading");
+        assertThat(List.of("# a", "> a", "- a", "+ a", "---", "===", "12. a", "3) a", "  # a", "-a", "1.5 a", "a # b"))
+                .map(ApiReference::prose)
+                .containsExactly("\\# a", "\\> a", "\\- a", "\\+ a", "\\---", "\\===", "12\\. a", "3\\) a", "\\# a", "-a", "1.5 a", "a # b");
+    }
+
+    @Test
     void validationFactsAreShownWithTheirNumbersAndCelRulesByMessage() {
         String rendered = ApiReference.render(crd("""
                 replicas:
