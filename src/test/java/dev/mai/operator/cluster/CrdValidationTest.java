@@ -157,6 +157,8 @@ class CrdValidationTest {
         assertThat(examples).as("MaiClients of README.md, docs/ and deploy/examples/").hasSizeGreaterThanOrEqualTo(5);
         // docs/' yaml blocks are read too, so a MaiClient a guide shows is checked (those of today are README.md's)
         assertThat(yamlDocuments().keySet()).as("yaml blocks read").anyMatch(where -> where.startsWith("docs/"));
+        assertThat(maiClientsOutsideYamlBlocks()).as("MaiClients the guides show where this test does not read them "
+                + "(a sh block's heredoc, say): put each in a yaml block of its own").isEmpty();
         List<String> refused = new ArrayList<>();
         examples.forEach((where, mc) -> {
             mc.getMetadata().setNamespace("crd-examples");
@@ -192,17 +194,52 @@ class CrdValidationTest {
         return out;
     }
 
-    /** The yaml blocks of README.md and of every docs/**{@literal /}*.md, and deploy/examples/*.yaml, by where they are. */
-    static Map<String, String> yamlDocuments() throws IOException {
-        Map<String, String> documents = new LinkedHashMap<>();
+    /** A fenced block whose info string is yaml or yml (any case, either fence), indented or not: its text. */
+    static final Pattern YAML_BLOCK = Pattern.compile("(?m)^[ \\t]*(`{3,}|~{3,})[ \\t]*(?i:ya?ml)\\b[^\\n]*\\n(.*?)^[ \\t]*\\1[ \\t]*$",
+            Pattern.DOTALL);
+
+    /** The guides: README.md and every docs/**{@literal /}*.md. */
+    static List<Path> guides() throws IOException {
         List<Path> guides = new ArrayList<>(List.of(Path.of("README.md")));
         try (Stream<Path> files = Files.walk(Path.of("docs"))) {
             files.filter(f -> f.toString().endsWith(".md")).sorted().forEach(guides::add);
         }
-        for (Path guide : guides) {
-            Matcher blocks = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(guide));
-            for (int i = 1; blocks.find(); i++) {
-                documents.put(guide + " yaml block " + i, blocks.group(1));
+        return guides;
+    }
+
+    /** Each guide whose "kind: MaiClient" lines outnumber those of its yaml blocks, with both counts. */
+    static List<String> maiClientsOutsideYamlBlocks() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Path guide : guides()) {
+            String text = Files.readString(guide);
+            long inBlocks = yamlBlocks(text).stream().mapToLong(CrdValidationTest::kindLines).sum();
+            if (kindLines(text) != inBlocks) {
+                out.add(guide + ": " + kindLines(text) + " lines \"kind: MaiClient\", " + inBlocks + " of them in yaml blocks");
+            }
+        }
+        return out;
+    }
+
+    /** The text of each yaml block of a guide, in order. */
+    static List<String> yamlBlocks(String guide) {
+        List<String> blocks = new ArrayList<>();
+        for (Matcher m = YAML_BLOCK.matcher(guide); m.find();) {
+            blocks.add(m.group(2));
+        }
+        return blocks;
+    }
+
+    static long kindLines(String text) {
+        return text.lines().filter(l -> l.strip().replace("- ", "").equals("kind: MaiClient")).count();
+    }
+
+    /** The yaml blocks of README.md and of every docs/**{@literal /}*.md, and deploy/examples/*.yaml, by where they are. */
+    static Map<String, String> yamlDocuments() throws IOException {
+        Map<String, String> documents = new LinkedHashMap<>();
+        for (Path guide : guides()) {
+            List<String> blocks = yamlBlocks(Files.readString(guide));
+            for (int i = 1; i <= blocks.size(); i++) {
+                documents.put(guide + " yaml block " + i, blocks.get(i - 1));
             }
         }
         try (Stream<Path> files = Files.list(Path.of("deploy/examples"))) {
