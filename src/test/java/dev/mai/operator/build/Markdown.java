@@ -120,6 +120,27 @@ record Markdown(String name, List<String> lines, int first) {
         return tables;
     }
 
+    /**
+     * Where a run of lines starting with {@code |} is no table on GitHub, {@code file:line} of its first
+     * line each: its second line is not a delimiter row ({@code |---|---|}) of as many cells as its first.
+     * Such a run shows as text full of pipes, and no test reads its rows.
+     */
+    List<String> notTables() {
+        List<String> found = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            boolean starts = line.startsWith("|") && (i == 0 || !lines.get(i - 1).strip().startsWith("|"));
+            if (starts) {
+                String next = i + 1 < lines.size() ? lines.get(i + 1).strip() : "";
+                if (!DELIMITER_ROW.matcher(next).matches() || cells(next).size() != cells(line).size()
+                        || DELIMITER_ROW.matcher(line).matches()) {
+                    found.add(name + ":" + (first + i));
+                }
+            }
+        }
+        return found;
+    }
+
     /** The contents of the code spans ({@code `...`}) of a cell. */
     static List<String> codeSpans(String cell) {
         List<String> spans = new ArrayList<>();
