@@ -52,11 +52,11 @@ import java.util.stream.Collectors;
  * stripped), the Secrets the operator manages, the roles and bindings, and what the operator keeps
  * in its namespace (installation id, digest key, Lease).
  */
-final class InstalledOperator implements AutoCloseable {
+public final class InstalledOperator implements AutoCloseable {
 
     static final Path CRD = Path.of("crds/maiclients.mai.dev-v1.yml");
-    static final String NAMESPACE = "mai-system";
-    static final String SERVICE_ACCOUNT = "mai-operator";
+    public static final String NAMESPACE = "mai-system";
+    public static final String SERVICE_ACCOUNT = "mai-operator";
     static final String CONTAINER = "operator";
     /** The label every object of deploy/ carries. */
     private static final String NAME_LABEL = "app.kubernetes.io/name";
@@ -95,7 +95,7 @@ final class InstalledOperator implements AutoCloseable {
     }
 
     /** The same on {@code server}: the JVM's {@link RealApiServer} or its {@link WholeCluster}. */
-    static InstalledOperator install(RealApiServer.Started server, String kustomizeDirectory,
+    public static InstalledOperator install(RealApiServer.Started server, String kustomizeDirectory,
             UnaryOperator<List<HasMetadata>> change, Path work, List<String> tenants) throws IOException {
         Kubectl kubectl = prepare(server, work, tenants);
         KubernetesClient admin = server.client();
@@ -173,7 +173,7 @@ final class InstalledOperator implements AutoCloseable {
                 """.formatted(config.getMasterUrl(), ca, NAMESPACE, SERVICE_ACCOUNT, token, NAMESPACE, SERVICE_ACCOUNT, NAMESPACE);
     }
 
-    KubernetesClient admin() {
+    public KubernetesClient admin() {
         return admin;
     }
 
@@ -198,13 +198,22 @@ final class InstalledOperator implements AutoCloseable {
      * file, and {@code overrides} (shorter intervals) on top.
      */
     OperatorProcess start(OpenRouterSimulator openRouter, String pod, Map<String, String> overrides) throws IOException {
+        Map<String, String> env = environment(openRouter, pod, overrides);
+        OperatorProcess process = OperatorProcess.start(env, work.resolve(pod + ".log"));
+        started.add(process);
+        return process;
+    }
+
+    /**
+     * The environment {@link #start} runs the pod {@code pod} with (a new management key of
+     * {@code openRouter} included): for a caller that starts and restarts the process itself (make bench).
+     */
+    public Map<String, String> environment(OpenRouterSimulator openRouter, String pod, Map<String, String> overrides) throws IOException {
         Map<String, String> env = new LinkedHashMap<>(deploymentEnvironment());
         env.putAll(OperatorProcess.environment(kubeconfig, openRouter, work));
         env.put("HOSTNAME", pod);
         env.putAll(overrides);
-        OperatorProcess process = OperatorProcess.start(env, work.resolve(pod + ".log"));
-        started.add(process);
-        return process;
+        return env;
     }
 
     private Map<String, String> deploymentEnvironment() {

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -71,7 +72,40 @@ public final class RealApiServer {
         return env == null || env.isBlank() ? DEFAULT_BIN : Path.of(env);
     }
 
+    /** A server that is not the JVM's shared one: {@link #started()} to use it, {@link #close()} to stop it. */
+    public static final class Own implements AutoCloseable {
+        private final Started started;
+        private final Runnable stop;
+
+        private Own(Started started, Runnable stop) {
+            this.started = started;
+            this.stop = stop;
+        }
+
+        public Started started() {
+            return started;
+        }
+
+        /** Stops kube-apiserver and etcd and removes their files. */
+        @Override
+        public void close() {
+            stop.run();
+        }
+    }
+
+    /**
+     * A new API server of the caller's own (make bench: one per measured run), with {@code flags}
+     * added to kube-apiserver's (e.g. an audit log); stopped by {@link Own#close()} or when the JVM ends.
+     */
+    public static Own startOwn(Map<String, String> flags) {
+        return launch(flags);
+    }
+
     private static Started start() {
+        return launch(Map.of()).started();
+    }
+
+    private static Own launch(Map<String, String> flags) {
         Path bin = binDir();
         List<String> missing = BINARIES.stream().filter(b -> !Files.isExecutable(bin.resolve(b))).toList();
         if (!missing.isEmpty()) {
@@ -93,7 +127,7 @@ public final class RealApiServer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot lay out the binaries for kube-api-test", e);
         }
-        KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+        KubeAPIServerConfigBuilder config = KubeAPIServerConfigBuilder.anAPIServerConfig()
                 .withTestDir(testDir.toString())
                 .withApiServerVersion(version)
                 .withOfflineMode(true)
@@ -104,17 +138,22 @@ public final class RealApiServer {
                 .withApiServerFlag("--bind-address", "127.0.0.1")
                 // as hardened clusters (OpenShift among them) run it: owner references that block their
                 // owner's deletion need the right to set finalizers on the owner (deploy/'s rbac.yaml grants it)
-                .withApiServerFlag("--enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
-                .build());
+                .withApiServerFlag("--enable-admission-plugins", "OwnerReferencesPermissionEnforcement");
+        flags.forEach(config::withApiServerFlag);
+        KubeAPIServer server = new KubeAPIServer(config.build());
         long t0 = System.nanoTime();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.stop();
-            delete(testDir);
-        }, "real-api-server-stop"));
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable stop = () -> {
+            if (stopped.compareAndSet(false, true)) {
+                server.stop();
+                delete(testDir);
+            }
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "real-api-server-stop"));
         server.start();
         Duration startup = Duration.ofNanos(System.nanoTime() - t0);
         System.out.printf("real API server: kube-apiserver v%s from %s, up in %d ms%n", version, bin, startup.toMillis());
-        return new Started(server.getKubeConfigYaml(), version, bin, startup);
+        return new Own(new Started(server.getKubeConfigYaml(), version, bin, startup), stop);
     }
 
     /** The version kube-apiserver reports ({@code Kubernetes v1.36.3}), as kube-api-test writes it: 1.36.3. */
