@@ -1,5 +1,10 @@
 package dev.mai.operator.bench;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mai.operator.testing.ApiRequests;
+import dev.mai.operator.testing.ApiRequests.ApiRequest;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -12,7 +17,7 @@ import java.util.regex.Pattern;
  * The arithmetic and parsing make bench relies on, kept pure so that unit tests cover it
  * (MeasuresTest): percentiles, per-client rates from counter snapshots, the theoretical floor, and
  * reading a process's heap (jcmd GC.heap_info), CPU (/proc/<pid>/stat), RSS (/proc/<pid>/status)
- * and Prometheus counters.
+ * and Prometheus counters, and counting a user's requests in kube-apiserver's audit log.
  */
 public final class Measures {
 
@@ -44,6 +49,13 @@ public final class Measures {
                 out.put(k, d);
             }
         });
+        return out;
+    }
+
+    /** What each CPU figure (seconds, by component) grew by between two snapshots; components only in {@code after} count from zero. */
+    public static Map<String, Double> cpuDelta(Map<String, Double> before, Map<String, Double> after) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        after.forEach((k, v) -> out.put(k, v - before.getOrDefault(k, 0.0)));
         return out;
     }
 
@@ -99,5 +111,93 @@ public final class Measures {
             }
         }
         return sum;
+    }
+
+    /** How many samples of a Prometheus series (any labels) have exactly {@code value}: e.g. clients whose mai_client_ready is 1. */
+    public static long prometheusCount(String exposition, String series, double value) {
+        long count = 0;
+        for (String line : exposition.split("\n")) {
+            if (line.startsWith(series + "{") || line.startsWith(series + " ")) {
+                if (Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) == value) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One request kube-apiserver audited: who made it, what RBAC saw (the name left out), and the answer's code. */
+    public record Audited(String user, ApiRequest request, int code) {
+    }
+
+    /**
+     * One line of kube-apiserver's JSON audit log ({@code --audit-log-format=json}, one event a line),
+     * or null for an event of a stage other than the request's end (ResponseComplete, Panic): each
+     * request counts once. Verb, group, resource and subresource are the server's own (its
+     * {@code verb} and {@code objectRef}); the scope is read from {@code requestURI} as
+     * {@link ApiRequests#parse} reads it for the embedded server, so both servers' counts compare. A
+     * server-side dry run ({@code dryRun=All}: checked by admission, nothing stored) gets the verb
+     * {@code "<verb> (dry run)"}, which is no write. A line that is no audit event fails with what is missing.
+     */
+    public static Audited auditEvent(String line, String operatorNamespace) {
+        JsonNode event;
+        try {
+            event = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a JSON audit event: " + abbreviate(line), e);
+        }
+        String stage = event.path("stage").asText("");
+        if (!stage.equals("ResponseComplete") && !stage.equals("Panic")) {
+            return null;
+        }
+        String verb = event.path("verb").asText("");
+        String uri = event.path("requestURI").asText("");
+        String user = event.path("user").path("username").asText("");
+        if (verb.isEmpty() || uri.isEmpty() || user.isEmpty()) {
+            throw new IllegalArgumentException("audit event without verb, requestURI or user.username: " + abbreviate(line));
+        }
+        String method = switch (verb) {
+            case "get", "list", "watch" -> "GET";
+            case "create" -> "POST";
+            case "update" -> "PUT";
+            case "patch" -> "PATCH";
+            case "delete", "deletecollection" -> "DELETE";
+            default -> verb.toUpperCase(java.util.Locale.ROOT);
+        };
+        ApiRequest parsed = ApiRequests.parse(method, uri, operatorNamespace);
+        JsonNode ref = event.path("objectRef");
+        if (uri.matches(".*[?&]dryRun=All(&.*)?")) {
+            verb = verb + " (dry run)";
+        }
+        ApiRequest request = ref.isMissingNode() ? new ApiRequest(verb, "", parsed.resource(), "", parsed.scope(), "")
+                : new ApiRequest(verb, ref.path("apiGroup").asText(""), ref.path("resource").asText(""),
+                        ref.path("subresource").asText(""), parsed.scope(), "");
+        return new Audited(user, request, event.path("responseStatus").path("code").asInt(0));
+    }
+
+    /** The requests of {@code user} among audit log lines, counted by kind; and its refused ones by "code verb resource". */
+    public record AuditCounts(Map<ApiRequest, Long> requests, Map<String, Long> refused) {
+
+        public AuditCounts() {
+            this(new HashMap<>(), new java.util.TreeMap<>());
+        }
+
+        /** Counts {@code line} when it is a completed request of {@code user}. */
+        public void add(String line, String user, String operatorNamespace) {
+            Audited a = auditEvent(line, operatorNamespace);
+            if (a == null || !a.user().equals(user)) {
+                return;
+            }
+            requests.merge(a.request(), 1L, Long::sum);
+            if (a.code() >= 400) {
+                refused.merge(a.code() + " " + a.request().verb() + " " + a.request().rbacResource(), 1L, Long::sum);
+            }
+        }
+    }
+
+    private static String abbreviate(String line) {
+        return line.length() <= 200 ? line : line.substring(0, 200) + "...";
     }
 }
