@@ -67,13 +67,17 @@ verify: test
 demo: package
 	$(MVN) -q exec:java@demo
 
-## bench: the performance goals (time to Ready, writes per client, steady state, sweep cost, memory)
-##        measured (not part of make test): the packaged operator as its
-##        own process provisions BENCH_N MaiClients (comma-separated, default 100,1000,10000) against the
-##        embedded API and a simulator answering in BENCH_LATENCY_MS (50); writes target/bench/report.md and .json
+## bench: the performance goals (time to Ready, writes per client, steady state, sweep cost, memory,
+##        restart) measured (not part of make test): the packaged operator as its own process, with its
+##        ServiceAccount's token, provisions BENCH_N MaiClients (comma-separated, default 100,1000,10000)
+##        against a real kube-apiserver with etcd (BENCH_SERVER=real, the default; embedded: fabric8's mock;
+##        real,embedded: both in one report) and a simulator answering in BENCH_LATENCY_MS (50);
+##        writes target/bench/report.md and .json
 BENCH_N ?= 100,1000,10000
-bench: package
-	BENCH_N="$(BENCH_N)" $(MVN) -q exec:java@bench
+BENCH_SERVER ?= real
+bench: package control-plane
+	MAI_CONTROL_PLANE_BIN="$$(bash build/control-plane.sh --print-bin)" && export MAI_CONTROL_PLANE_BIN && \
+	  BENCH_N="$(BENCH_N)" BENCH_SERVER="$(BENCH_SERVER)" $(MVN) -q exec:java@bench
 
 ## cluster: a whole local cluster on this machine (build/cluster.sh): the control plane built from Go
 ##          modules with kwok's fake nodes, on which pods become Ready without running anything;

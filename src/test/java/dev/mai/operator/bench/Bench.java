@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.mai.operator.api.v1alpha1.MaiClient;
 import dev.mai.operator.testing.ApiRequests.ApiRequest;
 import dev.mai.operator.testing.Clients;
-import dev.mai.operator.testing.EmbeddedCluster;
 import dev.mai.operator.testing.LeakScan;
 import dev.mai.operator.testing.OpenRouterSimulator;
 import dev.mai.operator.testing.OperatorProcess;
@@ -40,29 +39,31 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
- * make bench (issue 7): the packaged operator as its own process against the embedded API
- * server and the OpenRouter simulator answering after a fixed latency. For each N it measures
+ * make bench (issues 7, 25): the packaged operator as its own process against a Kubernetes API
+ * server ({@link BenchServer}: a real kube-apiserver with etcd, or the embedded mock) and the OpenRouter simulator answering after a fixed latency. For each N it measures
  * provisioning N MaiClients, a steady-state window, 20 MaiClients created during a sweep, memory with
  * and without 10,000 unrelated Secrets, and CPU; then the old script's sequential way on the same
- * simulator. Writes target/bench/report.md and report.json. Settings come from the environment:
- * BENCH_N (comma-separated, default 100,1000,10000), BENCH_LATENCY_MS (50), BENCH_STEADY_SECONDS (60),
+ * simulator, and an operator restart with the clients there. Writes target/bench/report.md and
+ * report.json. Settings come from the environment: BENCH_SERVER (real, embedded or both, comma-separated;
+ * default real), BENCH_N (comma-separated, default 100,1000,10000), BENCH_LATENCY_MS (50), BENCH_STEADY_SECONDS (60),
  * BENCH_SWEEP_SECONDS (10), BENCH_UNRELATED_SECRETS (10000), BENCH_BASELINE_CLIENTS (50),
  * BENCH_LATE_CLIENTS (20), BENCH_WARMUP (100 MaiClients provisioned and deleted before measuring).
  */
 public final class Bench {
 
     private static final Path WORK = Path.of("target/bench");
-    private static final String NAMESPACE = "mai-system";
+    static final String NAMESPACE = "mai-system";
     private static final int NAMESPACES = 100;
     private static final String WARM_UP = "bench.mai.dev/warm-up";
     /** The operator's concurrent reconciles: the Quarkus operator SDK's default (JOSDK's 50) unless set. */
     private static final String THREADS = "QUARKUS_OPERATOR_SDK_CONCURRENT_RECONCILIATION_THREADS";
 
-    record Settings(List<Integer> sizes, long latencyMillis, Duration steady, Duration sweep, int unrelatedSecrets,
+    record Settings(List<String> servers, List<Integer> sizes, long latencyMillis, Duration steady, Duration sweep, int unrelatedSecrets,
             int baselineClients, int lateClients, int reconcileThreads, int warmUp) {
 
         static Settings fromEnvironment() {
             return new Settings(
+                    List.of(env("BENCH_SERVER", "real").split(",")).stream().map(String::trim).toList(),
                     List.of(env("BENCH_N", "100,1000,10000").split(",")).stream().map(String::trim).map(Integer::parseInt).toList(),
                     Long.parseLong(env("BENCH_LATENCY_MS", "50")),
                     Duration.ofSeconds(Long.parseLong(env("BENCH_STEADY_SECONDS", "60"))),
@@ -76,6 +77,7 @@ public final class Bench {
 
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
+            m.put("servers", servers);
             m.put("sizes", sizes);
             m.put("latencyMillis", latencyMillis);
             m.put("steady", steady.toSeconds());
@@ -99,21 +101,28 @@ public final class Bench {
         Files.createDirectories(WORK);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("date", Instant.now().toString());
-        report.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(), "java", System.getProperty("java.version")));
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", output("nproc").strip());
+        machine.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        report.put("machine", machine);
+        report.put("commit", output("git", "describe", "--always", "--dirty", "--abbrev=12").strip());
         report.put("settings", settings.toMap());
-        System.out.printf("make bench: N=%s, OpenRouter latency %d ms, steady window %s, sweep every %s%n",
-                settings.sizes(), settings.latencyMillis(), settings.steady(), settings.sweep());
+        System.out.printf("make bench: servers %s, N=%s, OpenRouter latency %d ms, steady window %s, sweep every %s%n",
+                settings.servers(), settings.sizes(), settings.latencyMillis(), settings.steady(), settings.sweep());
         Map<String, Object> baseline = baseline(settings);
         report.put("baseline", baseline);
         List<Map<String, Object>> runs = new ArrayList<>();
-        for (int n : settings.sizes()) {
-            Map<String, Object> run = run(settings, n);
-            double perClient = (double) baseline.get("secondsPerClient");
-            run.put("baselineSecondsExtrapolated", perClient * n);
-            run.put("speedUpOverBaseline", perClient * n / (double) run.get("allReadySeconds")); // NaN when unfinished
-            runs.add(run);
-            report.put("runs", runs);
-            write(report); // each run's figures are on disk as soon as it ends
+        for (String kind : settings.servers()) {
+            for (int n : settings.sizes()) {
+                Map<String, Object> run = run(settings, kind, n);
+                double perClient = (double) baseline.get("secondsPerClient");
+                run.put("baselineSecondsExtrapolated", perClient * n);
+                run.put("speedUpOverBaseline", perClient * n / (double) run.get("allReadySeconds")); // NaN when unfinished
+                runs.add(run);
+                report.put("runs", runs);
+                write(report); // each run's figures are on disk as soon as it ends
+            }
         }
         System.out.println("make bench: wrote " + WORK.resolve("report.md") + " and " + WORK.resolve("report.json"));
         System.exit(0);
@@ -121,149 +130,241 @@ public final class Bench {
 
     // ---- one N --------------------------------------------------------------------------------
 
-    private static Map<String, Object> run(Settings settings, int n) throws Exception {
-        System.out.printf("%n== N = %d ==%n", n);
+    private static Map<String, Object> run(Settings settings, String kind, int n) throws Exception {
+        System.out.printf("%n== %s API server, N = %d ==%n", kind, n);
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("server", kind);
         out.put("n", n);
-        Path work = WORK.resolve("n" + n);
+        Path work = WORK.resolve(kind + "-n" + n);
         Files.createDirectories(work);
+        List<String> namespaces = java.util.stream.IntStream.range(0, NAMESPACES).mapToObj(i -> "bench-" + i).toList();
         try (OpenRouterSimulator openRouter = new OpenRouterSimulator().latency(settings.latencyMillis());
-                EmbeddedCluster cluster = new EmbeddedCluster(Path.of("crds/maiclients.mai.dev-v1.yml")).withoutEventStorage()) {
-            Map<String, String> env = OperatorProcess.environment(cluster, openRouter, work, NAMESPACE);
+                BenchServer server = BenchServer.start(kind, work, namespaces)) {
+            out.put("serverDetails", server.describe());
+            Map<String, String> env = server.operatorEnvironment(openRouter, work);
             env.put("HOSTNAME", "bench-operator");
             env.put("MAI_INSTALLATION_ID", "bench");
             env.put("MAI_OPENROUTER_MAX_RPS", "100000"); // the rate limiter out of the way
             env.put("MAI_VALIDATION_INTERVAL", settings.sweep().toSeconds() + "s");
             env.put(THREADS, Integer.toString(settings.reconcileThreads()));
-            KubernetesClient client = cluster.client();
+            KubernetesClient client = server.client();
+            Readiness ready;
             try (OperatorProcess operator = OperatorProcess.start(env, work.resolve("operator.log"))) {
-                await("the operator leads", Duration.ofMinutes(1), () -> {
-                    Lease lease = client.resources(Lease.class).inNamespace(NAMESPACE).withName("mai-operator-bench").get();
-                    return lease != null && "bench-operator".equals(lease.getSpec().getHolderIdentity());
-                });
-                Readiness ready = new Readiness(client);
+                awaitLeader(client, operator);
+                ready = new Readiness(client);
                 warmUp(client, ready, settings.warmUp());
-                double cpu0 = operatorCpu(operator);
-                double benchCpu0 = benchCpu();
-                Map<ApiRequest, Long> k0 = cluster.operatorRequestCounts();
-                int or0 = openRouter.requests().size();
-
-                // --- provisioning N ------------------------------------------------------------
-                boolean profile = "true".equals(System.getenv("BENCH_PROFILE"));
-                if (profile) { // where the operator's time goes: a flight recording of provisioning
-                    jcmd(operator, "JFR.start name=bench settings=profile filename=" + work.resolve("operator.jfr").toAbsolutePath());
-                }
-                long t0 = System.nanoTime();
-                createClients(client, ready, "c", n);
-                long created = System.nanoTime();
-                // a run that does not finish within its patience is reported, not lost
-                Duration patience = Duration.ofSeconds(Long.parseLong(Settings.env("BENCH_PATIENCE_SECONDS", Long.toString(Math.max(120, n / 10)))));
-                boolean finished = awaitQuietly(patience, () -> ready.readyCount("c") == n);
-                out.put("readyWithinPatience", ready.readyCount("c"));
-                out.put("patienceSeconds", patience.toSeconds());
-                double allReady = finished ? (ready.lastReady("c") - t0) / 1e9 : Double.NaN;
-                List<Double> perClient = ready.secondsToReady("c");
-                Thread.sleep(5_000); // trailing writes of the last reconciles belong to provisioning
-                cluster.discardQueuedRequests();
-                Map<ApiRequest, Long> provisioning = Measures.delta(k0, cluster.operatorRequestCounts());
-                List<OpenRouterSimulator.Request> orProvisioning = List.copyOf(openRouter.requests().subList(or0, openRouter.requests().size()));
-                double cpuProvisioning = operatorCpu(operator) - cpu0;
-                if (profile) {
-                    jcmd(operator, "JFR.stop name=bench");
-                }
-                double benchCpuProvisioning = benchCpu() - benchCpu0;
-                out.put("createSeconds", (created - t0) / 1e9);
-                out.put("allReadySeconds", allReady);
-                out.put("readySeconds", Map.of("p50", Measures.percentile(perClient, 50), "p95", Measures.percentile(perClient, 95),
-                        "p99", Measures.percentile(perClient, 99)));
-                out.put("maiClientAndSecretWritesPerClient", provisioning.entrySet().stream().filter(e -> e.getKey().isWrite())
-                        .filter(e -> Set.of("maiclients", "secrets").contains(e.getKey().resource()))
-                        .mapToLong(Map.Entry::getValue).sum() / (double) n);
-                out.put("maiClientAndSecretWritesPerClientByKind", Measures.perClient(
-                        filter(provisioning, r -> r.isWrite() && Set.of("maiclients", "secrets").contains(r.resource())),
-                        r -> r.verb() + " " + r.rbacResource(), n));
-                out.put("kubernetesRequestsPerClientByVerb", Measures.perClient(provisioning, ApiRequest::verb, n));
-                out.put("kubernetesRequestsPerClientByKind", Measures.perClient(provisioning, r -> r.verb() + " " + r.rbacResource(), n));
-                Map<String, Long> orByOperation = orProvisioning.stream().collect(Collectors.groupingBy(
-                        OpenRouterSimulator.Request::operation, TreeMap::new, Collectors.counting()));
-                out.put("openRouterRequestsPerClientByOperation", Measures.perClient(orByOperation, k -> k, n));
-                long creates = orByOperation.getOrDefault("POST /keys", 0L);
-                out.put("openRouterCreatesPerClient", creates / (double) n);
-                double callsPerClient = orProvisioning.size() / (double) n;
-                double floor = Measures.floorSeconds(n, callsPerClient, settings.latencyMillis(), settings.reconcileThreads());
-                out.put("floor", Map.of("seconds", floor, "openRouterCallsPerClient", callsPerClient, "latencyMillis", settings.latencyMillis(),
-                        "concurrency", settings.reconcileThreads(), "ratio", allReady / floor));
-                out.put("cpuSecondsProvisioning", Map.of("operator", cpuProvisioning,
-                        "benchJvm (embedded API server, simulator, load driver)", benchCpuProvisioning));
-                System.out.printf("all %d Ready in %.1f s (p50 %.2f s, p99 %.2f s); %.2f MaiClient/Secret writes and %.2f creates per client%n",
-                        n, allReady, Measures.percentile(perClient, 50), Measures.percentile(perClient, 99),
-                        out.get("maiClientAndSecretWritesPerClient"), creates / (double) n);
-
-                // --- steady state ----------------------------------------------------------------
-                Map<ApiRequest, Long> k1 = cluster.operatorRequestCounts();
-                int or1 = openRouter.requests().size();
-                double sweeps1 = sweeps(operator);
-                double cpu1 = operatorCpu(operator);
-                Thread.sleep(settings.steady().toMillis());
-                double sweeps = sweeps(operator) - sweeps1;
-                Map<ApiRequest, Long> steady = Measures.delta(k1, cluster.operatorRequestCounts());
-                List<OpenRouterSimulator.Request> orSteady = List.copyOf(openRouter.requests().subList(or1, openRouter.requests().size()));
-                cluster.discardQueuedRequests();
-                Map<String, Object> window = new LinkedHashMap<>();
-                window.put("seconds", settings.steady().toSeconds());
-                window.put("sweeps", sweeps);
-                window.put("maiClientAndSecretWrites", filter(steady, r -> r.isWrite() && Set.of("maiclients", "secrets").contains(r.resource()))
-                        .values().stream().mapToLong(Long::longValue).sum());
-                window.put("otherWritesExceptLeaseAndEvents", filter(steady, r -> r.isWrite()
-                        && !Set.of("maiclients", "secrets", "leases", "events").contains(r.resource())).values().stream().mapToLong(Long::longValue).sum());
-                window.put("kubernetesRequestsByKind", Measures.perClient(steady, r -> r.verb() + " " + r.rbacResource(), 1));
-                window.put("openRouterRequestsByOperation", orSteady.stream().collect(Collectors.groupingBy(
-                        OpenRouterSimulator.Request::operation, TreeMap::new, Collectors.counting())));
-                long lists = orSteady.stream().filter(r -> r.operation().equals("GET /keys")).count();
-                window.put("listRequestsPerSweep", sweeps == 0 ? Double.NaN : lists / sweeps);
-                window.put("openRouterRequestsPerSweep", sweeps == 0 ? Double.NaN : orSteady.size() / sweeps);
-                window.put("listRequestsAllowedPerSweep", (n + settings.lateClients()) / 100 + 1);
-                window.put("operatorCpuSeconds", operatorCpu(operator) - cpu1);
-                out.put("steadyState", window);
-                System.out.printf("steady state %d s: %s MaiClient/Secret writes, %.0f sweeps, %.1f list requests per sweep%n",
-                        settings.steady().toSeconds(), window.get("maiClientAndSecretWrites"), sweeps, window.get("listRequestsPerSweep"));
-
-                // --- clients created while N exist and a sweep runs ---------------------------------
-                long listsBefore = openRouter.count("GET /keys");
-                await("a sweep starts", settings.sweep().multipliedBy(3), () -> openRouter.count("GET /keys") > listsBefore);
-                createClients(client, ready, "late", settings.lateClients());
-                awaitQuietly(Duration.ofMinutes(2), () -> ready.readyCount("late") == settings.lateClients());
-                List<Double> late = ready.secondsToReady("late");
-                out.put("lateClientsReadySeconds", Map.of("count", late.size(), "p50", Measures.percentile(late, 50),
-                        "p99", Measures.percentile(late, 99)));
-                System.out.printf("%d MaiClients created during a sweep: Ready p50 %.2f s, p99 %.2f s%n", late.size(),
-                        Measures.percentile(late, 50), Measures.percentile(late, 99));
-
-                // --- memory ---------------------------------------------------------------------
-                long heap = heapAfterGc(operator);
-                long rss = rss(operator);
-                createUnrelatedSecrets(client, settings.unrelatedSecrets());
-                Thread.sleep(10_000);
-                long heapWithSecrets = heapAfterGc(operator);
-                long rssWithSecrets = rss(operator);
-                out.put("memory", Map.of(
-                        "heapAfterGcMiB", heap / 1048576.0, "rssMiB", rss / 1048576.0,
-                        "unrelatedSecrets", settings.unrelatedSecrets(),
-                        "heapAfterGcWithUnrelatedSecretsMiB", heapWithSecrets / 1048576.0,
-                        "rssWithUnrelatedSecretsMiB", rssWithSecrets / 1048576.0,
-                        "heapGrowthPercent", 100.0 * (heapWithSecrets - heap) / heap));
-                System.out.printf("heap after GC %.1f MiB (RSS %.0f MiB); with %d unrelated Secrets %.1f MiB (%+.1f%%)%n",
-                        heap / 1048576.0, rss / 1048576.0, settings.unrelatedSecrets(), heapWithSecrets / 1048576.0,
-                        100.0 * (heapWithSecrets - heap) / heap);
-                out.put("cpuSecondsTotal", Map.of("operator", operatorCpu(operator) - cpu0,
-                        "benchJvm (embedded API server, simulator, load driver)", benchCpu() - benchCpu0));
-                ready.close();
+                provisionAndSteady(settings, n, work, openRouter, server, client, ready, operator, out);
             }
-            List<String> leaks = LeakScan.inFile(work.resolve("operator.log"), openRouter.issuedSecrets());
+            // --- an operator restart with the clients there -----------------------------------------
+            out.put("restart", restart(settings, n + settings.lateClients(), work, env, openRouter, server, client));
+            ready.close();
+            out.put("operatorRefusals", server.operatorRefusals());
+            List<String> leaks = new ArrayList<>(LeakScan.inFile(work.resolve("operator.log"), openRouter.issuedSecrets()));
+            leaks.addAll(LeakScan.inFile(work.resolve("operator-restart.log"), openRouter.issuedSecrets()));
             out.put("keysInOperatorLog", leaks.size());
             out.put("liveKeys", openRouter.liveKeys().size());
         }
         return out;
+    }
+
+    private static void awaitLeader(KubernetesClient client, OperatorProcess operator) throws InterruptedException {
+        await("the operator leads", Duration.ofMinutes(1), () -> {
+            if (!operator.isAlive()) {
+                throw new IllegalStateException("the operator ended; see its log " + operator.log());
+            }
+            Lease lease = client.resources(Lease.class).inNamespace(NAMESPACE).withName("mai-operator-bench").get();
+            return lease != null && "bench-operator".equals(lease.getSpec().getHolderIdentity());
+        });
+    }
+
+    /** CPU seconds so far by component: the operator process, and what the server reports (its processes, the bench JVM). */
+    private static Map<String, Double> cpu(BenchServer server, OperatorProcess operator) throws IOException {
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put("operator", BenchServer.cpuOf(operator.pid()));
+        out.putAll(server.cpuSeconds());
+        return out;
+    }
+
+    private static void provisionAndSteady(Settings settings, int n, Path work, OpenRouterSimulator openRouter, BenchServer server,
+            KubernetesClient client, Readiness ready, OperatorProcess operator, Map<String, Object> out) throws Exception {
+        Map<String, Double> cpu0 = cpu(server, operator);
+        Map<ApiRequest, Long> k0 = server.operatorRequests();
+        int or0 = openRouter.requests().size();
+
+        // --- provisioning N ------------------------------------------------------------
+        boolean profile = "true".equals(System.getenv("BENCH_PROFILE"));
+        if (profile) { // where the operator's time goes: a flight recording of provisioning
+            jcmd(operator, "JFR.start name=bench settings=profile filename=" + work.resolve("operator.jfr").toAbsolutePath());
+        }
+        long t0 = System.nanoTime();
+        createClients(client, ready, "c", n);
+        long created = System.nanoTime();
+        // a run that does not finish within its patience is reported, not lost
+        Duration patience = Duration.ofSeconds(Long.parseLong(Settings.env("BENCH_PATIENCE_SECONDS", Long.toString(Math.max(120, n / 10)))));
+        boolean finished = awaitQuietly(patience, () -> ready.readyCount("c") == n);
+        out.put("readyWithinPatience", ready.readyCount("c"));
+        out.put("patienceSeconds", patience.toSeconds());
+        double allReady = finished ? (ready.lastReady("c") - t0) / 1e9 : Double.NaN;
+        List<Double> perClient = ready.secondsToReady("c");
+        Thread.sleep(5_000); // trailing writes of the last reconciles belong to provisioning
+        Map<ApiRequest, Long> provisioning = Measures.delta(k0, server.operatorRequests());
+        List<OpenRouterSimulator.Request> orProvisioning = List.copyOf(openRouter.requests().subList(or0, openRouter.requests().size()));
+        Map<String, Double> cpuProvisioning = Measures.cpuDelta(cpu0, cpu(server, operator));
+        if (profile) {
+            jcmd(operator, "JFR.stop name=bench");
+        }
+        out.put("createSeconds", (created - t0) / 1e9);
+        out.put("allReadySeconds", allReady);
+        out.put("readySeconds", Map.of("p50", Measures.percentile(perClient, 50), "p95", Measures.percentile(perClient, 95),
+                "p99", Measures.percentile(perClient, 99)));
+        out.put("maiClientAndSecretWritesPerClient", provisioning.entrySet().stream().filter(e -> e.getKey().isWrite())
+                .filter(e -> Set.of("maiclients", "secrets").contains(e.getKey().resource()))
+                .mapToLong(Map.Entry::getValue).sum() / (double) n);
+        out.put("maiClientAndSecretWritesPerClientByKind", Measures.perClient(
+                filter(provisioning, r -> r.isWrite() && Set.of("maiclients", "secrets").contains(r.resource())),
+                r -> r.verb() + " " + r.rbacResource(), n));
+        out.put("kubernetesRequestsPerClientByVerb", Measures.perClient(provisioning, ApiRequest::verb, n));
+        out.put("kubernetesRequestsPerClientByKind", Measures.perClient(provisioning, r -> r.verb() + " " + r.rbacResource(), n));
+        Map<String, Long> orByOperation = orProvisioning.stream().collect(Collectors.groupingBy(
+                OpenRouterSimulator.Request::operation, TreeMap::new, Collectors.counting()));
+        out.put("openRouterRequestsPerClientByOperation", Measures.perClient(orByOperation, k -> k, n));
+        long creates = orByOperation.getOrDefault("POST /keys", 0L);
+        out.put("openRouterCreatesPerClient", creates / (double) n);
+        double callsPerClient = orProvisioning.size() / (double) n;
+        double floor = Measures.floorSeconds(n, callsPerClient, settings.latencyMillis(), settings.reconcileThreads());
+        out.put("floor", Map.of("seconds", floor, "openRouterCallsPerClient", callsPerClient, "latencyMillis", settings.latencyMillis(),
+                "concurrency", settings.reconcileThreads(), "ratio", allReady / floor));
+        out.put("cpuSecondsProvisioning", cpuProvisioning);
+        out.put("operatorCpuMillisPerClient", 1000 * cpuProvisioning.get("operator") / n);
+        System.out.printf("all %d Ready in %.1f s (p50 %.2f s, p99 %.2f s); %.2f MaiClient/Secret writes and %.2f creates per client; CPU %s%n",
+                n, allReady, Measures.percentile(perClient, 50), Measures.percentile(perClient, 99),
+                out.get("maiClientAndSecretWritesPerClient"), creates / (double) n, cpuProvisioning);
+
+        // --- steady state ----------------------------------------------------------------
+        Map<ApiRequest, Long> k1 = server.operatorRequests();
+        int or1 = openRouter.requests().size();
+        double sweeps1 = sweeps(operator);
+        Map<String, Double> cpu1 = cpu(server, operator);
+        Thread.sleep(settings.steady().toMillis());
+        double sweeps = sweeps(operator) - sweeps1;
+        Map<ApiRequest, Long> steady = Measures.delta(k1, server.operatorRequests());
+        List<OpenRouterSimulator.Request> orSteady = List.copyOf(openRouter.requests().subList(or1, openRouter.requests().size()));
+        Map<String, Object> window = new LinkedHashMap<>();
+        window.put("seconds", settings.steady().toSeconds());
+        window.put("sweeps", sweeps);
+        window.put("maiClientAndSecretWrites", filter(steady, r -> r.isWrite() && Set.of("maiclients", "secrets").contains(r.resource()))
+                .values().stream().mapToLong(Long::longValue).sum());
+        window.put("otherWritesExceptLeaseAndEvents", filter(steady, r -> r.isWrite()
+                && !Set.of("maiclients", "secrets", "leases", "events").contains(r.resource())).values().stream().mapToLong(Long::longValue).sum());
+        window.put("kubernetesRequestsByKind", Measures.perClient(steady, r -> r.verb() + " " + r.rbacResource(), 1));
+        window.put("kubernetesListRequests", filter(steady, r -> r.verb().equals("list")).values().stream().mapToLong(Long::longValue).sum());
+        window.put("openRouterRequestsByOperation", orSteady.stream().collect(Collectors.groupingBy(
+                OpenRouterSimulator.Request::operation, TreeMap::new, Collectors.counting())));
+        long lists = orSteady.stream().filter(r -> r.operation().equals("GET /keys")).count();
+        window.put("listRequestsPerSweep", sweeps == 0 ? Double.NaN : lists / sweeps);
+        window.put("openRouterRequestsPerSweep", sweeps == 0 ? Double.NaN : orSteady.size() / sweeps);
+        window.put("listRequestsAllowedPerSweep", (n + settings.lateClients()) / 100 + 1);
+        window.put("cpuSeconds", Measures.cpuDelta(cpu1, cpu(server, operator)));
+        out.put("steadyState", window);
+        System.out.printf("steady state %d s: %s MaiClient/Secret writes, %.0f sweeps, %.1f list requests per sweep%n",
+                settings.steady().toSeconds(), window.get("maiClientAndSecretWrites"), sweeps, window.get("listRequestsPerSweep"));
+
+        // --- clients created while N exist and a sweep runs ---------------------------------
+        long listsBefore = openRouter.count("GET /keys");
+        await("a sweep starts", settings.sweep().multipliedBy(3), () -> openRouter.count("GET /keys") > listsBefore);
+        createClients(client, ready, "late", settings.lateClients());
+        awaitQuietly(Duration.ofMinutes(2), () -> ready.readyCount("late") == settings.lateClients());
+        List<Double> late = ready.secondsToReady("late");
+        out.put("lateClientsReadySeconds", Map.of("count", late.size(), "p50", Measures.percentile(late, 50),
+                "p99", Measures.percentile(late, 99)));
+        System.out.printf("%d MaiClients created during a sweep: Ready p50 %.2f s, p99 %.2f s%n", late.size(),
+                Measures.percentile(late, 50), Measures.percentile(late, 99));
+
+        // --- memory ---------------------------------------------------------------------
+        long heap = heapAfterGc(operator);
+        long rss = rss(operator);
+        createUnrelatedSecrets(client, settings.unrelatedSecrets());
+        Thread.sleep(10_000);
+        long heapWithSecrets = heapAfterGc(operator);
+        long rssWithSecrets = rss(operator);
+        out.put("memory", Map.of(
+                "heapAfterGcMiB", heap / 1048576.0, "rssMiB", rss / 1048576.0,
+                "unrelatedSecrets", settings.unrelatedSecrets(),
+                "heapAfterGcWithUnrelatedSecretsMiB", heapWithSecrets / 1048576.0,
+                "rssWithUnrelatedSecretsMiB", rssWithSecrets / 1048576.0,
+                "heapGrowthPercent", 100.0 * (heapWithSecrets - heap) / heap));
+        System.out.printf("heap after GC %.1f MiB (RSS %.0f MiB); with %d unrelated Secrets %.1f MiB (%+.1f%%)%n",
+                heap / 1048576.0, rss / 1048576.0, settings.unrelatedSecrets(), heapWithSecrets / 1048576.0,
+                100.0 * (heapWithSecrets - heap) / heap);
+        out.put("cpuSecondsTotal", Measures.cpuDelta(cpu0, cpu(server, operator)));
+    }
+
+    /**
+     * The operator stopped (SIGTERM) and started again, as a rolling update does, with {@code clients}
+     * MaiClients there: the time from the new process's start until it reconciled again — the first
+     * client, and every client (each one's {@code mai_client_ready} series, set by its reconcile, is 1 at
+     * /q/metrics) — then the writes to Kubernetes and OpenRouter over a window after that.
+     */
+    private static Map<String, Object> restart(Settings settings, int clients, Path work, Map<String, String> env,
+            OpenRouterSimulator openRouter, BenchServer server, KubernetesClient client) throws Exception {
+        Map<String, Object> out = new LinkedHashMap<>();
+        Map<ApiRequest, Long> k0 = server.operatorRequests();
+        int or0 = openRouter.requests().size();
+        long t0 = System.nanoTime();
+        try (OperatorProcess operator = OperatorProcess.start(env, work.resolve("operator-restart.log"))) {
+            Map<String, Double> cpu0 = cpu(server, operator);
+            double[] first = {Double.NaN};
+            Duration patience = Duration.ofSeconds(Math.max(120, clients / 20));
+            boolean all = awaitQuietly(patience, () -> {
+                long reconciled = readyInMetrics(operator);
+                if (reconciled > 0 && Double.isNaN(first[0])) {
+                    first[0] = (System.nanoTime() - t0) / 1e9;
+                }
+                return reconciled >= clients;
+            }, 250);
+            double allSeconds = all ? (System.nanoTime() - t0) / 1e9 : Double.NaN;
+            out.put("clients", clients);
+            out.put("firstReconciledSeconds", first[0]);
+            out.put("allReconciledSeconds", allSeconds);
+            Map<ApiRequest, Long> k1 = server.operatorRequests();
+            int or1 = openRouter.requests().size();
+            Duration window = Duration.ofSeconds(Long.parseLong(Settings.env("BENCH_RESTART_WINDOW_SECONDS", "30")));
+            Thread.sleep(window.toMillis());
+            Map<ApiRequest, Long> after = Measures.delta(k1, server.operatorRequests());
+            out.put("windowSeconds", window.toSeconds());
+            out.put("kubernetesWritesUntilReconciled", writesByKind(Measures.delta(k0, k1)));
+            out.put("kubernetesWritesInWindow", writesByKind(after));
+            out.put("openRouterWritesUntilReconciled", openRouter.requests().subList(or0, or1).stream().filter(OpenRouterSimulator.Request::isWrite).count());
+            out.put("openRouterWritesInWindow", openRouter.requests().subList(or1, openRouter.requests().size()).stream()
+                    .filter(OpenRouterSimulator.Request::isWrite).count());
+            out.put("cpuSeconds", Measures.cpuDelta(cpu0, cpu(server, operator)));
+            System.out.printf("restart: first client reconciled after %.1f s, all %d after %.1f s; writes in the %d s after: %s Kubernetes, %s OpenRouter%n",
+                    first[0], clients, allSeconds, window.toSeconds(), out.get("kubernetesWritesInWindow"), out.get("openRouterWritesInWindow"));
+        }
+        return out;
+    }
+
+    /** Writes by "verb resource", the Lease (leader election's renewals) and Events apart. */
+    private static Map<String, Long> writesByKind(Map<ApiRequest, Long> requests) {
+        Map<String, Long> out = new TreeMap<>();
+        requests.forEach((r, count) -> {
+            if (r.isWrite()) {
+                out.merge(r.verb() + " " + r.rbacResource(), count, Long::sum);
+            }
+        });
+        return out;
+    }
+
+    /** Clients whose mai_client_ready series is 1 at the operator's /q/metrics; 0 while it does not answer yet. */
+    private static long readyInMetrics(OperatorProcess operator) {
+        try {
+            return Measures.prometheusCount(operator.get("/q/metrics").body(), "mai_client_ready", 1.0);
+        } catch (IOException | IllegalStateException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
     }
 
     /**
@@ -435,21 +536,27 @@ public final class Bench {
 
     // ---- process figures -----------------------------------------------------------------------
 
-    private static double operatorCpu(OperatorProcess operator) throws IOException {
-        return Measures.cpuSeconds(Files.readString(Path.of("/proc/" + operator.pid() + "/stat")));
-    }
-
     private static long rss(OperatorProcess operator) throws IOException {
         return Measures.rssBytes(Files.readString(Path.of("/proc/" + operator.pid() + "/status")));
-    }
-
-    private static double benchCpu() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
     }
 
     private static long heapAfterGc(OperatorProcess operator) throws Exception {
         jcmd(operator, "GC.run");
         return Measures.heapUsedBytes(jcmd(operator, "GC.heap_info"));
+    }
+
+    /** What a command prints (stdout and stderr), or "unknown" when it cannot run. */
+    private static String output(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return p.waitFor() == 0 ? out : "unknown";
+        } catch (IOException e) {
+            return "unknown";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
+        }
     }
 
     private static String jcmd(OperatorProcess operator, String command) throws Exception {
@@ -467,12 +574,16 @@ public final class Bench {
     }
 
     private static boolean awaitQuietly(Duration patience, BooleanSupplier done) throws InterruptedException {
+        return awaitQuietly(patience, done, 20);
+    }
+
+    private static boolean awaitQuietly(Duration patience, BooleanSupplier done, long pollMillis) throws InterruptedException {
         long deadline = System.nanoTime() + patience.toNanos();
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 return false;
             }
-            Thread.sleep(20);
+            Thread.sleep(pollMillis);
         }
         return true;
     }

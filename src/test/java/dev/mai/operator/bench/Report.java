@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 
-/** report.md from report.json's tree: one column per N, each performance goal next to its figure. */
+/** report.md from report.json's tree: one column per server and N (grouped by server), each performance goal next to its figure. */
 final class Report {
 
     private Report() {
@@ -16,15 +16,31 @@ final class Report {
         StringBuilder md = new StringBuilder();
         JsonNode settings = report.path("settings");
         md.append("# make bench report\n\n");
-        md.append(String.format(Locale.ROOT, "%s, %d cores, Java %s. OpenRouter simulator latency %d ms; operator with %d concurrent "
-                + "reconciles, rate limiter raised out of the way; sweep every %d s; steady-state window %d s.%n%n",
-                report.path("date").asText(), report.path("machine").path("cores").asInt(), report.path("machine").path("java").asText(),
+        md.append(String.format(Locale.ROOT, "%s, commit %s, %s cores (nproc), Java %s, %s. OpenRouter simulator latency %d ms; "
+                + "operator with %d concurrent reconciles, rate limiter raised out of the way; sweep every %d s; steady-state window %d s.%n%n",
+                report.path("date").asText(), report.path("commit").asText(), report.path("machine").path("cores").asText(),
+                report.path("machine").path("java").asText(), report.path("machine").path("os").asText(),
                 settings.path("latencyMillis").asLong(), settings.path("reconcileThreads").asInt(), settings.path("sweep").asLong(),
                 settings.path("steady").asLong()));
         List<JsonNode> runs = new ArrayList<>();
         report.path("runs").forEach(runs::add);
+        java.util.Set<String> described = new java.util.HashSet<>();
+        for (JsonNode r : runs) {
+            JsonNode d = r.path("serverDetails");
+            if (described.add(r.path("server").asText())) {
+                md.append("- **").append(r.path("server").asText()).append("** API server: ");
+                List<String> parts = new ArrayList<>();
+                d.fields().forEachRemaining(e -> {
+                    if (!e.getKey().equals("kind")) {
+                        parts.add(e.getKey() + ": " + e.getValue().asText());
+                    }
+                });
+                md.append(String.join("; ", parts)).append('\n');
+            }
+        }
+        md.append('\n');
         md.append("| | goal |");
-        runs.forEach(r -> md.append(" N = ").append(r.path("n").asInt()).append(" |"));
+        runs.forEach(r -> md.append(" ").append(r.path("server").asText()).append(", N = ").append(r.path("n").asInt()).append(" |"));
         md.append("\n|---|---|");
         runs.forEach(r -> md.append("---|"));
         md.append('\n');
@@ -54,12 +70,22 @@ final class Report {
         row(md, runs, "operator RSS (MiB)", "", r -> num(r.path("memory").path("rssMiB")));
         row(md, runs, "heap after GC with unrelated Secrets (MiB, growth)", "growth < 10%",
                 r -> num(r.path("memory").path("heapAfterGcWithUnrelatedSecretsMiB")) + " (" + num(r.path("memory").path("heapGrowthPercent")) + "%)");
-        row(md, runs, "CPU s while provisioning: operator / bench JVM", "",
-                r -> num(r.path("cpuSecondsProvisioning").path("operator")) + " / "
-                        + num(r.path("cpuSecondsProvisioning").path("benchJvm (embedded API server, simulator, load driver)")));
-        row(md, runs, "CPU s whole run: operator / bench JVM", "",
-                r -> num(r.path("cpuSecondsTotal").path("operator")) + " / "
-                        + num(r.path("cpuSecondsTotal").path("benchJvm (embedded API server, simulator, load driver)")));
+        row(md, runs, "CPU s while provisioning", "", r -> map(r.path("cpuSecondsProvisioning")));
+        row(md, runs, "operator CPU per client while provisioning (ms)", "", r -> num(r.path("operatorCpuMillisPerClient")));
+        row(md, runs, "CPU s in the steady-state window", "", r -> map(r.path("steadyState").path("cpuSeconds")));
+        row(md, runs, "CPU s from provisioning to the memory figures", "", r -> map(r.path("cpuSecondsTotal")));
+        row(md, runs, "restart: first client / all clients reconciled (s)", "",
+                r -> num(r.path("restart").path("firstReconciledSeconds")) + " / " + num(r.path("restart").path("allReconciledSeconds"))
+                        + " (" + r.path("restart").path("clients").asText() + ")");
+        row(md, runs, "restart: Kubernetes writes until reconciled", "none but the Lease",
+                r -> counts(r.path("restart").path("kubernetesWritesUntilReconciled")));
+        row(md, runs, "restart: Kubernetes writes in the window after", "none but the Lease",
+                r -> counts(r.path("restart").path("kubernetesWritesInWindow")) + " (" + r.path("restart").path("windowSeconds").asText() + " s)");
+        row(md, runs, "restart: OpenRouter writes until reconciled / in the window", "0 / 0",
+                r -> r.path("restart").path("openRouterWritesUntilReconciled").asText() + " / "
+                        + r.path("restart").path("openRouterWritesInWindow").asText());
+        row(md, runs, "restart: CPU s until the window's end", "", r -> map(r.path("restart").path("cpuSeconds")));
+        row(md, runs, "requests of the operator the server refused", "", r -> counts(r.path("operatorRefusals")));
         row(md, runs, "old script's way, sequential (s, extrapolated)", "", r -> num(r.path("baselineSecondsExtrapolated")));
         row(md, runs, "speed-up over the old script", "", r -> "×" + num(r.path("speedUpOverBaseline")));
         row(md, runs, "keys in the operator's log / live keys", "0 / N + late",
@@ -69,9 +95,12 @@ final class Report {
                 + "completion, write .env) one client at a time against the same simulator: %d clients in %s s, %s s per client, "
                 + "extrapolated linearly to each N.%n", baseline.path("clients").asInt(), num(baseline.path("seconds")),
                 num(baseline.path("secondsPerClient"))));
-        md.append("\nThe bench JVM holds the embedded Kubernetes API server (fabric8's CRUD mock), the OpenRouter simulator and the "
-                + "load driver; the operator is its own process, so its CPU and memory are its own. Per-kind request counts are in "
-                + "report.json.\n");
+        md.append("\nThe operator is its own process, so its CPU and memory are its own; CPU is user plus system time from "
+                + "/proc/<pid>/stat. The bench JVM holds the OpenRouter simulator and the load driver, and on the embedded server the API "
+                + "server (fabric8's CRUD mock) too. On the real server the operator's requests are counted from kube-apiserver's audit "
+                + "log (its ServiceAccount's requests at Metadata level), on the embedded one by the mock. A restart's clients count as "
+                + "reconciled once their mai_client_ready series is 1 at the new process's /q/metrics (each reconcile sets it), timed "
+                + "from the process's start. Per-kind request counts are in report.json.\n");
         return md.toString();
     }
 
@@ -87,6 +116,15 @@ final class Report {
         }
         double v = n.asDouble();
         return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
+    }
+
+    private static String counts(JsonNode m) {
+        if (m.isMissingNode() || m.isNull()) {
+            return "—";
+        }
+        List<String> parts = new ArrayList<>();
+        m.fields().forEachRemaining(e -> parts.add(e.getKey() + " " + e.getValue().asText()));
+        return parts.isEmpty() ? "none" : String.join(", ", parts);
     }
 
     private static String map(JsonNode m) {
