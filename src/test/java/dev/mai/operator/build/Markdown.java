@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A Markdown text as the documentation tests read it: its headings, sections and table rows, as
@@ -33,13 +32,7 @@ record Markdown(String name, List<String> lines, int first) {
 
     /** README.md and every {@code docs/**}{@code /*.md}: the documents a user reads. */
     static List<Markdown> userDocs() {
-        List<Path> files = new ArrayList<>(List.of(Path.of("README.md")));
-        try (Stream<Path> walk = Files.walk(Path.of("docs"))) {
-            walk.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return files.stream().map(Markdown::read).toList();
+        return MarkdownLinks.userDocFiles().stream().map(Markdown::read).toList();
     }
 
     static Markdown read(Path file) {

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Checks the relative links of Markdown files the way GitHub resolves them: the target file or folder
@@ -52,6 +53,17 @@ public final class MarkdownLinks {
      * Every broken link of the given Markdown files, one line each: {@code file:line: link: why}, the
      * file relative to {@code root}. Empty when every link resolves.
      */
+    /** The documents a user reads: README.md and every {@code docs/**}{@code /*.md}, in a fixed order. */
+    public static List<Path> userDocFiles() {
+        List<Path> files = new ArrayList<>(List.of(Path.of("README.md")));
+        try (Stream<Path> docs = Files.walk(Path.of("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return files;
+    }
+
     static List<String> problems(Path root, List<Path> markdownFiles) {
         MarkdownLinks check = new MarkdownLinks(root);
         List<String> problems = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.mai.operator.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mai.operator.build.MarkdownLinks;
 import dev.mai.operator.testing.InvalidSpecs;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -199,12 +200,8 @@ class CrdValidationTest {
             Pattern.DOTALL);
 
     /** The guides: README.md and every docs/**{@literal /}*.md. */
-    static List<Path> guides() throws IOException {
-        List<Path> guides = new ArrayList<>(List.of(Path.of("README.md")));
-        try (Stream<Path> files = Files.walk(Path.of("docs"))) {
-            files.filter(f -> f.toString().endsWith(".md")).sorted().forEach(guides::add);
-        }
-        return guides;
+    static List<Path> guides() {
+        return MarkdownLinks.userDocFiles();
     }
 
     /** Each guide whose "kind: MaiClient" lines outnumber those of its yaml blocks, with both counts. */
