@@ -180,6 +180,7 @@ public final class Bench {
     private static Map<String, Double> cpu(BenchServer server, OperatorProcess operator) throws IOException {
         Map<String, Double> out = new LinkedHashMap<>();
         out.put("operator", BenchServer.cpuOf(operator.pid()));
+        BenchServer.jvmThreadCpuOf(operator.pid()).forEach((group, seconds) -> out.put("operator: " + group, seconds));
         out.putAll(server.cpuSeconds());
         return out;
     }
@@ -235,6 +236,7 @@ public final class Bench {
                 "concurrency", settings.reconcileThreads(), "ratio", allReady / floor));
         out.put("cpuSecondsProvisioning", cpuProvisioning);
         out.put("operatorCpuMillisPerClient", 1000 * cpuProvisioning.get("operator") / n);
+        out.put("operatorCpuMillisPerClientWithoutJit", 1000 * (cpuProvisioning.get("operator") - cpuProvisioning.get("operator: " + Measures.JIT)) / n);
         System.out.printf("all %d Ready in %.1f s (p50 %.2f s, p99 %.2f s); %.2f MaiClient/Secret writes and %.2f creates per client; CPU %s%n",
                 n, allReady, Measures.percentile(perClient, 50), Measures.percentile(perClient, 99),
                 out.get("maiClientAndSecretWritesPerClient"), creates / (double) n, cpuProvisioning);
@@ -281,10 +283,12 @@ public final class Bench {
 
         // --- memory ---------------------------------------------------------------------
         long heap = heapAfterGc(operator);
+        histogram(operator, work.resolve("heap-histogram.txt"));
         long rss = rss(operator);
         createUnrelatedSecrets(client, settings.unrelatedSecrets());
         Thread.sleep(10_000);
         long heapWithSecrets = heapAfterGc(operator);
+        histogram(operator, work.resolve("heap-histogram-with-unrelated-secrets.txt"));
         long rssWithSecrets = rss(operator);
         out.put("memory", Map.of(
                 "heapAfterGcMiB", heap / 1048576.0, "rssMiB", rss / 1048576.0,
@@ -546,6 +550,11 @@ public final class Bench {
     private static long heapAfterGc(OperatorProcess operator) throws Exception {
         jcmd(operator, "GC.run");
         return Measures.heapUsedBytes(jcmd(operator, "GC.heap_info"));
+    }
+
+    /** The operator's heap by class after a full GC (jcmd GC.class_histogram), its 60 largest, kept with the report. */
+    private static void histogram(OperatorProcess operator, Path file) throws Exception {
+        Files.writeString(file, jcmd(operator, "GC.class_histogram").lines().limit(64).collect(Collectors.joining("\n", "", "\n")));
     }
 
     /** What a command prints (stdout and stderr), or "unknown" when it cannot run. */

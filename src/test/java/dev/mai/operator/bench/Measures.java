@@ -92,6 +92,26 @@ public final class Measures {
         return (utime + stime) / (double) TICKS_PER_SECOND;
     }
 
+    /** The JVM's JIT compiler threads ("C2 CompilerThre", "C1 CompilerThre"), by the name Linux gives them. */
+    public static final String JIT = "JIT compiler";
+    /** The garbage collector's threads (G1's and the parallel workers' "GC Thread#n"). */
+    public static final String GC = "GC";
+
+    /**
+     * Which part of a JVM a thread's CPU belongs to, from the thread's name in {@code /proc/<pid>/task/<tid>/stat}
+     * (Linux cuts it to 15 characters): {@link #JIT}, {@link #GC}, or null for the rest (the application and the JVM's other threads).
+     */
+    public static String jvmThreadGroup(String procStat) {
+        String comm = procStat.substring(procStat.indexOf('(') + 1, procStat.lastIndexOf(')'));
+        if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+            return JIT;
+        }
+        if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.startsWith("GC ")) {
+            return GC;
+        }
+        return null;
+    }
+
     /** Resident set size from {@code /proc/<pid>/status}, in bytes. */
     public static long rssBytes(String procStatus) {
         Matcher m = RSS.matcher(procStatus);

@@ -65,6 +65,18 @@ class MeasuresTest {
     }
 
     @Test
+    void aJvmsThreadsAreGroupedByTheNamesLinuxGivesThem() {
+        assertThat(Measures.jvmThreadGroup("101 (C2 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 900 12 0 0")).isEqualTo(Measures.JIT);
+        assertThat(Measures.jvmThreadGroup("102 (C1 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 90 1 0 0")).isEqualTo(Measures.JIT);
+        assertThat(Measures.jvmThreadGroup("103 (GC Thread#1) S 1 1 1 0 -1 0 0 0 0 0 10 1 0 0")).isEqualTo(Measures.GC);
+        assertThat(Measures.jvmThreadGroup("104 (G1 Conc#0) S 1 1 1 0 -1 0 0 0 0 0 10 1 0 0")).isEqualTo(Measures.GC);
+        // the operator's own threads, named by the application, count as neither, even when they look alike
+        assertThat(Measures.jvmThreadGroup("105 (executor-thread-1) S 1 1 1 0 -1 0 0 0 0 0 10 1 0 0")).isNull();
+        assertThat(Measures.jvmThreadGroup("106 (vert.x-eventloop) S 1 1 1 0 -1 0 0 0 0 0 10 1 0 0")).isNull();
+        assertThat(Measures.jvmThreadGroup("107 (my (C2 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 10 1 0 0")).isNull();
+    }
+
+    @Test
     void prometheusSeriesAreSummedOverTheirLabels() {
         String metrics = """
                 # TYPE mai_sweep_duration_seconds summary

@@ -72,6 +72,7 @@ final class Report {
                 r -> num(r.path("memory").path("heapAfterGcWithUnrelatedSecretsMiB")) + " (" + num(r.path("memory").path("heapGrowthPercent")) + "%)");
         row(md, runs, "CPU s while provisioning", "", r -> map(r.path("cpuSecondsProvisioning")));
         row(md, runs, "operator CPU per client while provisioning (ms)", "", r -> num(r.path("operatorCpuMillisPerClient")));
+        row(md, runs, "the same without the JIT compiler's threads (ms)", "", r -> num(r.path("operatorCpuMillisPerClientWithoutJit")));
         row(md, runs, "CPU s in the steady-state window", "", r -> map(r.path("steadyState").path("cpuSeconds")));
         row(md, runs, "CPU s from provisioning to the memory figures", "", r -> map(r.path("cpuSecondsTotal")));
         row(md, runs, "restart: /q/metrics answers / first client / all clients reconciled (s)", "",
@@ -100,7 +101,11 @@ final class Report {
                 + "server (fabric8's CRUD mock) too. On the real server the operator's requests are counted from kube-apiserver's audit "
                 + "log (its ServiceAccount's requests at Metadata level), on the embedded one by the mock. A restart's clients count as "
                 + "reconciled once their mai_client_ready series is 1 at the new process's /q/metrics (each reconcile sets it), timed "
-                + "from the process's start. Per-kind request counts are in report.json.\n");
+                + "from the process's start. Per-kind request counts are in report.json. The operator's CPU is also split by "
+                + "thread: its JIT compiler threads and GC threads (by their names in /proc/<pid>/task), the rest being the operator's "
+                + "code and the JVM's other threads. Next to this report, each run's directory (<server>-n<N>/) keeps the operator's "
+                + "flight recording of provisioning (operator.jfr, with BENCH_PROFILE=true), its heap histograms after full GC "
+                + "(heap-histogram*.txt), its logs and the audit log.\n");
         return md.toString();
     }
 
