@@ -20,7 +20,7 @@ class ClientMetricsTest {
     private static final Instant NOW = Instant.parse("2026-12-05T12:00:00Z");
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final ClientMetrics metrics = new ClientMetrics(registry);
+    private final ClientMetrics metrics = new ClientMetrics(registry, registry);
 
     private static MaiClient client(String namespace, String name) {
         MaiClient client = new MaiClient();
@@ -83,11 +83,26 @@ class ClientMetricsTest {
         MaiClientStatus status = new MaiClientStatus();
         set(status, Conditions.BUDGET_LOW, Conditions.TRUE, Conditions.Reason.THRESHOLD_CROSSED);
         metrics.record(abc, status);
-        var first = registry.find(ClientMetrics.CONDITION).gauge();
-
         metrics.record(abc, status);
 
-        assertThat(registry.find(ClientMetrics.CONDITION).gauges()).containsExactly(first);
+        assertThat(scraped("mai_client_condition{")).containsExactly(line("team-a", "abc", "BudgetLow", "True", "ThresholdCrossed"));
+        assertThat(scraped("mai_client_ready{")).hasSize(1);
+    }
+
+    @Test
+    void theSeriesAreReadAtTheScrapeAndNoMeterIsRegisteredPerClient() {
+        int meters = registry.getMeters().size();
+        MaiClientStatus status = new MaiClientStatus();
+        set(status, Conditions.READY, Conditions.TRUE, Conditions.Reason.PROVISIONED);
+        for (int i = 0; i < 100; i++) {
+            metrics.record(client("team-" + i, "abc"), status);
+        }
+
+        assertThat(registry.getMeters()).hasSize(meters);
+        assertThat(scraped("mai_client_ready{")).hasSize(100).allMatch(l -> l.endsWith(" 1.0"));
+        assertThat(scraped("mai_client_condition{")).hasSize(100);
+        assertThat(registry.scrape()).contains("# HELP mai_client_ready 1 when the MaiClient is Ready for its current generation, else 0",
+                "# TYPE mai_client_ready gauge");
     }
 
     @Test
