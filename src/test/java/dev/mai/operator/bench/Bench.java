@@ -46,7 +46,8 @@ import java.util.stream.Collectors;
  * report.json. Settings come from the environment: BENCH_SERVER (real, embedded or both, comma-separated;
  * default real), BENCH_N (comma-separated, default 100,1000,10000), BENCH_LATENCY_MS (50), BENCH_STEADY_SECONDS (60),
  * BENCH_SWEEP_SECONDS (10), BENCH_UNRELATED_SECRETS (10000), BENCH_BASELINE_CLIENTS (50),
- * BENCH_LATE_CLIENTS (20), BENCH_WARMUP (100 MaiClients provisioned and deleted before measuring).
+ * BENCH_LATE_CLIENTS (20), BENCH_WARMUP (100 MaiClients provisioned and deleted before measuring),
+ * BENCH_PROFILE (true: a flight recording of provisioning), BENCH_OPERATOR_JAVA_OPTIONS (JVM options for the operator alone).
  */
 public final class Bench {
 
@@ -146,6 +147,11 @@ public final class Bench {
             env.put("MAI_OPENROUTER_MAX_RPS", "100000"); // the rate limiter out of the way
             env.put("MAI_VALIDATION_INTERVAL", settings.sweep().toSeconds() + "s");
             env.put(THREADS, Integer.toString(settings.reconcileThreads()));
+            String jvmOptions = Settings.env("BENCH_OPERATOR_JAVA_OPTIONS", "");
+            if (!jvmOptions.isBlank()) { // e.g. -XX:TieredStopAtLevel=1: JVM settings tried on the operator alone
+                env.put("JAVA_TOOL_OPTIONS", jvmOptions);
+                out.put("operatorJavaOptions", jvmOptions);
+            }
             KubernetesClient client = server.client();
             Readiness ready;
             try (OperatorProcess operator = OperatorProcess.start(env, work.resolve("operator.log"))) {
