@@ -182,11 +182,15 @@ public final class Bench {
         });
     }
 
+    /** The operator processes' JIT compiler and GC threads, watched from the first CPU reading on (by pid). */
+    private static final Map<Long, JvmThreadCpu> THREAD_CPU = new ConcurrentHashMap<>();
+
     /** CPU seconds so far by component: the operator process, and what the server reports (its processes, the bench JVM). */
     private static Map<String, Double> cpu(BenchServer server, OperatorProcess operator) throws IOException {
         Map<String, Double> out = new LinkedHashMap<>();
         out.put("operator", BenchServer.cpuOf(operator.pid()));
-        BenchServer.jvmThreadCpuOf(operator.pid()).forEach((group, seconds) -> out.put("operator: " + group, seconds));
+        THREAD_CPU.computeIfAbsent(operator.pid(), JvmThreadCpu::new).seconds()
+                .forEach((group, seconds) -> out.put("operator: " + group, seconds));
         out.putAll(server.cpuSeconds());
         return out;
     }
@@ -248,16 +252,21 @@ public final class Bench {
                 out.get("maiClientAndSecretWritesPerClient"), creates / (double) n, cpuProvisioning);
 
         // --- steady state ----------------------------------------------------------------
+        // the window runs from the end of one sweep to the end of another (sweeps are at least 90 % of the interval
+        // apart), so the list requests per sweep count whole sweeps only
+        Duration sweepPatience = settings.sweep().multipliedBy(3).plusMinutes(1);
+        double sweeps1 = awaitSweepEnd(operator, sweepPatience);
+        long w0 = System.nanoTime();
         Map<ApiRequest, Long> k1 = server.operatorRequests();
         int or1 = openRouter.requests().size();
-        double sweeps1 = sweeps(operator);
         Map<String, Double> cpu1 = cpu(server, operator);
         Thread.sleep(settings.steady().toMillis());
-        double sweeps = sweeps(operator) - sweeps1;
+        double sweeps = awaitSweepEnd(operator, sweepPatience) - sweeps1;
+        double windowSeconds = (System.nanoTime() - w0) / 1e9;
         Map<ApiRequest, Long> steady = Measures.delta(k1, server.operatorRequests());
         List<OpenRouterSimulator.Request> orSteady = List.copyOf(openRouter.requests().subList(or1, openRouter.requests().size()));
         Map<String, Object> window = new LinkedHashMap<>();
-        window.put("seconds", settings.steady().toSeconds());
+        window.put("seconds", windowSeconds);
         window.put("sweeps", sweeps);
         window.put("maiClientAndSecretWrites", filter(steady, r -> r.isWrite() && Set.of("maiclients", "secrets").contains(r.resource()))
                 .values().stream().mapToLong(Long::longValue).sum());
@@ -273,17 +282,21 @@ public final class Bench {
         window.put("listRequestsAllowedPerSweep", (n + settings.lateClients()) / 100 + 1);
         window.put("cpuSeconds", Measures.cpuDelta(cpu1, cpu(server, operator)));
         out.put("steadyState", window);
-        System.out.printf("steady state %d s: %s MaiClient/Secret writes, %.0f sweeps, %.1f list requests per sweep%n",
-                settings.steady().toSeconds(), window.get("maiClientAndSecretWrites"), sweeps, window.get("listRequestsPerSweep"));
+        System.out.printf("steady state %.0f s: %s MaiClient/Secret writes, %.0f sweeps, %.1f list requests per sweep%n",
+                windowSeconds, window.get("maiClientAndSecretWrites"), sweeps, window.get("listRequestsPerSweep"));
 
         // --- clients created while N exist and a sweep runs ---------------------------------
         long listsBefore = openRouter.count("GET /keys");
         await("a sweep starts", settings.sweep().multipliedBy(3), () -> openRouter.count("GET /keys") > listsBefore);
+        double[] reconciles0 = reconciles(operator);
         createClients(client, ready, "late", settings.lateClients());
         awaitQuietly(Duration.ofMinutes(2), () -> ready.readyCount("late") == settings.lateClients());
+        double[] reconciles1 = reconciles(operator);
         List<Double> late = ready.secondsToReady("late");
+        double reconcileCount = reconciles1[0] - reconciles0[0];
         out.put("lateClientsReadySeconds", Map.of("count", late.size(), "p50", Measures.percentile(late, 50),
-                "p99", Measures.percentile(late, 99)));
+                "p99", Measures.percentile(late, 99), "reconciles", reconcileCount,
+                "meanReconcileSeconds", reconcileCount == 0 ? Double.NaN : (reconciles1[1] - reconciles0[1]) / reconcileCount));
         System.out.printf("%d MaiClients created during a sweep: Ready p50 %.2f s, p99 %.2f s%n", late.size(),
                 Measures.percentile(late, 50), Measures.percentile(late, 99));
 
@@ -589,6 +602,28 @@ public final class Bench {
 
     private static double sweeps(OperatorProcess operator) throws Exception {
         return Measures.prometheusSum(operator.get("/q/metrics").body(), "mai_sweep_duration_seconds_count");
+    }
+
+    /** Waits for the next sweep to end; the number of sweeps ended then. */
+    private static double awaitSweepEnd(OperatorProcess operator, Duration patience) throws Exception {
+        double before = sweeps(operator);
+        double[] now = {before};
+        await("a sweep ends", patience, () -> {
+            try {
+                now[0] = sweeps(operator);
+            } catch (Exception e) {
+                throw new IllegalStateException("the operator's /q/metrics did not answer", e);
+            }
+            return now[0] > before;
+        });
+        return now[0];
+    }
+
+    /** JOSDK's reconcile executions so far and the seconds they took, from the operator's /q/metrics. */
+    private static double[] reconciles(OperatorProcess operator) throws Exception {
+        String metrics = operator.get("/q/metrics").body();
+        return new double[] {Measures.prometheusSum(metrics, "reconciliations_execution_duration_seconds_count"),
+            Measures.prometheusSum(metrics, "reconciliations_execution_duration_seconds_sum")};
     }
 
     private static boolean awaitQuietly(Duration patience, BooleanSupplier done) throws InterruptedException {

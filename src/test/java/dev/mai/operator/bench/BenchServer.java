@@ -52,29 +52,6 @@ interface BenchServer extends AutoCloseable {
         };
     }
 
-    /**
-     * The CPU seconds of a JVM's JIT compiler and GC threads (its live threads in /proc/<pid>/task; those
-     * threads live as long as the JVM), by {@link Measures#jvmThreadGroup}.
-     */
-    static Map<String, Double> jvmThreadCpuOf(long pid) throws IOException {
-        Map<String, Double> out = new java.util.LinkedHashMap<>(Map.of(Measures.JIT, 0.0, Measures.GC, 0.0));
-        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : tasks.toList()) {
-                String stat;
-                try {
-                    stat = Files.readString(task.resolve("stat"));
-                } catch (java.nio.file.NoSuchFileException ended) {
-                    continue; // a thread that ended between the listing and the read
-                }
-                String group = Measures.jvmThreadGroup(stat);
-                if (group != null) {
-                    out.merge(group, Measures.cpuSeconds(stat), Double::sum);
-                }
-            }
-        }
-        return out;
-    }
-
     /** User plus system CPU seconds of process {@code pid}, from /proc. */
     static double cpuOf(long pid) throws IOException {
         return Measures.cpuSeconds(Files.readString(Path.of("/proc/" + pid + "/stat")));

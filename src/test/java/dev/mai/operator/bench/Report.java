@@ -63,12 +63,15 @@ final class Report {
         row(md, runs, "steady state: MaiClient + Secret writes", "0", r -> r.path("steadyState").path("maiClientAndSecretWrites").asText());
         row(md, runs, "steady state: other writes (leases, events not counted)", "0",
                 r -> r.path("steadyState").path("otherWritesExceptLeaseAndEvents").asText());
-        row(md, runs, "steady state: sweeps in the window", "", r -> num(r.path("steadyState").path("sweeps")));
+        row(md, runs, "steady state: sweeps in the window (from one sweep's end to another's)", "",
+                r -> num(r.path("steadyState").path("sweeps")) + " in " + num(r.path("steadyState").path("seconds")) + " s");
         row(md, runs, "list requests per sweep (allowed ⌊M/100⌋+1)", "≤ allowed",
                 r -> num(r.path("steadyState").path("listRequestsPerSweep")) + " (" + r.path("steadyState").path("listRequestsAllowedPerSweep").asText() + ")");
         row(md, runs, "OpenRouter requests per sweep", "", r -> num(r.path("steadyState").path("openRouterRequestsPerSweep")));
         row(md, runs, "MaiClients created during a sweep: Ready p50 / p99 (s)", "p99 ≤ 1",
                 r -> num(r.path("lateClientsReadySeconds").path("p50")) + " / " + num(r.path("lateClientsReadySeconds").path("p99")));
+        row(md, runs, "the operator's reconciles meanwhile (count, mean duration s)", "",
+                r -> num(r.path("lateClientsReadySeconds").path("reconciles")) + ", " + num(r.path("lateClientsReadySeconds").path("meanReconcileSeconds")));
         row(md, runs, "operator heap after full GC (MiB)", "≤ 200 (10,000)", r -> num(r.path("memory").path("heapAfterGcMiB")));
         row(md, runs, "operator RSS (MiB)", "", r -> num(r.path("memory").path("rssMiB")));
         row(md, runs, "heap after GC with unrelated Secrets (MiB, growth)", "growth < 10%",
