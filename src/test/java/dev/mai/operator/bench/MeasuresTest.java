@@ -65,6 +65,13 @@ class MeasuresTest {
     }
 
     @Test
+    void theBenchRunsTheOperatorWithTheImagesJvmOptions() throws Exception {
+        assertThat(dev.mai.operator.testing.OperatorProcess.imageJavaOptions())
+                .contains("-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-XX:-HeapDumpOnOutOfMemoryError")
+                .doesNotContain("-jar", "/usr/bin/java", "/deployments/quarkus-run.jar");
+    }
+
+    @Test
     void aJvmsThreadsAreGroupedByTheNamesLinuxGivesThem() {
         assertThat(Measures.jvmThreadGroup("101 (C2 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 900 12 0 0")).isEqualTo(Measures.JIT);
         assertThat(Measures.jvmThreadGroup("102 (C1 CompilerThre) S 1 1 1 0 -1 0 0 0 0 0 90 1 0 0")).isEqualTo(Measures.JIT);

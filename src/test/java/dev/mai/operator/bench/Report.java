@@ -44,9 +44,7 @@ final class Report {
         md.append("\n|---|---|");
         runs.forEach(r -> md.append("---|"));
         md.append('\n');
-        if (runs.stream().anyMatch(r -> r.has("operatorJavaOptions"))) {
-            row(md, runs, "operator JVM options (BENCH_OPERATOR_JAVA_OPTIONS)", "", r -> r.path("operatorJavaOptions").asText("none"));
-        }
+        row(md, runs, "operator JVM options (the image's, then BENCH_OPERATOR_JAVA_OPTIONS)", "", r -> r.path("operatorJavaOptions").asText("—"));
         row(md, runs, "all Ready (s)", "≤ 10 (1,000), ≤ 90 (10,000)", r -> num(r.path("allReadySeconds")));
         row(md, runs, "Ready within the run's patience", "N",
                 r -> r.path("readyWithinPatience").asText() + " of " + r.path("n").asText() + " (" + r.path("patienceSeconds").asText() + " s)");

@@ -77,13 +77,40 @@ public final class OperatorProcess implements AutoCloseable {
         return path;
     }
 
+    /** The image's Dockerfile, whose ENTRYPOINT names the JVM options production runs the operator with. */
+    public static final Path DOCKERFILE = Path.of("src/main/docker/Dockerfile.jvm");
+
+    /**
+     * The JVM options of the image's ENTRYPOINT (what comes between {@code java} and {@code -jar}), for a
+     * process that should run as the image runs.
+     */
+    public static List<String> imageJavaOptions() throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^ENTRYPOINT\\s+(\\[.*\\])$").matcher(Files.readString(DOCKERFILE));
+        if (!m.find()) {
+            throw new IllegalStateException("no ENTRYPOINT [...] in " + DOCKERFILE);
+        }
+        List<String> entrypoint = new com.fasterxml.jackson.databind.ObjectMapper().readValue(m.group(1),
+                new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { });
+        int jar = entrypoint.indexOf("-jar");
+        if (jar < 1) {
+            throw new IllegalStateException("the ENTRYPOINT of " + DOCKERFILE + " has no -jar: " + entrypoint);
+        }
+        return List.copyOf(entrypoint.subList(1, jar));
+    }
+
     /** Starts the operator with {@code env} added to this process's environment. */
     public static OperatorProcess start(Map<String, String> env, Path log) throws IOException {
+        return start(List.of(), env, log);
+    }
+
+    /** Starts the operator with the JVM options {@code javaOptions} and {@code env} added to this process's environment. */
+    public static OperatorProcess start(List<String> javaOptions, Map<String, String> env, Path log) throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: build it first (mvn package)");
         }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(javaOptions);
         command.add("-jar");
         command.add(JAR.toString());
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
