@@ -22,7 +22,7 @@ import java.util.Set;
  * {@code storage.retain: false} is owned and deleted. Mapped to its MaiClient by label, since a
  * retained claim has no owner reference to map by.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = LeanCache.class))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class AppData extends KubernetesDependentResource<PersistentVolumeClaim, MaiClient>
         implements Creator<PersistentVolumeClaim, MaiClient>, Deleter<MaiClient>, SecondaryToPrimaryMapper<PersistentVolumeClaim> {
 

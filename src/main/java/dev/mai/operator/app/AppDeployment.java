@@ -19,7 +19,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
  * a difference on every reconcile and write the Deployment each time. A change of spec.app or of the
  * Secret's revision changes the digest; hand edits of the Deployment's spec stay until then.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = LeanCache.class))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
 public class AppDeployment extends CRUDKubernetesDependentResource<Deployment, MaiClient> {
 
     public static final String NAME = "app-deployment";

@@ -58,7 +58,6 @@ public final class RolloutTargets {
         return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, MaiClient.class)
                 .withName(name)
                 .withLabelSelector(LABEL)
-                .withItemStore(new LeanCache<>())
                 .withSecondaryToPrimaryMapper(workload -> context.getPrimaryCache().list(workload.getMetadata().getNamespace())
                         .filter(mc -> mc.getSpec() != null && mc.getSpec().getRolloutTargets() != null
                                 && mc.getSpec().getRolloutTargets().contains(new RolloutTarget(kind, workload.getMetadata().getName())))

@@ -147,9 +147,13 @@ public class ClientMetrics {
         if (Double.isNaN(v.spendingLimit)) {
             v.budgetUsed = Double.NaN;
         }
-        v.conditions = Optional.ofNullable(status.getConditions()).orElse(List.of()).stream()
-                .map(c -> List.of(c.getType(), String.valueOf(c.getStatus()), c.getReason() == null ? "" : c.getReason()))
-                .toList();
+        // one series per type, from the type's first condition (the one the operator reads and sets): a second
+        // condition of a type that someone else added to the status makes no second series
+        Map<String, List<String>> byType = new java.util.LinkedHashMap<>();
+        for (var c : Optional.ofNullable(status.getConditions()).orElse(List.of())) {
+            byType.putIfAbsent(c.getType(), List.of(c.getType(), String.valueOf(c.getStatus()), c.getReason() == null ? "" : c.getReason()));
+        }
+        v.conditions = List.copyOf(byType.values());
     }
 
     /** Records the period's spend as a fraction of the limit ({@code NaN}: no limit), exact, from the figures just seen. */

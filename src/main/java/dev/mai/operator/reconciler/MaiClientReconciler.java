@@ -9,7 +9,6 @@ import dev.mai.operator.app.AppConditions;
 import dev.mai.operator.app.AppData;
 import dev.mai.operator.app.AppDeployment;
 import dev.mai.operator.app.AppService;
-import dev.mai.operator.app.LeanCache;
 import dev.mai.operator.app.RolloutTargets;
 import dev.mai.operator.config.FrontEnd;
 import dev.mai.operator.config.MaiConfig;
@@ -61,7 +60,7 @@ import org.jboss.logging.Logger;
  * differ.
  */
 @ControllerConfiguration(name = MaiClientReconciler.NAME, finalizerName = MaiClient.FINALIZER,
-        generationAwareEventProcessing = false, informer = @Informer(onUpdateFilter = MaiClientUpdates.class, itemStore = LeanCache.class))
+        generationAwareEventProcessing = false, informer = @Informer(onUpdateFilter = MaiClientUpdates.class))
 @Workflow(explicitInvocation = true, dependents = {
     @Dependent(name = AppDeployment.NAME, type = AppDeployment.class, reconcilePrecondition = AppConditions.AppRequested.class),
     @Dependent(name = AppService.NAME, type = AppService.class, reconcilePrecondition = AppConditions.AppRequested.class),
@@ -106,7 +105,6 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
         sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
                 .withName(ClientSecrets.INFORMER)
                 .withLabelSelector(Labels.MANAGED_SELECTOR)
-                .withItemStore(new LeanCache<>())
                 .withSecondaryToPrimaryMapper(secret -> {
                     String owner = secret.getMetadata().getLabels() == null ? null
                             : secret.getMetadata().getLabels().get(Labels.CLIENT);
@@ -117,7 +115,6 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 InformerEventSourceConfiguration.from(Secret.class, MaiClient.class)
                 .withName(ManagementKeys.KEY_SECRETS)
                 .withLabelSelector(Labels.PROVISIONING_KEY_SELECTOR)
-                .withItemStore(new LeanCache<>())
                 .withSecondaryToPrimaryMapper(secret -> context.getPrimaryCache().list(secret.getMetadata().getNamespace())
                         .filter(mc -> mc.getSpec() != null && mc.getSpec().getProvisioningKeySecretRef() != null
                                 && secret.getMetadata().getName().equals(mc.getSpec().getProvisioningKeySecretRef().getName()))
@@ -142,7 +139,6 @@ public class MaiClientReconciler implements Reconciler<MaiClient>, Cleaner<MaiCl
                 .withName(name)
                 .withWatchAllNamespaces()
                 .withLabelSelector(selector)
-                .withItemStore(new LeanCache<>())
                 .withSecondaryToPrimaryMapper(ns -> context.getPrimaryCache().list(ns.getMetadata().getName())
                         .map(ResourceID::fromResource).collect(Collectors.toSet()))
                 .build(), context);

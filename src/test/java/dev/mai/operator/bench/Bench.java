@@ -309,13 +309,13 @@ public final class Bench {
 
         // --- memory ---------------------------------------------------------------------
         long heap = heapAfterGc(operator);
-        histogram(operator, work.resolve("heap-histogram.txt"));
         long rss = rss(operator);
+        histogram(operator, work.resolve("heap-histogram.txt")); // after the RSS: it runs a full GC of its own
         createUnrelatedSecrets(client, settings.unrelatedSecrets());
         Thread.sleep(10_000);
         long heapWithSecrets = heapAfterGc(operator);
-        histogram(operator, work.resolve("heap-histogram-with-unrelated-secrets.txt"));
         long rssWithSecrets = rss(operator);
+        histogram(operator, work.resolve("heap-histogram-with-unrelated-secrets.txt"));
         out.put("memory", Map.of(
                 "heapAfterGcMiB", heap / 1048576.0, "rssMiB", rss / 1048576.0,
                 "unrelatedSecrets", settings.unrelatedSecrets(),

@@ -51,8 +51,8 @@ final class JvmThreadCpu implements AutoCloseable {
                 String stat;
                 try {
                     stat = Files.readString(task.resolve("stat"));
-                } catch (NoSuchFileException ended) {
-                    continue; // ended between the listing and the read
+                } catch (IOException ended) {
+                    continue; // ended between the listing and the read (NoSuchFileException, or ESRCH while reading)
                 }
                 String group = Measures.jvmThreadGroup(stat);
                 if (group != null) {

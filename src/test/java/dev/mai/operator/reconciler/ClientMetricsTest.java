@@ -90,6 +90,21 @@ class ClientMetricsTest {
     }
 
     @Test
+    void aSecondConditionOfATypeInTheStatusMakesNoSecondSeries() {
+        MaiClientStatus status = new MaiClientStatus();
+        // what someone with write access to the status could leave there: two Ready entries (the CRD has no listType=map)
+        status.setConditions(new java.util.ArrayList<>(List.of(
+                new io.fabric8.kubernetes.api.model.ConditionBuilder().withType("Ready").withStatus("False").withReason("Pending").build(),
+                new io.fabric8.kubernetes.api.model.ConditionBuilder().withType("Ready").withStatus("True").withReason("Forged").build())));
+        set(status, Conditions.READY, Conditions.FALSE, Conditions.Reason.KEY_DISABLED_OUTSIDE);
+
+        metrics.record(client("team-a", "abc"), status);
+
+        // the first Ready, the one the operator reads and sets, is the series
+        assertThat(scraped("mai_client_condition{")).containsExactly(line("team-a", "abc", "Ready", "False", "KeyDisabledOutside"));
+    }
+
+    @Test
     void theSeriesAreReadAtTheScrapeAndNoMeterIsRegisteredPerClient() {
         int meters = registry.getMeters().size();
         MaiClientStatus status = new MaiClientStatus();
