@@ -416,6 +416,13 @@ public final class Bench {
         client.resources(MaiClient.class).inAnyNamespace().withLabel(WARM_UP).delete();
         await("the warm-up clients gone", patience,
                 () -> client.resources(MaiClient.class).inAnyNamespace().withLabel(WARM_UP).list().getItems().isEmpty());
+        // their Secrets go with them through the garbage collector (owner references), which this API server does not
+        // run: the bench deletes them as it would, or the operator would cache 2,000 Secrets no client has
+        client.secrets().inAnyNamespace().withLabelSelector(dev.mai.operator.api.v1alpha1.Labels.MANAGED_SELECTOR).list().getItems()
+                .stream().filter(s -> s.getMetadata().getName().startsWith("warmup")).forEach(s -> client.resource(s).delete());
+        await("the warm-up clients' Secrets gone", patience, () -> client.secrets().inAnyNamespace()
+                .withLabelSelector(dev.mai.operator.api.v1alpha1.Labels.MANAGED_SELECTOR).list().getItems().stream()
+                .noneMatch(s -> s.getMetadata().getName().startsWith("warmup")));
         System.out.printf("warm-up: %d MaiClients provisioned and deleted%n", count);
     }
 

@@ -73,6 +73,9 @@ class MetricsScrapeIT {
                     missing.keySet().removeAll(WRITTEN_BY_PROMETHEUS);
                     assertThat(missing).as("metric names read by the dashboard or the rules (name=where) that the scrape lacks")
                             .isEmpty();
+                    // and JOSDK's reconcile metrics, which the operations guide lists (a packaged build once exported none)
+                    assertThat(scraped).contains("reconciliations_execution_duration_seconds_count", "reconciliations_started_total",
+                            "reconciliations_success_total", "reconciliations_active", "reconciliations_queue");
                 });
             }
             assertThat(openRouter.count("POST /keys")).as("the first key and its replacement").isEqualTo(2);
