@@ -52,7 +52,7 @@ final class Report {
         row(md, runs, "time to Ready per client p50 / p95 / p99 (s)", "",
                 r -> num(r.path("readySeconds").path("p50")) + " / " + num(r.path("readySeconds").path("p95")) + " / "
                         + num(r.path("readySeconds").path("p99")));
-        row(md, runs, "theoretical floor (s) and ratio", "close to the floor",
+        row(md, runs, "theoretical floor (s) and ratio", "",
                 r -> num(r.path("floor").path("seconds")) + " (×" + num(r.path("floor").path("ratio")) + ")");
         row(md, runs, "MaiClient + Secret writes per client", "≤ 5", r -> num(r.path("maiClientAndSecretWritesPerClient")));
         row(md, runs, "OpenRouter creates per client", "exactly 1", r -> num(r.path("openRouterCreatesPerClient")));
@@ -63,7 +63,7 @@ final class Report {
                 r -> r.path("steadyState").path("otherWritesExceptLeaseAndEvents").asText());
         row(md, runs, "steady state: sweeps in the window (from one sweep's end to another's)", "",
                 r -> num(r.path("steadyState").path("sweeps")) + " in " + num(r.path("steadyState").path("seconds")) + " s");
-        row(md, runs, "list requests per sweep (allowed ⌊M/100⌋+1)", "≤ allowed",
+        row(md, runs, "OpenRouter list requests (GET /keys pages) per sweep (allowed ⌊M/100⌋+1)", "≤ allowed",
                 r -> num(r.path("steadyState").path("listRequestsPerSweep")) + " (" + r.path("steadyState").path("listRequestsAllowedPerSweep").asText() + ")");
         row(md, runs, "OpenRouter requests per sweep", "", r -> num(r.path("steadyState").path("openRouterRequestsPerSweep")));
         row(md, runs, "MaiClients created during a sweep: Ready p50 / p99 (s)", "p99 ≤ 1",
