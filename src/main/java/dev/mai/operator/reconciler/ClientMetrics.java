@@ -68,6 +68,10 @@ public class ClientMetrics {
         }
     }
 
+    private static final java.util.Set<String> STATUSES = java.util.Set.of(Conditions.TRUE, Conditions.FALSE, Conditions.UNKNOWN);
+    /** A condition reason as Kubernetes' metav1.Condition allows it, at most 128 characters. */
+    private static final java.util.regex.Pattern REASON = java.util.regex.Pattern.compile("[A-Za-z]([A-Za-z0-9_,:]{0,126}[A-Za-z0-9_])?");
+
     /** One per-client series: its name, what it means, and where its value lives. */
     private record Series(String name, String description, java.util.function.ToDoubleFunction<Values> value) {
     }
@@ -147,12 +151,19 @@ public class ClientMetrics {
         if (Double.isNaN(v.spendingLimit)) {
             v.budgetUsed = Double.NaN;
         }
-        // one series per type, from the type's first condition (the one the operator reads and sets): a second
-        // condition of a type that someone else added to the status makes no second series
+        // one series per type the operator sets, from the type's first condition (the one the operator reads and
+        // sets). Whoever may write the status could add others; a second condition of a type, a type of its own, a
+        // status other than True/False/Unknown or a reason that is no reason (Kubernetes' format, at most 128
+        // characters here) makes no series, so the scrape's size stays the operator's to decide
         Map<String, List<String>> byType = new java.util.LinkedHashMap<>();
         for (var c : Optional.ofNullable(status.getConditions()).orElse(List.of())) {
-            byType.putIfAbsent(c.getType(), List.of(c.getType(), String.valueOf(c.getStatus()), c.getReason() == null ? "" : c.getReason()));
+            if (c.getType() != null && Conditions.TYPES.contains(c.getType()) && !byType.containsKey(c.getType())) {
+                String reason = c.getReason() == null ? "" : c.getReason();
+                boolean wellFormed = STATUSES.contains(c.getStatus()) && (reason.isEmpty() || REASON.matcher(reason).matches());
+                byType.put(c.getType(), wellFormed ? List.of(c.getType(), c.getStatus(), reason) : List.of());
+            }
         }
+        byType.values().removeIf(List::isEmpty);
         v.conditions = List.copyOf(byType.values());
     }
 
@@ -197,6 +208,11 @@ public class ClientMetrics {
     /** Drops the series of a client that is gone. */
     public void forget(MaiClient client) {
         clients.remove(id(client));
+    }
+
+    /** Drops the series of every client {@code gone} says is gone (by namespace and name). */
+    public void forgetAll(java.util.function.BiPredicate<String, String> gone) {
+        clients.values().removeIf(v -> gone.test(v.namespace, v.name));
     }
 
     private Values values(MaiClient client) {

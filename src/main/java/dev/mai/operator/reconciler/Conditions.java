@@ -41,6 +41,9 @@ public final class Conditions {
     public static final String RECONCILING = "Reconciling";
     /** kstatus: True when the operator cannot make progress without a person (a terminal reason). */
     public static final String STALLED = "Stalled";
+    /** Every condition type the operator sets. */
+    public static final java.util.Set<String> TYPES = java.util.Set.of(KEY_PROVISIONED, SECRET_SYNCED, KEY_VALID, READY, APP_READY,
+            APP_RESTRICTED, ROTATING, ADOPTED, BUDGET_LOW, PAUSED, RECONCILING, STALLED);
     /**
      * Ready's reasons that need a person (a fix of the spec, a Secret, the account, the cluster): kstatus
      * Stalled, Argo CD Degraded (deploy/argocd/health.lua lists the same; a test holds them equal).

@@ -223,6 +223,8 @@ public final class KeySweep extends ExternalResourceCachingEventSource<Observati
             freshReads.keySet().removeIf(id -> primaries.get(id).isEmpty());
             beliefs.forgetAll(id -> primaries.get(id).isEmpty());
         }
+        // and their metrics, which cleanup drops, unless the MaiClient went without it (its finalizer removed by someone)
+        clientMetrics.forgetAll((namespace, name) -> primaries.get(new ResourceID(name, namespace)).isEmpty());
         metrics.swept(sample, allListed, clock.instant());
     }
 

@@ -34,6 +34,8 @@ class ReasonsDocumentedTest {
         Set<String> types = CrdExplainTest.constants(Conditions.class);
         Set<String> reasons = CrdExplainTest.constants(Conditions.Reason.class);
         assertThat(types).as("condition types").contains(Conditions.READY, Conditions.STALLED).hasSize(12);
+        // the metrics export exactly these types (ClientMetrics): a type added without TYPES would have no series
+        assertThat(Conditions.TYPES).as("Conditions.TYPES").containsExactlyInAnyOrderElementsOf(types);
         assertThat(reasons).as("reasons").contains(Conditions.Reason.INVALID_SPEC, Conditions.Reason.NO_LIMIT)
                 .hasSizeGreaterThan(30);
 

@@ -105,6 +105,38 @@ class ClientMetricsTest {
     }
 
     @Test
+    void clientsGoneWithoutCleanupLoseTheirSeriesWhenTheSweepFindsThemGone() {
+        MaiClientStatus status = new MaiClientStatus();
+        set(status, Conditions.READY, Conditions.TRUE, Conditions.Reason.PROVISIONED);
+        metrics.record(client("team-a", "abc"), status);
+        metrics.record(client("team-b", "abc"), status);
+
+        metrics.forgetAll((namespace, name) -> namespace.equals("team-a"));
+
+        assertThat(scraped("mai_client_ready{")).containsExactly("mai_client_ready{name=\"abc\",namespace=\"team-b\",} 1.0");
+    }
+
+    @Test
+    void onlyTheOperatorsConditionTypesWithWellFormedFieldsMakeSeries() {
+        MaiClientStatus status = new MaiClientStatus();
+        List<io.fabric8.kubernetes.api.model.Condition> written = new java.util.ArrayList<>();
+        for (int i = 0; i < 500; i++) { // types of someone's own, written into the status
+            written.add(new io.fabric8.kubernetes.api.model.ConditionBuilder().withType("Made" + i).withStatus("True").withReason("X").build());
+        }
+        written.add(new io.fabric8.kubernetes.api.model.ConditionBuilder().withStatus("True").withReason("NoType").build());
+        written.add(new io.fabric8.kubernetes.api.model.ConditionBuilder().withType(Conditions.APP_READY).withStatus("True")
+                .withReason("A".repeat(100_000)).build());
+        written.add(new io.fabric8.kubernetes.api.model.ConditionBuilder().withType(Conditions.ADOPTED).withStatus("Maybe")
+                .withReason("Adopted").build());
+        status.setConditions(written);
+        set(status, Conditions.READY, Conditions.TRUE, Conditions.Reason.PROVISIONED);
+
+        metrics.record(client("team-a", "abc"), status);
+
+        assertThat(scraped("mai_client_condition{")).containsExactly(line("team-a", "abc", "Ready", "True", "Provisioned"));
+    }
+
+    @Test
     void theSeriesAreReadAtTheScrapeAndNoMeterIsRegisteredPerClient() {
         int meters = registry.getMeters().size();
         MaiClientStatus status = new MaiClientStatus();
